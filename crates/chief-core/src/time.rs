@@ -1,0 +1,115 @@
+//! Timestamps: UTC milliseconds since the Unix epoch, with parsers for the formats the
+//! sources use (Slack `ts` strings, RFC 3339, Jira's `+0000` offsets).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::CoreError;
+
+/// A UTC instant in milliseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Milliseconds since the epoch.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// Now, from the system clock.
+    pub fn now() -> Self {
+        let now = OffsetDateTime::now_utc();
+        Timestamp((now.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
+    /// From seconds since the epoch.
+    pub fn from_secs(secs: i64) -> Self {
+        Timestamp(secs.saturating_mul(1000))
+    }
+
+    /// Parses a Slack `ts` such as `"1455555555.000100"`.
+    ///
+    /// ```
+    /// use chief_core::Timestamp;
+    /// assert_eq!(Timestamp::from_slack_ts("1455555555.000100").unwrap().millis(), 1_455_555_555_000);
+    /// ```
+    pub fn from_slack_ts(ts: &str) -> Result<Self, CoreError> {
+        let bad = |reason: &str| CoreError::InvalidTimestamp { value: ts.to_string(), reason: reason.to_string() };
+        let (secs, frac) = ts.split_once('.').unwrap_or((ts, "0"));
+        let secs: i64 = secs.parse().map_err(|_| bad("expected seconds.micros"))?;
+        let frac3: String = frac.chars().chain(std::iter::repeat('0')).take(3).collect();
+        let ms: i64 = frac3.parse().map_err(|_| bad("expected seconds.micros"))?;
+        Ok(Timestamp(secs * 1000 + ms))
+    }
+
+    /// Parses RFC 3339 (`2026-11-20T09:30:00Z`) and Jira's `2026-11-20T09:30:00.000+0000`.
+    pub fn parse_rfc3339(s: &str) -> Result<Self, CoreError> {
+        let parsed = OffsetDateTime::parse(s, &Rfc3339).or_else(|_| {
+            // Jira writes offsets without a colon: +0000 → +00:00.
+            let fixed = if s.len() > 5 && (s.as_bytes()[s.len() - 5] == b'+' || s.as_bytes()[s.len() - 5] == b'-') {
+                format!("{}:{}", &s[..s.len() - 2], &s[s.len() - 2..])
+            } else {
+                s.to_string()
+            };
+            OffsetDateTime::parse(&fixed, &Rfc3339)
+        });
+        match parsed {
+            Ok(t) => Ok(Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64)),
+            Err(e) => Err(CoreError::InvalidTimestamp { value: s.to_string(), reason: e.to_string() }),
+        }
+    }
+
+    /// Parses a date (`2026-11-20`), a datetime, or a relative span back from `now`
+    /// (`7d`, `12h`, `30m`), as the CLI's `--since` / `--until` accept.
+    pub fn parse_user(s: &str, now: Timestamp) -> Result<Self, CoreError> {
+        let s = s.trim();
+        if let Some(n) = s.strip_suffix('d').and_then(|n| n.parse::<i64>().ok()) {
+            return Ok(Timestamp(now.0 - n * 86_400_000));
+        }
+        if let Some(n) = s.strip_suffix('h').and_then(|n| n.parse::<i64>().ok()) {
+            return Ok(Timestamp(now.0 - n * 3_600_000));
+        }
+        if let Some(n) = s.strip_suffix('m').and_then(|n| n.parse::<i64>().ok()) {
+            return Ok(Timestamp(now.0 - n * 60_000));
+        }
+        if s.len() == 10 {
+            return Self::parse_rfc3339(&format!("{s}T00:00:00Z"));
+        }
+        Self::parse_rfc3339(s).map_err(|_| CoreError::InvalidTimestamp {
+            value: s.to_string(),
+            reason: "expected YYYY-MM-DD, an RFC 3339 time, or a span like 7d / 12h".to_string(),
+        })
+    }
+
+    /// RFC 3339 in UTC, second precision.
+    pub fn to_rfc3339(self) -> String {
+        OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| self.0.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_source_formats() {
+        assert_eq!(Timestamp::parse_rfc3339("1970-01-01T00:00:01Z").unwrap().0, 1000);
+        assert_eq!(Timestamp::parse_rfc3339("1970-01-01T00:00:01.000+0000").unwrap().0, 1000);
+        assert_eq!(Timestamp::parse_rfc3339("1970-01-01T01:00:01.000+0100").unwrap().0, 1000);
+        assert!(Timestamp::from_slack_ts("abc").is_err());
+        assert_eq!(Timestamp::from_slack_ts("12").unwrap().0, 12_000);
+    }
+
+    #[test]
+    fn user_spans_are_relative_to_now() {
+        let now = Timestamp(10 * 86_400_000);
+        assert_eq!(Timestamp::parse_user("2d", now).unwrap().0, 8 * 86_400_000);
+        assert_eq!(Timestamp::parse_user("1970-01-02", now).unwrap().0, 86_400_000);
+        assert!(Timestamp::parse_user("yesterday-ish", now).is_err());
+    }
+}

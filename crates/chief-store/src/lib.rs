@@ -1,0 +1,1 @@
+//! chief-store
