@@ -1,0 +1,110 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`.
+//!
+//! Append new migrations to [`MIGRATIONS`]; never edit one that has shipped, since
+//! existing databases have already applied it.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the foundation schema.
+    r#"
+    CREATE TABLE people (
+        id           INTEGER PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        title        TEXT NOT NULL DEFAULT '',
+        is_bot       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE identities (
+        kind      TEXT NOT NULL,
+        value     TEXT NOT NULL,
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX identities_person ON identities(person_id);
+    CREATE TABLE containers (
+        id          TEXT PRIMARY KEY,
+        source      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE items (
+        rid               INTEGER PRIMARY KEY,
+        id                TEXT NOT NULL UNIQUE,
+        source            TEXT NOT NULL,
+        kind              TEXT NOT NULL,
+        container_id      TEXT NOT NULL REFERENCES containers(id),
+        author            TEXT,
+        participants_json TEXT NOT NULL DEFAULT '[]',
+        created_ms        INTEGER NOT NULL,
+        updated_ms        INTEGER NOT NULL,
+        title             TEXT NOT NULL DEFAULT '',
+        body              TEXT NOT NULL DEFAULT '',
+        url               TEXT,
+        parent_id         TEXT,
+        refs_json         TEXT NOT NULL DEFAULT '[]',
+        is_bot            INTEGER NOT NULL DEFAULT 0,
+        extra_json        TEXT NOT NULL DEFAULT 'null',
+        deleted           INTEGER NOT NULL DEFAULT 0,
+        hash              TEXT NOT NULL,
+        seq               INTEGER NOT NULL
+    );
+    CREATE INDEX items_seq ON items(seq);
+    CREATE INDEX items_parent ON items(parent_id) WHERE parent_id IS NOT NULL;
+    CREATE INDEX items_container_time ON items(container_id, created_ms);
+    CREATE TABLE item_refs (
+        item_rid INTEGER NOT NULL REFERENCES items(rid) ON DELETE CASCADE,
+        kind     TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (item_rid, kind, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_refs_value ON item_refs(kind, value);
+    CREATE TABLE item_events (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id TEXT NOT NULL,
+        change  TEXT NOT NULL CHECK (change IN ('created', 'updated', 'deleted')),
+        at_ms   INTEGER NOT NULL
+    );
+    CREATE TABLE sync_state (
+        source      TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        container   TEXT NOT NULL,
+        cursor_json TEXT NOT NULL,
+        updated_ms  INTEGER NOT NULL,
+        PRIMARY KEY (source, account, container)
+    );
+    CREATE TABLE import_runs (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        started_ms  INTEGER NOT NULL,
+        finished_ms INTEGER,
+        status      TEXT NOT NULL,
+        stats_json  TEXT NOT NULL DEFAULT '{}'
+    );
+    "#,
+];
+
+/// The newest schema version this build knows.
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    if current > LATEST {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found: current, supported: LATEST });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied store migration");
+    }
+    Ok(())
+}

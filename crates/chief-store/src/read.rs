@@ -1,0 +1,281 @@
+//! The read side: items, threads, the change log, people, cursors and counts.
+
+use chief_core::{ContainerId, Identity, Item, ItemId, Reference, Timestamp};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Store, StoreError};
+
+/// An item as stored, with its row metadata and resolved names.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredItem {
+    #[serde(flatten)]
+    pub item: Item,
+    pub deleted: bool,
+    pub seq: i64,
+    pub author_name: Option<String>,
+    pub container_name: String,
+}
+
+/// What the search indexer needs about one changed item.
+#[derive(Debug, Clone)]
+pub struct IndexRecord {
+    pub seq: i64,
+    pub id: String,
+    pub deleted: bool,
+    pub source: String,
+    pub kind: String,
+    pub container_id: String,
+    pub container_name: String,
+    pub title: String,
+    pub body: String,
+    pub author_name: String,
+    /// Identity keys of the author, participants and mentioned people.
+    pub people: Vec<String>,
+    /// Exact-match reference terms (`ticket:pay-142`, `pr:org/repo#1`).
+    pub ref_terms: Vec<String>,
+    pub created_ms: i64,
+}
+
+/// One entry of the append-only change log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemEvent {
+    pub seq: i64,
+    pub item_id: String,
+    pub change: String,
+    pub at_ms: i64,
+}
+
+/// A person and their identities.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonSummary {
+    pub id: i64,
+    pub display_name: String,
+    pub title: String,
+    pub identities: Vec<Identity>,
+}
+
+/// Row counts for `chief status`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// (source, kind, live items, deleted items)
+    pub items: Vec<(String, String, i64, i64)>,
+    pub people: i64,
+    pub containers: i64,
+    pub max_seq: i64,
+}
+
+/// A recorded import run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRun {
+    pub kind: String,
+    pub path: String,
+    pub started: String,
+    pub finished: Option<String>,
+    pub status: String,
+    pub stats: Value,
+}
+
+const ITEM_COLUMNS: &str = "i.id, i.source, i.kind, i.container_id, i.author, i.participants_json, i.created_ms, i.updated_ms,
+    i.title, i.body, i.url, i.parent_id, i.refs_json, i.is_bot, i.extra_json, i.deleted, i.seq,
+    (SELECT p.display_name FROM identities d JOIN people p ON p.id = d.person_id
+      WHERE i.author IS NOT NULL AND d.kind = substr(i.author, 1, instr(i.author, ':') - 1)
+        AND d.value = substr(i.author, instr(i.author, ':') + 1)),
+    COALESCE((SELECT name FROM containers c WHERE c.id = i.container_id), i.container_id)";
+
+fn conv<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> rusqlite::Error {
+    move |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("{what}: {e}").into())
+}
+
+fn stored_item(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
+    let json = |i: usize| -> rusqlite::Result<Value> {
+        let s: String = r.get(i)?;
+        serde_json::from_str(&s).map_err(conv("json column"))
+    };
+    let author: Option<String> = r.get(4)?;
+    let item = Item {
+        id: ItemId::parse(&r.get::<_, String>(0)?).map_err(conv("item id"))?,
+        source: r.get::<_, String>(1)?.parse().map_err(conv("source"))?,
+        kind: r.get::<_, String>(2)?.parse().map_err(conv("kind"))?,
+        container: ContainerId::parse(&r.get::<_, String>(3)?).map_err(conv("container id"))?,
+        author: author.as_deref().and_then(Identity::parse_key),
+        participants: serde_json::from_value(json(5)?).map_err(conv("participants"))?,
+        created: Timestamp(r.get(6)?),
+        updated: Timestamp(r.get(7)?),
+        title: r.get(8)?,
+        body: r.get(9)?,
+        url: r.get(10)?,
+        parent: r.get::<_, Option<String>>(11)?.and_then(|p| ItemId::parse(&p).ok()),
+        references: serde_json::from_value::<Vec<Reference>>(json(12)?).map_err(conv("references"))?,
+        is_bot: r.get(13)?,
+        extra: json(14)?,
+    };
+    Ok(StoredItem { item, deleted: r.get(15)?, seq: r.get(16)?, author_name: r.get(17)?, container_name: r.get(18)? })
+}
+
+impl Store {
+    /// One item by id (deleted items included, flagged).
+    pub fn item(&self, id: &str) -> Result<Option<StoredItem>, StoreError> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?1");
+        Ok(self.conn.prepare_cached(&sql)?.query_row([id], stored_item).optional()?)
+    }
+
+    /// Several items by id, in the order asked; unknown ids are skipped.
+    pub fn items(&self, ids: &[String]) -> Result<Vec<StoredItem>, StoreError> {
+        ids.iter().filter_map(|id| self.item(id).transpose()).collect()
+    }
+
+    /// A thread: the root item and every item whose parent is the root, oldest first.
+    pub fn thread(&self, root: &str) -> Result<Vec<StoredItem>, StoreError> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?1 OR i.parent_id = ?1 ORDER BY i.id != ?1, i.created_ms");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([root], stored_item)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Items in a container within a time window, oldest first.
+    pub fn items_in_window(&self, container: &str, from: Timestamp, to: Timestamp, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i WHERE i.container_id = ?1 AND i.created_ms BETWEEN ?2 AND ?3 AND i.deleted = 0
+             ORDER BY i.created_ms LIMIT ?4"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![container, from.0, to.0, limit as i64], stored_item)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Ids of live items that mention a reference (e.g. every item naming `PAY-142`).
+    pub fn items_referencing(&self, r: &Reference) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id FROM item_refs r JOIN items i ON i.rid = r.item_rid WHERE r.kind = ?1 AND r.value = ?2 AND i.deleted = 0 ORDER BY i.created_ms",
+        )?;
+        let rows = stmt.query_map(params![r.kind.as_str(), r.value], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The highest change sequence number written so far.
+    pub fn max_seq(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM item_events", [], |r| r.get(0))?)
+    }
+
+    /// Change-log entries after `seq`, oldest first.
+    pub fn events_since(&self, seq: i64, limit: usize) -> Result<Vec<ItemEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT seq, item_id, change, at_ms FROM item_events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![seq, limit as i64], |r| Ok(ItemEvent { seq: r.get(0)?, item_id: r.get(1)?, change: r.get(2)?, at_ms: r.get(3)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The current state of every item changed after `seq`, for the search indexer.
+    pub fn index_records_since(&self, seq: i64, limit: usize) -> Result<Vec<IndexRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.seq, i.id, i.deleted, i.source, i.kind, i.container_id, COALESCE(c.name, i.container_id), i.title, i.body,
+                    i.author, (SELECT p.display_name FROM identities d JOIN people p ON p.id = d.person_id
+                               WHERE i.author IS NOT NULL AND d.kind = substr(i.author, 1, instr(i.author, ':') - 1)
+                                 AND d.value = substr(i.author, instr(i.author, ':') + 1)),
+                    i.participants_json, i.refs_json, i.created_ms
+             FROM items i LEFT JOIN containers c ON c.id = i.container_id
+             WHERE i.seq > ?1 ORDER BY i.seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![seq, limit as i64], |r| {
+            let author: Option<String> = r.get(9)?;
+            let author_name: Option<String> = r.get(10)?;
+            let participants: Vec<Identity> = serde_json::from_str(&r.get::<_, String>(11)?).map_err(conv("participants"))?;
+            let refs: Vec<Reference> = serde_json::from_str(&r.get::<_, String>(12)?).map_err(conv("references"))?;
+            let mut people: Vec<String> = author.iter().cloned().collect();
+            people.extend(participants.iter().map(Identity::key));
+            people.extend(refs.iter().filter(|r| r.kind == chief_core::RefKind::Person).map(|r| r.value.clone()));
+            people.sort();
+            people.dedup();
+            let author_name = author_name.or_else(|| author.as_deref().and_then(|a| a.split_once(':')).map(|(_, v)| v.to_string()));
+            Ok(IndexRecord {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                deleted: r.get(2)?,
+                source: r.get(3)?,
+                kind: r.get(4)?,
+                container_id: r.get(5)?,
+                container_name: r.get(6)?,
+                title: r.get(7)?,
+                body: r.get(8)?,
+                author_name: author_name.unwrap_or_default(),
+                people,
+                ref_terms: refs.iter().map(Reference::term).collect(),
+                created_ms: r.get(13)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// People whose name or any handle contains `query` (case-insensitive).
+    pub fn find_people(&self, query: &str) -> Result<Vec<PersonSummary>, StoreError> {
+        let like = format!("%{}%", query.trim().replace('%', "").replace('_', "").to_lowercase());
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, display_name, title FROM people WHERE lower(display_name) LIKE ?1
+             OR id IN (SELECT person_id FROM identities WHERE lower(value) LIKE ?1) ORDER BY id",
+        )?;
+        let people: Vec<(i64, String, String)> = stmt.query_map([like], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        people.into_iter().map(|(id, display_name, title)| Ok(PersonSummary { id, display_name, title, identities: self.identities_of(id)? })).collect()
+    }
+
+    /// The person an identity belongs to.
+    pub fn person_by_identity(&self, ident: &Identity) -> Result<Option<PersonSummary>, StoreError> {
+        let row: Option<(i64, String, String)> = self
+            .conn
+            .prepare_cached("SELECT p.id, p.display_name, p.title FROM identities d JOIN people p ON p.id = d.person_id WHERE d.kind = ?1 AND d.value = ?2")?
+            .query_row(params![ident.kind.as_str(), ident.value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        row.map(|(id, display_name, title)| Ok(PersonSummary { id, display_name, title, identities: self.identities_of(id)? })).transpose()
+    }
+
+    fn identities_of(&self, person: i64) -> Result<Vec<Identity>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT kind, value FROM identities WHERE person_id = ?1 ORDER BY kind, value")?;
+        let rows = stmt.query_map([person], |r| {
+            let kind: String = r.get(0)?;
+            Ok(Identity::new(kind.parse().map_err(conv("identity kind"))?, &r.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A stored sync cursor.
+    pub fn cursor(&self, source: &str, account: &str, container: &str) -> Result<Option<Value>, StoreError> {
+        let raw: Option<String> = self
+            .conn
+            .prepare_cached("SELECT cursor_json FROM sync_state WHERE source = ?1 AND account = ?2 AND container = ?3")?
+            .query_row(params![source, account, container], |r| r.get(0))
+            .optional()?;
+        Ok(raw.map(|s| serde_json::from_str(&s)).transpose()?)
+    }
+
+    /// Row counts per source and kind, people, containers, and the change sequence.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT source, kind, SUM(deleted = 0), SUM(deleted = 1) FROM items GROUP BY source, kind ORDER BY source, kind",
+        )?;
+        let items = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+        Ok(Counts {
+            items,
+            people: self.conn.query_row("SELECT COUNT(*) FROM people", [], |r| r.get(0))?,
+            containers: self.conn.query_row("SELECT COUNT(*) FROM containers", [], |r| r.get(0))?,
+            max_seq: self.max_seq()?,
+        })
+    }
+
+    /// The most recent import runs, newest first.
+    pub fn recent_imports(&self, limit: usize) -> Result<Vec<ImportRun>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, path, started_ms, finished_ms, status, stats_json FROM import_runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(ImportRun {
+                kind: r.get(0)?,
+                path: r.get(1)?,
+                started: Timestamp(r.get(2)?).to_rfc3339(),
+                finished: r.get::<_, Option<i64>>(3)?.map(|t| Timestamp(t).to_rfc3339()),
+                status: r.get(4)?,
+                stats: serde_json::from_str(&r.get::<_, String>(5)?).map_err(conv("import stats"))?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

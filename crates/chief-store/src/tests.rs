@@ -1,0 +1,136 @@
+use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source, Timestamp};
+use serde_json::json;
+
+use crate::{Store, Upsert};
+
+fn channel() -> Container {
+    Container { id: ContainerId::new(Source::Slack, "C1"), source: Source::Slack, kind: ContainerKind::Channel, name: "#ops".into(), description: String::new() }
+}
+
+fn msg(ts: &str, body: &str) -> Item {
+    Item {
+        id: ItemId::new(Source::Slack, &format!("C1:{ts}")),
+        source: Source::Slack,
+        kind: ItemKind::Message,
+        container: ContainerId::new(Source::Slack, "C1"),
+        author: Some(Identity::new(IdentityKind::Slack, "U1")),
+        participants: vec![],
+        created: Timestamp(1000),
+        updated: Timestamp(1000),
+        title: String::new(),
+        body: body.into(),
+        url: None,
+        parent: None,
+        references: vec![Reference::new(RefKind::Ticket, "PAY-1")],
+        is_bot: false,
+        extra: json!({}),
+    }
+}
+
+#[test]
+fn upsert_is_idempotent_and_edits_update_in_place() {
+    let mut store = Store::open_in_memory().unwrap();
+    let w = store.writer().unwrap();
+    w.upsert_container(&channel()).unwrap();
+    assert_eq!(w.upsert_item(&msg("1.0", "hello")).unwrap(), Upsert::Inserted);
+    assert_eq!(w.upsert_item(&msg("1.0", "hello")).unwrap(), Upsert::Unchanged);
+    assert_eq!(w.upsert_item(&msg("1.0", "hello, edited")).unwrap(), Upsert::Updated);
+    w.commit().unwrap();
+    let events = store.events_since(0, 10).unwrap();
+    assert_eq!(events.iter().map(|e| e.change.as_str()).collect::<Vec<_>>(), vec!["created", "updated"]);
+    let item = store.item("slack:C1:1.0").unwrap().unwrap();
+    assert_eq!(item.item.body, "hello, edited");
+    assert_eq!(item.seq, events[1].seq);
+    assert_eq!(store.items_referencing(&Reference::new(RefKind::Ticket, "PAY-1")).unwrap(), vec!["slack:C1:1.0"]);
+}
+
+#[test]
+fn delete_is_a_tombstone_that_wipes_text() {
+    let mut store = Store::open_in_memory().unwrap();
+    let w = store.writer().unwrap();
+    w.upsert_container(&channel()).unwrap();
+    w.upsert_item(&msg("1.0", "secret plan")).unwrap();
+    assert!(w.delete_item(&ItemId::new(Source::Slack, "C1:1.0")).unwrap());
+    assert!(!w.delete_item(&ItemId::new(Source::Slack, "C1:1.0")).unwrap());
+    w.commit().unwrap();
+    let item = store.item("slack:C1:1.0").unwrap().unwrap();
+    assert!(item.deleted);
+    assert_eq!(item.item.body, "");
+    assert!(store.items_referencing(&Reference::new(RefKind::Ticket, "PAY-1")).unwrap().is_empty());
+    let recs = store.index_records_since(0, 10).unwrap();
+    assert!(recs[0].deleted);
+}
+
+#[test]
+fn uncommitted_writer_leaves_store_unchanged() {
+    let mut store = Store::open_in_memory().unwrap();
+    {
+        let w = store.writer().unwrap();
+        w.upsert_container(&channel()).unwrap();
+        w.upsert_item(&msg("1.0", "x")).unwrap();
+        w.set_cursor("slack", "acct", "C1", &json!({"hwm": "1.0"})).unwrap();
+        // dropped without commit
+    }
+    assert!(store.item("slack:C1:1.0").unwrap().is_none());
+    assert!(store.cursor("slack", "acct", "C1").unwrap().is_none());
+    assert_eq!(store.max_seq().unwrap(), 0);
+}
+
+#[test]
+fn people_merge_across_sources_by_email() {
+    let mut store = Store::open_in_memory().unwrap();
+    let w = store.writer().unwrap();
+    let a = w
+        .upsert_person(&PersonRecord {
+            display_name: "Ana Ruiz".into(),
+            identities: vec![Identity::new(IdentityKind::Slack, "U1"), Identity::new(IdentityKind::Email, "Ana@Kestrel.example")],
+            title: String::new(),
+            is_bot: false,
+        })
+        .unwrap();
+    let b = w
+        .upsert_person(&PersonRecord { display_name: "anaruiz".into(), identities: vec![Identity::new(IdentityKind::Github, "AnaRuiz")], title: String::new(), is_bot: false })
+        .unwrap();
+    assert_ne!(a, b);
+    // A record that links the GitHub login to the email merges the two people.
+    let c = w
+        .upsert_person(&PersonRecord {
+            display_name: "anaruiz".into(),
+            identities: vec![Identity::new(IdentityKind::Github, "anaruiz"), Identity::new(IdentityKind::Email, "ana@kestrel.example")],
+            title: String::new(),
+            is_bot: false,
+        })
+        .unwrap();
+    w.commit().unwrap();
+    assert_eq!(c, a);
+    let people = store.find_people("ana").unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].display_name, "Ana Ruiz");
+    assert_eq!(people[0].identities.len(), 3);
+}
+
+#[test]
+fn reopening_a_file_store_keeps_data_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chief.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let w = store.writer().unwrap();
+        w.upsert_container(&channel()).unwrap();
+        w.upsert_item(&msg("2.0", "kept")).unwrap();
+        w.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), crate::migrations::LATEST);
+    assert_eq!(store.item("slack:C1:2.0").unwrap().unwrap().item.body, "kept");
+    assert!(store.quick_check().unwrap().is_ok());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chief.db");
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+    let err = Store::open(&path).err().expect("garbage must not open");
+    assert!(err.to_string().contains("cannot open the store"), "{err}");
+}
