@@ -1,0 +1,218 @@
+//! Query building and execution: words across the text fields, exact identifiers
+//! against reference terms, and filters that narrow without changing scores.
+
+use std::ops::Bound;
+use std::sync::OnceLock;
+
+use chief_store::Store;
+use regex::Regex;
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::schema::{Field, IndexRecordOption, Term, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TokenStream;
+use tantivy::{DocAddress, Order, Score, TantivyDocument};
+
+use crate::schema::{TEXT_ANALYZER, container_key};
+use crate::{SearchError, SearchIndex};
+
+/// Narrowing conditions. Empty lists mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub sources: Vec<String>,
+    pub kinds: Vec<String>,
+    /// Container ids or names (`#incidents`, `incidents`, `slack:C123`).
+    pub containers: Vec<String>,
+    /// Each inner list is one person's identity keys; an item matches if it involves
+    /// any of them.
+    pub people: Vec<Vec<String>>,
+    /// Inclusive lower bound on creation time (ms).
+    pub since: Option<i64>,
+    /// Exclusive upper bound on creation time (ms).
+    pub until: Option<i64>,
+}
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub text: String,
+    pub filters: Filters,
+    pub limit: usize,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+    /// A fragment of the body around the best match.
+    pub snippet: String,
+    /// Byte ranges of matched words inside `snippet`.
+    pub highlights: Vec<(usize, usize)>,
+    /// Why it matched: `bm25` for words, `id` for an exact identifier.
+    pub matched: Vec<&'static str>,
+}
+
+fn ticket_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,7}$").expect("valid regex"))
+}
+
+fn pr_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+#[0-9]+$").expect("valid regex"))
+}
+
+/// Reference terms for identifiers typed in the query (`PAY-142`, `org/repo#12`).
+pub(crate) fn identifier_terms(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| matches!(c, ',' | '.' | ';' | ':' | '(' | ')' | '"' | '\'' | '?' | '!')))
+        .filter_map(|w| {
+            if ticket_re().is_match(w) {
+                Some(format!("ticket:{}", w.to_lowercase()))
+            } else if pr_re().is_match(w) {
+                Some(format!("pr:{}", w.to_lowercase()))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+impl SearchIndex {
+    fn words(&self, text: &str) -> Vec<String> {
+        let mut analyzer = self.index.tokenizers().get(TEXT_ANALYZER).expect("analyzer registered on open");
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token().text.clone();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    fn names(&self, text: &str) -> Vec<String> {
+        let mut analyzer = self.index.tokenizers().get("default").expect("default analyzer");
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let s = &self.schema;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let term = |field: Field, word: &str, boost: Score| -> (Occur, Box<dyn Query>) {
+            let q = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+        };
+        for w in self.words(text) {
+            should.push(term(s.title, &w, 2.0));
+            should.push(term(s.body, &w, 1.0));
+        }
+        for n in self.names(text) {
+            should.push(term(s.author, &n, 1.5));
+        }
+        for r in identifier_terms(text) {
+            should.push(term(s.refs, &r, 8.0));
+        }
+        (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+    }
+
+    fn filter_queries(&self, f: &Filters) -> Vec<(Occur, Box<dyn Query>)> {
+        let s = &self.schema;
+        let set = |field: Field, values: Vec<String>| -> (Occur, Box<dyn Query>) {
+            let q = TermSetQuery::new(values.iter().map(|v| Term::from_field_text(field, v)));
+            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(q), 0.0)))
+        };
+        let mut out = Vec::new();
+        if !f.sources.is_empty() {
+            out.push(set(s.source, f.sources.iter().map(|v| v.to_lowercase()).collect()));
+        }
+        if !f.kinds.is_empty() {
+            out.push(set(s.kind, f.kinds.iter().map(|v| v.to_lowercase()).collect()));
+        }
+        if !f.containers.is_empty() {
+            out.push(set(s.container_keys, f.containers.iter().map(|c| if c.contains(':') { c.clone() } else { container_key(c) }).collect()));
+        }
+        for person in &f.people {
+            out.push(set(s.people, person.clone()));
+        }
+        if f.since.is_some() || f.until.is_some() {
+            let lo = f.since.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(s.ts, t)));
+            let hi = f.until.map_or(Bound::Unbounded, |t| Bound::Excluded(Term::from_field_i64(s.ts, t)));
+            out.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(RangeQuery::new(lo, hi)), 0.0))));
+        }
+        out
+    }
+
+    /// Runs a search; snippets are cut from item bodies read from `store`.
+    /// With no words, returns the newest items that pass the filters.
+    pub fn search(&self, req: &SearchRequest, store: &Store) -> Result<Vec<Hit>, SearchError> {
+        let s = &self.schema;
+        let limit = req.limit.clamp(1, 1000);
+        let searcher = self.reader.searcher();
+        let text_q = self.text_query(&req.text);
+        let mut clauses = self.filter_queries(&req.filters);
+        let has_text = text_q.is_some();
+        let query: Box<dyn Query> = match text_q {
+            Some(q) => {
+                clauses.push((Occur::Must, q));
+                Box::new(BooleanQuery::new(clauses))
+            }
+            None if clauses.is_empty() => Box::new(AllQuery),
+            None => {
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+                Box::new(BooleanQuery::new(clauses))
+            }
+        };
+        let docs: Vec<(Score, DocAddress)> = if has_text {
+            searcher.search(&*query, &TopDocs::with_limit(limit).order_by_score())?
+        } else {
+            searcher
+                .search(&*query, &TopDocs::with_limit(limit).order_by_fast_field::<i64>("ts", Order::Desc))?
+                .into_iter()
+                .map(|(ts, addr)| (ts.unwrap_or(0) as Score * 0.0, addr))
+                .collect()
+        };
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, s.body)?;
+        snippets.set_max_num_chars(180);
+        let id_terms: Vec<Term> = identifier_terms(&req.text).iter().map(|r| Term::from_field_text(s.refs, r)).collect();
+        let mut hits = Vec::with_capacity(docs.len());
+        for (score, addr) in docs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let Some(id) = doc.get_first(s.id).and_then(|v| v.as_str()).map(str::to_string) else { continue };
+            let body = store.item(&id)?.map(|i| i.item.body).unwrap_or_default();
+            let snippet = snippets.snippet(&body);
+            let (fragment, highlights) = if snippet.is_empty() {
+                (body.chars().take(180).collect::<String>(), Vec::new())
+            } else {
+                (snippet.fragment().to_string(), snippet.highlighted().iter().map(|r| (r.start, r.end)).collect())
+            };
+            let mut matched = Vec::new();
+            if has_text {
+                matched.push("bm25");
+            }
+            if !id_terms.is_empty() {
+                let seg = searcher.segment_reader(addr.segment_ord);
+                let inv = seg.inverted_index(s.refs)?;
+                for t in &id_terms {
+                    if let Some(mut postings) = inv.read_postings(t, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? {
+                        use tantivy::DocSet;
+                        if postings.seek(addr.doc_id) == addr.doc_id {
+                            matched.push("id");
+                            break;
+                        }
+                    }
+                }
+            }
+            hits.push(Hit { id, score, snippet: fragment, highlights, matched });
+        }
+        Ok(hits)
+    }
+}
