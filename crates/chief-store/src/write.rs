@@ -177,6 +177,16 @@ impl<'c> Writer<'c> {
         Ok(true)
     }
 
+    /// True if the item exists and is deleted.
+    pub fn is_deleted(&self, id: &ItemId) -> Result<bool, StoreError> {
+        let deleted: Option<bool> = self
+            .tx
+            .prepare_cached("SELECT deleted FROM items WHERE id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))
+            .optional()?;
+        Ok(deleted == Some(true))
+    }
+
     /// Stores the sync cursor of one container, in this transaction.
     pub fn set_cursor(&self, source: &str, account: &str, container: &str, cursor: &Value) -> Result<(), StoreError> {
         self.tx
