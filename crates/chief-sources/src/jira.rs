@@ -1,1 +1,157 @@
-//! jira
+//! Jira Cloud: issues with their comments, as `/rest/api/3/search/jql` and
+//! `/rest/api/3/issue/bulkfetch` return them (descriptions in Atlassian Document Format).
+
+use chief_core::refs::extract;
+use chief_core::text::{Rendered, adf_to_text};
+use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source, Timestamp};
+use serde_json::{Value, json};
+
+fn s<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn time(v: &Value, key: &str) -> Result<Timestamp, String> {
+    let raw = s(v, key).ok_or_else(|| format!("missing {key}"))?;
+    Timestamp::parse_rfc3339(raw).map_err(|e| e.to_string())
+}
+
+/// A Jira user object as an identity (account id).
+fn account(v: Option<&Value>) -> Option<Identity> {
+    v.and_then(|u| s(u, "accountId")).map(|a| Identity::new(IdentityKind::Jira, a))
+}
+
+/// A Jira user object as a person (account id, plus email where the site shows it).
+pub fn user_to_person(v: &Value) -> Option<PersonRecord> {
+    let id = s(v, "accountId")?;
+    let mut identities = vec![Identity::new(IdentityKind::Jira, id)];
+    if let Some(e) = s(v, "emailAddress").filter(|e| e.contains('@')) {
+        identities.push(Identity::new(IdentityKind::Email, e));
+    }
+    Some(PersonRecord { display_name: s(v, "displayName").unwrap_or(id).to_string(), identities, title: String::new(), is_bot: s(v, "accountType") == Some("app") })
+}
+
+/// Descriptions are ADF on API v3 and plain strings on v2 and older servers.
+fn render(v: Option<&Value>) -> Rendered {
+    match v {
+        Some(Value::String(t)) => Rendered { text: t.clone(), ..Default::default() },
+        Some(doc @ Value::Object(_)) => adf_to_text(doc),
+        _ => Rendered::default(),
+    }
+}
+
+/// A project (`/rest/api/3/project/search` values) as a container.
+pub fn project_to_container(v: &Value) -> Result<Container, String> {
+    let key = s(v, "key").ok_or("project without key")?;
+    Ok(Container {
+        id: ContainerId::new(Source::Jira, key),
+        source: Source::Jira,
+        kind: ContainerKind::Project,
+        name: s(v, "name").map(|n| format!("{key}: {n}")).unwrap_or_else(|| key.to_string()),
+        description: s(v, "description").unwrap_or("").to_string(),
+    })
+}
+
+/// People found on an issue: reporter, assignee, comment authors.
+pub fn issue_people(v: &Value) -> Vec<PersonRecord> {
+    let f = &v["fields"];
+    let mut out: Vec<PersonRecord> = ["reporter", "assignee", "creator"].iter().filter_map(|k| user_to_person(&f[*k])).collect();
+    for c in f["comment"]["comments"].as_array().into_iter().flatten() {
+        out.extend(user_to_person(&c["author"]));
+    }
+    out
+}
+
+/// An issue and its embedded comments. `site` is `https://<site>.atlassian.net`, for links.
+pub fn issue_to_items(v: &Value, site: Option<&str>) -> Result<Vec<Item>, String> {
+    let key = s(v, "key").ok_or("issue without key")?;
+    // The numeric id survives moves between projects; payloads trimmed to `key` fall back to it.
+    let id = s(v, "id").unwrap_or(key);
+    let f = v.get("fields").ok_or("issue without fields")?;
+    let project = f.get("project").and_then(|p| s(p, "key")).or_else(|| key.split('-').next()).unwrap_or(key);
+    let summary = s(f, "summary").unwrap_or("").to_string();
+    let desc = render(f.get("description"));
+    let mut references = extract(&format!("{summary}\n{}", desc.text));
+    references.retain(|r| !(r.kind == RefKind::Ticket && r.value == key));
+    references.push(Reference::new(RefKind::Ticket, key));
+    references.extend(desc.user_mentions.iter().map(|a| Reference::new(RefKind::Person, format!("jira:{a}"))));
+    if let Some(parent) = f.get("parent").and_then(|p| s(p, "key")) {
+        references.push(Reference::new(RefKind::Ticket, parent));
+    }
+    let url = site.map(|base| format!("{}/browse/{key}", base.trim_end_matches('/')));
+    let issue_item_id = ItemId::new(Source::Jira, id);
+    let container = ContainerId::new(Source::Jira, project);
+    let name = |k: &str| f.get(k).and_then(|x| s(x, "name")).map(str::to_string);
+    let labels = f.get("labels").cloned().unwrap_or(json!([]));
+    let mut participants: Vec<Identity> = account(f.get("assignee")).into_iter().collect();
+    let comments: Vec<&Value> = f.get("comment").and_then(|c| c.get("comments")).and_then(Value::as_array).into_iter().flatten().collect();
+    participants.extend(comments.iter().filter_map(|c| account(c.get("author"))));
+    let issue = Item {
+        id: issue_item_id.clone(),
+        source: Source::Jira,
+        kind: ItemKind::Issue,
+        container: container.clone(),
+        author: account(f.get("reporter")).or_else(|| account(f.get("creator"))),
+        participants,
+        created: time(f, "created")?,
+        updated: time(f, "updated")?,
+        title: format!("{key}: {summary}"),
+        body: desc.text,
+        url: url.clone(),
+        parent: None,
+        references,
+        is_bot: false,
+        extra: json!({
+            "key": key,
+            "status": f.get("status").and_then(|x| s(x, "name")),
+            "priority": name("priority"),
+            "type": name("issuetype"),
+            "labels": labels,
+            "assignee": f.get("assignee").and_then(|a| s(a, "displayName")),
+        }),
+    };
+    let mut items = vec![issue];
+    for c in comments {
+        let cid = s(c, "id").ok_or("comment without id")?;
+        let body = render(c.get("body"));
+        let mut refs = extract(&body.text);
+        refs.push(Reference::new(RefKind::Ticket, key));
+        refs.extend(body.user_mentions.iter().map(|a| Reference::new(RefKind::Person, format!("jira:{a}"))));
+        items.push(Item {
+            id: ItemId::new(Source::Jira, &format!("{id}/comment/{cid}")),
+            source: Source::Jira,
+            kind: ItemKind::Comment,
+            container: container.clone(),
+            author: account(c.get("author")),
+            participants: vec![],
+            created: time(c, "created")?,
+            updated: time(c, "updated").or_else(|_| time(c, "created"))?,
+            title: String::new(),
+            body: body.text,
+            url: url.as_ref().map(|u| format!("{u}?focusedCommentId={cid}")),
+            parent: Some(issue_item_id.clone()),
+            references: refs,
+            is_bot: false,
+            extra: json!({"key": key}),
+        });
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_recorded_jira_cli_issue() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/api-payloads/jira/jira-cli/issue.json");
+        let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("shared payload {} is required: {e}", p.display()));
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let items = issue_to_items(&v, Some("https://example.atlassian.net")).unwrap();
+        let key = v["key"].as_str().unwrap();
+        assert_eq!(items[0].kind, ItemKind::Issue);
+        assert!(items[0].title.starts_with(key));
+        assert!(items[0].references.contains(&Reference::new(RefKind::Ticket, key)));
+        assert!(!items[0].body.is_empty());
+        assert_eq!(items[0].url.as_deref(), Some(format!("https://example.atlassian.net/browse/{key}").as_str()));
+    }
+}
