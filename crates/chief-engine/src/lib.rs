@@ -1,1 +1,242 @@
-//! chief-engine
+//! The engine: the one API that every surface (the `chief` CLI, the desktop shell)
+//! calls. It owns the store, the search index and the importers, and knows nothing of
+//! how it is presented.
+//!
+//! ```no_run
+//! use chief_engine::{Config, Engine, SearchQuery};
+//! let home = std::path::Path::new("/tmp/chief-home");
+//! let engine = Engine::open(home, Config::load(home, std::env::vars())?)?;
+//! let found = engine.search(&SearchQuery { text: "checkout 502".into(), ..Default::default() })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod bench;
+mod config;
+mod doctor;
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chief_search::{CommitPolicy, IndexStatus, SearchIndex};
+use chief_sources::rest_dump::DumpReport;
+use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
+use chief_store::{Counts, ImportRun, StoredItem, Store};
+use serde::Serialize;
+
+pub use config::{Config, ConfigError, IndexConfig, LlmConfig, MeConfig, SourceConfig, SourcesConfig};
+pub use doctor::{Finding, Level, doctor};
+pub use search::{SearchQuery, SearchResponse, SearchResult};
+
+/// What went wrong, with a kind the surfaces can match on.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] chief_store::StoreError),
+    #[error(transparent)]
+    Search(#[from] chief_search::SearchError),
+    #[error(transparent)]
+    Source(#[from] chief_sources::SourceError),
+    #[error("cannot use the Chief home {path}: {source}")]
+    Home { path: PathBuf, #[source] source: std::io::Error },
+    #[error("no item with id {id:?}; ids look like slack:C024BE91L:1455555555.000100 (see `chief search --json`)")]
+    NotFound { id: String },
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{path} holds your own data (not a demo workspace); use --home to load the demo elsewhere")]
+    NotADemoHome { path: PathBuf },
+}
+
+impl EngineError {
+    /// A stable code for the UI and scripts (`{code, message}`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Config(_) => "config",
+            EngineError::Store(_) => "store",
+            EngineError::Search(_) => "index",
+            EngineError::Source(_) => "import",
+            EngineError::Home { .. } => "home",
+            EngineError::NotFound { .. } => "not_found",
+            EngineError::InvalidInput(_) => "invalid_input",
+            EngineError::NotADemoHome { .. } => "not_a_demo_home",
+        }
+    }
+}
+
+/// The default home: the platform data directory (e.g. `~/.local/share/chief`).
+pub fn default_home() -> PathBuf {
+    directories::ProjectDirs::from("dev", "chief", "chief").map(|d| d.data_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from(".chief"))
+}
+
+/// Counts and health for `chief status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub home: String,
+    pub counts: Counts,
+    pub index: IndexStatus,
+    /// Store changes not yet in the committed index.
+    pub index_lag: i64,
+    pub recent_imports: Vec<ImportRun>,
+}
+
+/// One item with its thread, for `chief show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemDetail {
+    pub item: StoredItem,
+    /// The whole thread (root first) when the item is part of one.
+    pub thread: Vec<StoredItem>,
+    /// Other items that mention this item's ticket key or PR.
+    pub mentioned_by: Vec<String>,
+}
+
+/// What loading the demo did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    pub data_dir: String,
+    pub slack: ImportReport,
+    pub rest: DumpReport,
+    pub indexed_seq: i64,
+}
+
+const DEMO_MARKER: &str = ".chief-demo";
+
+/// The engine. Cheap to share behind an `Arc`; every method is blocking.
+pub struct Engine {
+    home: PathBuf,
+    config: Config,
+    store: Mutex<Store>,
+    index: SearchIndex,
+}
+
+impl Engine {
+    /// Opens (creating if needed) the Chief home: the store, then the search index,
+    /// which catches up with the store in the background.
+    pub fn open(home: &Path, config: Config) -> Result<Engine, EngineError> {
+        std::fs::create_dir_all(home).map_err(|source| EngineError::Home { path: home.to_path_buf(), source })?;
+        let db = home.join("chief.db");
+        let store = Store::open(&db)?;
+        let policy = CommitPolicy {
+            every_items: config.index.commit_every_items.max(1),
+            every: Duration::from_millis(config.index.commit_every_ms.max(10)),
+            writer_memory: config.index.writer_memory_mb.max(15) << 20,
+            threads: config.index.threads.max(1),
+        };
+        let index = SearchIndex::open(&home.join("index"), &db, policy)?;
+        for note in index.status()?.notes {
+            tracing::warn!("{note}");
+        }
+        Ok(Engine { home: home.to_path_buf(), config, store: Mutex::new(store), index })
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes every store change searchable now (the CLI calls this before searching).
+    pub fn sync_index(&self) -> Result<i64, EngineError> {
+        if self.index.status()?.read_only {
+            return Ok(self.index.status()?.committed_seq);
+        }
+        Ok(self.index.flush()?)
+    }
+
+    /// Imports a Slack export (zip or folder). Per-file failures are in the report.
+    pub fn import_slack_export(&self, path: &Path, opts: &ImportOptions, progress: &mut dyn FnMut(&ImportProgress)) -> Result<ImportReport, EngineError> {
+        let span = tracing::info_span!("import_slack_export", path = %path.display());
+        let _g = span.enter();
+        let mut opts = opts.clone();
+        if opts.workspace_url.is_none() && !self.config.sources.slack.web_base.is_empty() {
+            opts.workspace_url = Some(self.config.sources.slack.web_base.clone());
+        }
+        let report = chief_sources::slack_export::import(&mut self.store(), path, &opts, progress)?;
+        self.index.nudge();
+        Ok(report)
+    }
+
+    /// Imports saved REST responses (GitHub, Jira, Calendar) laid out as in
+    /// [`chief_sources::rest_dump`].
+    pub fn import_rest_dump(&self, dir: &Path) -> Result<DumpReport, EngineError> {
+        let report = chief_sources::rest_dump::import(&mut self.store(), dir)?;
+        self.index.nudge();
+        Ok(report)
+    }
+
+    /// True if this home was created by [`Engine::load_demo`] or holds nothing yet.
+    pub fn is_demo_or_empty(home: &Path) -> bool {
+        home.join(DEMO_MARKER).exists() || !home.join("chief.db").exists()
+    }
+
+    /// Generates the demo workspace under the home and imports all of it.
+    pub fn load_demo(&self, progress: &mut dyn FnMut(&ImportProgress)) -> Result<DemoReport, EngineError> {
+        let data = self.home.join("demo-data");
+        let home_err = |source| EngineError::Home { path: self.home.clone(), source };
+        std::fs::write(self.home.join(DEMO_MARKER), "This home holds the Chief demo workspace.\n").map_err(home_err)?;
+        chief_demo::generate(&data).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let slack = self.import_slack_export(&data.join("slack"), &ImportOptions { workspace_url: Some(chief_demo::SLACK_URL.into()), force: false }, progress)?;
+        let rest = self.import_rest_dump(&data)?;
+        let indexed_seq = self.sync_index()?;
+        Ok(DemoReport { data_dir: data.display().to_string(), slack, rest, indexed_seq })
+    }
+
+    /// One item, its thread, and what mentions it.
+    pub fn show(&self, id: &str) -> Result<ItemDetail, EngineError> {
+        let store = self.store();
+        let item = store.item(id)?.ok_or_else(|| EngineError::NotFound { id: id.to_string() })?;
+        let root = item.item.parent.as_ref().map(|p| p.as_str().to_string()).unwrap_or_else(|| id.to_string());
+        let thread = store.thread(&root)?;
+        let thread = if thread.len() > 1 { thread } else { Vec::new() };
+        let mut mentioned_by = Vec::new();
+        for r in item.item.references.iter().filter(|r| matches!(r.kind, chief_core::RefKind::Ticket | chief_core::RefKind::PullRequest)) {
+            // Only the item's own key: a Jira issue's ticket, a PR's own ref.
+            let own = match item.item.source {
+                chief_core::Source::Jira => item.item.extra.get("key").and_then(|k| k.as_str()) == Some(r.value.as_str()),
+                chief_core::Source::Github => item.item.parent.is_none() && item.item.id.as_str().ends_with(&r.value),
+                _ => false,
+            };
+            if own {
+                mentioned_by.extend(store.items_referencing(r)?.into_iter().filter(|x| x != id));
+            }
+        }
+        mentioned_by.sort();
+        mentioned_by.dedup();
+        Ok(ItemDetail { item, thread, mentioned_by })
+    }
+
+    /// Counts, index health and recent imports.
+    pub fn status(&self) -> Result<Status, EngineError> {
+        let store = self.store();
+        let counts = store.counts()?;
+        let index = self.index.status()?;
+        Ok(Status {
+            home: self.home.display().to_string(),
+            index_lag: counts.max_seq - index.committed_seq,
+            counts,
+            index,
+            recent_imports: store.recent_imports(5)?,
+        })
+    }
+
+    /// Drops the search index's documents and rebuilds it from the store.
+    pub fn reindex(&self) -> Result<IndexStatus, EngineError> {
+        self.index.rebuild()?;
+        Ok(self.index.status()?)
+    }
+
+    /// Stops the index writer after a final commit.
+    pub fn close(self) -> Result<(), EngineError> {
+        Ok(self.index.close()?)
+    }
+}

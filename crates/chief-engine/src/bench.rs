@@ -1,0 +1,341 @@
+//! Benchmarks that print numbers (`chief bench ingest|search --items N`): ingest speed
+//! into SQLite + tantivy, search latency percentiles with and without filters, disk
+//! bytes per item, peak RSS, and the same workload against a SQLite FTS5 table (what
+//! comparable tools use) for a ratio. Nothing here asserts a time; it reports.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, RefKind, Reference, Source, Timestamp};
+use chief_search::{CommitPolicy, Filters, SearchIndex, SearchRequest};
+use chief_store::Store;
+use serde::Serialize;
+
+use crate::EngineError;
+
+const COMMON: &[&str] = &[
+    "the", "a", "to", "and", "we", "is", "for", "on", "in", "it", "this", "that", "can", "be", "with", "i", "you", "are", "of", "please",
+    "deploy", "release", "review", "merge", "rollback", "incident", "latency", "error", "customer", "checkout", "payments", "refund", "ledger",
+    "database", "migration", "schema", "index", "query", "timeout", "retry", "queue", "worker", "cache", "memory", "cpu", "alert", "dashboard",
+    "oncall", "pager", "postmortem", "standup", "sprint", "roadmap", "planning", "hiring", "interview", "budget", "headcount", "design", "mock",
+    "frontend", "backend", "api", "sdk", "client", "server", "kubernetes", "terraform", "staging", "production", "canary", "flag", "test",
+    "flaky", "build", "pipeline", "runner", "bug", "fix", "patch", "upgrade", "version", "config", "secret", "token", "auth", "login",
+    "billing", "invoice", "report", "finance", "security", "audit", "compliance", "vendor", "contract", "meeting", "tomorrow", "today",
+    "monday", "friday", "thanks", "blocked", "ready", "shipped", "approved", "question", "proposal", "rfc", "docs", "owner", "team",
+];
+
+/// Deterministic synthetic workplace messages with a Zipf-like word distribution.
+pub struct Synthetic {
+    state: u64,
+    vocab: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+impl Synthetic {
+    pub fn new(seed: u64) -> Synthetic {
+        let mut vocab: Vec<String> = COMMON.iter().map(|s| s.to_string()).collect();
+        let syllables = ["ka", "lo", "mi", "ren", "tos", "va", "pel", "dun", "sha", "qui", "bor", "nex", "tal", "gri", "zo"];
+        for a in syllables {
+            for b in syllables {
+                for c in ["", "ix", "on", "er", "us", "at"] {
+                    vocab.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        let mut cumulative = Vec::with_capacity(vocab.len());
+        let mut total = 0.0;
+        for rank in 1..=vocab.len() {
+            total += 1.0 / (rank as f64).powf(1.05);
+            cumulative.push(total);
+        }
+        Synthetic { state: seed, vocab, cumulative }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn word(&mut self) -> &str {
+        let total = *self.cumulative.last().unwrap_or(&1.0);
+        let x = self.unit() * total;
+        let i = self.cumulative.partition_point(|&c| c < x).min(self.vocab.len() - 1);
+        &self.vocab[i]
+    }
+
+    /// A query of 1–3 words from the informative middle of the vocabulary.
+    pub fn query(&mut self) -> String {
+        let n = 1 + (self.next() % 3) as usize;
+        (0..n)
+            .map(|_| {
+                let k = 20 + (self.next() % 400) as usize;
+                self.vocab[k].clone()
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The `i`-th synthetic message.
+    pub fn item(&mut self, i: usize, containers: usize) -> Item {
+        let words = 6 + (self.next() % 35) as usize;
+        let mut body = String::with_capacity(words * 7);
+        for w in 0..words {
+            if w > 0 {
+                body.push(' ');
+            }
+            let word = self.word().to_string();
+            body.push_str(&word);
+        }
+        let mut references = Vec::new();
+        if self.next() % 20 == 0 {
+            let key = format!("BENCH-{}", self.next() % 5000);
+            body.push_str(&format!(" see {key}"));
+            references.push(Reference::new(RefKind::Ticket, key));
+        }
+        let channel = i % containers;
+        let created = Timestamp(1_760_000_000_000 + i as i64 * 30_000);
+        Item {
+            id: ItemId::new(Source::Slack, &format!("CB{channel:03}:{i}.000000")),
+            source: Source::Slack,
+            kind: ItemKind::Message,
+            container: ContainerId::new(Source::Slack, &format!("CB{channel:03}")),
+            author: Some(Identity::new(IdentityKind::Slack, &format!("UB{:04}", self.next() % 200))),
+            participants: vec![],
+            created,
+            updated: created,
+            title: String::new(),
+            body,
+            url: None,
+            parent: None,
+            references,
+            is_bot: false,
+            extra: serde_json::Value::Null,
+        }
+    }
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+fn percentiles(mut d: Vec<Duration>) -> Percentiles {
+    d.sort();
+    let at = |q: f64| d.get(((d.len() as f64 - 1.0) * q).round() as usize).map_or(0.0, |x| x.as_secs_f64() * 1000.0);
+    Percentiles { p50_ms: at(0.50), p95_ms: at(0.95), p99_ms: at(0.99) }
+}
+
+/// Results of an ingest run.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub items: usize,
+    /// Store + index, from the first write until the index commit is visible.
+    pub items_per_sec: f64,
+    pub store_only_items_per_sec: f64,
+    pub fts5_items_per_sec: f64,
+    pub store_bytes_per_item: f64,
+    pub index_bytes_per_item: f64,
+    pub fts5_bytes_per_item: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Results of a search run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchBenchReport {
+    pub items: usize,
+    pub queries: usize,
+    pub chief: Percentiles,
+    pub chief_filtered: Percentiles,
+    pub fts5: Percentiles,
+    pub fts5_filtered: Percentiles,
+    /// FTS5 p95 / Chief p95 (higher is better for Chief).
+    pub speedup_p95: f64,
+    pub speedup_p95_filtered: f64,
+    pub peak_rss_mb: f64,
+    pub ingest: IngestReport,
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB; 0 where unavailable.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn dir_size(p: &Path) -> u64 {
+    let Ok(meta) = std::fs::metadata(p) else { return 0 };
+    if meta.is_file() {
+        return meta.len();
+    }
+    std::fs::read_dir(p).map(|rd| rd.filter_map(|e| e.ok()).map(|e| dir_size(&e.path())).sum()).unwrap_or(0)
+}
+
+const CONTAINERS: usize = 50;
+const BATCH: usize = 10_000;
+
+struct Corpus {
+    store: Store,
+    index: SearchIndex,
+    fts: rusqlite::Connection,
+    report: IngestReport,
+}
+
+fn ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<Corpus, EngineError> {
+    let db = dir.join("chief.db");
+    let mut store = Store::open(&db)?;
+    let policy = CommitPolicy { every_items: 200_000, every: Duration::from_secs(30), writer_memory: 256 << 20, threads: 2 };
+    let index = SearchIndex::open(&dir.join("index"), &db, policy)?;
+    {
+        let w = store.writer()?;
+        for c in 0..CONTAINERS {
+            w.upsert_container(&Container { id: ContainerId::new(Source::Slack, &format!("CB{c:03}")), source: Source::Slack, kind: ContainerKind::Channel, name: format!("#bench-{c}"), description: String::new() })?;
+        }
+        w.commit()?;
+    }
+    let mut synth = Synthetic::new(42);
+    let batch_items = |synth: &mut Synthetic, from: usize| -> Vec<Item> { (from..(from + BATCH).min(items)).map(|i| synth.item(i, CONTAINERS)).collect() };
+
+    let start = Instant::now();
+    let mut store_time = Duration::ZERO;
+    let mut from = 0;
+    while from < items {
+        let batch = batch_items(&mut synth, from);
+        let t = Instant::now();
+        let w = store.writer()?;
+        for it in &batch {
+            w.upsert_item(it)?;
+        }
+        w.commit()?;
+        store_time += t.elapsed();
+        index.nudge();
+        from += batch.len();
+        progress(&format!("ingest {from}/{items}"));
+    }
+    index.flush()?;
+    let total = start.elapsed();
+
+    // The same text into FTS5, the baseline.
+    let fts_path = dir.join("fts5.db");
+    let mut fts = rusqlite::Connection::open(&fts_path).map_err(chief_store::StoreError::from)?;
+    fts.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+         CREATE VIRTUAL TABLE fts USING fts5(body, container UNINDEXED, ts UNINDEXED, tokenize = 'porter unicode61');",
+    )
+    .map_err(chief_store::StoreError::from)?;
+    let mut synth = Synthetic::new(42);
+    let t = Instant::now();
+    let mut from = 0;
+    while from < items {
+        let batch = batch_items(&mut synth, from);
+        let tx = fts.transaction().map_err(chief_store::StoreError::from)?;
+        {
+            let mut ins = tx.prepare_cached("INSERT INTO fts (rowid, body, container, ts) VALUES (?1, ?2, ?3, ?4)").map_err(chief_store::StoreError::from)?;
+            for (k, it) in batch.iter().enumerate() {
+                ins.execute(rusqlite::params![(from + k) as i64, it.body, it.container.as_str(), it.created.0]).map_err(chief_store::StoreError::from)?;
+            }
+        }
+        tx.commit().map_err(chief_store::StoreError::from)?;
+        from += batch.len();
+        progress(&format!("fts5 {from}/{items}"));
+    }
+    let fts_time = t.elapsed();
+    let per = |bytes: u64| bytes as f64 / items.max(1) as f64;
+    let report = IngestReport {
+        items,
+        items_per_sec: items as f64 / total.as_secs_f64(),
+        store_only_items_per_sec: items as f64 / store_time.as_secs_f64(),
+        fts5_items_per_sec: items as f64 / fts_time.as_secs_f64(),
+        store_bytes_per_item: per(dir_size(&db) + dir_size(&dir.join("chief.db-wal"))),
+        index_bytes_per_item: per(dir_size(&dir.join("index"))),
+        fts5_bytes_per_item: per(dir_size(&fts_path) + dir_size(&dir.join("fts5.db-wal"))),
+        peak_rss_mb: peak_rss_mb(),
+    };
+    Ok(Corpus { store, index, fts, report })
+}
+
+/// Ingests `items` synthetic messages into a fresh store + index (and FTS5) in `dir`.
+pub fn run_ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<IngestReport, EngineError> {
+    let corpus = ingest(dir, items, progress)?;
+    corpus.index.close()?;
+    Ok(corpus.report)
+}
+
+/// Ingests, then runs `queries` 1–3 word searches with and without filters against
+/// Chief and FTS5, top 10 with snippets each.
+pub fn run_search(dir: &Path, items: usize, queries: usize, progress: &mut dyn FnMut(&str)) -> Result<SearchBenchReport, EngineError> {
+    let corpus = ingest(dir, items, progress)?;
+    let mut synth = Synthetic::new(7);
+    let qs: Vec<String> = (0..queries).map(|_| synth.query()).collect();
+    let span_ms = items as i64 * 30_000;
+    let filters = |k: usize| Filters {
+        containers: vec![format!("slack:CB{:03}", k % CONTAINERS)],
+        since: Some(1_760_000_000_000 + span_ms / 4),
+        until: Some(1_760_000_000_000 + span_ms / 4 * 3),
+        ..Default::default()
+    };
+    // Warm both engines' caches with one pass, as a long-running app would be.
+    for q in qs.iter().take(20) {
+        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10 }, &corpus.store)?;
+    }
+    let mut chief = Vec::new();
+    let mut chief_f = Vec::new();
+    for (k, q) in qs.iter().enumerate() {
+        let t = Instant::now();
+        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10 }, &corpus.store)?;
+        chief.push(t.elapsed());
+        let t = Instant::now();
+        corpus.index.search(&SearchRequest { text: q.clone(), filters: filters(k), limit: 10 }, &corpus.store)?;
+        chief_f.push(t.elapsed());
+    }
+    progress("fts5 queries");
+    let mut fts = Vec::new();
+    let mut fts_f = Vec::new();
+    let sql = "SELECT rowid, snippet(fts, 0, '[', ']', '…', 16) FROM fts WHERE fts MATCH ?1 ORDER BY rank LIMIT 10";
+    let sql_f = "SELECT rowid, snippet(fts, 0, '[', ']', '…', 16) FROM fts WHERE fts MATCH ?1 AND container = ?2 AND ts >= ?3 AND ts < ?4 ORDER BY rank LIMIT 10";
+    let run = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> Result<Duration, EngineError> {
+        let t = Instant::now();
+        let mut stmt = corpus.fts.prepare_cached(sql).map_err(chief_store::StoreError::from)?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map(params, |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(chief_store::StoreError::from)?
+            .collect::<Result<_, _>>()
+            .map_err(chief_store::StoreError::from)?;
+        std::hint::black_box(rows);
+        Ok(t.elapsed())
+    };
+    for q in qs.iter().take(20) {
+        run(sql, &[&q.split(' ').collect::<Vec<_>>().join(" OR ")])?;
+    }
+    for (k, q) in qs.iter().enumerate() {
+        let m = q.split(' ').collect::<Vec<_>>().join(" OR ");
+        fts.push(run(sql, &[&m])?);
+        let f = filters(k);
+        fts_f.push(run(sql_f, &[&m, &f.containers[0], &f.since, &f.until])?);
+    }
+    let (c, cf, f, ff) = (percentiles(chief), percentiles(chief_f), percentiles(fts), percentiles(fts_f));
+    let report = SearchBenchReport {
+        items,
+        queries,
+        speedup_p95: f.p95_ms / c.p95_ms.max(1e-9),
+        speedup_p95_filtered: ff.p95_ms / cf.p95_ms.max(1e-9),
+        chief: c,
+        chief_filtered: cf,
+        fts5: f,
+        fts5_filtered: ff,
+        peak_rss_mb: peak_rss_mb(),
+        ingest: corpus.report.clone(),
+    };
+    corpus.index.close()?;
+    Ok(report)
+}

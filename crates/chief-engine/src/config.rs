@@ -1,0 +1,249 @@
+//! Configuration, layered: built-in defaults → `chief.toml` in the home → `CHIEF_*`
+//! environment variables. The result is one typed [`Config`] passed explicitly; there
+//! is no global state. Secrets never live here: tokens and API keys are in the OS
+//! keychain (or `CHIEF_<SOURCE>_TOKEN` / `CHIEF_LLM_API_KEY` for headless use).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Errors reading configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, #[source] source: std::io::Error },
+    #[error("{path}: {message}. Compare with chief.example.toml in the Chief repository")]
+    Invalid { path: PathBuf, message: String },
+    #[error("environment variable {var}={value:?}: {message}")]
+    Env { var: String, value: String, message: String },
+}
+
+/// Who the user is in each source, so Chief can tell their own actions apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeConfig {
+    pub name: String,
+    pub email: String,
+    pub slack_id: String,
+    pub github_login: String,
+    pub jira_account_id: String,
+}
+
+/// When the search index commits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexConfig {
+    /// Commit after this many changed items.
+    pub commit_every_items: usize,
+    /// Commit pending changes after this many milliseconds.
+    pub commit_every_ms: u64,
+    /// Memory budget of the index writer, in MiB.
+    pub writer_memory_mb: usize,
+    /// Indexing threads.
+    pub threads: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig { commit_every_items: 50_000, commit_every_ms: 2_000, writer_memory_mb: 64, threads: 1 }
+    }
+}
+
+/// One source's settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceConfig {
+    pub enabled: bool,
+    /// API root; point it at GitHub Enterprise, your Jira site, or a local mock server.
+    pub api_base: String,
+    /// Keep message bodies this many days (0 = forever).
+    pub keep_days: u32,
+    /// Web root used to build links (`https://<team>.slack.com`, your Jira site).
+    pub web_base: String,
+}
+
+impl SourceConfig {
+    fn with_base(api_base: &str) -> Self {
+        SourceConfig { enabled: false, api_base: api_base.into(), keep_days: 0, web_base: String::new() }
+    }
+}
+
+/// All sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourcesConfig {
+    pub slack: SourceConfig,
+    pub github: SourceConfig,
+    pub jira: SourceConfig,
+    pub google: SourceConfig,
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        SourcesConfig {
+            slack: SourceConfig::with_base("https://slack.com/api"),
+            github: SourceConfig::with_base("https://api.github.com"),
+            jira: SourceConfig::with_base(""),
+            google: SourceConfig::with_base("https://www.googleapis.com"),
+        }
+    }
+}
+
+/// The LLM provider (used by the pipelines; `offline` turns every remote call off).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// openai | azure | anthropic | openai-compatible | none
+    pub provider: String,
+    pub model: String,
+    pub base_url: String,
+    pub offline: bool,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig { provider: "none".into(), model: String::new(), base_url: String::new(), offline: false }
+    }
+}
+
+/// Chief's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub me: MeConfig,
+    pub index: IndexConfig,
+    pub sources: SourcesConfig,
+    pub llm: LlmConfig,
+}
+
+/// Environment variables that are not configuration keys.
+const NOT_CONFIG: &[&str] = &["CHIEF_HOME", "CHIEF_LOG", "CHIEF_LLM_API_KEY", "CHIEF_SHARED_DIR"];
+
+impl Config {
+    /// The config file inside a home.
+    pub fn path_in(home: &Path) -> PathBuf {
+        home.join("chief.toml")
+    }
+
+    /// Loads defaults, then `home/chief.toml` if present, then `CHIEF_*` variables from `env`.
+    pub fn load(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let path = Config::path_in(home);
+        let mut tree = toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+                merge(&mut tree, toml::Value::Table(file));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        }
+        // Validate the file on its own first so its errors name the file.
+        let cfg: Config = tree.clone().try_into().map_err(|e: toml::de::Error| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+        let _ = cfg;
+        let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("CHIEF_")).collect();
+        env.sort();
+        for (var, value) in env {
+            if NOT_CONFIG.contains(&var.as_str()) || var.ends_with("_TOKEN") || var.ends_with("_API_KEY") {
+                continue;
+            }
+            let segments: Vec<String> = var["CHIEF_".len()..].to_lowercase().split('_').map(str::to_string).collect();
+            apply_env(&mut tree, &segments, &var, &value)?;
+        }
+        tree.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid { path, message: e.to_string() })
+    }
+
+    /// The config as commented-free TOML (what `chief config` prints).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Finds the key path for `CHIEF_SOURCES_GITHUB_API_BASE` by matching the longest
+/// underscore-joined prefix at each level (keys such as `api_base` contain `_`).
+fn apply_env(tree: &mut toml::Value, segs: &[String], var: &str, value: &str) -> Result<(), ConfigError> {
+    let err = |message: String| ConfigError::Env { var: var.to_string(), value: value.to_string(), message };
+    let toml::Value::Table(table) = tree else { return Err(err("not a configuration key".into())) };
+    for take in (1..=segs.len()).rev() {
+        let key = segs[..take].join("_");
+        let Some(slot) = table.get_mut(&key) else { continue };
+        if take == segs.len() {
+            let parsed = match slot {
+                toml::Value::Boolean(_) => match value.to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
+                    "0" | "false" | "no" | "off" | "" => toml::Value::Boolean(false),
+                    _ => return Err(err("expected true or false".into())),
+                },
+                toml::Value::Integer(_) => toml::Value::Integer(value.parse().map_err(|_| err("expected a whole number".into()))?),
+                toml::Value::Table(_) => return Err(err("names a section, not a key".into())),
+                _ => toml::Value::String(value.to_string()),
+            };
+            *slot = parsed;
+            return Ok(());
+        }
+        if slot.is_table() {
+            return apply_env(slot, &segs[take..], var, value);
+        }
+    }
+    // Unknown CHIEF_ variables are ignored with a note rather than failing startup.
+    tracing::debug!(%var, "ignoring environment variable that names no configuration key");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layers_defaults_file_and_env() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("chief.toml"), "[sources.github]\nenabled = true\napi_base = \"http://127.0.0.1:4010\"\n[me]\nname = \"Maya\"\n").unwrap();
+        let cfg = Config::load(home.path(), env(&[("CHIEF_SOURCES_GITHUB_API_BASE", "http://127.0.0.1:9999"), ("CHIEF_LLM_OFFLINE", "true"), ("CHIEF_INDEX_THREADS", "2"), ("CHIEF_GITHUB_TOKEN", "x"), ("PATH", "/bin")])).unwrap();
+        assert!(cfg.sources.github.enabled);
+        assert_eq!(cfg.sources.github.api_base, "http://127.0.0.1:9999");
+        assert_eq!(cfg.sources.slack.api_base, "https://slack.com/api");
+        assert_eq!(cfg.me.name, "Maya");
+        assert!(cfg.llm.offline);
+        assert_eq!(cfg.index.threads, 2);
+    }
+
+    #[test]
+    fn bad_files_and_values_name_what_to_fix() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("chief.toml"), "[sources.github]\napi_bse = \"x\"\n").unwrap();
+        let e = Config::load(home.path(), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("chief.toml") && e.contains("api_bse"), "{e}");
+        std::fs::write(home.path().join("chief.toml"), "[index\n").unwrap();
+        assert!(Config::load(home.path(), env(&[])).unwrap_err().to_string().contains("chief.toml"));
+        std::fs::remove_file(home.path().join("chief.toml")).unwrap();
+        let e = Config::load(home.path(), env(&[("CHIEF_INDEX_THREADS", "many")])).unwrap_err().to_string();
+        assert!(e.contains("CHIEF_INDEX_THREADS") && e.contains("whole number"), "{e}");
+    }
+
+    #[test]
+    fn the_example_config_parses_and_is_complete() {
+        let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chief.example.toml")).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("chief.toml"), &example).unwrap();
+        Config::load(home.path(), env(&[])).unwrap();
+    }
+}

@@ -1,0 +1,112 @@
+//! `chief doctor`: independent checks of the user's setup, each with what to do.
+//! Every check runs even when an earlier one failed.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::Config;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Info,
+    Warning,
+    Error,
+}
+
+/// One check's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    pub level: Level,
+    pub message: String,
+    /// What to do about it (empty when nothing).
+    pub fix: String,
+}
+
+fn finding(check: &'static str, level: Level, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+    Finding { check, level, message: message.into(), fix: fix.into() }
+}
+
+/// Runs every check against `home`.
+pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // Home.
+    match std::fs::create_dir_all(home).and_then(|_| tempfile::tempfile_in(home)) {
+        Ok(_) => out.push(finding("home", Level::Ok, format!("{} is writable", home.display()), "")),
+        Err(e) => out.push(finding("home", Level::Error, format!("{} is not writable: {e}", home.display()), "choose another home with --home or CHIEF_HOME, or fix its permissions")),
+    }
+    // Config.
+    let config = match Config::load(home, env) {
+        Ok(c) => {
+            let path = Config::path_in(home);
+            let where_ = if path.exists() { path.display().to_string() } else { "defaults (no chief.toml)".to_string() };
+            out.push(finding("config", Level::Ok, format!("configuration loaded from {where_}"), ""));
+            Some(c)
+        }
+        Err(e) => {
+            out.push(finding("config", Level::Error, e.to_string(), "fix the file or variable named above; chief.example.toml lists every key"));
+            None
+        }
+    };
+    if let Some(c) = &config {
+        if c.me.name.is_empty() && c.me.email.is_empty() {
+            out.push(finding("me", Level::Warning, "who you are is not set", "set [me] name and email in chief.toml so your own actions are not reported to you"));
+        }
+        let enabled: Vec<&str> = [("slack", &c.sources.slack), ("github", &c.sources.github), ("jira", &c.sources.jira), ("google", &c.sources.google)]
+            .into_iter()
+            .filter(|(_, s)| s.enabled)
+            .map(|(n, _)| n)
+            .collect();
+        out.push(finding("sources", Level::Info, if enabled.is_empty() { "no live source enabled; imports work offline".to_string() } else { format!("enabled: {}", enabled.join(", ")) }, ""));
+    }
+    // Store.
+    let db = home.join("chief.db");
+    if !db.exists() {
+        out.push(finding("store", Level::Info, "no store yet", "run `chief import slack-export PATH` or `chief demo`"));
+    } else {
+        match chief_store::Store::open(&db) {
+            Ok(store) => match store.quick_check() {
+                Ok(Ok(())) => {
+                    let n: i64 = store.counts().map(|c| c.items.iter().map(|r| r.2).sum()).unwrap_or(0);
+                    out.push(finding("store", Level::Ok, format!("{} is healthy, {n} items", db.display()), ""));
+                }
+                Ok(Err(problem)) => out.push(finding("store", Level::Error, format!("integrity check failed: {problem}"), "move chief.db aside and re-import your data")),
+                Err(e) => out.push(finding("store", Level::Error, e.to_string(), "move chief.db aside and re-import your data")),
+            },
+            Err(e) => out.push(finding("store", Level::Error, e.to_string(), "move chief.db aside and re-import your data")),
+        }
+    }
+    // Index.
+    let idx = home.join("index");
+    if idx.join("meta.json").exists() {
+        match tantivy_meta_payload(&idx) {
+            Some(seq) => {
+                let store_seq = chief_store::Store::open(&db).and_then(|s| s.max_seq()).unwrap_or(0);
+                if store_seq > seq {
+                    out.push(finding("index", Level::Info, format!("search index is {} changes behind the store", store_seq - seq), "it catches up on the next start; `chief reindex` rebuilds it"));
+                } else {
+                    out.push(finding("index", Level::Ok, "search index is up to date", ""));
+                }
+            }
+            None => out.push(finding("index", Level::Warning, "search index metadata is unreadable", "it is rebuilt automatically on the next start, or run `chief reindex`")),
+        }
+    } else if db.exists() {
+        out.push(finding("index", Level::Info, "no search index yet", "it is built on the next start"));
+    }
+    // Embeddings and the keychain arrive with their issues; say so rather than pretend.
+    out.push(finding("embeddings", Level::Info, "semantic search is not set up in this build (BM25 search only)", ""));
+    out
+}
+
+fn tantivy_meta_payload(idx: &Path) -> Option<i64> {
+    let text = std::fs::read_to_string(idx.join("meta.json")).ok()?;
+    let meta: serde_json::Value = serde_json::from_str(&text).ok()?;
+    match meta.get("payload") {
+        Some(serde_json::Value::String(p)) => serde_json::from_str::<serde_json::Value>(p).ok()?.get("seq")?.as_i64(),
+        _ => Some(0),
+    }
+}
