@@ -1,1 +1,355 @@
-fn main() {}
+//! `chief`: the command-line surface over the engine. Commands are thin: parse, call
+//! one engine method, print. Exit codes are decided in one place ([`exit_code`]).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use chief_core::{ItemKind, Source, Timestamp};
+use chief_engine::{Config, Engine, EngineError, Level, SearchQuery};
+use chief_sources::slack_export::ImportOptions;
+use clap::{Args, Parser, Subcommand};
+
+mod output;
+
+#[derive(Parser)]
+#[command(name = "chief", version, about = "Chief: instant, grounded, personal context from your Slack, GitHub, Jira and Google Workspace")]
+struct Cli {
+    /// Chief home (store, index, config). Default: the platform data directory.
+    #[arg(long, global = true, env = "CHIEF_HOME")]
+    home: Option<PathBuf>,
+    /// Show every external call and step with timings (-vv for more detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only print results and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import data exported from a source.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Search everything Chief knows.
+    Search(SearchArgs),
+    /// Counts per source, index health, last imports.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One item with its references and thread.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the setup and say what to fix.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Load the bundled demo workspace (a fictional engineering org) into the home.
+    Demo {
+        /// Replace the home's data even if it is not a demo home.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the configuration in force (defaults, chief.toml, CHIEF_* variables).
+    Config,
+    /// Benchmarks that print numbers.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// A Slack export: the zip Slack gives you, or the folder it unzips to.
+    SlackExport {
+        path: PathBuf,
+        /// https://<team>.slack.com, to link results back to Slack.
+        #[arg(long)]
+        workspace_url: Option<String>,
+        /// Re-read day files already imported.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Saved GitHub / Jira / Calendar REST responses (layout in the README).
+    RestDump {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Ingest speed (SQLite + tantivy) vs FTS5, disk per item, peak RSS.
+    Ingest {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search latency percentiles, with and without filters, vs FTS5.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// Words, names, ticket keys (PAY-142) or PR refs (org/repo#12).
+    query: Vec<String>,
+    /// slack | github | jira | google (repeatable)
+    #[arg(long)]
+    source: Vec<String>,
+    /// message | issue | pull_request | review | comment | event | doc | email (repeatable)
+    #[arg(long)]
+    kind: Vec<String>,
+    /// Channel, repo, project or calendar name or id (repeatable)
+    #[arg(long)]
+    container: Vec<String>,
+    /// Someone's name, email or handle
+    #[arg(long)]
+    person: Option<String>,
+    /// From: YYYY-MM-DD, RFC 3339, or a span back from now (7d, 12h)
+    #[arg(long)]
+    since: Option<String>,
+    /// Until (exclusive), same formats as --since
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Outcomes that are not plain success.
+enum Outcome {
+    Ok,
+    /// Something was done, but not everything (failed files, doctor errors).
+    Partial,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_tracing(cli.verbose, cli.quiet);
+    exit_code(run(cli))
+}
+
+/// The one place that maps results to exit codes: 0 ok, 1 error, 2 usage, 3 partial.
+fn exit_code(result: Result<Outcome>) -> ExitCode {
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Partial) => ExitCode::from(3),
+        Err(e) => {
+            let code = e.downcast_ref::<EngineError>().map(EngineError::code).unwrap_or("error");
+            eprintln!("error[{code}]: {e:#}");
+            ExitCode::from(if code == "invalid_input" { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let filter = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,chief_engine=info,chief_sources=info,chief_search=info,chief_store=info",
+        _ => "debug,tantivy=info",
+    };
+    let filter = std::env::var("CHIEF_LOG").unwrap_or_else(|_| filter.to_string());
+    let events = if verbose > 0 { FmtSpan::CLOSE } else { FmtSpan::NONE };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_span_events(events)
+        .with_writer(std::io::stderr)
+        .with_target(verbose > 1)
+        .try_init();
+}
+
+fn home(cli: &Cli) -> PathBuf {
+    cli.home.clone().unwrap_or_else(chief_engine::default_home)
+}
+
+fn open(cli: &Cli) -> Result<Engine> {
+    let home = home(cli);
+    let config = Config::load(&home, std::env::vars())?;
+    let engine = Engine::open(&home, config).with_context(|| format!("opening the Chief home {}", home.display()))?;
+    Ok(engine)
+}
+
+fn progress_bar(cli: &Cli, what: &str) -> Option<indicatif::ProgressBar> {
+    if cli.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}").expect("valid template").progress_chars("=> "));
+    bar.set_prefix(what.to_string());
+    Some(bar)
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    match &cli.command {
+        Command::Import(ImportCmd::SlackExport { path, workspace_url, force, json }) => {
+            let engine = open(&cli)?;
+            let bar = progress_bar(&cli, "importing");
+            let opts = ImportOptions { workspace_url: workspace_url.clone(), force: *force };
+            let report = engine.import_slack_export(path, &opts, &mut |p| {
+                if let Some(b) = &bar {
+                    b.set_length(p.total as u64);
+                    b.set_position(p.done as u64);
+                    b.set_message(p.file.clone());
+                }
+            })?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            engine.sync_index()?;
+            engine.close()?;
+            output::import_report(&report, *json, cli.quiet)?;
+            Ok(if report.failures.is_empty() { Outcome::Ok } else { Outcome::Partial })
+        }
+        Command::Import(ImportCmd::RestDump { dir, json }) => {
+            let engine = open(&cli)?;
+            let report = engine.import_rest_dump(dir)?;
+            engine.sync_index()?;
+            engine.close()?;
+            output::print_json_or(&report, *json, || {
+                println!("imported {} files: {} new, {} updated, {} unchanged, {} deleted", report.files, report.inserted, report.updated, report.unchanged, report.deleted);
+                for f in &report.failures {
+                    eprintln!("failed: {}: {}", f.file, f.error);
+                }
+            })?;
+            Ok(if report.failures.is_empty() { Outcome::Ok } else { Outcome::Partial })
+        }
+        Command::Search(args) => {
+            let engine = open(&cli)?;
+            engine.sync_index()?;
+            let query = search_query(args)?;
+            let response = engine.search(&query)?;
+            output::search(&response, args.json)?;
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Status { json } => {
+            let engine = open(&cli)?;
+            let status = engine.status()?;
+            output::status(&status, *json)?;
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Show { id, json } => {
+            let engine = open(&cli)?;
+            let detail = engine.show(id)?;
+            output::show(&detail, *json)?;
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Doctor { json } => {
+            let findings = chief_engine::doctor(&home(&cli), std::env::vars());
+            output::doctor(&findings, *json)?;
+            Ok(if findings.iter().any(|f| f.level == Level::Error) { Outcome::Partial } else { Outcome::Ok })
+        }
+        Command::Reindex => {
+            let engine = open(&cli)?;
+            let status = engine.reindex()?;
+            if !cli.quiet {
+                println!("reindexed {} documents from the store", status.documents);
+            }
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Demo { force, json } => {
+            let home = home(&cli);
+            if !*force && !Engine::is_demo_or_empty(&home) {
+                return Err(EngineError::NotADemoHome { path: home }.into());
+            }
+            for stale in ["chief.db", "chief.db-wal", "chief.db-shm", "index", "demo-data"] {
+                let p = home.join(stale);
+                let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+            }
+            std::fs::create_dir_all(&home)?;
+            let cfg_path = Config::path_in(&home);
+            if !cfg_path.exists() {
+                std::fs::write(&cfg_path, output::DEMO_CONFIG)?;
+            }
+            let engine = open(&cli)?;
+            let bar = progress_bar(&cli, "loading demo");
+            let report = engine.load_demo(&mut |p| {
+                if let Some(b) = &bar {
+                    b.set_length(p.total as u64);
+                    b.set_position(p.done as u64);
+                }
+            })?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let status = engine.status()?;
+            output::demo(&report, &status, &engine, *json, cli.quiet)?;
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Config => {
+            let config = Config::load(&home(&cli), std::env::vars())?;
+            print!("{}", config.to_toml());
+            Ok(Outcome::Ok)
+        }
+        Command::Bench(cmd) => {
+            let dir = tempfile::tempdir()?;
+            let quiet = cli.quiet;
+            let mut progress = |m: &str| {
+                if !quiet && std::io::stderr().is_terminal() {
+                    eprint!("\r\x1b[K{m}");
+                }
+            };
+            match cmd {
+                BenchCmd::Ingest { items, json } => {
+                    let report = chief_engine::bench::run_ingest(dir.path(), *items, &mut progress)?;
+                    output::bench_ingest(&report, *json)?;
+                }
+                BenchCmd::Search { items, queries, json } => {
+                    let report = chief_engine::bench::run_search(dir.path(), *items, *queries, &mut progress)?;
+                    output::bench_search(&report, *json)?;
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+fn search_query(args: &SearchArgs) -> Result<SearchQuery> {
+    let now = Timestamp::now();
+    let bad = |e: chief_core::CoreError| EngineError::InvalidInput(e.to_string());
+    Ok(SearchQuery {
+        text: args.query.join(" "),
+        sources: args.source.iter().map(|s| s.parse::<Source>().map_err(bad)).collect::<Result<_, _>>()?,
+        kinds: args.kind.iter().map(|k| k.parse::<ItemKind>().map_err(bad)).collect::<Result<_, _>>()?,
+        containers: args.container.clone(),
+        person: args.person.clone(),
+        since: args.since.as_deref().map(|s| Timestamp::parse_user(s, now).map_err(bad)).transpose()?,
+        until: args.until.as_deref().map(|s| Timestamp::parse_user(s, now).map_err(bad)).transpose()?,
+        limit: Some(args.limit),
+    })
+}

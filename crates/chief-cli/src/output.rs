@@ -1,0 +1,227 @@
+//! Printing: JSON (stable, documented in the README) or text for people.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use chief_engine::bench::{IngestReport, SearchBenchReport};
+use chief_engine::{DemoReport, Engine, Finding, ItemDetail, Level, SearchQuery, SearchResponse, Status};
+use chief_sources::slack_export::ImportReport;
+use serde::Serialize;
+
+pub const DEMO_CONFIG: &str = r#"# Chief demo home: the user is Maya Chen, Director of Engineering at Kestrel.
+[me]
+name = "Maya Chen"
+email = "maya.chen@kestrel.example"
+slack_id = "U01MAYA"
+github_login = "mayachen"
+
+[sources.slack]
+web_base = "https://kestrel.slack.com"
+
+[sources.jira]
+web_base = "https://kestrel.atlassian.net"
+"#;
+
+pub fn print_json_or<T: Serialize>(value: &T, json: bool, text: impl FnOnce()) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        text();
+    }
+    Ok(())
+}
+
+fn bold(s: &str) -> String {
+    if std::io::stdout().is_terminal() { format!("\x1b[1m{s}\x1b[0m") } else { format!("*{s}*") }
+}
+
+fn highlighted(snippet: &str, ranges: &[(usize, usize)]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for &(s, e) in ranges {
+        if s < at || e > snippet.len() || !snippet.is_char_boundary(s) || !snippet.is_char_boundary(e) {
+            continue;
+        }
+        out.push_str(&snippet[at..s]);
+        out.push_str(&bold(&snippet[s..e]));
+        at = e;
+    }
+    out.push_str(&snippet[at..]);
+    out.replace('\n', " ")
+}
+
+pub fn search(r: &SearchResponse, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        if r.results.is_empty() {
+            println!("no results for {:?}", r.query);
+        }
+        for (i, x) in r.results.iter().enumerate() {
+            let when = x.ts.get(..16).unwrap_or(&x.ts).replace('T', " ");
+            println!("{:>2}. [{} {}] {} · {} · {}", i + 1, x.source, x.container, x.author.as_deref().unwrap_or("?"), when, x.title);
+            if !x.snippet.is_empty() {
+                println!("    {}", highlighted(&x.snippet, &x.highlights));
+            }
+            println!("    {}{}", x.id, x.url.as_deref().map(|u| format!("  {u}")).unwrap_or_default());
+        }
+    })
+}
+
+pub fn import_report(r: &ImportReport, json: bool, quiet: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        if !quiet {
+            println!(
+                "{} conversations, {} people, {} day files ({} already imported)",
+                r.conversations, r.people, r.day_files, r.day_files_already_imported
+            );
+            println!(
+                "messages: {} new, {} updated, {} unchanged, {} deleted; {} bot messages, {} thread replies",
+                r.messages_inserted, r.messages_updated, r.messages_unchanged, r.messages_deleted, r.bot_messages, r.thread_replies
+            );
+            if !r.skipped_by_subtype.is_empty() {
+                let parts: Vec<String> = r.skipped_by_subtype.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                println!("skipped housekeeping: {}", parts.join(", "));
+            }
+            if !r.unknown_subtypes.is_empty() {
+                let parts: Vec<String> = r.unknown_subtypes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                println!("unknown subtypes imported as messages: {}", parts.join(", "));
+            }
+        }
+    })?;
+    if !r.failures.is_empty() {
+        eprintln!("{} day file(s) could not be imported; everything else was. Fix them and run the same command again (imported files are skipped):", r.failures.len());
+        for f in &r.failures {
+            eprintln!("  {}", f.error);
+        }
+    }
+    Ok(())
+}
+
+pub fn status(s: &Status, json: bool) -> Result<()> {
+    print_json_or(s, json, || {
+        println!("home: {}", s.home);
+        let mut total = 0;
+        for (source, kind, live, deleted) in &s.counts.items {
+            total += live;
+            println!("  {source:<7} {kind:<13} {live:>7}{}", if *deleted > 0 { format!("  ({deleted} deleted)") } else { String::new() });
+        }
+        println!("items: {total}, people: {}, containers: {}", s.counts.people, s.counts.containers);
+        println!(
+            "index: {} documents, {} segments{}{}",
+            s.index.documents,
+            s.index.segments,
+            if s.index_lag > 0 { format!(", {} changes behind (catching up)", s.index_lag) } else { ", up to date".into() },
+            if s.index.read_only { ", read-only (another Chief process writes it)" } else { "" }
+        );
+        for n in &s.index.notes {
+            println!("  note: {n}");
+        }
+        for i in &s.recent_imports {
+            println!("last import: {} {} — {} at {}", i.kind, i.path, i.status, i.finished.as_deref().unwrap_or("(running)"));
+        }
+    })
+}
+
+pub fn show(d: &ItemDetail, json: bool) -> Result<()> {
+    print_json_or(d, json, || {
+        let it = &d.item.item;
+        println!("{} [{} {} in {}]{}", it.id, it.source, it.kind, d.item.container_name, if d.item.deleted { " (deleted)" } else { "" });
+        println!("by {} at {}", d.item.author_name.as_deref().or(it.author.as_ref().map(|a| a.value.as_str())).unwrap_or("?"), it.created.to_rfc3339());
+        if !it.title.is_empty() {
+            println!("{}", bold(&it.title));
+        }
+        println!("{}", it.body);
+        if let Some(u) = &it.url {
+            println!("{u}");
+        }
+        if !it.references.is_empty() {
+            let refs: Vec<String> = it.references.iter().filter(|r| r.kind != chief_core::RefKind::Url).map(|r| format!("{}:{}", r.kind, r.value)).collect();
+            println!("references: {}", refs.join(", "));
+        }
+        if !d.thread.is_empty() {
+            println!("thread ({} messages):", d.thread.len());
+            for t in &d.thread {
+                let marker = if t.item.id == it.id { ">" } else { " " };
+                println!("{marker} {} {}: {}", t.item.created.to_rfc3339().get(..16).unwrap_or(""), t.author_name.as_deref().unwrap_or("?"), t.item.body.replace('\n', " "));
+            }
+        }
+        if !d.mentioned_by.is_empty() {
+            println!("mentioned by: {}", d.mentioned_by.join(", "));
+        }
+    })
+}
+
+pub fn doctor(findings: &[Finding], json: bool) -> Result<()> {
+    print_json_or(&findings, json, || {
+        for f in findings {
+            let tag = match f.level {
+                Level::Ok => "ok  ",
+                Level::Info => "info",
+                Level::Warning => "warn",
+                Level::Error => "FAIL",
+            };
+            println!("[{tag}] {:<10} {}", f.check, f.message);
+            if !f.fix.is_empty() {
+                println!("       {:<10} → {}", "", f.fix);
+            }
+        }
+    })
+}
+
+#[derive(Serialize)]
+struct DemoJson<'a> {
+    demo: &'a DemoReport,
+    status: &'a Status,
+}
+
+pub fn demo(r: &DemoReport, s: &Status, engine: &Engine, json: bool, quiet: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&DemoJson { demo: r, status: s })?);
+        return Ok(());
+    }
+    if quiet {
+        return Ok(());
+    }
+    let total: i64 = s.counts.items.iter().map(|c| c.2).sum();
+    println!("Loaded the Kestrel demo workspace into {}", s.home);
+    println!("  {total} items from Slack, GitHub, Jira and Calendar; {} people; {} channels/repos/projects/calendars", s.counts.people, s.counts.containers);
+    println!("  source files: {}", r.data_dir);
+    println!();
+    println!("You are Maya Chen, Director of Engineering. Yesterday checkout broke. Searching for it:");
+    println!();
+    let q = SearchQuery { text: "checkout 502 connection pool".into(), limit: Some(6), ..Default::default() };
+    match engine.search(&q) {
+        Ok(resp) => {
+            println!("$ chief search \"{}\"", q.text);
+            search(&resp, false)?;
+        }
+        Err(e) => eprintln!("demo search failed: {e}"),
+    }
+    println!();
+    println!("Try: chief search PAY-142 · chief search --person \"Noah\" headcount · chief show <id> · chief status");
+    Ok(())
+}
+
+pub fn bench_ingest(r: &IngestReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!("ingest of {} synthetic messages", r.items);
+        println!("  chief (SQLite + tantivy, until searchable): {:>10.0} items/s", r.items_per_sec);
+        println!("  chief store alone (SQLite):                 {:>10.0} items/s", r.store_only_items_per_sec);
+        println!("  SQLite FTS5 baseline:                       {:>10.0} items/s", r.fts5_items_per_sec);
+        println!("  disk per item: store {:.0} B + index {:.0} B (FTS5 {:.0} B)", r.store_bytes_per_item, r.index_bytes_per_item, r.fts5_bytes_per_item);
+        println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
+    })
+}
+
+pub fn bench_search(r: &SearchBenchReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        bench_ingest(&r.ingest, false).ok();
+        println!("search over {} items, {} queries of 1-3 words, top 10 with snippets", r.items, r.queries);
+        let row = |name: &str, p: &chief_engine::bench::Percentiles| println!("  {name:<26} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms", p.p50_ms, p.p95_ms, p.p99_ms);
+        row("chief BM25", &r.chief);
+        row("chief BM25 + filters", &r.chief_filtered);
+        row("FTS5", &r.fts5);
+        row("FTS5 + filters", &r.fts5_filtered);
+        println!("  p95 speedup vs FTS5: {:.1}x (filtered {:.1}x)", r.speedup_p95, r.speedup_p95_filtered);
+        println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
+    })
+}
