@@ -120,6 +120,7 @@ impl SearchIndex {
         }
         for r in identifier_terms(text) {
             should.push(term(s.refs, &r, 8.0));
+            should.push(term(s.keys, &r, 16.0));
         }
         (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
     }
@@ -200,13 +201,17 @@ impl SearchIndex {
             }
             if !id_terms.is_empty() {
                 let seg = searcher.segment_reader(addr.segment_ord);
-                let inv = seg.inverted_index(s.refs)?;
-                for t in &id_terms {
-                    if let Some(mut postings) = inv.read_postings(t, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? {
-                        use tantivy::DocSet;
-                        if postings.seek(addr.doc_id) == addr.doc_id {
-                            matched.push("id");
-                            break;
+                'fields: for field in [s.keys, s.refs] {
+                    let inv = seg.inverted_index(field)?;
+                    for t in &id_terms {
+                        let t = Term::from_field_text(field, t.value().as_str().unwrap_or(""));
+                        if let Some(mut postings) = inv.read_postings(&t, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? {
+                            use tantivy::DocSet;
+                            let here = postings.doc();
+                            if here == addr.doc_id || (here < addr.doc_id && postings.seek(addr.doc_id) == addr.doc_id) {
+                                matched.push("id");
+                                break 'fields;
+                            }
                         }
                     }
                 }

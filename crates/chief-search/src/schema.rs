@@ -24,6 +24,8 @@ pub struct IndexSchema {
     pub people: Field,
     /// Reference terms such as `ticket:pay-142` (exact).
     pub refs: Field,
+    /// The item's own identifiers, in the same form as `refs`.
+    pub keys: Field,
     /// Creation time in ms (indexed and fast, for ranges and recency).
     pub ts: Field,
 }
@@ -46,8 +48,9 @@ impl IndexSchema {
         let kind = b.add_text_field("kind", STRING);
         let people = b.add_text_field("people", STRING);
         let refs = b.add_text_field("refs", STRING);
+        let keys = b.add_text_field("keys", STRING);
         let ts = b.add_i64_field("ts", NumericOptions::default().set_indexed().set_fast());
-        IndexSchema { schema: b.build(), id, title, body, author, container_keys, source, kind, people, refs, ts }
+        IndexSchema { schema: b.build(), id, title, body, author, container_keys, source, kind, people, refs, keys, ts }
     }
 
     /// The field handles of an opened index (whose schema [`IndexSchema::matches`]).

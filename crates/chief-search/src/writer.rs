@@ -140,6 +140,9 @@ impl Task {
         for r in &rec.ref_terms {
             doc.add_text(s.refs, r);
         }
+        for k in &rec.own_terms {
+            doc.add_text(s.keys, k);
+        }
         doc.add_i64(s.ts, rec.created_ms);
         self.writer.add_document(doc)?;
         Ok(())

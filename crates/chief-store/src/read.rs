@@ -35,6 +35,9 @@ pub struct IndexRecord {
     pub people: Vec<String>,
     /// Exact-match reference terms (`ticket:pay-142`, `pr:org/repo#1`).
     pub ref_terms: Vec<String>,
+    /// The item's own identifiers in the same form (a Jira issue's key, a PR's ref),
+    /// so searching for an identifier ranks the item it names above mentions of it.
+    pub own_terms: Vec<String>,
     pub created_ms: i64,
 }
 
@@ -114,6 +117,17 @@ fn stored_item(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     Ok(StoredItem { item, deleted: r.get(15)?, seq: r.get(16)?, author_name: r.get(17)?, container_name: r.get(18)? })
 }
 
+/// The identifiers an item *is* (not merely mentions), as reference terms.
+fn own_terms(id: &str, source: &str, kind: &str, extra: &Value, has_parent: bool) -> Vec<String> {
+    match (source, kind) {
+        ("jira", "issue") => extra.get("key").and_then(Value::as_str).map(|k| vec![Reference::new(chief_core::RefKind::Ticket, k).term()]).unwrap_or_default(),
+        ("github", "issue" | "pull_request") if !has_parent => {
+            id.strip_prefix("github:").map(|r| vec![Reference::new(chief_core::RefKind::PullRequest, r).term()]).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
 impl Store {
     /// One item by id (deleted items included, flagged).
     pub fn item(&self, id: &str) -> Result<Option<StoredItem>, StoreError> {
@@ -173,7 +187,7 @@ impl Store {
                     i.author, (SELECT p.display_name FROM identities d JOIN people p ON p.id = d.person_id
                                WHERE i.author IS NOT NULL AND d.kind = substr(i.author, 1, instr(i.author, ':') - 1)
                                  AND d.value = substr(i.author, instr(i.author, ':') + 1)),
-                    i.participants_json, i.refs_json, i.created_ms
+                    i.participants_json, i.refs_json, i.created_ms, i.extra_json, i.parent_id
              FROM items i LEFT JOIN containers c ON c.id = i.container_id
              WHERE i.seq > ?1 ORDER BY i.seq LIMIT ?2",
         )?;
@@ -188,12 +202,19 @@ impl Store {
             people.sort();
             people.dedup();
             let author_name = author_name.or_else(|| author.as_deref().and_then(|a| a.split_once(':')).map(|(_, v)| v.to_string()));
+            let id: String = r.get(1)?;
+            let source: String = r.get(3)?;
+            let kind: String = r.get(4)?;
+            let extra: Value = serde_json::from_str(&r.get::<_, String>(14)?).map_err(conv("extra"))?;
+            let has_parent = r.get::<_, Option<String>>(15)?.is_some();
+            let own_terms = own_terms(&id, &source, &kind, &extra, has_parent);
             Ok(IndexRecord {
+                own_terms,
                 seq: r.get(0)?,
-                id: r.get(1)?,
+                id,
                 deleted: r.get(2)?,
-                source: r.get(3)?,
-                kind: r.get(4)?,
+                source,
+                kind,
                 container_id: r.get(5)?,
                 container_name: r.get(6)?,
                 title: r.get(7)?,
