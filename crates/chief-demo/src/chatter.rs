@@ -491,7 +491,7 @@ impl<'o> World<'o> {
         }
         // The same incident in #payments-eng, from the product side.
         let p0 = at(15, 9, 40);
-        let root = self.post(PAYMENTS, p0, HANA, "Are the checkout failures this morning related to the refund worker release? Three enterprise customers emailed support");
+        let root = self.post(PAYMENTS, p0, HANA, "Are the checkout 502 errors this morning related to the refund worker release? Three enterprise customers emailed support");
         items.push(self.slack_id(PAYMENTS, &root));
         for (who, minutes, text) in [
             (RAVI, 4, "Yes — v2.14.0 leaked DB connections from the refund worker and starved checkout. Rolled back at 09:28, tracking in PAY-142"),

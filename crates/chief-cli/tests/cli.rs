@@ -1,0 +1,110 @@
+//! The `chief` binary end to end: real process, real home on disk, JSON output parsed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn chief(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chief"))
+        .args(args)
+        .env("CHIEF_HOME", home)
+        .env_remove("CHIEF_LOG")
+        .output()
+        .expect("chief runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "chief failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn demo_then_search_json_finds_the_incident_across_channels() {
+    let home = tempfile::tempdir().unwrap();
+    let demo = chief(home.path(), &["demo"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(String::from_utf8_lossy(&demo.stdout).contains("PAY-142"));
+
+    let v = json(&chief(home.path(), &["search", "--json", "--limit", "30", "502"]));
+    assert_eq!(v["query"], "502");
+    let results = v["results"].as_array().unwrap();
+    for key in ["id", "source", "kind", "container", "title", "snippet", "url", "author", "ts", "score"] {
+        assert!(results[0].get(key).is_some(), "missing {key} in {}", results[0]);
+    }
+    let containers: std::collections::BTreeSet<&str> = results.iter().filter_map(|r| r["container"].as_str()).collect();
+    assert!(containers.contains("#incidents") && containers.contains("#payments-eng"), "{containers:?}");
+
+    // Filters.
+    let v = json(&chief(home.path(), &["search", "--json", "--source", "github", "--kind", "pull_request", "connection pool"]));
+    assert!(v["results"].as_array().unwrap().iter().all(|r| r["source"] == "github" && r["kind"] == "pull_request"));
+    let v = json(&chief(home.path(), &["search", "--json", "--container", "#payments-eng", "--since", "2026-11-24", "--until", "2026-11-25", "checkout"]));
+    let rs = v["results"].as_array().unwrap();
+    assert!(!rs.is_empty() && rs.iter().all(|r| r["container"] == "#payments-eng" && r["ts"].as_str().unwrap().starts_with("2026-11-24")));
+
+    // show and status.
+    let id = results[0]["id"].as_str().unwrap();
+    let shown = json(&chief(home.path(), &["show", "--json", id]));
+    assert_eq!(shown["item"]["id"], id);
+    let status = json(&chief(home.path(), &["status", "--json"]));
+    assert_eq!(status["index_lag"], 0);
+    assert!(status["counts"]["people"].as_i64().unwrap() >= 12);
+
+    // Running demo again on a demo home replaces it cleanly.
+    assert!(chief(home.path(), &["demo", "-q"]).status.success());
+    let again = json(&chief(home.path(), &["status", "--json"]));
+    assert_eq!(again["counts"]["items"], status["counts"]["items"]);
+}
+
+#[test]
+fn exit_codes_and_errors_are_clear() {
+    let home = tempfile::tempdir().unwrap();
+    // Usage errors exit 2.
+    assert_eq!(chief(home.path(), &["search", "--kind", "tweet", "x"]).status.code(), Some(2));
+    assert_eq!(chief(home.path(), &["frobnicate"]).status.code(), Some(2));
+    // Unknown ids exit 1 with a hint.
+    let out = chief(home.path(), &["show", "slack:C1:1.0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no item with id"));
+    // A partially failed import exits 3 and says which file.
+    let export = tempfile::tempdir().unwrap();
+    std::fs::write(export.path().join("channels.json"), r#"[{"id":"C1","name":"general"}]"#).unwrap();
+    std::fs::create_dir(export.path().join("general")).unwrap();
+    std::fs::write(export.path().join("general/2026-01-01.json"), r#"[{"type":"message","user":"U1","ts":"1.0","text":"fine"}]"#).unwrap();
+    std::fs::write(export.path().join("general/2026-01-02.json"), "not json").unwrap();
+    let out = chief(home.path(), &["import", "slack-export", export.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("general/2026-01-02.json"));
+    // The demo refuses to overwrite a home holding real data.
+    let out = chief(home.path(), &["demo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--home"));
+}
+
+#[test]
+fn doctor_reports_findings_and_config_errors() {
+    let home = tempfile::tempdir().unwrap();
+    let v = json(&chief(home.path(), &["doctor", "--json"]));
+    let checks: Vec<&str> = v.as_array().unwrap().iter().filter_map(|f| f["check"].as_str()).collect();
+    for c in ["home", "config", "store"] {
+        assert!(checks.contains(&c), "{checks:?}");
+    }
+    std::fs::write(home.path().join("chief.toml"), "[llm]\nofline = true\n").unwrap();
+    let out = chief(home.path(), &["doctor"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ofline"));
+    let out = chief(home.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chief.toml"));
+}
+
+#[test]
+fn reindex_rebuilds_from_the_store() {
+    let home = tempfile::tempdir().unwrap();
+    assert!(chief(home.path(), &["demo", "-q"]).status.success());
+    std::fs::remove_dir_all(home.path().join("index")).unwrap();
+    let out = chief(home.path(), &["reindex"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&chief(home.path(), &["search", "--json", "flu"]));
+    assert!(!v["results"].as_array().unwrap().is_empty());
+}
