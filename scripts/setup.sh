@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Chief needs to build and test, idempotently. Safe to run again.
+# Works as root on a fresh Debian 12 machine that reaches only the package registries.
+set -euo pipefail
+
+need_apt=()
+for pkg in build-essential pkg-config ca-certificates; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The Rust toolchain (rustup) is part of the machine image; make it visible.
+if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+  # shellcheck disable=SC1091
+  . "$HOME/.cargo/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo is not installed. Install Rust 1.88 or newer (https://rustup.rs) and run this again." >&2
+  exit 1
+fi
