@@ -66,6 +66,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(open_err)?;
+        // A 64 MiB page cache keeps the id and reference b-trees hot during large
+        // imports; SQLite allocates it lazily, so small homes don't pay for it.
+        conn.pragma_update(None, "cache_size", -65_536).map_err(open_err)?;
         let mut store = Store { conn, path: path.to_path_buf() };
         migrations::apply(&mut store.conn, path)?;
         Ok(store)
@@ -106,11 +109,28 @@ impl Store {
     }
 }
 
-/// Content hash used to make upserts idempotent (hex of the first 16 bytes of SHA-256).
-pub(crate) fn content_hash(bytes: &[u8]) -> String {
+/// Content hash used to make upserts idempotent: hex of the first 16 bytes of the
+/// SHA-256 of the value's JSON, streamed into the hasher without a buffer.
+pub(crate) fn content_hash<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    struct HashWriter(sha2::Sha256);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(sha2::Sha256::new());
+    serde_json::to_writer(&mut w, value)?;
+    let digest = w.0.finalize();
+    Ok(digest.iter().take(16).fold(String::with_capacity(32), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    }))
 }
 
 #[cfg(test)]

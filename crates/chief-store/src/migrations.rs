@@ -63,8 +63,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (item_rid, kind, value)
     ) WITHOUT ROWID;
     CREATE INDEX item_refs_value ON item_refs(kind, value);
+    -- Append-only: rows are never deleted, so the rowid grows monotonically
+    -- without AUTOINCREMENT's extra write per insert.
     CREATE TABLE item_events (
-        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq     INTEGER PRIMARY KEY,
         item_id TEXT NOT NULL,
         change  TEXT NOT NULL CHECK (change IN ('created', 'updated', 'deleted')),
         at_ms   INTEGER NOT NULL

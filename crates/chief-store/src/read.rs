@@ -194,8 +194,11 @@ impl Store {
         let rows = stmt.query_map(params![seq, limit as i64], |r| {
             let author: Option<String> = r.get(9)?;
             let author_name: Option<String> = r.get(10)?;
-            let participants: Vec<Identity> = serde_json::from_str(&r.get::<_, String>(11)?).map_err(conv("participants"))?;
-            let refs: Vec<Reference> = serde_json::from_str(&r.get::<_, String>(12)?).map_err(conv("references"))?;
+            let parse_list = |i: usize| -> rusqlite::Result<String> { r.get::<_, String>(i) };
+            let raw_participants = parse_list(11)?;
+            let raw_refs = parse_list(12)?;
+            let participants: Vec<Identity> = if raw_participants == "[]" { Vec::new() } else { serde_json::from_str(&raw_participants).map_err(conv("participants"))? };
+            let refs: Vec<Reference> = if raw_refs == "[]" { Vec::new() } else { serde_json::from_str(&raw_refs).map_err(conv("references"))? };
             let mut people: Vec<String> = author.iter().cloned().collect();
             people.extend(participants.iter().map(Identity::key));
             people.extend(refs.iter().filter(|r| r.kind == chief_core::RefKind::Person).map(|r| r.value.clone()));
@@ -205,8 +208,13 @@ impl Store {
             let id: String = r.get(1)?;
             let source: String = r.get(3)?;
             let kind: String = r.get(4)?;
-            let extra: Value = serde_json::from_str(&r.get::<_, String>(14)?).map_err(conv("extra"))?;
             let has_parent = r.get::<_, Option<String>>(15)?.is_some();
+            // Only Jira issues need their details parsed (for the key).
+            let extra: Value = if source == "jira" && kind == "issue" {
+                serde_json::from_str(&r.get::<_, String>(14)?).map_err(conv("extra"))?
+            } else {
+                Value::Null
+            };
             let own_terms = own_terms(&id, &source, &kind, &extra, has_parent);
             Ok(IndexRecord {
                 own_terms,

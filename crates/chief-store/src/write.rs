@@ -100,10 +100,16 @@ impl<'c> Writer<'c> {
     /// Inserts or updates an item by id. Writing the same content again changes nothing
     /// and logs no event.
     pub fn upsert_item(&self, item: &Item) -> Result<Upsert, StoreError> {
-        let mut item = item.clone();
-        item.normalize();
-        let encoded = serde_json::to_vec(&item)?;
-        let hash = content_hash(&encoded);
+        let normalized;
+        let item = if item.references.is_sorted() && item.participants.is_sorted() && !has_dups(&item.references) && !has_dups(&item.participants) {
+            item
+        } else {
+            let mut copy = item.clone();
+            copy.normalize();
+            normalized = copy;
+            &normalized
+        };
+        let hash = content_hash(item)?;
         let existing: Option<(i64, String, bool)> = self
             .tx
             .prepare_cached("SELECT rid, hash, deleted FROM items WHERE id = ?1")?
@@ -235,6 +241,10 @@ impl<'c> Writer<'c> {
             .execute(params![id.as_str(), change, Timestamp::now().0])?;
         Ok(self.tx.last_insert_rowid())
     }
+}
+
+fn has_dups<T: PartialEq>(sorted: &[T]) -> bool {
+    sorted.windows(2).any(|w| w[0] == w[1])
 }
 
 fn better_name(new: &str, current: &str) -> bool {
