@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use chief_engine::{Config, Engine};
+use chief_engine::Engine;
 use chief_sources::slack_export::ImportOptions;
 use chief_tests::shared_data;
 use serde_json::json;
@@ -167,13 +167,13 @@ fn a_corrupt_index_is_rebuilt_from_the_store_on_open() {
     let export = tempfile::tempdir().unwrap();
     write_export(export.path(), &[("general/2026-01-01.json", msgs(json!([{"type": "message", "user": "U1", "ts": "1.000100", "text": "the axolotl incident"}])))]);
     {
-        let engine = Engine::open(home.path(), Config::default()).unwrap();
+        let engine = Engine::open(home.path(), crate::bm25_config()).unwrap();
         import(&engine, export.path());
         engine.sync_index().unwrap();
         engine.close().unwrap();
     }
     std::fs::write(home.path().join("index/meta.json"), b"garbage").unwrap();
-    let engine = Engine::open(home.path(), Config::default()).unwrap();
+    let engine = Engine::open(home.path(), crate::bm25_config()).unwrap();
     let notes = engine.status().unwrap().index.notes;
     assert!(notes.iter().any(|n| n.contains("rebuilt")), "{notes:?}");
     assert_eq!(search_ids(&engine, "axolotl"), vec!["slack:C1:1.000100"]);
@@ -183,6 +183,6 @@ fn a_corrupt_index_is_rebuilt_from_the_store_on_open() {
 fn a_damaged_store_is_a_clear_error_not_a_panic() {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("chief.db"), vec![0x42u8; 8192]).unwrap();
-    let err = Engine::open(home.path(), Config::default()).err().expect("must fail").to_string();
+    let err = Engine::open(home.path(), crate::bm25_config()).err().expect("must fail").to_string();
     assert!(err.contains("cannot open the store") && err.contains("chief.db"), "{err}");
 }

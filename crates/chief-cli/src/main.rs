@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use chief_core::{ItemKind, Source, Timestamp};
-use chief_engine::{Config, Engine, EngineError, Level, SearchQuery};
+use chief_engine::{Config, Engine, EngineError, Level, SearchMode, SearchQuery};
 use chief_sources::slack_export::ImportOptions;
 use clap::{Args, Parser, Subcommand};
 
@@ -54,6 +54,11 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Embed every item not embedded yet (semantic search), with progress.
+    Embed,
+    /// Retrieval quality on a benchmark.
+    #[command(subcommand)]
+    Eval(EvalCmd),
     /// Load the bundled demo workspace (a fictional engineering org) into the home.
     Demo {
         /// Replace the home's data even if it is not a demo home.
@@ -80,12 +85,31 @@ enum ImportCmd {
         /// Re-read day files already imported.
         #[arg(long)]
         force: bool,
+        /// Don't wait for the new items to be embedded (they are on the next start).
+        #[arg(long)]
+        no_embed: bool,
         #[arg(long)]
         json: bool,
     },
     /// Saved GitHub / Jira / Calendar REST responses (layout in the README).
     RestDump {
         dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCmd {
+    /// A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv): nDCG@10, recall@100, MRR@10.
+    Beir {
+        dir: PathBuf,
+        /// bm25 | dense | hybrid | all
+        #[arg(long, default_value = "all")]
+        mode: String,
+        /// Keep the evaluation home here (re-runs skip loading and embedding).
+        #[arg(long)]
+        keep: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -115,6 +139,9 @@ enum BenchCmd {
 struct SearchArgs {
     /// Words, names, ticket keys (PAY-142) or PR refs (org/repo#12).
     query: Vec<String>,
+    /// hybrid (default) | bm25 | dense
+    #[arg(long, default_value = "hybrid")]
+    mode: String,
     /// slack | github | jira | google (repeatable)
     #[arg(long)]
     source: Vec<String>,
@@ -212,7 +239,7 @@ fn progress_bar(cli: &Cli, what: &str) -> Option<indicatif::ProgressBar> {
 
 fn run(cli: Cli) -> Result<Outcome> {
     match &cli.command {
-        Command::Import(ImportCmd::SlackExport { path, workspace_url, force, json }) => {
+        Command::Import(ImportCmd::SlackExport { path, workspace_url, force, no_embed, json }) => {
             let engine = open(&cli)?;
             let bar = progress_bar(&cli, "importing");
             let opts = ImportOptions { workspace_url: workspace_url.clone(), force: *force };
@@ -227,6 +254,9 @@ fn run(cli: Cli) -> Result<Outcome> {
                 b.finish_and_clear();
             }
             engine.sync_index()?;
+            if !*no_embed {
+                embed_with_progress(&cli, &engine)?;
+            }
             engine.close()?;
             output::import_report(&report, *json, cli.quiet)?;
             Ok(if report.failures.is_empty() { Outcome::Ok } else { Outcome::Partial })
@@ -272,6 +302,46 @@ fn run(cli: Cli) -> Result<Outcome> {
             output::doctor(&findings, *json)?;
             Ok(if findings.iter().any(|f| f.level == Level::Error) { Outcome::Partial } else { Outcome::Ok })
         }
+        Command::Embed => {
+            let engine = open(&cli)?;
+            let seq = embed_with_progress(&cli, &engine)?;
+            let status = engine.status()?;
+            if !cli.quiet {
+                println!("embedded up to change {seq}: {} chunks in the vector index", status.embeddings.chunks);
+            }
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Eval(EvalCmd::Beir { dir, mode, keep, json }) => {
+            let modes: Vec<SearchMode> = match mode.as_str() {
+                "all" => vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid],
+                m => vec![m.parse().map_err(EngineError::InvalidInput)?],
+            };
+            let temp = tempfile::tempdir()?;
+            let home = keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+            let engine = chief_engine::eval::open_home(&home, std::env::vars())?;
+            if modes.iter().any(|m| *m != SearchMode::Bm25) && !engine.has_semantic() {
+                return Err(EngineError::InvalidInput(format!("semantic search is unavailable: {}", engine.status()?.embeddings.problem.unwrap_or_default())).into());
+            }
+            let quiet = cli.quiet;
+            let t = std::time::Instant::now();
+            let docs = chief_engine::eval::load(&engine, dir, &mut |m| {
+                if !quiet && std::io::stderr().is_terminal() {
+                    eprint!("\r\x1b[K{m}");
+                }
+            })?;
+            if !quiet {
+                eprintln!("\r\x1b[Kloaded {docs} documents in {:.1}s", t.elapsed().as_secs_f64());
+            }
+            let scores = chief_engine::eval::run(&engine, dir, &modes)?;
+            output::print_json_or(&scores, *json, || {
+                for (mode, s) in &scores {
+                    println!("{mode:<7} nDCG@10 {:.3}  recall@100 {:.3}  MRR@10 {:.3}", s.ndcg10, s.recall100, s.mrr10);
+                }
+            })?;
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
         Command::Reindex => {
             let engine = open(&cli)?;
             let status = engine.reindex()?;
@@ -296,7 +366,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 std::fs::write(&cfg_path, output::DEMO_CONFIG)?;
             }
             let engine = open(&cli)?;
-            let bar = progress_bar(&cli, "loading demo");
+            let bar = progress_bar(&cli, "loading demo (import, index, embed)");
             let report = engine.load_demo(&mut |p| {
                 if let Some(b) = &bar {
                     b.set_length(p.total as u64);
@@ -339,11 +409,33 @@ fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
+fn embed_with_progress(cli: &Cli, engine: &Engine) -> Result<i64> {
+    if !engine.has_semantic() {
+        if !cli.quiet {
+            eprintln!("note: {}", engine.status()?.embeddings.problem.unwrap_or_else(|| "semantic search is disabled".into()));
+        }
+        return Ok(0);
+    }
+    let total = engine.status()?.counts.max_seq;
+    let bar = progress_bar(cli, "embedding");
+    let seq = engine.embed_wait(&mut |p| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(p.done_seq as u64);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(seq)
+}
+
 fn search_query(args: &SearchArgs) -> Result<SearchQuery> {
     let now = Timestamp::now();
     let bad = |e: chief_core::CoreError| EngineError::InvalidInput(e.to_string());
     Ok(SearchQuery {
         text: args.query.join(" "),
+        mode: args.mode.parse().map_err(EngineError::InvalidInput)?,
         sources: args.source.iter().map(|s| s.parse::<Source>().map_err(bad)).collect::<Result<_, _>>()?,
         kinds: args.kind.iter().map(|k| k.parse::<ItemKind>().map_err(bad)).collect::<Result<_, _>>()?,
         containers: args.container.clone(),
@@ -351,5 +443,6 @@ fn search_query(args: &SearchArgs) -> Result<SearchQuery> {
         since: args.since.as_deref().map(|s| Timestamp::parse_user(s, now).map_err(bad)).transpose()?,
         until: args.until.as_deref().map(|s| Timestamp::parse_user(s, now).map_err(bad)).transpose()?,
         limit: Some(args.limit),
+        ..Default::default()
     })
 }

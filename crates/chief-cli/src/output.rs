@@ -52,6 +52,9 @@ fn highlighted(snippet: &str, ranges: &[(usize, usize)]) -> String {
 
 pub fn search(r: &SearchResponse, json: bool) -> Result<()> {
     print_json_or(r, json, || {
+        for n in &r.notes {
+            eprintln!("note: {n}");
+        }
         if r.results.is_empty() {
             println!("no results for {:?}", r.query);
         }
@@ -114,6 +117,16 @@ pub fn status(s: &Status, json: bool) -> Result<()> {
         );
         for n in &s.index.notes {
             println!("  note: {n}");
+        }
+        let e = &s.embeddings;
+        if e.enabled {
+            println!(
+                "semantic: {} chunks{}",
+                e.chunks,
+                if e.lag > 0 { format!(", {} changes to embed (run `chief embed`)", e.lag) } else { ", up to date".into() }
+            );
+        } else {
+            println!("semantic: off{}", e.problem.as_deref().map(|p| format!(" — {p}")).unwrap_or_default());
         }
         for i in &s.recent_imports {
             println!("last import: {} {} — {} at {}", i.kind, i.path, i.status, i.finished.as_deref().unwrap_or("(running)"));
@@ -188,7 +201,8 @@ pub fn demo(r: &DemoReport, s: &Status, engine: &Engine, json: bool, quiet: bool
     println!();
     println!("You are Maya Chen, Director of Engineering. Yesterday checkout broke. Searching for it:");
     println!();
-    let q = SearchQuery { text: "checkout 502 connection pool".into(), limit: Some(6), ..Default::default() };
+    let now = chief_core::Timestamp::parse_rfc3339(chief_engine::DEMO_NOW).ok();
+    let q = SearchQuery { text: "why did checkout fail yesterday".into(), limit: Some(6), now, ..Default::default() };
     match engine.search(&q) {
         Ok(resp) => {
             println!("$ chief search \"{}\"", q.text);

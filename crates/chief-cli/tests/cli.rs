@@ -5,13 +5,19 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn chief(home: &Path, args: &[&str]) -> Output {
+fn chief_with(home: &Path, args: &[&str], semantic: bool) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chief"))
         .args(args)
         .env("CHIEF_HOME", home)
+        .env("CHIEF_EMBED_ENABLED", if semantic { "true" } else { "false" })
         .env_remove("CHIEF_LOG")
         .output()
         .expect("chief runs")
+}
+
+/// Runs `chief` with semantic search off (the demo test turns it on).
+fn chief(home: &Path, args: &[&str]) -> Output {
+    chief_with(home, args, false)
 }
 
 fn json(out: &Output) -> Value {
@@ -22,9 +28,15 @@ fn json(out: &Output) -> Value {
 #[test]
 fn demo_then_search_json_finds_the_incident_across_channels() {
     let home = tempfile::tempdir().unwrap();
-    let demo = chief(home.path(), &["demo"]);
+    let demo = chief_with(home.path(), &["demo"], true);
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
     assert!(String::from_utf8_lossy(&demo.stdout).contains("PAY-142"));
+    let status = json(&chief_with(home.path(), &["status", "--json"], true));
+    assert_eq!(status["embeddings"]["lag"], 0);
+    assert!(status["embeddings"]["chunks"].as_i64().unwrap() >= 1631);
+    let v = json(&chief_with(home.path(), &["search", "--json", "--mode", "hybrid", "who is out sick tomorrow"], true));
+    assert_eq!(v["mode"], "hybrid");
+    assert!(v["results"].as_array().unwrap().iter().take(3).any(|r| r["author"] == "Priya Nair"), "{v}");
 
     let v = json(&chief(home.path(), &["search", "--json", "--limit", "30", "502"]));
     assert_eq!(v["query"], "502");

@@ -16,11 +16,13 @@ pub enum Source {
     Github,
     Jira,
     Google,
+    /// Files the user imported from disk (documents, evaluation corpora).
+    Local,
 }
 
 impl Source {
     /// All sources, in display order.
-    pub const ALL: [Source; 4] = [Source::Slack, Source::Github, Source::Jira, Source::Google];
+    pub const ALL: [Source; 5] = [Source::Slack, Source::Github, Source::Jira, Source::Google, Source::Local];
 
     /// The lowercase name used in ids, config and the CLI.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +31,7 @@ impl Source {
             Source::Github => "github",
             Source::Jira => "jira",
             Source::Google => "google",
+            Source::Local => "local",
         }
     }
 }
@@ -47,6 +50,7 @@ impl FromStr for Source {
             "github" => Ok(Source::Github),
             "jira" => Ok(Source::Jira),
             "google" => Ok(Source::Google),
+            "local" => Ok(Source::Local),
             _ => Err(CoreError::UnknownSource { name: s.to_string() }),
         }
     }

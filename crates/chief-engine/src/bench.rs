@@ -286,16 +286,16 @@ pub fn run_search(dir: &Path, items: usize, queries: usize, progress: &mut dyn F
     };
     // Warm both engines' caches with one pass, as a long-running app would be.
     for q in qs.iter().take(20) {
-        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10 }, &corpus.store)?;
+        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10, no_snippets: false }, &corpus.store)?;
     }
     let mut chief = Vec::new();
     let mut chief_f = Vec::new();
     for (k, q) in qs.iter().enumerate() {
         let t = Instant::now();
-        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10 }, &corpus.store)?;
+        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10, no_snippets: false }, &corpus.store)?;
         chief.push(t.elapsed());
         let t = Instant::now();
-        corpus.index.search(&SearchRequest { text: q.clone(), filters: filters(k), limit: 10 }, &corpus.store)?;
+        corpus.index.search(&SearchRequest { text: q.clone(), filters: filters(k), limit: 10, no_snippets: false }, &corpus.store)?;
         chief_f.push(t.elapsed());
     }
     progress("fts5 queries");

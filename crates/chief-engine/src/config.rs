@@ -68,6 +68,33 @@ impl SourceConfig {
     }
 }
 
+/// Local embeddings (semantic search).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbedConfig {
+    /// Embed new items and search by meaning. Off: BM25 only.
+    pub enabled: bool,
+    /// Folder with model.onnx, tokenizer.json, MANIFEST.toml and libonnxruntime.so.
+    /// Empty: `models/` beside the executable, then the repository's `models/`.
+    pub model_dir: String,
+    /// The ONNX Runtime library; empty: ORT_DYLIB_PATH, then the model folder.
+    pub onnxruntime: String,
+    /// Threads for embedding and for vector search.
+    pub threads: usize,
+    /// Embed in the background as items arrive.
+    pub background: bool,
+    /// Meaning-only matches below this cosine similarity are dropped (0 keeps all).
+    pub min_similarity: f32,
+    /// At most this many chunks of one item are embedded (bounds the cost of huge items).
+    pub max_chunks_per_item: usize,
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        EmbedConfig { enabled: true, model_dir: String::new(), onnxruntime: String::new(), threads: 2, background: true, min_similarity: 0.25, max_chunks_per_item: 32 }
+    }
+}
+
 /// All sources.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -112,6 +139,7 @@ impl Default for LlmConfig {
 pub struct Config {
     pub me: MeConfig,
     pub index: IndexConfig,
+    pub embed: EmbedConfig,
     pub sources: SourcesConfig,
     pub llm: LlmConfig,
 }

@@ -13,6 +13,8 @@
 pub mod bench;
 mod config;
 mod doctor;
+pub mod embedding;
+pub mod eval;
 mod search;
 
 use std::path::{Path, PathBuf};
@@ -25,9 +27,10 @@ use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
 use chief_store::{Counts, ImportRun, StoredItem, Store};
 use serde::Serialize;
 
-pub use config::{Config, ConfigError, IndexConfig, LlmConfig, MeConfig, SourceConfig, SourcesConfig};
+pub use config::{Config, ConfigError, EmbedConfig, IndexConfig, LlmConfig, MeConfig, SourceConfig, SourcesConfig};
+pub use embedding::EmbedProgress;
 pub use doctor::{Finding, Level, doctor};
-pub use search::{SearchQuery, SearchResponse, SearchResult};
+pub use search::{SearchMode, SearchQuery, SearchResponse, SearchResult};
 
 /// What went wrong, with a kind the surfaces can match on.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,8 @@ pub enum EngineError {
     Search(#[from] chief_search::SearchError),
     #[error(transparent)]
     Source(#[from] chief_sources::SourceError),
+    #[error("semantic search: {0}")]
+    Embed(chief_embed::EmbedError),
     #[error("cannot use the Chief home {path}: {source}")]
     Home { path: PathBuf, #[source] source: std::io::Error },
     #[error("no item with id {id:?}; ids look like slack:C024BE91L:1455555555.000100 (see `chief search --json`)")]
@@ -58,6 +63,7 @@ impl EngineError {
             EngineError::Store(_) => "store",
             EngineError::Search(_) => "index",
             EngineError::Source(_) => "import",
+            EngineError::Embed(_) => "embed",
             EngineError::Home { .. } => "home",
             EngineError::NotFound { .. } => "not_found",
             EngineError::InvalidInput(_) => "invalid_input",
@@ -79,7 +85,21 @@ pub struct Status {
     pub index: IndexStatus,
     /// Store changes not yet in the committed index.
     pub index_lag: i64,
+    /// Semantic search: whether it runs, how far the embedding queue is.
+    pub embeddings: EmbedStatus,
     pub recent_imports: Vec<ImportRun>,
+}
+
+/// State of semantic search for `chief status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbedStatus {
+    pub enabled: bool,
+    /// Why it is off, when it should be on (missing model, ...).
+    pub problem: Option<String>,
+    pub chunks: usize,
+    /// Store changes not embedded yet.
+    pub lag: i64,
+    pub items_without_vectors: i64,
 }
 
 /// One item with its thread, for `chief show`.
@@ -103,12 +123,17 @@ pub struct DemoReport {
 
 const DEMO_MARKER: &str = ".chief-demo";
 
+/// The instant the demo workspace treats as now.
+pub const DEMO_NOW: &str = chief_demo::DEMO_NOW;
+
 /// The engine. Cheap to share behind an `Arc`; every method is blocking.
 pub struct Engine {
     home: PathBuf,
     config: Config,
     store: Mutex<Store>,
     index: SearchIndex,
+    semantic: Option<embedding::Semantic>,
+    semantic_problem: Option<String>,
 }
 
 impl Engine {
@@ -128,7 +153,43 @@ impl Engine {
         for note in index.status()?.notes {
             tracing::warn!("{note}");
         }
-        Ok(Engine { home: home.to_path_buf(), config, store: Mutex::new(store), index })
+        let (semantic, semantic_problem) = if config.embed.enabled {
+            match embedding::Semantic::start(&db, &config.embed) {
+                Ok(s) => {
+                    for n in &s.notes {
+                        tracing::warn!("{n}");
+                    }
+                    (Some(s), None)
+                }
+                Err(e) => {
+                    tracing::warn!("semantic search is off: {e}");
+                    (None, Some(e.to_string()))
+                }
+            }
+        } else {
+            (None, None)
+        };
+        Ok(Engine { home: home.to_path_buf(), config, store: Mutex::new(store), index, semantic, semantic_problem })
+    }
+
+    /// Embeds every item not embedded yet (blocking), reporting progress.
+    pub fn embed_wait(&self, progress: &mut dyn FnMut(EmbedProgress)) -> Result<i64, EngineError> {
+        match &self.semantic {
+            Some(s) => s.wait(progress),
+            None => Err(EngineError::InvalidInput(self.semantic_problem.clone().unwrap_or_else(|| "semantic search is disabled ([embed] enabled = false)".into()))),
+        }
+    }
+
+    /// True when semantic search is running.
+    pub fn has_semantic(&self) -> bool {
+        self.semantic.is_some()
+    }
+
+    pub(crate) fn nudge(&self) {
+        self.index.nudge();
+        if let Some(s) = &self.semantic {
+            s.nudge();
+        }
     }
 
     /// The home directory.
@@ -141,7 +202,7 @@ impl Engine {
         &self.config
     }
 
-    fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -162,7 +223,7 @@ impl Engine {
             opts.workspace_url = Some(self.config.sources.slack.web_base.clone());
         }
         let report = chief_sources::slack_export::import(&mut self.store(), path, &opts, progress)?;
-        self.index.nudge();
+        self.nudge();
         Ok(report)
     }
 
@@ -170,7 +231,7 @@ impl Engine {
     /// [`chief_sources::rest_dump`].
     pub fn import_rest_dump(&self, dir: &Path) -> Result<DumpReport, EngineError> {
         let report = chief_sources::rest_dump::import(&mut self.store(), dir)?;
-        self.index.nudge();
+        self.nudge();
         Ok(report)
     }
 
@@ -188,6 +249,9 @@ impl Engine {
         let slack = self.import_slack_export(&data.join("slack"), &ImportOptions { workspace_url: Some(chief_demo::SLACK_URL.into()), force: false }, progress)?;
         let rest = self.import_rest_dump(&data)?;
         let indexed_seq = self.sync_index()?;
+        if let Some(s) = &self.semantic {
+            s.wait(&mut |_| {})?;
+        }
         Ok(DemoReport { data_dir: data.display().to_string(), slack, rest, indexed_seq })
     }
 
@@ -220,7 +284,16 @@ impl Engine {
         let store = self.store();
         let counts = store.counts()?;
         let index = self.index.status()?;
+        let (_, without) = store.embed_counts()?;
+        let embeddings = match &self.semantic {
+            Some(s) => {
+                let p = s.progress();
+                EmbedStatus { enabled: true, problem: None, chunks: p.chunks, lag: counts.max_seq - p.done_seq, items_without_vectors: without }
+            }
+            None => EmbedStatus { enabled: false, problem: self.semantic_problem.clone(), chunks: 0, lag: counts.max_seq, items_without_vectors: without },
+        };
         Ok(Status {
+            embeddings,
             home: self.home.display().to_string(),
             index_lag: counts.max_seq - index.committed_seq,
             counts,
@@ -235,8 +308,12 @@ impl Engine {
         Ok(self.index.status()?)
     }
 
-    /// Stops the index writer after a final commit.
-    pub fn close(self) -> Result<(), EngineError> {
+    /// Stops the embedding queue after its batch in flight and the index writer after
+    /// a final commit.
+    pub fn close(mut self) -> Result<(), EngineError> {
+        if let Some(mut s) = self.semantic.take() {
+            s.stop();
+        }
         Ok(self.index.close()?)
     }
 }

@@ -1,15 +1,47 @@
-//! The search API every surface uses.
+//! The search API every surface uses: BM25 (tantivy) and dense (local embeddings)
+//! retrieval fused into one ranking, with filters, an exact-identifier boost and a
+//! bounded recency boost.
+
+use std::collections::HashMap;
 
 use chief_core::{ItemKind, Source, Timestamp};
+use chief_embed::Embed;
 use chief_search::{Filters, SearchRequest};
+use chief_store::{StoredItem, Store};
 use serde::Serialize;
 
 use crate::{Engine, EngineError};
 
+/// How to retrieve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Words and identifiers only.
+    Bm25,
+    /// Meaning only (local embeddings).
+    Dense,
+    /// Both, fused; falls back to BM25 when semantic search is off.
+    #[default]
+    Hybrid,
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "bm25" => Ok(SearchMode::Bm25),
+            "dense" => Ok(SearchMode::Dense),
+            "hybrid" => Ok(SearchMode::Hybrid),
+            _ => Err(format!("unknown search mode {s:?}: expected bm25, dense or hybrid")),
+        }
+    }
+}
+
 /// A search: words and identifiers, plus optional filters.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SearchQuery {
     pub text: String,
+    pub mode: SearchMode,
     pub sources: Vec<Source>,
     pub kinds: Vec<ItemKind>,
     /// Container names or ids (`#incidents`, `kestrel/web-app`, `slack:C123`).
@@ -20,6 +52,28 @@ pub struct SearchQuery {
     pub until: Option<Timestamp>,
     /// Maximum results (default 20).
     pub limit: Option<usize>,
+    /// Favour recent items a little (on for workplace search, off for benchmarks).
+    pub recency: bool,
+    /// Ranking as of this instant (default: now). The demo sets its own "now".
+    pub now: Option<Timestamp>,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            text: String::new(),
+            mode: SearchMode::Hybrid,
+            sources: Vec::new(),
+            kinds: Vec::new(),
+            containers: Vec::new(),
+            person: None,
+            since: None,
+            until: None,
+            limit: None,
+            recency: true,
+            now: None,
+        }
+    }
 }
 
 /// One result, in the stable JSON shape documented in the README.
@@ -37,7 +91,8 @@ pub struct SearchResult {
     pub score: f32,
     /// Byte ranges of the matched words in `snippet`.
     pub highlights: Vec<(usize, usize)>,
-    /// Why it matched: `bm25`, `id`.
+    /// Why it matched: `bm25` (words), `dense` (meaning), `id` (it is the ticket or PR
+    /// searched for), `ref` (it mentions it), `recency`.
     pub matched: Vec<&'static str>,
     /// The thread root or issue this item belongs to.
     pub parent: Option<String>,
@@ -47,7 +102,11 @@ pub struct SearchResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResponse {
     pub query: String,
+    /// The mode actually used.
+    pub mode: SearchMode,
     pub results: Vec<SearchResult>,
+    /// Anything the user should know (e.g. semantic search unavailable).
+    pub notes: Vec<String>,
 }
 
 /// A short title for items that have none (Slack messages): the first line, cut.
@@ -56,19 +115,59 @@ fn display_title(title: &str, body: &str) -> String {
         return title.to_string();
     }
     let first = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    if first.chars().count() > 80 {
-        format!("{}…", first.chars().take(79).collect::<String>())
-    } else {
-        first.to_string()
+    if first.chars().count() > 80 { format!("{}…", first.chars().take(79).collect::<String>()) } else { first.to_string() }
+}
+
+/// Reciprocal-rank fusion constant.
+const RRF_K: f32 = 60.0;
+/// Candidates taken from each retriever before fusion.
+const CANDIDATES: usize = 100;
+
+/// Does a stored item pass the filters? Used for dense candidates, which the vector
+/// index does not filter.
+fn passes(item: &StoredItem, f: &Filters) -> bool {
+    let it = &item.item;
+    if item.deleted {
+        return false;
     }
+    if !f.sources.is_empty() && !f.sources.iter().any(|s| s == it.source.as_str()) {
+        return false;
+    }
+    if !f.kinds.is_empty() && !f.kinds.iter().any(|k| k == it.kind.as_str()) {
+        return false;
+    }
+    if !f.containers.is_empty() {
+        let name = chief_search::container_key(&item.container_name);
+        if !f.containers.iter().any(|c| c == it.container.as_str() || chief_search::container_key(c) == name) {
+            return false;
+        }
+    }
+    if f.since.is_some_and(|t| it.created.0 < t) || f.until.is_some_and(|t| it.created.0 >= t) {
+        return false;
+    }
+    for person in &f.people {
+        let mut keys: Vec<String> = it.author.iter().map(|a| a.key()).collect();
+        keys.extend(it.participants.iter().map(|p| p.key()));
+        keys.extend(it.references.iter().filter(|r| r.kind == chief_core::RefKind::Person).map(|r| r.value.clone()));
+        if !keys.iter().any(|k| person.contains(k)) {
+            return false;
+        }
+    }
+    true
+}
+
+struct Candidate {
+    bm25_rank: Option<usize>,
+    dense_rank: Option<usize>,
+    /// The item is the identifier searched for (its own ticket key or PR ref).
+    id_match: bool,
+    /// The item mentions the identifier.
+    ref_match: bool,
+    snippet: Option<(String, Vec<(usize, usize)>)>,
 }
 
 impl Engine {
-    /// Searches the local index. Newest first when there are no words.
-    pub fn search(&self, q: &SearchQuery) -> Result<SearchResponse, EngineError> {
-        let span = tracing::info_span!("search", limit = q.limit.unwrap_or(20));
-        let _g = span.enter();
-        let store = self.store();
+    fn filters(&self, store: &Store, q: &SearchQuery) -> Result<Filters, EngineError> {
         let mut people = Vec::new();
         if let Some(name) = q.person.as_deref().filter(|n| !n.trim().is_empty()) {
             let found = store.find_people(name)?;
@@ -77,40 +176,140 @@ impl Engine {
             }
             people.push(found.iter().flat_map(|p| p.identities.iter().map(|i| i.key())).collect());
         }
-        let req = SearchRequest {
-            text: q.text.clone(),
-            filters: Filters {
-                sources: q.sources.iter().map(|s| s.as_str().to_string()).collect(),
-                kinds: q.kinds.iter().map(|k| k.as_str().to_string()).collect(),
-                containers: q.containers.clone(),
-                people,
-                since: q.since.map(|t| t.0),
-                until: q.until.map(|t| t.0),
-            },
-            limit: q.limit.unwrap_or(20),
-        };
-        let hits = self.index.search(&req, &store)?;
-        let mut results = Vec::with_capacity(hits.len());
-        for hit in hits {
+        Ok(Filters {
+            sources: q.sources.iter().map(|s| s.as_str().to_string()).collect(),
+            kinds: q.kinds.iter().map(|k| k.as_str().to_string()).collect(),
+            containers: q.containers.clone(),
+            people,
+            since: q.since.map(|t| t.0),
+            until: q.until.map(|t| t.0),
+        })
+    }
+
+    /// Searches the local index and vectors. Newest first when there are no words.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResponse, EngineError> {
+        let span = tracing::info_span!("search", mode = ?q.mode, limit = q.limit.unwrap_or(20));
+        let _g = span.enter();
+        let limit = q.limit.unwrap_or(20).clamp(1, 1000);
+        let mut notes = Vec::new();
+        let store = self.store();
+        let filters = self.filters(&store, q)?;
+        let mut mode = q.mode;
+        if mode != SearchMode::Bm25 && (self.semantic.is_none() || q.text.trim().is_empty()) {
+            if self.semantic.is_none() {
+                notes.push(format!("semantic search is off ({}); showing word matches only", self.semantic_problem.as_deref().unwrap_or("disabled in [embed]")));
+            }
+            mode = SearchMode::Bm25;
+        }
+
+        let mut cands: HashMap<String, Candidate> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
+        if mode != SearchMode::Dense {
+            let depth = if mode == SearchMode::Bm25 { limit } else { CANDIDATES.max(limit) };
+            let req = SearchRequest { text: q.text.clone(), filters: filters.clone(), limit: depth, no_snippets: mode != SearchMode::Bm25 };
+            for (rank, hit) in self.index.search(&req, &store)?.into_iter().enumerate() {
+                order.push(hit.id.clone());
+                let snippet = (mode == SearchMode::Bm25).then(|| (hit.snippet.clone(), hit.highlights.clone()));
+                cands.insert(hit.id, Candidate { bm25_rank: Some(rank), dense_rank: None, id_match: hit.matched.contains(&"id"), ref_match: hit.matched.contains(&"ref"), snippet });
+            }
+        }
+        if let Some(sem) = self.semantic.as_ref().filter(|_| mode != SearchMode::Bm25) {
+            let qv = sem.embedder.embed(&[q.text.as_str()]).map_err(EngineError::Embed)?.pop().unwrap_or_default();
+            let filtered = filters.sources.len() + filters.kinds.len() + filters.containers.len() + filters.people.len() > 0 || filters.since.is_some() || filters.until.is_some();
+            let depth = if mode == SearchMode::Dense { limit } else { CANDIDATES.max(limit) };
+            let raw = {
+                let vectors = sem.vectors.read().map_err(|_| EngineError::InvalidInput("vector index unavailable".into()))?;
+                vectors.search(&qv, if filtered { depth * 4 } else { depth }, sem.threads, &|_| true)
+            };
+            let rids: Vec<i64> = raw.iter().filter(|(_, sim)| *sim >= sem.min_similarity).map(|(rid, _)| *rid).collect();
+            let ids = store.ids_for_rids(&rids)?;
+            let mut rank = 0;
+            for id in ids.into_iter().flatten() {
+                if filtered {
+                    match store.item(&id)? {
+                        Some(item) if passes(&item, &filters) => {}
+                        _ => continue,
+                    }
+                }
+                let c = cands.entry(id.clone()).or_insert_with(|| {
+                    order.push(id.clone());
+                    Candidate { bm25_rank: None, dense_rank: None, id_match: false, ref_match: false, snippet: None }
+                });
+                c.dense_rank = Some(rank);
+                rank += 1;
+                if rank >= depth {
+                    break;
+                }
+            }
+        }
+
+        // Fuse: reciprocal ranks, exact identifiers first, a bounded recency bonus.
+        let now = q.now.unwrap_or_else(Timestamp::now);
+        let mut scored: Vec<(f32, String, Vec<&'static str>)> = Vec::with_capacity(order.len());
+        for id in &order {
+            let c = &cands[id];
+            let mut score = c.bm25_rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32 + 1.0)) + c.dense_rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32 + 1.0));
+            let mut why = Vec::new();
+            if c.bm25_rank.is_some() && !q.text.trim().is_empty() {
+                why.push("bm25");
+            }
+            if c.dense_rank.is_some() {
+                why.push("dense");
+            }
+            // The item an identifier names always ranks first; items that mention it
+            // rank above ones that merely share words.
+            if c.id_match {
+                why.push("id");
+                score += 2.0;
+            } else if c.ref_match {
+                why.push("ref");
+                score += 0.02;
+            }
+            scored.push((score, id.clone(), why));
+        }
+        if q.recency && !q.text.trim().is_empty() {
+            for (score, id, why) in scored.iter_mut() {
+                if let Some(item) = store.item(id)? {
+                    let age_days = ((now.0 - item.item.created.0).max(0) as f32) / 86_400_000.0;
+                    // At most +15% for something from today, halving every two weeks.
+                    let bonus = 0.15 * 0.5f32.powf(age_days / 14.0);
+                    if bonus > 0.03 {
+                        why.push("recency");
+                    }
+                    *score *= 1.0 + bonus;
+                }
+            }
+        }
+        if mode != SearchMode::Bm25 || !q.text.trim().is_empty() {
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        }
+        scored.truncate(limit);
+
+        let mut results = Vec::with_capacity(scored.len());
+        for (score, id, matched) in scored {
             // The index can briefly hold an item the store has since deleted.
-            let Some(stored) = store.item(&hit.id)?.filter(|s| !s.deleted) else { continue };
+            let Some(stored) = store.item(&id)?.filter(|s| !s.deleted) else { continue };
             let it = &stored.item;
+            let (snippet, highlights) = match cands.get_mut(&id).and_then(|c| c.snippet.take()) {
+                Some(s) => s,
+                None => self.index.snippet(&q.text, &it.body)?,
+            };
             results.push(SearchResult {
-                id: hit.id,
+                id,
                 source: it.source.as_str().to_string(),
                 kind: it.kind.as_str().to_string(),
                 container: stored.container_name.clone(),
                 title: display_title(&it.title, &it.body),
-                snippet: hit.snippet,
+                snippet,
                 url: it.url.clone(),
                 author: stored.author_name.clone().or_else(|| it.extra.get("username").and_then(|u| u.as_str()).map(str::to_string)).or_else(|| it.author.as_ref().map(|a| a.value.clone())),
                 ts: it.created.to_rfc3339(),
-                score: hit.score,
-                highlights: hit.highlights,
-                matched: hit.matched,
+                score,
+                highlights,
+                matched,
                 parent: it.parent.as_ref().map(|p| p.as_str().to_string()),
             });
         }
-        Ok(SearchResponse { query: q.text.clone(), results })
+        Ok(SearchResponse { query: q.text.clone(), mode, results, notes })
     }
 }

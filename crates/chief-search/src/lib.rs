@@ -13,6 +13,7 @@
 
 mod query;
 mod schema;
+pub mod vectors;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +23,8 @@ use crossbeam_channel::Sender;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use query::{Filters, Hit, SearchRequest};
-pub use schema::IndexSchema;
+pub use schema::{IndexSchema, container_key};
+pub use vectors::VectorIndex;
 use writer::Command;
 
 /// Errors from the search index.

@@ -39,6 +39,9 @@ pub struct SearchRequest {
     pub text: String,
     pub filters: Filters,
     pub limit: usize,
+    /// Skip snippets (they read each hit's body from the store): for candidate
+    /// lists that are fused and cut before display.
+    pub no_snippets: bool,
 }
 
 /// One result.
@@ -50,7 +53,8 @@ pub struct Hit {
     pub snippet: String,
     /// Byte ranges of matched words inside `snippet`.
     pub highlights: Vec<(usize, usize)>,
-    /// Why it matched: `bm25` for words, `id` for an exact identifier.
+    /// Why it matched: `bm25` for words, `id` when the item *is* the identifier
+    /// searched for (the ticket, the PR), `ref` when it mentions it.
     pub matched: Vec<&'static str>,
 }
 
@@ -120,7 +124,7 @@ impl SearchIndex {
         }
         for r in identifier_terms(text) {
             should.push(term(s.refs, &r, 8.0));
-            should.push(term(s.keys, &r, 16.0));
+            should.push(term(s.keys, &r, 100.0));
         }
         (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
     }
@@ -150,6 +154,19 @@ impl SearchIndex {
             out.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(RangeQuery::new(lo, hi)), 0.0))));
         }
         out
+    }
+
+    /// A snippet of `body` for a query: the fragment and the matched byte ranges.
+    pub fn snippet(&self, text: &str, body: &str) -> Result<(String, Vec<(usize, usize)>), SearchError> {
+        let searcher = self.reader.searcher();
+        let Some(query) = self.text_query(text) else { return Ok((body.chars().take(180).collect(), Vec::new())) };
+        let mut generator = SnippetGenerator::create(&searcher, &*query, self.schema.body)?;
+        generator.set_max_num_chars(180);
+        let s = generator.snippet(body);
+        if s.is_empty() {
+            return Ok((body.chars().take(180).collect(), Vec::new()));
+        }
+        Ok((s.fragment().to_string(), s.highlighted().iter().map(|r| (r.start, r.end)).collect()))
     }
 
     /// Runs a search; snippets are cut from item bodies read from `store`.
@@ -188,9 +205,11 @@ impl SearchIndex {
         for (score, addr) in docs {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let Some(id) = doc.get_first(s.id).and_then(|v| v.as_str()).map(str::to_string) else { continue };
-            let body = store.item(&id)?.map(|i| i.item.body).unwrap_or_default();
+            let body = if req.no_snippets { String::new() } else { store.item(&id)?.map(|i| i.item.body).unwrap_or_default() };
             let snippet = snippets.snippet(&body);
-            let (fragment, highlights) = if snippet.is_empty() {
+            let (fragment, highlights) = if req.no_snippets {
+                (String::new(), Vec::new())
+            } else if snippet.is_empty() {
                 (body.chars().take(180).collect::<String>(), Vec::new())
             } else {
                 (snippet.fragment().to_string(), snippet.highlighted().iter().map(|r| (r.start, r.end)).collect())
@@ -201,18 +220,20 @@ impl SearchIndex {
             }
             if !id_terms.is_empty() {
                 let seg = searcher.segment_reader(addr.segment_ord);
-                'fields: for field in [s.keys, s.refs] {
+                for (field, tag) in [(s.keys, "id"), (s.refs, "ref")] {
                     let inv = seg.inverted_index(field)?;
-                    for t in &id_terms {
-                        let t = Term::from_field_text(field, t.value().as_str().unwrap_or(""));
-                        if let Some(mut postings) = inv.read_postings(&t, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? {
-                            use tantivy::DocSet;
-                            let here = postings.doc();
-                            if here == addr.doc_id || (here < addr.doc_id && postings.seek(addr.doc_id) == addr.doc_id) {
-                                matched.push("id");
-                                break 'fields;
-                            }
+                    let found = id_terms.iter().try_fold(false, |found, t| -> Result<bool, SearchError> {
+                        if found {
+                            return Ok(true);
                         }
+                        let t = Term::from_field_text(field, t.value().as_str().unwrap_or(""));
+                        let Some(mut postings) = inv.read_postings(&t, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? else { return Ok(false) };
+                        use tantivy::DocSet;
+                        let here = postings.doc();
+                        Ok(here == addr.doc_id || (here < addr.doc_id && postings.seek(addr.doc_id) == addr.doc_id))
+                    })?;
+                    if found {
+                        matched.push(tag);
                     }
                 }
             }

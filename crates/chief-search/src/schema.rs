@@ -1,7 +1,7 @@
 //! The index schema, built once and shared as a typed struct of field handles.
 
 use tantivy::schema::{Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
 use tantivy::Index;
 
 /// Name of the stemming English analyzer used for text fields.
@@ -72,6 +72,7 @@ pub fn register_tokenizers(index: &mut Index) {
     let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
+        .filter(StopWordFilter::new(Language::English).unwrap_or_else(|| StopWordFilter::remove(Vec::<String>::new())))
         .filter(Stemmer::new(Language::English))
         .build();
     index.tokenizers().register(TEXT_ANALYZER, analyzer);

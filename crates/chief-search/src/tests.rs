@@ -41,7 +41,7 @@ fn seed(path: &Path, items: &[Item]) -> Store {
 }
 
 fn ids(index: &SearchIndex, store: &Store, text: &str, filters: Filters) -> Vec<String> {
-    index.search(&SearchRequest { text: text.into(), filters, limit: 10 }, store).unwrap().into_iter().map(|h| h.id).collect()
+    index.search(&SearchRequest { text: text.into(), filters, limit: 10, no_snippets: false }, store).unwrap().into_iter().map(|h| h.id).collect()
 }
 
 #[test]
@@ -100,10 +100,10 @@ fn filters_and_identifiers() {
     assert_eq!(ids(&index, &store, "payments", Filters { people: vec![vec!["slack:U2".into()]], ..Default::default() }), vec!["slack:C2:2.0"]);
     assert!(ids(&index, &store, "payments", Filters { sources: vec!["github".into()], ..Default::default() }).is_empty());
     // The exact identifier outranks a body that repeats the word many times.
-    let hits = index.search(&SearchRequest { text: "PAY-142 payments".into(), filters: Filters::default(), limit: 5 }, &store).unwrap();
+    let hits = index.search(&SearchRequest { text: "PAY-142 payments".into(), filters: Filters::default(), limit: 5, no_snippets: false }, &store).unwrap();
     assert_eq!(hits[0].id, "slack:C1:1.0");
-    assert!(hits[0].matched.contains(&"id"));
-    assert!(!hits[1].matched.contains(&"id"));
+    assert!(hits[0].matched.contains(&"ref"), "a mention of the key");
+    assert!(!hits[1].matched.contains(&"ref"));
     // Snippets highlight the matched word.
     let (s, e) = hits[0].highlights[0];
     assert!(hits[0].snippet[s..e].eq_ignore_ascii_case("payments") || hits[0].snippet[s..e].eq_ignore_ascii_case("pay"));

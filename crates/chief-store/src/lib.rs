@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use read::{Counts, IndexRecord, ItemEvent, PersonSummary, StoredItem, ImportRun};
+pub use read::{Counts, EmbedRecord, ImportRun, IndexRecord, ItemEvent, PersonSummary, StoredItem};
 pub use write::{Upsert, Writer};
 
 /// Errors from the store.

@@ -89,6 +89,23 @@ const MIGRATIONS: &[&str] = &[
         stats_json  TEXT NOT NULL DEFAULT '{}'
     );
     "#,
+    // 2: embeddings. One row per chunk of an item; vectors are int8 with a per-vector
+    // f32 scale (4 + dims bytes). `embed_state` is the embedding queue's position in
+    // the change log, per model, written in the same transaction as the chunks.
+    r#"
+    CREATE TABLE chunks (
+        item_rid INTEGER NOT NULL REFERENCES items(rid) ON DELETE CASCADE,
+        idx      INTEGER NOT NULL,
+        start    INTEGER NOT NULL,
+        end      INTEGER NOT NULL,
+        vector   BLOB NOT NULL,
+        PRIMARY KEY (item_rid, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE embed_state (
+        model TEXT PRIMARY KEY,
+        seq   INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

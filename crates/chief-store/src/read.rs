@@ -41,6 +41,16 @@ pub struct IndexRecord {
     pub created_ms: i64,
 }
 
+/// What the embedding queue needs about one changed item.
+#[derive(Debug, Clone)]
+pub struct EmbedRecord {
+    pub seq: i64,
+    pub rid: i64,
+    pub deleted: bool,
+    pub title: String,
+    pub body: String,
+}
+
 /// One entry of the append-only change log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemEvent {
@@ -234,6 +244,49 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Items changed after `seq` (current state), for the embedding queue.
+    pub fn embed_records_since(&self, seq: i64, limit: usize) -> Result<Vec<EmbedRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT seq, rid, deleted, title, body FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![seq, limit as i64], |r| Ok(EmbedRecord { seq: r.get(0)?, rid: r.get(1)?, deleted: r.get(2)?, title: r.get(3)?, body: r.get(4)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The embedding queue's position for `model` (0 when it has not started).
+    pub fn embed_seq(&self, model: &str) -> Result<i64, StoreError> {
+        Ok(self.conn.prepare_cached("SELECT seq FROM embed_state WHERE model = ?1")?.query_row([model], |r| r.get(0)).optional()?.unwrap_or(0))
+    }
+
+    /// Visits every stored chunk vector: `(item rid, chunk index, vector bytes)`.
+    pub fn for_each_chunk(&self, mut visit: impl FnMut(i64, u32, &[u8])) -> Result<usize, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT c.item_rid, c.idx, c.vector FROM chunks c JOIN items i ON i.rid = c.item_rid WHERE i.deleted = 0")?;
+        let mut rows = stmt.query([])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            let blob = r.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+            visit(r.get(0)?, r.get(1)?, blob);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Number of stored chunks and of live items that have none yet.
+    pub fn embed_counts(&self) -> Result<(i64, i64), StoreError> {
+        let chunks = self.conn.query_row("SELECT COUNT(*) FROM chunks", [], |r| r.get(0))?;
+        let missing = self.conn.query_row("SELECT COUNT(*) FROM items i WHERE i.deleted = 0 AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.item_rid = i.rid)", [], |r| r.get(0))?;
+        Ok((chunks, missing))
+    }
+
+    /// Item ids for row ids.
+    pub fn ids_for_rids(&self, rids: &[i64]) -> Result<Vec<Option<String>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM items WHERE rid = ?1")?;
+        rids.iter().map(|rid| Ok(stmt.query_row([rid], |r| r.get(0)).optional()?)).collect()
+    }
+
+    /// The row id of an item.
+    pub fn rid_of(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.conn.prepare_cached("SELECT rid FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
     }
 
     /// People whose name or any handle contains `query` (case-insensitive).

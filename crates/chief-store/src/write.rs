@@ -193,6 +193,25 @@ impl<'c> Writer<'c> {
         Ok(deleted == Some(true))
     }
 
+    /// Replaces the chunk vectors of the item with row id `rid`.
+    /// Each chunk is `(index, start, end, vector bytes)`.
+    pub fn replace_chunks(&self, rid: i64, chunks: &[(u32, usize, usize, Vec<u8>)]) -> Result<(), StoreError> {
+        self.tx.prepare_cached("DELETE FROM chunks WHERE item_rid = ?1")?.execute([rid])?;
+        let mut ins = self.tx.prepare_cached("INSERT INTO chunks (item_rid, idx, start, end, vector) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for (idx, start, end, v) in chunks {
+            ins.execute(params![rid, idx, *start as i64, *end as i64, v])?;
+        }
+        Ok(())
+    }
+
+    /// Records the embedding queue's position for `model`.
+    pub fn set_embed_seq(&self, model: &str, seq: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT INTO embed_state (model, seq) VALUES (?1, ?2) ON CONFLICT(model) DO UPDATE SET seq = excluded.seq")?
+            .execute(params![model, seq])?;
+        Ok(())
+    }
+
     /// Stores the sync cursor of one container, in this transaction.
     pub fn set_cursor(&self, source: &str, account: &str, container: &str, cursor: &Value) -> Result<(), StoreError> {
         self.tx
