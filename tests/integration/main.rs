@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod demo;
+mod semantic;
 mod slack_exports;
 
 use chief_engine::{Config, Engine};

@@ -124,12 +124,23 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Embedding speed, short messages and passages, 1 and 2 threads, vs Python onnxruntime.
+    Embed {
+        /// A Python with onnxruntime, tokenizers and numpy, for the reference pipeline.
+        #[arg(long, env = "CHIEF_BENCH_PYTHON")]
+        python: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Search latency percentiles, with and without filters, vs FTS5.
     Search {
         #[arg(long, default_value_t = 100_000)]
         items: usize,
         #[arg(long, default_value_t = 500)]
         queries: usize,
+        /// bm25 (vs FTS5) or hybrid (BM25 + query embedding + vector scan + fusion)
+        #[arg(long, default_value = "bm25")]
+        mode: String,
         #[arg(long)]
         json: bool,
     },
@@ -395,14 +406,31 @@ fn run(cli: Cli) -> Result<Outcome> {
                 }
             };
             match cmd {
+                BenchCmd::Embed { python, json } => {
+                    let config = Config::load(&home(&cli), std::env::vars())?;
+                    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/embed_reference.py");
+                    let rows = chief_engine::bench::run_embed(&config.embed, python.as_deref(), &script, &mut progress)?;
+                    if !quiet && std::io::stderr().is_terminal() {
+                        eprint!("\r\x1b[K");
+                    }
+                    output::bench_embed(&rows, *json)?;
+                }
                 BenchCmd::Ingest { items, json } => {
                     let report = chief_engine::bench::run_ingest(dir.path(), *items, &mut progress)?;
                     output::bench_ingest(&report, *json)?;
                 }
-                BenchCmd::Search { items, queries, json } => {
-                    let report = chief_engine::bench::run_search(dir.path(), *items, *queries, &mut progress)?;
-                    output::bench_search(&report, *json)?;
-                }
+                BenchCmd::Search { items, queries, mode, json } => match mode.as_str() {
+                    "bm25" => {
+                        let report = chief_engine::bench::run_search(dir.path(), *items, *queries, &mut progress)?;
+                        output::bench_search(&report, *json)?;
+                    }
+                    "hybrid" => {
+                        let config = Config::load(&home(&cli), std::env::vars())?;
+                        let report = chief_engine::bench::run_hybrid(dir.path(), *items, *queries, &config.embed, &mut progress)?;
+                        output::bench_hybrid(&report, *json)?;
+                    }
+                    other => return Err(EngineError::InvalidInput(format!("unknown bench mode {other:?}: expected bm25 or hybrid")).into()),
+                },
             }
             Ok(Outcome::Ok)
         }

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use anyhow::Result;
-use chief_engine::bench::{IngestReport, SearchBenchReport};
+use chief_engine::bench::{EmbedBenchRow, HybridBenchReport, IngestReport, SearchBenchReport};
 use chief_engine::{DemoReport, Engine, Finding, ItemDetail, Level, SearchQuery, SearchResponse, Status};
 use chief_sources::slack_export::ImportReport;
 use serde::Serialize;
@@ -237,5 +237,36 @@ pub fn bench_search(r: &SearchBenchReport, json: bool) -> Result<()> {
         row("FTS5 + filters", &r.fts5_filtered);
         println!("  p95 speedup vs FTS5: {:.1}x (filtered {:.1}x)", r.speedup_p95, r.speedup_p95_filtered);
         println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
+    })
+}
+
+pub fn bench_embed(rows: &[EmbedBenchRow], json: bool) -> Result<()> {
+    print_json_or(&rows, json, || {
+        println!("{:<8} {:>7} {:>6} {:>10} {:>12} {:>12} {:>14} {:>7}", "texts", "threads", "count", "avg tokens", "chunks/s", "tokens/s", "python chunks/s", "ratio");
+        for r in rows {
+            println!(
+                "{:<8} {:>7} {:>6} {:>10.1} {:>12.1} {:>12.0} {:>14} {:>7}",
+                r.texts,
+                r.threads,
+                r.count,
+                r.avg_tokens,
+                r.chunks_per_sec,
+                r.tokens_per_sec,
+                r.python_chunks_per_sec.map_or("-".into(), |p| format!("{p:.1}")),
+                r.ratio.map_or("-".into(), |x| format!("{x:.2}x"))
+            );
+        }
+    })
+}
+
+pub fn bench_hybrid(r: &HybridBenchReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!("hybrid search over {} items ({} vectors), {} queries of 1-3 words, top 10 with snippets", r.items, r.chunks, r.queries);
+        let row = |name: &str, p: &chief_engine::bench::Percentiles| println!("  {name:<22} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms", p.p50_ms, p.p95_ms, p.p99_ms);
+        row("total", &r.total);
+        row("query embedding", &r.query_embedding);
+        row("BM25 top 100", &r.bm25);
+        row("vector scan top 100", &r.vectors);
+        println!("  vector index memory: {:.0} MiB per million chunks; peak RSS {:.0} MiB", r.vector_memory_mb_per_million, r.peak_rss_mb);
     })
 }

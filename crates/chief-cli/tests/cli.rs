@@ -120,3 +120,34 @@ fn reindex_rebuilds_from_the_store() {
     let v = json(&chief(home.path(), &["search", "--json", "flu"]));
     assert!(!v["results"].as_array().unwrap().is_empty());
 }
+
+/// `kill -9` in the middle of embedding loses nothing: after a restart the store holds
+/// exactly the chunks of a run that was never interrupted.
+#[test]
+fn the_embedding_queue_survives_kill_9() {
+    let clean = tempfile::tempdir().unwrap();
+    let killed = tempfile::tempdir().unwrap();
+    for home in [clean.path(), killed.path()] {
+        assert!(chief(home, &["demo", "-q"]).status.success());
+    }
+    for delay_ms in [400u64, 900, 1500] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chief"))
+            .args(["embed", "-q"])
+            .env("CHIEF_HOME", killed.path())
+            .env("CHIEF_EMBED_ENABLED", "true")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    for home in [clean.path(), killed.path()] {
+        let out = chief_with(home, &["embed", "-q"], true);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let a = json(&chief_with(clean.path(), &["status", "--json"], true));
+    let b = json(&chief_with(killed.path(), &["status", "--json"], true));
+    assert_eq!(b["embeddings"]["lag"], 0);
+    assert_eq!(b["embeddings"]["items_without_vectors"], 0);
+    assert_eq!(a["embeddings"]["chunks"], b["embeddings"]["chunks"]);
+}

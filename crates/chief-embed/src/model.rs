@@ -119,6 +119,12 @@ impl OnnxEmbedder {
         Ok(OnnxEmbedder { session: Mutex::new(session), tokenizer, input_names, dims, batch: 32 })
     }
 
+    /// Word pieces the model reads for each text (after truncation), for benchmarks.
+    pub fn token_counts(&self, texts: &[&str]) -> Result<Vec<usize>, EmbedError> {
+        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(enc.iter().map(|e| e.get_attention_mask().iter().filter(|m| **m == 1).count()).collect())
+    }
+
     fn run_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let b = enc.len();

@@ -191,7 +191,7 @@ struct Corpus {
     report: IngestReport,
 }
 
-fn ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<Corpus, EngineError> {
+fn ingest(dir: &Path, items: usize, with_fts5: bool, progress: &mut dyn FnMut(&str)) -> Result<Corpus, EngineError> {
     let db = dir.join("chief.db");
     let mut store = Store::open(&db)?;
     let policy = CommitPolicy { every_items: 200_000, every: Duration::from_secs(30), writer_memory: 256 << 20, threads: 1 };
@@ -236,7 +236,7 @@ fn ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<Co
     let mut synth = Synthetic::new(42);
     let t = Instant::now();
     let mut from = 0;
-    while from < items {
+    while with_fts5 && from < items {
         let batch = batch_items(&mut synth, from);
         let tx = fts.transaction().map_err(chief_store::StoreError::from)?;
         {
@@ -266,7 +266,7 @@ fn ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<Co
 
 /// Ingests `items` synthetic messages into a fresh store + index (and FTS5) in `dir`.
 pub fn run_ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<IngestReport, EngineError> {
-    let corpus = ingest(dir, items, progress)?;
+    let corpus = ingest(dir, items, true, progress)?;
     corpus.index.close()?;
     Ok(corpus.report)
 }
@@ -274,7 +274,7 @@ pub fn run_ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> R
 /// Ingests, then runs `queries` 1–3 word searches with and without filters against
 /// Chief and FTS5, top 10 with snippets each.
 pub fn run_search(dir: &Path, items: usize, queries: usize, progress: &mut dyn FnMut(&str)) -> Result<SearchBenchReport, EngineError> {
-    let corpus = ingest(dir, items, progress)?;
+    let corpus = ingest(dir, items, true, progress)?;
     let mut synth = Synthetic::new(7);
     let qs: Vec<String> = (0..queries).map(|_| synth.query()).collect();
     let span_ms = items as i64 * 30_000;
@@ -335,6 +335,174 @@ pub fn run_search(dir: &Path, items: usize, queries: usize, progress: &mut dyn F
         fts5_filtered: ff,
         peak_rss_mb: peak_rss_mb(),
         ingest: corpus.report.clone(),
+    };
+    corpus.index.close()?;
+    Ok(report)
+}
+
+/// One row of `chief bench embed`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbedBenchRow {
+    /// `short` (~20 tokens) or `passage` (~200 tokens).
+    pub texts: &'static str,
+    pub threads: usize,
+    pub count: usize,
+    pub avg_tokens: f64,
+    pub chunks_per_sec: f64,
+    pub tokens_per_sec: f64,
+    /// The same texts through Python onnxruntime + tokenizers, when available.
+    pub python_chunks_per_sec: Option<f64>,
+    /// Chief / Python.
+    pub ratio: Option<f64>,
+}
+
+/// Embeds short messages and passages with 1 and 2 threads, and (given a Python with
+/// onnxruntime and tokenizers) the same texts through the plain reference pipeline.
+pub fn run_embed(cfg: &crate::EmbedConfig, python: Option<&Path>, reference_script: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<EmbedBenchRow>, EngineError> {
+    use chief_embed::Embed;
+    let files = crate::embedding::model_files(cfg);
+    let mut synth = Synthetic::new(99);
+    let short: Vec<String> = (0..512).map(|i| {
+        let mut it = synth.item(i, 1);
+        it.body.truncate(it.body.char_indices().nth(90).map_or(it.body.len(), |(b, _)| b));
+        it.body
+    }).collect();
+    let passage: Vec<String> = (0..96).map(|i| (0..6).map(|k| synth.item(i * 6 + k, 1).body).collect::<Vec<_>>().join(". ")).collect();
+    let dir = tempfile::tempdir().map_err(|source| EngineError::Home { path: std::env::temp_dir(), source })?;
+    let mut rows = Vec::new();
+    for threads in [1usize, 2] {
+        let embedder = chief_embed::OnnxEmbedder::load(&files, threads).map_err(EngineError::Embed)?;
+        for (name, texts) in [("short", &short), ("passage", &passage)] {
+            progress(&format!("embedding {name} texts with {threads} thread(s)"));
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let tokens: usize = embedder.token_counts(&refs).map_err(EngineError::Embed)?.iter().sum();
+            embedder.embed(&refs[..refs.len().min(32)]).map_err(EngineError::Embed)?;
+            let t = Instant::now();
+            embedder.embed(&refs).map_err(EngineError::Embed)?;
+            let secs = t.elapsed().as_secs_f64();
+            let python_rate = match python {
+                Some(py) => {
+                    let texts_path = dir.path().join(format!("{name}.json"));
+                    std::fs::write(&texts_path, serde_json::to_vec(texts).unwrap_or_default()).map_err(|source| EngineError::Home { path: texts_path.clone(), source })?;
+                    progress(&format!("python reference: {name}, {threads} thread(s)"));
+                    let model_dir = files.model.parent().unwrap_or(Path::new("."));
+                    let out = std::process::Command::new(py).arg(reference_script).arg(model_dir).arg(&texts_path).arg(threads.to_string()).output();
+                    match out {
+                        Ok(o) if o.status.success() => serde_json::from_slice::<serde_json::Value>(&o.stdout)
+                            .ok()
+                            .and_then(|v| Some(v["texts"].as_f64()? / v["seconds"].as_f64()?)),
+                        Ok(o) => {
+                            tracing::warn!("python reference failed: {}", String::from_utf8_lossy(&o.stderr));
+                            None
+                        }
+                        Err(e) => {
+                            tracing::warn!("python reference could not run: {e}");
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            let rate = texts.len() as f64 / secs;
+            rows.push(EmbedBenchRow {
+                texts: name,
+                threads,
+                count: texts.len(),
+                avg_tokens: tokens as f64 / texts.len() as f64,
+                chunks_per_sec: rate,
+                tokens_per_sec: tokens as f64 / secs,
+                python_chunks_per_sec: python_rate,
+                ratio: python_rate.map(|p| rate / p),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Results of `chief bench search --mode hybrid`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HybridBenchReport {
+    pub items: usize,
+    pub chunks: usize,
+    pub queries: usize,
+    /// End to end: query embedding, BM25 top 100, vector top 100, fusion, top 10 with snippets.
+    pub total: Percentiles,
+    pub query_embedding: Percentiles,
+    pub bm25: Percentiles,
+    pub vectors: Percentiles,
+    pub vector_memory_mb_per_million: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Hybrid search latency over `items` synthetic messages with one vector each (random
+/// unit vectors stand in for embeddings: the scan cost does not depend on values).
+pub fn run_hybrid(dir: &Path, items: usize, queries: usize, cfg: &crate::EmbedConfig, progress: &mut dyn FnMut(&str)) -> Result<HybridBenchReport, EngineError> {
+    use chief_embed::Embed;
+    use std::collections::HashMap;
+    let corpus = ingest(dir, items, false, progress)?;
+    let embedder = chief_embed::OnnxEmbedder::load(&crate::embedding::model_files(cfg), cfg.threads.max(1)).map_err(EngineError::Embed)?;
+    let dims = embedder.dims();
+    progress("building the vector index");
+    let mut vectors = chief_search::VectorIndex::new(dims);
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut v = vec![0f32; dims];
+    for rid in 1..=items as i64 {
+        for x in v.iter_mut() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *x = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+        }
+        let n = v.iter().map(|a| a * a).sum::<f32>().sqrt();
+        v.iter_mut().for_each(|a| *a /= n);
+        vectors.push_encoded(rid, 0, &chief_search::vectors::encode(&v));
+    }
+    let mut synth = Synthetic::new(7);
+    let qs: Vec<String> = (0..queries).map(|_| synth.query()).collect();
+    let (mut total, mut emb, mut bm, mut vec_t) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    progress("hybrid queries");
+    for (i, q) in qs.iter().enumerate() {
+        let t0 = Instant::now();
+        let qv = embedder.embed(&[q.as_str()]).map_err(EngineError::Embed)?.pop().unwrap_or_default();
+        let t1 = Instant::now();
+        let hits = corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 100, no_snippets: true }, &corpus.store)?;
+        let t2 = Instant::now();
+        let dense = vectors.search(&qv, 100, cfg.threads.max(1), &|_| true);
+        let t3 = Instant::now();
+        let mut fused: HashMap<String, f32> = HashMap::new();
+        for (r, h) in hits.iter().enumerate() {
+            *fused.entry(h.id.clone()).or_default() += 1.0 / (61.0 + r as f32);
+        }
+        let rids: Vec<i64> = dense.iter().map(|(rid, _)| *rid).collect();
+        for (r, id) in corpus.store.ids_for_rids(&rids)?.into_iter().enumerate() {
+            if let Some(id) = id {
+                *fused.entry(id).or_default() += 1.0 / (61.0 + r as f32);
+            }
+        }
+        let mut top: Vec<(String, f32)> = fused.into_iter().collect();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (id, _) in top.iter().take(10) {
+            if let Some(item) = corpus.store.item(id)? {
+                std::hint::black_box(corpus.index.snippet(q, &item.item.body)?);
+            }
+        }
+        if i >= 10 {
+            total.push(t0.elapsed());
+            emb.push(t1 - t0);
+            bm.push(t2 - t1);
+            vec_t.push(t3 - t2);
+        }
+    }
+    let report = HybridBenchReport {
+        items,
+        chunks: vectors.len(),
+        queries: total.len(),
+        total: percentiles(total),
+        query_embedding: percentiles(emb),
+        bm25: percentiles(bm),
+        vectors: percentiles(vec_t),
+        vector_memory_mb_per_million: vectors.memory_bytes() as f64 / (1024.0 * 1024.0) * 1_000_000.0 / items.max(1) as f64,
+        peak_rss_mb: peak_rss_mb(),
     };
     corpus.index.close()?;
     Ok(report)

@@ -97,8 +97,30 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
     } else if db.exists() {
         out.push(finding("index", Level::Info, "no search index yet", "it is built on the next start"));
     }
-    // Embeddings and the keychain arrive with their issues; say so rather than pretend.
-    out.push(finding("embeddings", Level::Info, "semantic search is not set up in this build (BM25 search only)", ""));
+    // Embeddings: the model files, their hashes, and ONNX Runtime itself.
+    match &config {
+        Some(c) if !c.embed.enabled => out.push(finding("embeddings", Level::Info, "semantic search is disabled ([embed] enabled = false)", "")),
+        Some(c) => {
+            let files = crate::embedding::model_files(&c.embed);
+            match chief_embed::OnnxEmbedder::load(&files, 1) {
+                Ok(e) => {
+                    use chief_embed::Embed;
+                    match e.embed(&["doctor check"]) {
+                        Ok(v) if v.first().is_some_and(|x| x.len() == e.dims()) => out.push(finding(
+                            "embeddings",
+                            Level::Ok,
+                            format!("model {} and ONNX Runtime {} load and embed ({} dims)", files.model.display(), files.onnxruntime.display(), e.dims()),
+                            "",
+                        )),
+                        Ok(_) => out.push(finding("embeddings", Level::Error, "the model returned vectors of the wrong size", "run `python3 scripts/fetch-model.py` to restore the pinned model")),
+                        Err(err) => out.push(finding("embeddings", Level::Error, err.to_string(), "run `python3 scripts/fetch-model.py`")),
+                    }
+                }
+                Err(err) => out.push(finding("embeddings", Level::Error, err.to_string(), "search still works by words; semantic search needs the model files")),
+            }
+        }
+        None => {}
+    }
     out
 }
 
