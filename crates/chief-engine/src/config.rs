@@ -95,6 +95,30 @@ impl Default for EmbedConfig {
     }
 }
 
+/// How hybrid search combines word and meaning matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// `rrf` (reciprocal-rank fusion) or `linear` (weighted sum of normalized scores).
+    pub fusion: String,
+    /// The k of reciprocal-rank fusion.
+    pub rrf_k: f32,
+    /// Weight of word (BM25) matches.
+    pub bm25_weight: f32,
+    /// Weight of meaning (dense) matches.
+    pub dense_weight: f32,
+    /// Candidates taken from each retriever before fusion.
+    pub candidates: usize,
+    /// Weight of a word matching a title, relative to the body.
+    pub title_boost: f32,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig { fusion: "rrf".into(), rrf_k: 60.0, bm25_weight: 1.0, dense_weight: 1.0, candidates: 100, title_boost: 0.5 }
+    }
+}
+
 /// All sources.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -140,6 +164,7 @@ pub struct Config {
     pub me: MeConfig,
     pub index: IndexConfig,
     pub embed: EmbedConfig,
+    pub search: SearchConfig,
     pub sources: SourcesConfig,
     pub llm: LlmConfig,
 }
@@ -177,7 +202,8 @@ impl Config {
             let segments: Vec<String> = var["CHIEF_".len()..].to_lowercase().split('_').map(str::to_string).collect();
             apply_env(&mut tree, &segments, &var, &value)?;
         }
-        tree.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid { path, message: e.to_string() })
+        // The file alone was valid, so what fails now came from the environment.
+        tree.try_into().map_err(|e: toml::de::Error| ConfigError::Env { var: "CHIEF_*".into(), value: String::new(), message: e.to_string() })
     }
 
     /// The config as commented-free TOML (what `chief config` prints).
@@ -218,6 +244,7 @@ fn apply_env(tree: &mut toml::Value, segs: &[String], var: &str, value: &str) ->
                     _ => return Err(err("expected true or false".into())),
                 },
                 toml::Value::Integer(_) => toml::Value::Integer(value.parse().map_err(|_| err("expected a whole number".into()))?),
+                toml::Value::Float(_) => toml::Value::Float(value.parse().map_err(|_| err("expected a number".into()))?),
                 toml::Value::Table(_) => return Err(err("names a section, not a key".into())),
                 _ => toml::Value::String(value.to_string()),
             };
@@ -245,7 +272,8 @@ mod tests {
     fn layers_defaults_file_and_env() {
         let home = tempfile::tempdir().unwrap();
         std::fs::write(home.path().join("chief.toml"), "[sources.github]\nenabled = true\napi_base = \"http://127.0.0.1:4010\"\n[me]\nname = \"Maya\"\n").unwrap();
-        let cfg = Config::load(home.path(), env(&[("CHIEF_SOURCES_GITHUB_API_BASE", "http://127.0.0.1:9999"), ("CHIEF_LLM_OFFLINE", "true"), ("CHIEF_INDEX_THREADS", "2"), ("CHIEF_GITHUB_TOKEN", "x"), ("PATH", "/bin")])).unwrap();
+        let cfg = Config::load(home.path(), env(&[("CHIEF_SOURCES_GITHUB_API_BASE", "http://127.0.0.1:9999"), ("CHIEF_LLM_OFFLINE", "true"), ("CHIEF_INDEX_THREADS", "2"), ("CHIEF_SEARCH_DENSE_WEIGHT", "1.5"), ("CHIEF_GITHUB_TOKEN", "x"), ("PATH", "/bin")])).unwrap();
+        assert_eq!(cfg.search.dense_weight, 1.5);
         assert!(cfg.sources.github.enabled);
         assert_eq!(cfg.sources.github.api_base, "http://127.0.0.1:9999");
         assert_eq!(cfg.sources.slack.api_base, "https://slack.com/api");

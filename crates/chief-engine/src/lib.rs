@@ -27,7 +27,7 @@ use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
 use chief_store::{Counts, ImportRun, StoredItem, Store};
 use serde::Serialize;
 
-pub use config::{Config, ConfigError, EmbedConfig, IndexConfig, LlmConfig, MeConfig, SourceConfig, SourcesConfig};
+pub use config::{Config, ConfigError, EmbedConfig, IndexConfig, LlmConfig, MeConfig, SearchConfig, SourceConfig, SourcesConfig};
 pub use embedding::EmbedProgress;
 pub use doctor::{Finding, Level, doctor};
 pub use search::{SearchMode, SearchQuery, SearchResponse, SearchResult};
@@ -149,7 +149,8 @@ impl Engine {
             writer_memory: config.index.writer_memory_mb.max(15) << 20,
             threads: config.index.threads.max(1),
         };
-        let index = SearchIndex::open(&home.join("index"), &db, policy)?;
+        let mut index = SearchIndex::open(&home.join("index"), &db, policy)?;
+        index.set_title_boost(config.search.title_boost);
         for note in index.status()?.notes {
             tracing::warn!("{note}");
         }

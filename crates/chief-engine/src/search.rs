@@ -118,10 +118,6 @@ fn display_title(title: &str, body: &str) -> String {
     if first.chars().count() > 80 { format!("{}…", first.chars().take(79).collect::<String>()) } else { first.to_string() }
 }
 
-/// Reciprocal-rank fusion constant.
-const RRF_K: f32 = 60.0;
-/// Candidates taken from each retriever before fusion.
-const CANDIDATES: usize = 100;
 
 /// Does a stored item pass the filters? Used for dense candidates, which the vector
 /// index does not filter.
@@ -158,7 +154,9 @@ fn passes(item: &StoredItem, f: &Filters) -> bool {
 
 struct Candidate {
     bm25_rank: Option<usize>,
+    bm25_score: f32,
     dense_rank: Option<usize>,
+    dense_score: f32,
     /// The item is the identifier searched for (its own ticket key or PR ref).
     id_match: bool,
     /// The item mentions the identifier.
@@ -194,6 +192,7 @@ impl Engine {
         let mut notes = Vec::new();
         let store = self.store();
         let filters = self.filters(&store, q)?;
+        let fusion = &self.config.search;
         let mut mode = q.mode;
         if mode != SearchMode::Bm25 && (self.semantic.is_none() || q.text.trim().is_empty()) {
             if self.semantic.is_none() {
@@ -203,28 +202,32 @@ impl Engine {
         }
 
         let mut cands: HashMap<String, Candidate> = HashMap::new();
+        let mut query_vector: Option<Vec<f32>> = None;
         let mut order: Vec<String> = Vec::new();
         if mode != SearchMode::Dense {
-            let depth = if mode == SearchMode::Bm25 { limit } else { CANDIDATES.max(limit) };
+            let depth = if mode == SearchMode::Bm25 { limit } else { fusion.candidates.max(limit) };
             let req = SearchRequest { text: q.text.clone(), filters: filters.clone(), limit: depth, no_snippets: mode != SearchMode::Bm25 };
             for (rank, hit) in self.index.search(&req, &store)?.into_iter().enumerate() {
                 order.push(hit.id.clone());
                 let snippet = (mode == SearchMode::Bm25).then(|| (hit.snippet.clone(), hit.highlights.clone()));
-                cands.insert(hit.id, Candidate { bm25_rank: Some(rank), dense_rank: None, id_match: hit.matched.contains(&"id"), ref_match: hit.matched.contains(&"ref"), snippet });
+                cands.insert(hit.id, Candidate { bm25_rank: Some(rank), bm25_score: hit.score, dense_rank: None, dense_score: 0.0, id_match: hit.matched.contains(&"id"), ref_match: hit.matched.contains(&"ref"), snippet });
             }
         }
         if let Some(sem) = self.semantic.as_ref().filter(|_| mode != SearchMode::Bm25) {
             let qv = sem.embedder.embed(&[q.text.as_str()]).map_err(EngineError::Embed)?.pop().unwrap_or_default();
+            query_vector = Some(qv.clone());
             let filtered = filters.sources.len() + filters.kinds.len() + filters.containers.len() + filters.people.len() > 0 || filters.since.is_some() || filters.until.is_some();
-            let depth = if mode == SearchMode::Dense { limit } else { CANDIDATES.max(limit) };
+            let depth = if mode == SearchMode::Dense { limit } else { fusion.candidates.max(limit) };
             let raw = {
                 let vectors = sem.vectors.read().map_err(|_| EngineError::InvalidInput("vector index unavailable".into()))?;
                 vectors.search(&qv, if filtered { depth * 4 } else { depth }, sem.threads, &|_| true)
             };
-            let rids: Vec<i64> = raw.iter().filter(|(_, sim)| *sim >= sem.min_similarity).map(|(rid, _)| *rid).collect();
+            let kept: Vec<(i64, f32)> = raw.into_iter().filter(|(_, sim)| *sim >= sem.min_similarity).collect();
+            let rids: Vec<i64> = kept.iter().map(|(rid, _)| *rid).collect();
             let ids = store.ids_for_rids(&rids)?;
             let mut rank = 0;
-            for id in ids.into_iter().flatten() {
+            for (id, (_, sim)) in ids.into_iter().zip(kept) {
+                let Some(id) = id else { continue };
                 if filtered {
                     match store.item(&id)? {
                         Some(item) if passes(&item, &filters) => {}
@@ -233,9 +236,10 @@ impl Engine {
                 }
                 let c = cands.entry(id.clone()).or_insert_with(|| {
                     order.push(id.clone());
-                    Candidate { bm25_rank: None, dense_rank: None, id_match: false, ref_match: false, snippet: None }
+                    Candidate { bm25_rank: None, bm25_score: 0.0, dense_rank: None, dense_score: 0.0, id_match: false, ref_match: false, snippet: None }
                 });
                 c.dense_rank = Some(rank);
+                c.dense_score = sim;
                 rank += 1;
                 if rank >= depth {
                     break;
@@ -243,12 +247,36 @@ impl Engine {
             }
         }
 
+        // Linear fusion scores every candidate on both signals: exact cosines for word
+        // matches the vector top list missed.
+        if let (Some(sem), Some(qv), true) = (&self.semantic, &query_vector, mode == SearchMode::Hybrid && fusion.fusion == "linear") {
+            let missing: Vec<String> = order.iter().filter(|id| cands[*id].dense_rank.is_none()).cloned().collect();
+            let mut rids = Vec::with_capacity(missing.len());
+            for id in &missing {
+                rids.push(store.rid_of(id)?.unwrap_or(-1));
+            }
+            let scores = sem.vectors.read().map_err(|_| EngineError::InvalidInput("vector index unavailable".into()))?.score_items(qv, &rids);
+            for (id, sc) in missing.iter().zip(scores) {
+                if let (Some(c), Some(sc)) = (cands.get_mut(id), sc) {
+                    c.dense_score = sc;
+                }
+            }
+        }
+
         // Fuse: reciprocal ranks, exact identifiers first, a bounded recency bonus.
         let now = q.now.unwrap_or_else(Timestamp::now);
         let mut scored: Vec<(f32, String, Vec<&'static str>)> = Vec::with_capacity(order.len());
+        let max_bm25 = cands.values().map(|c| c.bm25_score).fold(0f32, f32::max).max(1e-6);
+        let (wb, wd) = (fusion.bm25_weight, fusion.dense_weight);
         for id in &order {
             let c = &cands[id];
-            let mut score = c.bm25_rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32 + 1.0)) + c.dense_rank.map_or(0.0, |r| 1.0 / (RRF_K + r as f32 + 1.0));
+            let mut score = if fusion.fusion == "linear" {
+                // BM25 scaled to [0, 1] by the best hit; cosine as is.
+                wb * c.bm25_score / max_bm25 + wd * c.dense_score
+            } else {
+                let k = fusion.rrf_k;
+                wb * c.bm25_rank.map_or(0.0, |r| 1.0 / (k + r as f32 + 1.0)) + wd * c.dense_rank.map_or(0.0, |r| 1.0 / (k + r as f32 + 1.0))
+            };
             let mut why = Vec::new();
             if c.bm25_rank.is_some() && !q.text.trim().is_empty() {
                 why.push("bm25");
@@ -260,7 +288,7 @@ impl Engine {
             // rank above ones that merely share words.
             if c.id_match {
                 why.push("id");
-                score += 2.0;
+                score += 100.0;
             } else if c.ref_match {
                 why.push("ref");
                 score += 0.02;

@@ -83,6 +83,7 @@ pub struct SearchIndex {
     dir: PathBuf,
     writer: Option<(Sender<Command>, std::thread::JoinHandle<()>)>,
     notes: Vec<String>,
+    title_boost: f32,
 }
 
 impl SearchIndex {
@@ -118,7 +119,12 @@ impl SearchIndex {
             }
             Err(e) => return Err(e),
         };
-        Ok(SearchIndex { index, reader, schema, dir: dir.to_path_buf(), writer, notes })
+        Ok(SearchIndex { index, reader, schema, dir: dir.to_path_buf(), writer, notes, title_boost: 1.0 })
+    }
+
+    /// Weight of title matches relative to body matches (default 1).
+    pub fn set_title_boost(&mut self, boost: f32) {
+        self.title_boost = boost.max(0.0);
     }
 
     /// Asks the writer to pick up new store changes (returns at once).

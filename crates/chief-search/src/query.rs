@@ -116,7 +116,9 @@ impl SearchIndex {
             (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
         };
         for w in self.words(text) {
-            should.push(term(s.title, &w, 2.0));
+            if self.title_boost > 0.0 {
+                should.push(term(s.title, &w, self.title_boost));
+            }
             should.push(term(s.body, &w, 1.0));
         }
         for n in self.names(text) {

@@ -140,6 +140,26 @@ impl VectorIndex {
         *self = next;
     }
 
+    /// The best-chunk cosine of `query` for each item in `rids` (`None` when the item
+    /// has no vectors): exact scores for candidates another retriever found.
+    pub fn score_items(&self, query: &[f32], rids: &[i64]) -> Vec<Option<f32>> {
+        if query.len() != self.dims {
+            return vec![None; rids.len()];
+        }
+        let q = encode(query);
+        let q_scale = f32::from_le_bytes([q[0], q[1], q[2], q[3]]);
+        let q_codes: Vec<i8> = q[4..].iter().map(|b| *b as i8).collect();
+        rids.iter()
+            .map(|rid| {
+                let rows = self.by_rid.get(rid)?;
+                rows.iter()
+                    .filter(|&&r| self.live[r])
+                    .map(|&r| dot_i8(&q_codes, &self.codes[r * self.dims..(r + 1) * self.dims]) as f32 * self.scales[r] * q_scale)
+                    .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
+            })
+            .collect()
+    }
+
     /// The `k` items whose best chunk is most similar to `query` (a unit vector),
     /// as `(rid, cosine)`, best first. `accept` can exclude items (filters).
     pub fn search(&self, query: &[f32], k: usize, threads: usize, accept: &(dyn Fn(i64) -> bool + Sync)) -> Vec<(i64, f32)> {
