@@ -1,12 +1,13 @@
 //! The in-memory vector index: int8 vectors of every chunk, scanned exactly.
 //!
-//! Why exact and int8: at 1M chunks an f32 matrix is 1.5 GB and a full scan moves that
-//! much memory per query (~150 ms here); int8 with a per-vector scale is 388 MB and an
-//! i8·i8→i32 dot product vectorizes well, so two threads scan 1M chunks within the
-//! latency budget with recall identical to f32 on SciFact (see the issue notes for the
-//! measurements). An ANN graph would add build time, memory and a recall loss that
-//! this corpus size does not need. SQLite holds the same bytes and is the source of
-//! truth: the index is rebuilt from it on open.
+//! Why exact and int8: at 1M chunks an f32 matrix is 1.5 GB, and an exact scan moves
+//! all of it per query; int8 with a per-vector scale is 388 MB and an i8·i8→i32 dot
+//! product vectorizes, so two threads scan 1M chunks within the latency budget
+//! (`chief bench search --mode hybrid`). Quantization keeps rankings: the top 10
+//! overlap with exact f32 in the tests below, and SciFact dense nDCG@10 is 0.650 with
+//! int8 against 0.652 measured for the f32 model. An ANN graph would add build time,
+//! memory and recall loss that a personal corpus of this size does not need. SQLite
+//! holds the same bytes and is the source of truth: the index is rebuilt on open.
 
 use std::collections::HashMap;
 
