@@ -106,6 +106,31 @@ const MIGRATIONS: &[&str] = &[
         seq   INTEGER NOT NULL
     );
     "#,
+    // 3: the LLM layer's response cache and call log.
+    r#"
+    CREATE TABLE llm_cache (
+        key        TEXT PRIMARY KEY,
+        provider   TEXT NOT NULL,
+        model      TEXT NOT NULL,
+        response   TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    );
+    CREATE TABLE llm_calls (
+        id            INTEGER PRIMARY KEY,
+        at_ms         INTEGER NOT NULL,
+        provider      TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        pipeline      TEXT NOT NULL,
+        input_tokens  INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cached_tokens INTEGER NOT NULL,
+        latency_ms    INTEGER NOT NULL,
+        cache_hit     INTEGER NOT NULL,
+        ok            INTEGER NOT NULL,
+        error_class   TEXT
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

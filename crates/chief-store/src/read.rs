@@ -289,6 +289,62 @@ impl Store {
         Ok(self.conn.prepare_cached("SELECT rid FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
     }
 
+    /// A cached LLM response that has not expired.
+    pub fn llm_cache_get(&self, key: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT response FROM llm_cache WHERE key = ?1 AND expires_ms > ?2")?
+            .query_row(params![key, now_ms], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Stores an LLM response (outside any other transaction).
+    pub fn llm_cache_put(&self, key: &str, provider: &str, model: &str, response: &str, now_ms: i64, ttl_ms: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO llm_cache (key, provider, model, response, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(key) DO UPDATE SET response = excluded.response, created_ms = excluded.created_ms, expires_ms = excluded.expires_ms",
+            )?
+            .execute(params![key, provider, model, response, now_ms, now_ms + ttl_ms])?;
+        Ok(())
+    }
+
+    /// Appends one LLM call to the usage log.
+    #[allow(clippy::too_many_arguments)]
+    pub fn llm_record_call(
+        &self,
+        provider: &str,
+        model: &str,
+        pipeline: &str,
+        tokens: (u64, u64, u64),
+        latency_ms: u64,
+        cache_hit: bool,
+        error_class: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO llm_calls (at_ms, provider, model, pipeline, input_tokens, output_tokens, cached_tokens, latency_ms, cache_hit, ok, error_class)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                Timestamp::now().0, provider, model, pipeline, tokens.0 as i64, tokens.1 as i64, tokens.2 as i64, latency_ms as i64, cache_hit,
+                error_class.is_none(), error_class
+            ])?;
+        Ok(())
+    }
+
+    /// LLM usage per provider, model and pipeline:
+    /// `(provider, model, pipeline, calls, cache hits, errors, input, output, cached tokens, total latency ms)`.
+    #[allow(clippy::type_complexity)]
+    pub fn llm_usage(&self) -> Result<Vec<(String, String, String, i64, i64, i64, i64, i64, i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT provider, model, pipeline, COUNT(*), SUM(cache_hit), SUM(ok = 0), SUM(input_tokens), SUM(output_tokens), SUM(cached_tokens), SUM(latency_ms)
+             FROM llm_calls GROUP BY provider, model, pipeline ORDER BY provider, model, pipeline",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// People whose name or any handle contains `query` (case-insensitive).
     pub fn find_people(&self, query: &str) -> Result<Vec<PersonSummary>, StoreError> {
         let like = format!("%{}%", query.trim().replace('%', "").replace('_', "").to_lowercase());
