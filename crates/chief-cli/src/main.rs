@@ -69,6 +69,14 @@ enum Command {
     },
     /// Print the configuration in force (defaults, chief.toml, CHIEF_* variables).
     Config,
+    /// The LLM providers.
+    #[command(subcommand)]
+    Llm(LlmCmd),
+    /// LLM calls, tokens and estimated cost per provider, model and pipeline.
+    Usage {
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -94,6 +102,18 @@ enum ImportCmd {
     /// Saved GitHub / Jira / Calendar REST responses (layout in the README).
     RestDump {
         dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LlmCmd {
+    /// Send one tiny request through the configured chain and report what happened.
+    Test {
+        /// Ignore the response cache.
+        #[arg(long)]
+        no_cache: bool,
         #[arg(long)]
         json: bool,
     },
@@ -214,7 +234,7 @@ fn init_tracing(verbose: u8, quiet: bool) {
     let filter = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
-        (false, 1) => "warn,chief_engine=info,chief_sources=info,chief_search=info,chief_store=info",
+        (false, 1) => "warn,chief_engine=info,chief_sources=info,chief_search=info,chief_store=info,chief_llm=info",
         _ => "debug,tantivy=info",
     };
     let filter = std::env::var("CHIEF_LOG").unwrap_or_else(|_| filter.to_string());
@@ -390,6 +410,44 @@ fn run(cli: Cli) -> Result<Outcome> {
             let status = engine.status()?;
             output::demo(&report, &status, &engine, *json, cli.quiet)?;
             engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Llm(LlmCmd::Test { no_cache, json }) => {
+            let engine = open(&cli)?;
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            let llm = engine.llm(*no_cache, &env)?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let mut req = chief_llm::ChatRequest::new(vec![chief_llm::Message::user("Reply with the single word: pong")]);
+            req.max_tokens = 8;
+            req.pipeline = "llm.test".into();
+            let result = rt.block_on(llm.complete(&req));
+            engine.close()?;
+            match result {
+                Ok(c) => {
+                    output::print_json_or(&c, *json, || {
+                        println!("ok: {} ({}) answered {:?} in {} ms, {} tokens in / {} out{}", c.provider, c.model, c.text.trim(), c.latency_ms, c.usage.input_tokens, c.usage.output_tokens, if c.cached { " (from cache)" } else { "" });
+                    })?;
+                    Ok(Outcome::Ok)
+                }
+                Err(e) => Err(EngineError::from(e).into()),
+            }
+        }
+        Command::Usage { json } => {
+            let engine = open(&cli)?;
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            let rows = engine.llm(false, &env)?.usage();
+            engine.close()?;
+            output::print_json_or(&rows, *json, || {
+                if rows.is_empty() {
+                    println!("no LLM calls yet");
+                }
+                for r in &rows {
+                    println!(
+                        "{:<12} {:<24} {:<18} {:>5} calls ({} cached, {} failed)  {:>8} in {:>7} out  avg {:>6.0} ms  ~${:.4}",
+                        r.provider, r.model, if r.pipeline.is_empty() { "-" } else { &r.pipeline }, r.calls, r.cache_hits, r.errors, r.input_tokens, r.output_tokens, r.avg_latency_ms, r.estimated_cost_usd
+                    );
+                }
+            })?;
             Ok(Outcome::Ok)
         }
         Command::Config => {

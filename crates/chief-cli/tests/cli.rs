@@ -151,3 +151,60 @@ fn the_embedding_queue_survives_kill_9() {
     assert_eq!(b["embeddings"]["items_without_vectors"], 0);
     assert_eq!(a["embeddings"]["chunks"], b["embeddings"]["chunks"]);
 }
+
+/// `chief llm test` against a local OpenAI-compatible mock: it answers, the second run
+/// is served from the cache, `chief usage` counts both, offline mode refuses, and the
+/// API key never appears in any output, even at -vv.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_test_usage_cache_offline_and_no_key_in_output() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let answer = serde_json::json!({"model": "smol", "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 12, "completion_tokens": 1}});
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(answer)).expect(1).mount(&server).await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("chief.toml"), format!("[llm]\nprovider = \"openai-compatible\"\nmodel = \"smol\"\nbase_url = \"{}/v1\"\n", server.uri())).unwrap();
+    const KEY: &str = "sk-live-SECRET-do-not-print-4242";
+    let key = KEY;
+    let home1 = home.path().to_path_buf();
+    let run = move |args: &'static [&'static str], extra: Option<(&'static str, &'static str)>| {
+        let home = home1.clone();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chief"));
+        cmd.args(args).env("CHIEF_HOME", &home).env("CHIEF_EMBED_ENABLED", "false").env("CHIEF_LLM_API_KEY", KEY).env_remove("CHIEF_LOG");
+        if let Some((k, v)) = extra {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let first = tokio::task::spawn_blocking(move || run(&["-vv", "llm", "test"], None)).await.unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&first.stdout), String::from_utf8_lossy(&first.stderr));
+    assert!(first.status.success(), "{all}");
+    assert!(all.contains("pong"));
+    assert!(all.contains("llm call"), "-vv shows the call: {all}");
+    assert!(!all.contains(key), "the key leaked: {all}");
+    let home2 = home.path().to_path_buf();
+    let second = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chief")).args(["llm", "test"]).env("CHIEF_HOME", &home2).env("CHIEF_EMBED_ENABLED", "false").output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("from cache"), "{}", String::from_utf8_lossy(&second.stderr));
+    let home3 = home.path().to_path_buf();
+    let usage = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chief")).args(["usage", "--json"]).env("CHIEF_HOME", &home3).env("CHIEF_EMBED_ENABLED", "false").output().unwrap()
+    })
+    .await
+    .unwrap();
+    let v = json(&usage);
+    assert_eq!(v[0]["calls"], 2);
+    assert_eq!(v[0]["cache_hits"], 1);
+    assert_eq!(v[0]["input_tokens"], 24);
+    let home4 = home.path().to_path_buf();
+    let offline = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chief")).args(["llm", "test", "--no-cache"]).env("CHIEF_HOME", &home4).env("CHIEF_EMBED_ENABLED", "false").env("CHIEF_LLM_OFFLINE", "true").output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&offline.stderr).contains("offline"));
+}

@@ -140,7 +140,10 @@ impl Default for SourcesConfig {
     }
 }
 
-/// The LLM provider (used by the pipelines; `offline` turns every remote call off).
+/// The LLM providers (used by the pipelines; `offline` turns every remote call off).
+///
+/// Either one provider in short form (`provider`, `model`, `base_url`), or a fallback
+/// chain as `[[llm.providers]]` entries, tried in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmConfig {
@@ -149,11 +152,47 @@ pub struct LlmConfig {
     pub model: String,
     pub base_url: String,
     pub offline: bool,
+    /// Cached answers expire after this many hours.
+    pub cache_ttl_hours: u64,
+    pub providers: Vec<chief_llm::ProviderConfig>,
 }
 
 impl Default for LlmConfig {
     fn default() -> Self {
-        LlmConfig { provider: "none".into(), model: String::new(), base_url: String::new(), offline: false }
+        LlmConfig { provider: "none".into(), model: String::new(), base_url: String::new(), offline: false, cache_ttl_hours: 168, providers: Vec::new() }
+    }
+}
+
+impl LlmConfig {
+    /// The fallback chain: `[[llm.providers]]`, or the short form as one entry.
+    pub fn chain(&self) -> Result<Vec<chief_llm::ProviderConfig>, ConfigError> {
+        if !self.providers.is_empty() {
+            return Ok(self.providers.clone());
+        }
+        let kind = match self.provider.as_str() {
+            "none" | "" => return Ok(Vec::new()),
+            "openai" => chief_llm::ProviderKind::Openai,
+            "azure" => chief_llm::ProviderKind::Azure,
+            "anthropic" => chief_llm::ProviderKind::Anthropic,
+            "openai-compatible" | "ollama" | "llama.cpp" | "vllm" | "lmstudio" => chief_llm::ProviderKind::OpenaiCompatible,
+            other => {
+                return Err(ConfigError::Env {
+                    var: "[llm] provider".into(),
+                    value: other.into(),
+                    message: "expected openai, azure, anthropic, openai-compatible or none".into(),
+                });
+            }
+        };
+        let base_url = if !self.base_url.is_empty() {
+            self.base_url.clone()
+        } else {
+            match kind {
+                chief_llm::ProviderKind::Openai => "https://api.openai.com/v1".into(),
+                chief_llm::ProviderKind::Anthropic => "https://api.anthropic.com".into(),
+                _ => String::new(),
+            }
+        };
+        Ok(vec![chief_llm::ProviderConfig { name: self.provider.clone(), kind, model: self.model.clone(), base_url, ..Default::default() }])
     }
 }
 

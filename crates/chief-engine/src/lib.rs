@@ -45,6 +45,8 @@ pub enum EngineError {
     Source(#[from] chief_sources::SourceError),
     #[error("semantic search: {0}")]
     Embed(chief_embed::EmbedError),
+    #[error(transparent)]
+    Llm(#[from] chief_llm::LlmError),
     #[error("cannot use the Chief home {path}: {source}")]
     Home { path: PathBuf, #[source] source: std::io::Error },
     #[error("no item with id {id:?}; ids look like slack:C024BE91L:1455555555.000100 (see `chief search --json`)")]
@@ -64,6 +66,7 @@ impl EngineError {
             EngineError::Search(_) => "index",
             EngineError::Source(_) => "import",
             EngineError::Embed(_) => "embed",
+            EngineError::Llm(_) => "llm",
             EngineError::Home { .. } => "home",
             EngineError::NotFound { .. } => "not_found",
             EngineError::InvalidInput(_) => "invalid_input",
@@ -307,6 +310,29 @@ impl Engine {
     pub fn reindex(&self) -> Result<IndexStatus, EngineError> {
         self.index.rebuild()?;
         Ok(self.index.status()?)
+    }
+
+    /// The LLM client for the configured fallback chain, caching in this home's store
+    /// unless `no_cache`. Keys come from `CHIEF_LLM_<NAME>_API_KEY`, then
+    /// `CHIEF_LLM_API_KEY` (the OS keychain is read once connectors land).
+    pub fn llm(&self, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
+        let chain = self.config.llm.chain()?;
+        let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let providers = chain
+            .into_iter()
+            .map(|p| {
+                let specific = format!("CHIEF_LLM_{}_API_KEY", p.name.to_uppercase().replace(['-', '.', ' '], "_"));
+                let key = lookup(&specific).or_else(|| lookup("CHIEF_LLM_API_KEY"));
+                (p, key)
+            })
+            .collect();
+        let mut client = chief_llm::LlmClient::new(providers, self.config.llm.offline)
+            .with_store(Store::open(&self.home.join("chief.db"))?)
+            .with_cache_ttl(Duration::from_secs(self.config.llm.cache_ttl_hours.max(1) * 3600));
+        if no_cache {
+            client = client.without_cache();
+        }
+        Ok(client)
     }
 
     /// Stops the embedding queue after its batch in flight and the index writer after

@@ -87,6 +87,12 @@ impl LlmClient {
         self
     }
 
+    /// How long cached answers stay valid.
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
     /// Bypasses the response cache (`--no-cache`); usage is still logged.
     pub fn without_cache(mut self) -> Self {
         self.use_cache = false;
