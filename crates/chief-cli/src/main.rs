@@ -152,6 +152,16 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// LLM client overhead vs raw reqwest on a local mock, and 60 RPM budget throughput.
+    Llm {
+        #[arg(long, default_value_t = 300)]
+        calls: usize,
+        /// How long the 60 RPM / 20 caller budget run lasts.
+        #[arg(long, default_value_t = 65)]
+        budget_seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Search latency percentiles, with and without filters, vs FTS5.
     Search {
         #[arg(long, default_value_t = 100_000)]
@@ -472,6 +482,21 @@ fn run(cli: Cli) -> Result<Outcome> {
                         eprint!("\r\x1b[K");
                     }
                     output::bench_embed(&rows, *json)?;
+                }
+                BenchCmd::Llm { calls, budget_seconds, json } => {
+                    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+                    let r = rt.block_on(chief_llm::bench::run(*calls, *budget_seconds)).map_err(EngineError::InvalidInput)?;
+                    output::print_json_or(&r, *json, || {
+                        println!("LLM client vs raw reqwest, {} calls to a local mock", r.calls);
+                        println!("  raw reqwest       p50 {:.3} ms  p95 {:.3} ms", r.raw_reqwest.p50, r.raw_reqwest.p95);
+                        println!("  chief client      p50 {:.3} ms  p95 {:.3} ms  (overhead p50 {:.3} ms)", r.chief_client.p50, r.chief_client.p95, r.overhead_p50_ms);
+                        println!("  first token raw   p50 {:.3} ms  p95 {:.3} ms", r.raw_first_token.p50, r.raw_first_token.p95);
+                        println!("  first token chief p50 {:.3} ms  p95 {:.3} ms", r.chief_first_token.p50, r.chief_first_token.p95);
+                        println!(
+                            "budget {} RPM, {} callers, {} s: {} requests, at most {} in any minute, {}..{} per caller",
+                            r.budget_rpm, r.budget_callers, r.budget_seconds, r.budget_completed, r.budget_max_per_minute, r.budget_min_per_caller, r.budget_max_per_caller
+                        );
+                    })?;
                 }
                 BenchCmd::Ingest { items, json } => {
                     let report = chief_engine::bench::run_ingest(dir.path(), *items, &mut progress)?;

@@ -9,6 +9,7 @@
 //! typed [`LlmError`] whose [`ErrorClass`] decides what to do next.
 
 mod anthropic;
+pub mod bench;
 mod client;
 mod openai;
 mod policy;
