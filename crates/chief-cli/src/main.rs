@@ -109,6 +109,18 @@ enum ImportCmd {
 
 #[derive(Subcommand)]
 enum LlmCmd {
+    /// Store a provider's API key in the OS keychain, read from standard input
+    /// (so it never lands in your shell history): `chief llm set-key < key.txt`.
+    SetKey {
+        /// The provider entry's name (default: the first in the chain).
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Remove a provider's API key from the OS keychain.
+    DeleteKey {
+        #[arg(long)]
+        provider: Option<String>,
+    },
     /// Send one tiny request through the configured chain and report what happened.
     Test {
         /// Ignore the response cache.
@@ -420,6 +432,33 @@ fn run(cli: Cli) -> Result<Outcome> {
             let status = engine.status()?;
             output::demo(&report, &status, &engine, *json, cli.quiet)?;
             engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Llm(LlmCmd::SetKey { provider }) | Command::Llm(LlmCmd::DeleteKey { provider }) => {
+            let config = Config::load(&home(&cli), std::env::vars())?;
+            let chain = config.llm.chain()?;
+            let name = match provider {
+                Some(p) => p.clone(),
+                None => chain.first().map(|p| p.name.clone()).ok_or_else(|| EngineError::InvalidInput("no LLM provider is configured; set [llm] provider in chief.toml first".into()))?,
+            };
+            let entry = chief_engine::secrets::llm_key_name(&name);
+            if matches!(cli.command, Command::Llm(LlmCmd::SetKey { .. })) {
+                let mut key = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut key)?;
+                let key = key.trim();
+                if key.is_empty() {
+                    return Err(EngineError::InvalidInput("no key on standard input".into()).into());
+                }
+                chief_engine::secrets::set(&entry, key)?;
+                if !cli.quiet {
+                    println!("stored the API key for {name} in the OS keychain");
+                }
+            } else {
+                let removed = chief_engine::secrets::delete(&entry)?;
+                if !cli.quiet {
+                    println!("{}", if removed { format!("removed the API key for {name}") } else { format!("no API key stored for {name}") });
+                }
+            }
             Ok(Outcome::Ok)
         }
         Command::Llm(LlmCmd::Test { no_cache, json }) => {

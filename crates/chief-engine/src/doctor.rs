@@ -97,6 +97,20 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
     } else if db.exists() {
         out.push(finding("index", Level::Info, "no search index yet", "it is built on the next start"));
     }
+    // The keychain holds API keys and tokens.
+    match crate::secrets::get("doctor-probe") {
+        Ok(_) => out.push(finding("keychain", Level::Ok, "the OS keychain is reachable", "")),
+        Err(e) => out.push(finding("keychain", Level::Warning, e.to_string(), "keys can also come from CHIEF_LLM_API_KEY / CHIEF_<SOURCE>_TOKEN")),
+    }
+    // The LLM chain, without calling it (use `chief llm test` for that).
+    if let Some(c) = &config {
+        match c.llm.chain() {
+            Ok(chain) if chain.is_empty() => out.push(finding("llm", Level::Info, "no LLM provider configured; Chief works offline", "")),
+            Ok(chain) if c.llm.offline => out.push(finding("llm", Level::Info, format!("{} provider(s) configured, offline mode on", chain.len()), "")),
+            Ok(chain) => out.push(finding("llm", Level::Ok, format!("{} provider(s): {}", chain.len(), chain.iter().map(|p| format!("{} ({})", p.name, p.model)).collect::<Vec<_>>().join(", ")), "run `chief llm test` to send one tiny request")),
+            Err(e) => out.push(finding("llm", Level::Error, e.to_string(), "fix [llm] in chief.toml")),
+        }
+    }
     // Embeddings: the model files, their hashes, and ONNX Runtime itself.
     match &config {
         Some(c) if !c.embed.enabled => out.push(finding("embeddings", Level::Info, "semantic search is disabled ([embed] enabled = false)", "")),

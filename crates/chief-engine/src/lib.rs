@@ -16,6 +16,7 @@ mod doctor;
 pub mod embedding;
 pub mod eval;
 mod search;
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -47,6 +48,8 @@ pub enum EngineError {
     Embed(chief_embed::EmbedError),
     #[error(transparent)]
     Llm(#[from] chief_llm::LlmError),
+    #[error(transparent)]
+    Secret(#[from] secrets::SecretError),
     #[error("cannot use the Chief home {path}: {source}")]
     Home { path: PathBuf, #[source] source: std::io::Error },
     #[error("no item with id {id:?}; ids look like slack:C024BE91L:1455555555.000100 (see `chief search --json`)")]
@@ -67,6 +70,7 @@ impl EngineError {
             EngineError::Source(_) => "import",
             EngineError::Embed(_) => "embed",
             EngineError::Llm(_) => "llm",
+            EngineError::Secret(_) => "keychain",
             EngineError::Home { .. } => "home",
             EngineError::NotFound { .. } => "not_found",
             EngineError::InvalidInput(_) => "invalid_input",
@@ -314,7 +318,7 @@ impl Engine {
 
     /// The LLM client for the configured fallback chain, caching in this home's store
     /// unless `no_cache`. Keys come from `CHIEF_LLM_<NAME>_API_KEY`, then
-    /// `CHIEF_LLM_API_KEY` (the OS keychain is read once connectors land).
+    /// `CHIEF_LLM_API_KEY`, then the OS keychain (`chief llm set-key`).
     pub fn llm(&self, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
         let chain = self.config.llm.chain()?;
         let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
@@ -322,7 +326,13 @@ impl Engine {
             .into_iter()
             .map(|p| {
                 let specific = format!("CHIEF_LLM_{}_API_KEY", p.name.to_uppercase().replace(['-', '.', ' '], "_"));
-                let key = lookup(&specific).or_else(|| lookup("CHIEF_LLM_API_KEY"));
+                let key = lookup(&specific).or_else(|| lookup("CHIEF_LLM_API_KEY")).or_else(|| match secrets::get(&secrets::llm_key_name(&p.name)) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        tracing::warn!("{e}");
+                        None
+                    }
+                });
                 (p, key)
             })
             .collect();
