@@ -161,7 +161,7 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
     let answer = serde_json::json!({"model": "smol", "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 12, "completion_tokens": 1}});
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(answer)).expect(1).mount(&server).await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(answer)).expect(2).mount(&server).await;
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("chief.toml"), format!("[llm]\nprovider = \"openai-compatible\"\nmodel = \"smol\"\nbase_url = \"{}/v1\"\n", server.uri())).unwrap();
     const KEY: &str = "sk-live-SECRET-do-not-print-4242";
@@ -176,12 +176,18 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
         }
         cmd.output().unwrap()
     };
-    let first = tokio::task::spawn_blocking(move || run(&["-vv", "llm", "test"], None)).await.unwrap();
+    let run2 = run.clone();
+    let first = tokio::task::spawn_blocking(move || run2(&["-vv", "llm", "test"], None)).await.unwrap();
     let all = format!("{}{}", String::from_utf8_lossy(&first.stdout), String::from_utf8_lossy(&first.stderr));
     assert!(first.status.success(), "{all}");
     assert!(all.contains("pong"));
     assert!(all.contains("llm call"), "-vv shows the call: {all}");
     assert!(!all.contains(key), "the key leaked: {all}");
+    // `chief doctor` sends one uncached request when a provider is configured.
+    let doctor = tokio::task::spawn_blocking(move || run(&["doctor", "--json"], None)).await.unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let llm = findings.as_array().unwrap().iter().find(|f| f["check"] == "llm").expect("an llm finding");
+    assert_eq!(llm["level"], "ok", "{llm}");
     let home2 = home.path().to_path_buf();
     let second = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_chief")).args(["llm", "test"]).env("CHIEF_HOME", &home2).env("CHIEF_EMBED_ENABLED", "false").output().unwrap()
@@ -196,9 +202,10 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
     .await
     .unwrap();
     let v = json(&usage);
-    assert_eq!(v[0]["calls"], 2);
-    assert_eq!(v[0]["cache_hits"], 1);
-    assert_eq!(v[0]["input_tokens"], 24);
+    let total = |k: &str| v.as_array().unwrap().iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(total("calls"), 3, "{v}");
+    assert_eq!(total("cache_hits"), 1);
+    assert_eq!(total("input_tokens"), 36);
     let home4 = home.path().to_path_buf();
     let offline = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_chief")).args(["llm", "test", "--no-cache"]).env("CHIEF_HOME", &home4).env("CHIEF_EMBED_ENABLED", "false").env("CHIEF_LLM_OFFLINE", "true").output().unwrap()

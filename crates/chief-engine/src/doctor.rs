@@ -33,6 +33,7 @@ fn finding(check: &'static str, level: Level, message: impl Into<String>, fix: i
 
 /// Runs every check against `home`.
 pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> Vec<Finding> {
+    let env: Vec<(String, String)> = env.into_iter().collect();
     let mut out = Vec::new();
     // Home.
     match std::fs::create_dir_all(home).and_then(|_| tempfile::tempfile_in(home)) {
@@ -40,7 +41,7 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
         Err(e) => out.push(finding("home", Level::Error, format!("{} is not writable: {e}", home.display()), "choose another home with --home or CHIEF_HOME, or fix its permissions")),
     }
     // Config.
-    let config = match Config::load(home, env) {
+    let config = match Config::load(home, env.clone()) {
         Ok(c) => {
             let path = Config::path_in(home);
             let where_ = if path.exists() { path.display().to_string() } else { "defaults (no chief.toml)".to_string() };
@@ -107,7 +108,7 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
         match c.llm.chain() {
             Ok(chain) if chain.is_empty() => out.push(finding("llm", Level::Info, "no LLM provider configured; Chief works offline", "")),
             Ok(chain) if c.llm.offline => out.push(finding("llm", Level::Info, format!("{} provider(s) configured, offline mode on", chain.len()), "")),
-            Ok(chain) => out.push(finding("llm", Level::Ok, format!("{} provider(s): {}", chain.len(), chain.iter().map(|p| format!("{} ({})", p.name, p.model)).collect::<Vec<_>>().join(", ")), "run `chief llm test` to send one tiny request")),
+            Ok(_) => out.push(llm_probe(c, home, &env)),
             Err(e) => out.push(finding("llm", Level::Error, e.to_string(), "fix [llm] in chief.toml")),
         }
     }
@@ -136,6 +137,26 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
         None => {}
     }
     out
+}
+
+/// Sends one tiny request through the chain, as `chief llm test` does.
+fn llm_probe(config: &Config, home: &Path, env: &[(String, String)]) -> Finding {
+    let client = match crate::llm_client(config, home, true, env) {
+        Ok(c) => c,
+        Err(e) => return finding("llm", Level::Error, e.to_string(), "fix [llm] in chief.toml"),
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return finding("llm", Level::Error, e.to_string(), ""),
+    };
+    let mut req = chief_llm::ChatRequest::new(vec![chief_llm::Message::user("Reply with the single word: pong")]);
+    req.max_tokens = 8;
+    req.pipeline = "doctor".into();
+    match rt.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(30), client.complete(&req)).await }) {
+        Ok(Ok(c)) => finding("llm", Level::Ok, format!("{} ({}) answered in {} ms", c.provider, c.model, c.latency_ms), ""),
+        Ok(Err(e)) => finding("llm", Level::Error, e.to_string(), "check [llm] in chief.toml and the API key (`chief llm set-key`)"),
+        Err(_) => finding("llm", Level::Error, "the LLM provider did not answer within 30 s", "check base_url and your network"),
+    }
 }
 
 fn tantivy_meta_payload(idx: &Path) -> Option<i64> {

@@ -84,6 +84,35 @@ pub fn default_home() -> PathBuf {
     directories::ProjectDirs::from("dev", "chief", "chief").map(|d| d.data_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from(".chief"))
 }
 
+/// The LLM client for the configured fallback chain, caching in the home's store
+/// unless `no_cache`. Keys come from `CHIEF_LLM_<NAME>_API_KEY`, then
+/// `CHIEF_LLM_API_KEY`, then the OS keychain (`chief llm set-key`).
+pub fn llm_client(config: &Config, home: &Path, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
+    let chain = config.llm.chain()?;
+    let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let providers = chain
+        .into_iter()
+        .map(|p| {
+            let specific = format!("CHIEF_LLM_{}_API_KEY", p.name.to_uppercase().replace(['-', '.', ' '], "_"));
+            let key = lookup(&specific).or_else(|| lookup("CHIEF_LLM_API_KEY")).or_else(|| match secrets::get(&secrets::llm_key_name(&p.name)) {
+                Ok(k) => k,
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    None
+                }
+            });
+            (p, key)
+        })
+        .collect();
+    let mut client = chief_llm::LlmClient::new(providers, config.llm.offline)
+        .with_store(Store::open(&home.join("chief.db"))?)
+        .with_cache_ttl(Duration::from_secs(config.llm.cache_ttl_hours.max(1) * 3600));
+    if no_cache {
+        client = client.without_cache();
+    }
+    Ok(client)
+}
+
 /// Counts and health for `chief status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -316,33 +345,9 @@ impl Engine {
         Ok(self.index.status()?)
     }
 
-    /// The LLM client for the configured fallback chain, caching in this home's store
-    /// unless `no_cache`. Keys come from `CHIEF_LLM_<NAME>_API_KEY`, then
-    /// `CHIEF_LLM_API_KEY`, then the OS keychain (`chief llm set-key`).
+    /// The LLM client for this home's configuration (see [`llm_client`]).
     pub fn llm(&self, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
-        let chain = self.config.llm.chain()?;
-        let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let providers = chain
-            .into_iter()
-            .map(|p| {
-                let specific = format!("CHIEF_LLM_{}_API_KEY", p.name.to_uppercase().replace(['-', '.', ' '], "_"));
-                let key = lookup(&specific).or_else(|| lookup("CHIEF_LLM_API_KEY")).or_else(|| match secrets::get(&secrets::llm_key_name(&p.name)) {
-                    Ok(k) => k,
-                    Err(e) => {
-                        tracing::warn!("{e}");
-                        None
-                    }
-                });
-                (p, key)
-            })
-            .collect();
-        let mut client = chief_llm::LlmClient::new(providers, self.config.llm.offline)
-            .with_store(Store::open(&self.home.join("chief.db"))?)
-            .with_cache_ttl(Duration::from_secs(self.config.llm.cache_ttl_hours.max(1) * 3600));
-        if no_cache {
-            client = client.without_cache();
-        }
-        Ok(client)
+        llm_client(&self.config, &self.home, no_cache, env)
     }
 
     /// Stops the embedding queue after its batch in flight and the index writer after

@@ -240,6 +240,13 @@ pub mod contract {
         r
     }
 
+    /// What a parser read from a response.
+    #[derive(Debug)]
+    pub struct Parsed {
+        pub text: String,
+        pub usage: crate::Usage,
+    }
+
     /// An OpenAI chat completions body.
     pub fn openai_body(stream: bool, json_mode: bool) -> Value {
         let cfg = ProviderConfig { kind: ProviderKind::Openai, model: "gpt-4o-mini".into(), base_url: "https://api.openai.com/v1".into(), ..Default::default() };
@@ -250,5 +257,36 @@ pub mod contract {
     pub fn anthropic_body(stream: bool, json_mode: bool) -> Value {
         let cfg = ProviderConfig { kind: ProviderKind::Anthropic, model: "claude-3-5-haiku-latest".into(), base_url: "https://api.anthropic.com".into(), ..Default::default() };
         crate::anthropic::build(&cfg, Some("k"), &request(json_mode), stream).body
+    }
+}
+
+impl contract::Parsed {
+    fn new(text: String, usage: Usage) -> Self {
+        contract::Parsed { text, usage }
+    }
+}
+
+pub mod contract_parsers {
+    //! Parsers exposed for contract tests against the specs' example responses.
+    use serde_json::Value;
+
+    use crate::contract::Parsed;
+    use crate::openai::StreamState;
+    use crate::sse::SseEvent;
+    use crate::LlmError;
+
+    /// Parses a non-streamed OpenAI chat completion.
+    pub fn openai_response(v: &Value) -> Result<Parsed, LlmError> {
+        let (text, usage, _, _) = crate::openai::parse("spec", v)?;
+        Ok(Parsed::new(text, usage))
+    }
+
+    /// Parses streamed OpenAI chunks (one JSON object per event).
+    pub fn openai_stream(chunks: &[&str]) -> Result<Parsed, LlmError> {
+        let mut st = StreamState::default();
+        for c in chunks {
+            crate::openai::on_event("spec", &SseEvent { event: String::new(), data: c.to_string() }, &mut st)?;
+        }
+        Ok(Parsed::new(st.text, st.usage))
     }
 }

@@ -72,4 +72,22 @@ fn openai_requests_match_the_chat_completions_spec() {
         check(&spec, schema, &body);
     }
     let _ = json!(null);
+
+    // The parsers accept the spec's example responses, streamed and not.
+    let examples = spec["paths"]["/chat/completions"]["post"]["x-oaiMeta"]["examples"].as_array().expect("examples in the spec");
+    let mut parsed = 0;
+    for ex in examples {
+        let Some(resp) = ex["response"].as_str() else { continue };
+        if let Ok(v) = serde_json::from_str::<Value>(resp) {
+            let p = chief_llm::contract_parsers::openai_response(&v).unwrap_or_else(|e| panic!("{}: {e}", ex["title"]));
+            assert!(p.usage.input_tokens > 0, "{}", ex["title"]);
+            parsed += 1;
+        } else {
+            let chunks: Vec<&str> = resp.lines().filter(|l| l.trim_start().starts_with('{')).collect();
+            let p = chief_llm::contract_parsers::openai_stream(&chunks).unwrap_or_else(|e| panic!("{}: {e}", ex["title"]));
+            assert!(!p.text.is_empty(), "{}", ex["title"]);
+            parsed += 1;
+        }
+    }
+    assert!(parsed >= 4, "parsed {parsed} examples");
 }
