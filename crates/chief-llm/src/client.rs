@@ -290,6 +290,23 @@ impl LlmClient {
         let transient = |message: String| LlmError::Transient { provider: name.to_string(), message, retry_after: None };
         let resp = builder.send().await.map_err(|e| transient(if e.is_timeout() { "timed out".into() } else { format!("connection failed: {}", e.without_url()) }))?;
         let status = resp.status().as_u16();
+        // Rate-limit headers: when the provider says no requests are left, hold the
+        // next callers back until its reset instead of collecting 429s.
+        let h = resp.headers();
+        let header = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let remaining = header("x-ratelimit-remaining-requests").or_else(|| header("anthropic-ratelimit-requests-remaining"));
+        if remaining.as_deref().map(str::trim) == Some("0") {
+            let reset = header("x-ratelimit-reset-requests")
+                .and_then(|r| crate::policy::parse_reset(&r))
+                .or_else(|| {
+                    header("anthropic-ratelimit-requests-reset").and_then(|r| chief_core::Timestamp::parse_rfc3339(&r).ok()).map(|t| {
+                        Duration::from_millis((t.0 - chief_core::Timestamp::now().0).max(0) as u64)
+                    })
+                })
+                .unwrap_or(Duration::from_secs(1));
+            tracing::info!(provider = name, pause_ms = reset.as_millis() as u64, "provider reports no requests left; pausing");
+            slot.budget.pause_for(reset);
+        }
         if !(200..300).contains(&status) {
             let ra = retry_after(resp.headers());
             let body = resp.text().await.unwrap_or_default();

@@ -96,6 +96,8 @@ pub struct Budget {
     tpm: u64,
     /// Start times and token estimates of calls in the last minute.
     window: Mutex<Vec<(tokio::time::Instant, u64)>>,
+    /// A provider said its quota is used up until then (rate-limit headers).
+    paused_until: Mutex<Option<tokio::time::Instant>>,
     slots: Semaphore,
 }
 
@@ -106,7 +108,16 @@ pub struct BudgetPermit<'a> {
 
 impl Budget {
     pub fn new(rpm: u32, tpm: u64, concurrency: usize) -> Self {
-        Budget { rpm, tpm, window: Mutex::new(Vec::new()), slots: Semaphore::new(concurrency.max(1)) }
+        Budget { rpm, tpm, window: Mutex::new(Vec::new()), paused_until: Mutex::new(None), slots: Semaphore::new(concurrency.max(1)) }
+    }
+
+    /// Holds new calls back for `d` (the provider reported no requests left).
+    pub fn pause_for(&self, d: Duration) {
+        let until = tokio::time::Instant::now() + d;
+        let mut p = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if p.is_none_or(|t| t < until) {
+            *p = Some(until);
+        }
     }
 
     /// Waits until a call of `tokens` fits the budget, at most `max_wait`.
@@ -116,6 +127,13 @@ impl Budget {
         let deadline = Instant::now() + max_wait;
         let slot = tokio::time::timeout(max_wait, self.slots.acquire()).await.ok()?.ok()?;
         loop {
+            let paused = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(until) = paused.filter(|t| *t > Instant::now()) {
+                if until > deadline {
+                    return None;
+                }
+                tokio::time::sleep_until(until).await;
+            }
             let wait = {
                 let mut w = self.window.lock().unwrap_or_else(|p| p.into_inner());
                 let now = Instant::now();
@@ -155,6 +173,39 @@ impl Budget {
     }
 }
 
+/// Parses OpenAI's reset durations (`1s`, `6m0s`, `20ms`, `1h2m3.5s`).
+pub fn parse_reset(s: &str) -> Option<Duration> {
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = s.trim().chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let value: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'h' => 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return None,
+        };
+        total += value * unit;
+        any = true;
+    }
+    if !num.is_empty() {
+        total += num.parse::<f64>().ok()?;
+        any = true;
+    }
+    any.then(|| Duration::from_secs_f64(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +231,25 @@ mod tests {
         assert!(!b.allow(), "only one trial call");
         b.success();
         assert!(b.allow());
+    }
+
+    #[test]
+    fn reset_durations() {
+        assert_eq!(parse_reset("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(parse_reset("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(parse_reset("20ms"), Some(Duration::from_millis(20)));
+        assert_eq!(parse_reset("1h2m3.5s"), Some(Duration::from_secs_f64(3723.5)));
+        assert_eq!(parse_reset("soon"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_provider_pause_holds_callers_back() {
+        let budget = Budget::new(0, 0, 4);
+        budget.pause_for(Duration::from_secs(30));
+        assert!(budget.acquire(1, Duration::from_secs(10)).await.is_none(), "the pause outlasts the wait");
+        let start = tokio::time::Instant::now();
+        assert!(budget.acquire(1, Duration::from_secs(60)).await.is_some());
+        assert!(start.elapsed() >= Duration::from_secs(19));
     }
 
     #[tokio::test(start_paused = true)]

@@ -335,3 +335,17 @@ async fn the_budget_delays_callers_and_never_exceeds_the_rate() {
     assert_eq!((ok, refused), (3, 2), "3 rpm: the others wait, then give up after their bounded wait");
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn rate_limit_headers_pause_the_next_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).insert_header("x-ratelimit-remaining-requests", "0").insert_header("x-ratelimit-reset-requests", "800ms").set_body_json(openai_ok("x")))
+        .mount(&server)
+        .await;
+    let llm = client(vec![provider(&server, "p", ProviderKind::Openai)]);
+    llm.complete(&req("one")).await.unwrap();
+    let t = Instant::now();
+    llm.complete(&req("two")).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(750), "the second call waited for the reset: {:?}", t.elapsed());
+}
