@@ -23,6 +23,7 @@ use crate::config::EmbedConfig;
 /// The key under which the queue's position is stored.
 pub const MODEL_KEY: &str = "all-MiniLM-L6-v2-int8";
 const BATCH_ITEMS: usize = 64;
+const BATCH_CHUNKS: usize = 96;
 
 /// Where the model files are, by configuration or convention.
 pub fn model_files(cfg: &EmbedConfig) -> ModelFiles {
@@ -178,16 +179,26 @@ impl Worker {
             }
             let from = self.done_seq.load(Ordering::Relaxed);
             let records = self.store.embed_records_since(from, BATCH_ITEMS)?;
-            let Some(last) = records.last().map(|r| r.seq) else { return Ok(from) };
-            let span = tracing::debug_span!("embed_batch", from_seq = from, items = records.len());
-            let _g = span.enter();
-            // Chunk every live item; embed all chunks of the batch together.
+            if records.is_empty() {
+                return Ok(from);
+            }
+            // Chunk live items until the batch holds about BATCH_CHUNKS chunks, so one
+            // batch (and a shutdown waiting for it) stays short even for huge items.
             let mut plan: Vec<(i64, Vec<chief_embed::Chunk>)> = Vec::with_capacity(records.len());
+            let mut last = from;
+            let mut chunk_count = 0;
             for r in &records {
                 let mut chunks = if r.deleted { Vec::new() } else { chunk_text(&r.title, &r.body, CHUNK_TOKENS) };
                 chunks.truncate(self.max_chunks);
+                chunk_count += chunks.len();
                 plan.push((r.rid, chunks));
+                last = r.seq;
+                if chunk_count >= BATCH_CHUNKS {
+                    break;
+                }
             }
+            let span = tracing::debug_span!("embed_batch", from_seq = from, items = plan.len(), chunks = chunk_count);
+            let _g = span.enter();
             let texts: Vec<&str> = plan.iter().flat_map(|(_, cs)| cs.iter().map(|c| c.text.as_str())).collect();
             let vectors = self.embedder.embed(&texts).map_err(EngineError::Embed)?;
             let mut it = vectors.into_iter();

@@ -124,7 +124,7 @@ fn request() -> ChatRequest {
 
 /// Runs the benchmark; `budget_seconds` bounds the budget part (60 RPM, 20 callers).
 pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, String> {
-    let (addr, hits) = mock_server().await.map_err(|e| e.to_string())?;
+    let (addr, _hits) = mock_server().await.map_err(|e| e.to_string())?;
     let base = format!("http://{addr}/v1");
     let cfg = ProviderConfig { name: "mock".into(), kind: ProviderKind::OpenaiCompatible, model: "bench".into(), base_url: base.clone(), concurrency: 64, ..Default::default() };
     let client = LlmClient::new(vec![(cfg.clone(), Some("k".into()))], false).with_retry(RetryPolicy { attempts: 1, ..Default::default() });
@@ -165,7 +165,6 @@ pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, St
     let mut bcfg = cfg;
     bcfg.rpm = 60;
     let budgeted = Arc::new(LlmClient::new(vec![(bcfg, None)], false).with_budget_wait(Duration::from_secs(budget_seconds + 60)));
-    let before = hits.load(Ordering::SeqCst);
     let started = Instant::now();
     let stamps = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let deadline = Duration::from_secs(budget_seconds);
@@ -191,7 +190,6 @@ pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, St
     }
     let stamps = stamps.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let max_per_minute = stamps.iter().map(|s| stamps.iter().filter(|t| **t >= *s && **t < *s + Duration::from_secs(60)).count()).max().unwrap_or(0);
-    let _ = before;
     Ok(LlmBenchReport {
         calls,
         overhead_p50_ms: chief_m.p50 - raw_m.p50,
