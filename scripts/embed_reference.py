@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The plain reference pipeline for `chief bench embed`: the same model and tokenizer
-through Python `onnxruntime` + `tokenizers`, batches of 32 sorted by length, mean
-pooling and L2 normalization. Prints {"texts": N, "seconds": S} as JSON.
+through Python `onnxruntime` + `tokenizers`, batches of 32 in input order padded to
+the longest text of each batch, mean pooling and L2 normalization.
+Prints {"texts": N, "seconds": S} as JSON.
 
 usage: embed_reference.py MODEL_DIR TEXTS_JSON THREADS
 """
@@ -25,7 +26,7 @@ def main() -> None:
     opts.inter_op_num_threads = 1
     sess = ort.InferenceSession(f"{model_dir}/model.onnx", opts, providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    order = list(range(len(texts)))
     start = time.perf_counter()
     for b in range(0, len(order), 32):
         batch = [texts[i] for i in order[b:b + 32]]

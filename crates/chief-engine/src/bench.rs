@@ -343,7 +343,8 @@ pub fn run_search(dir: &Path, items: usize, queries: usize, progress: &mut dyn F
 /// One row of `chief bench embed`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EmbedBenchRow {
-    /// `short` (~20 tokens) or `passage` (~200 tokens).
+    /// `short` (~20 tokens), `passage` (~200 tokens) or `mixed` (three short messages
+    /// for each passage, interleaved, as a workspace's items come).
     pub texts: &'static str,
     pub threads: usize,
     pub count: usize,
@@ -368,11 +369,12 @@ pub fn run_embed(cfg: &crate::EmbedConfig, python: Option<&Path>, reference_scri
         it.body
     }).collect();
     let passage: Vec<String> = (0..96).map(|i| (0..6).map(|k| synth.item(i * 6 + k, 1).body).collect::<Vec<_>>().join(". ")).collect();
+    let mixed: Vec<String> = (0..384).map(|i| if i % 4 == 3 { passage[(i / 4) % passage.len()].clone() } else { short[i % short.len()].clone() }).collect();
     let dir = tempfile::tempdir().map_err(|source| EngineError::Home { path: std::env::temp_dir(), source })?;
     let mut rows = Vec::new();
     for threads in [1usize, 2] {
         let embedder = chief_embed::OnnxEmbedder::load(&files, threads).map_err(EngineError::Embed)?;
-        for (name, texts) in [("short", &short), ("passage", &passage)] {
+        for (name, texts) in [("short", &short), ("passage", &passage), ("mixed", &mixed)] {
             progress(&format!("embedding {name} texts with {threads} thread(s)"));
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let tokens: usize = embedder.token_counts(&refs).map_err(EngineError::Embed)?.iter().sum();
