@@ -194,7 +194,7 @@ struct Corpus {
 fn ingest(dir: &Path, items: usize, with_fts5: bool, progress: &mut dyn FnMut(&str)) -> Result<Corpus, EngineError> {
     let db = dir.join("chief.db");
     let mut store = Store::open(&db)?;
-    let policy = CommitPolicy { every_items: 200_000, every: Duration::from_secs(30), writer_memory: 256 << 20, threads: 1 };
+    let policy = CommitPolicy { every_items: 200_000, every: Duration::from_secs(30), writer_memory: 256 << 20, threads: 2 };
     let index = SearchIndex::open(&dir.join("index"), &db, policy)?;
     {
         let w = store.writer()?;
