@@ -209,7 +209,7 @@ mod tests {
     use super::*;
 
     fn example(name: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/api-payloads/github/openapi-examples").join(name);
+        let p = crate::test_data("api-payloads/github/openapi-examples").join(name);
         let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("shared payload {} is required: {e}", p.display()));
         serde_json::from_slice(&bytes).expect("valid json")
     }

@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn parses_the_recorded_jira_cli_issue() {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/api-payloads/jira/jira-cli/issue.json");
+        let p = crate::test_data("api-payloads/jira/jira-cli/issue.json");
         let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("shared payload {} is required: {e}", p.display()));
         let v: Value = serde_json::from_slice(&bytes).unwrap();
         let items = issue_to_items(&v, Some("https://example.atlassian.net")).unwrap();

@@ -54,3 +54,13 @@ pub(crate) fn file_hash(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
+
+/// A file under the shared test data folder (`../shared/data` beside the repository,
+/// or `$CHIEF_SHARED_DIR/data`).
+#[cfg(test)]
+pub(crate) fn test_data(rel: &str) -> std::path::PathBuf {
+    let root = std::env::var_os("CHIEF_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    root.join("data").join(rel)
+}
