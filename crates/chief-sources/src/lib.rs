@@ -12,6 +12,8 @@ pub mod jira;
 pub mod rest_dump;
 pub mod slack;
 pub mod slack_export;
+pub mod slack_sync;
+pub mod governor;
 
 use std::path::PathBuf;
 
