@@ -54,6 +54,13 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Sync a live source now (Slack so far), from its cursors.
+    Sync {
+        /// slack
+        source: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Embed every item not embedded yet (semantic search), with progress.
     Embed,
     /// Retrieval quality on a benchmark.
@@ -354,6 +361,26 @@ fn run(cli: Cli) -> Result<Outcome> {
             let findings = chief_engine::doctor(&home(&cli), std::env::vars());
             output::doctor(&findings, *json)?;
             Ok(if findings.iter().any(|f| f.level == Level::Error) { Outcome::Partial } else { Outcome::Ok })
+        }
+        Command::Sync { source, json } => {
+            if source != "slack" {
+                return Err(EngineError::InvalidInput(format!("live sync of {source:?} is not available yet; slack is")).into());
+            }
+            let engine = open(&cli)?;
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            let report = engine.sync_slack(&env)?;
+            engine.sync_index()?;
+            engine.close()?;
+            output::print_json_or(&report, *json, || {
+                println!(
+                    "slack {}: {} conversations, {} people, {} pages; {} new, {} updated, {} unchanged, {} deleted; {} threads refreshed",
+                    report.team, report.conversations, report.people, report.pages, report.inserted, report.updated, report.unchanged, report.deleted, report.threads_refreshed
+                );
+                for (c, why) in &report.skipped {
+                    println!("  skipped {c}: {why}");
+                }
+            })?;
+            Ok(Outcome::Ok)
         }
         Command::Embed => {
             let engine = open(&cli)?;

@@ -215,3 +215,42 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
     assert_eq!(offline.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&offline.stderr).contains("offline"));
 }
+
+/// `chief sync slack` through the real binary against a mock Slack API: the synced
+/// messages become searchable, and the token never shows, even with -v.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_slack_from_a_mock_api() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let ok = |v: serde_json::Value| ResponseTemplate::new(200).set_body_json(v);
+    Mock::given(method("GET")).and(path("/auth.test")).respond_with(ok(serde_json::json!({"ok": true, "team": "Kestrel", "team_id": "T1", "url": "https://kestrel.slack.com/"}))).mount(&server).await;
+    Mock::given(method("GET")).and(path("/users.list")).respond_with(ok(serde_json::json!({"ok": true, "members": [{"id": "U1", "name": "ana", "real_name": "Ana Ruiz"}]}))).mount(&server).await;
+    Mock::given(method("GET")).and(path("/users.conversations")).respond_with(ok(serde_json::json!({"ok": true, "channels": [{"id": "C1", "name": "ops"}]}))).mount(&server).await;
+    Mock::given(method("GET")).and(path("/conversations.history"))
+        .respond_with(ok(serde_json::json!({"ok": true, "messages": [{"type": "message", "user": "U1", "ts": "1700000000.000100", "text": "the flamingo cluster is degraded"}]})))
+        .mount(&server)
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    let base = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chief"))
+            .args(["-v", "sync", "slack"])
+            .env("CHIEF_HOME", &home_path)
+            .env("CHIEF_EMBED_ENABLED", "false")
+            .env("CHIEF_SOURCES_SLACK_API_BASE", &base)
+            .env("CHIEF_SLACK_TOKEN", "xoxp-very-secret-token-777")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("1 new"), "{all}");
+    assert!(!all.contains("xoxp-very-secret-token-777"), "{all}");
+    let v = json(&chief(home.path(), &["search", "--json", "flamingo"]));
+    assert_eq!(v["results"][0]["id"], "slack:C1:1700000000.000100");
+    assert_eq!(v["results"][0]["author"], "Ana Ruiz");
+}

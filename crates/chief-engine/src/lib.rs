@@ -345,6 +345,26 @@ impl Engine {
         Ok(self.index.status()?)
     }
 
+    /// Syncs Slack over its Web API (`[sources.slack] api_base`) with the user token
+    /// from `CHIEF_SLACK_TOKEN` or the OS keychain (`slack:token`).
+    pub fn sync_slack(&self, env: &[(String, String)]) -> Result<chief_sources::slack_sync::SyncReport, EngineError> {
+        let token = match env.iter().find(|(k, _)| k == "CHIEF_SLACK_TOKEN") {
+            Some((_, v)) => v.clone(),
+            None => secrets::get("slack:token")?.ok_or_else(|| EngineError::InvalidInput("no Slack token: set CHIEF_SLACK_TOKEN or store one in the keychain".into()))?,
+        };
+        let cfg = &self.config.sources.slack;
+        let api = chief_sources::slack_sync::SlackApi::new(&cfg.api_base, &token);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|source| EngineError::Home { path: self.home.clone(), source })?;
+        let web = (!cfg.web_base.is_empty()).then_some(cfg.web_base.as_str());
+        let report = {
+            let mut store = self.store();
+            rt.block_on(chief_sources::slack_sync::sync(&mut store, &api, web, chief_sources::slack_sync::DEFAULT_OVERLAP))
+                .map_err(|e| EngineError::InvalidInput(e.to_string()))?
+        };
+        self.nudge();
+        Ok(report)
+    }
+
     /// The LLM client for this home's configuration (see [`llm_client`]).
     pub fn llm(&self, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
         llm_client(&self.config, &self.home, no_cache, env)
