@@ -226,11 +226,15 @@ pub fn bench_ingest(r: &IngestReport, json: bool) -> Result<()> {
     })
 }
 
+fn latency_row(name: &str, p: &chief_engine::bench::Percentiles) {
+    println!("  {name:<26} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms", p.p50_ms, p.p95_ms, p.p99_ms);
+}
+
 pub fn bench_search(r: &SearchBenchReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         bench_ingest(&r.ingest, false).ok();
         println!("search over {} items, {} queries of 1-3 words, top 10 with snippets", r.items, r.queries);
-        let row = |name: &str, p: &chief_engine::bench::Percentiles| println!("  {name:<26} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms", p.p50_ms, p.p95_ms, p.p99_ms);
+        let row = latency_row;
         row("chief BM25", &r.chief);
         row("chief BM25 + filters", &r.chief_filtered);
         row("FTS5", &r.fts5);
@@ -262,7 +266,7 @@ pub fn bench_embed(rows: &[EmbedBenchRow], json: bool) -> Result<()> {
 pub fn bench_hybrid(r: &HybridBenchReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         println!("hybrid search over {} items ({} vectors), {} queries of 1-3 words, top 10 with snippets", r.items, r.chunks, r.queries);
-        let row = |name: &str, p: &chief_engine::bench::Percentiles| println!("  {name:<22} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms", p.p50_ms, p.p95_ms, p.p99_ms);
+        let row = latency_row;
         row("total", &r.total);
         row("query embedding", &r.query_embedding);
         row("BM25 top 100", &r.bm25);

@@ -5,9 +5,7 @@ use chief_core::text::html_to_text;
 use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, Source, Timestamp};
 use serde_json::{Value, json};
 
-fn s<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
-    v.get(key).and_then(Value::as_str)
-}
+use crate::json::s;
 
 /// A calendar (`calendarList` entry) as a container.
 pub fn calendar_to_container(v: &Value) -> Result<Container, String> {

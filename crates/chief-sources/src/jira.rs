@@ -3,17 +3,10 @@
 
 use chief_core::refs::extract;
 use chief_core::text::{Rendered, adf_to_text};
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source, Timestamp};
+use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source};
 use serde_json::{Value, json};
 
-fn s<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
-    v.get(key).and_then(Value::as_str)
-}
-
-fn time(v: &Value, key: &str) -> Result<Timestamp, String> {
-    let raw = s(v, key).ok_or_else(|| format!("missing {key}"))?;
-    Timestamp::parse_rfc3339(raw).map_err(|e| e.to_string())
-}
+use crate::json::{s, time};
 
 /// A Jira user object as an identity (account id).
 fn account(v: Option<&Value>) -> Option<Identity> {

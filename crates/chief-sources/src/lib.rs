@@ -9,6 +9,7 @@
 pub mod github;
 pub mod google;
 pub mod jira;
+mod json;
 pub mod rest_dump;
 pub mod slack;
 pub mod slack_export;
