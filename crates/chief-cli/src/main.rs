@@ -54,9 +54,9 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
-    /// Sync a live source now (Slack so far), from its cursors.
+    /// Sync a live source now (slack or github), from its cursors.
     Sync {
-        /// slack
+        /// slack | github
         source: String,
         #[arg(long)]
         json: bool,
@@ -363,11 +363,20 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(if findings.iter().any(|f| f.level == Level::Error) { Outcome::Partial } else { Outcome::Ok })
         }
         Command::Sync { source, json } => {
-            if source != "slack" {
-                return Err(EngineError::InvalidInput(format!("live sync of {source:?} is not available yet; slack is")).into());
-            }
             let engine = open(&cli)?;
             let env: Vec<(String, String)> = std::env::vars().collect();
+            if source == "github" {
+                let report = engine.sync_github(&env)?;
+                engine.sync_index()?;
+                engine.close()?;
+                output::print_json_or(&report, *json, || {
+                    println!("github: {} repositories, {} pages; {} new, {} updated, {} unchanged", report.repos, report.pages, report.inserted, report.updated, report.unchanged);
+                })?;
+                return Ok(Outcome::Ok);
+            }
+            if source != "slack" {
+                return Err(EngineError::InvalidInput(format!("live sync of {source:?} is not available yet; slack and github are")).into());
+            }
             let report = engine.sync_slack(&env)?;
             engine.sync_index()?;
             engine.close()?;

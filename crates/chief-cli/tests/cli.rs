@@ -254,3 +254,42 @@ async fn sync_slack_from_a_mock_api() {
     assert_eq!(v["results"][0]["id"], "slack:C1:1700000000.000100");
     assert_eq!(v["results"][0]["author"], "Ana Ruiz");
 }
+
+/// `chief sync github` through the real binary against a mock REST API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_github_from_a_mock_api() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/repos/kestrel/api")).respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"full_name": "kestrel/api"}))).mount(&server).await;
+    Mock::given(method("GET")).and(path("/repos/kestrel/api/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"number": 7, "title": "Pelican queue stalls", "body": "See PAY-9", "user": {"login": "ana"},
+            "state": "open", "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-21T10:00:00Z", "html_url": "https://github.com/kestrel/api/issues/7"}])))
+        .mount(&server)
+        .await;
+    for p in ["/repos/kestrel/api/issues/comments", "/repos/kestrel/api/pulls/comments"] {
+        Mock::given(method("GET")).and(path(p)).respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([]))).mount(&server).await;
+    }
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("chief.toml"), "[sources.github]\ncontainers = [\"kestrel/api\"]\n").unwrap();
+    let home_path = home.path().to_path_buf();
+    let base = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chief"))
+            .args(["-v", "sync", "github"])
+            .env("CHIEF_HOME", &home_path)
+            .env("CHIEF_EMBED_ENABLED", "false")
+            .env("CHIEF_SOURCES_GITHUB_API_BASE", &base)
+            .env("CHIEF_GITHUB_TOKEN", "ghp_never_printed_123456")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("1 new"), "{all}");
+    assert!(!all.contains("ghp_never_printed_123456"), "{all}");
+    let v = json(&chief(home.path(), &["search", "--json", "pelican"]));
+    assert_eq!(v["results"][0]["id"], "github:kestrel/api#7");
+}

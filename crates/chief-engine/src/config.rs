@@ -60,11 +60,13 @@ pub struct SourceConfig {
     pub keep_days: u32,
     /// Web root used to build links (`https://<team>.slack.com`, your Jira site).
     pub web_base: String,
+    /// What to sync: repositories (`owner/name`) for GitHub.
+    pub containers: Vec<String>,
 }
 
 impl SourceConfig {
     fn with_base(api_base: &str) -> Self {
-        SourceConfig { enabled: false, api_base: api_base.into(), keep_days: 0, web_base: String::new() }
+        SourceConfig { enabled: false, api_base: api_base.into(), keep_days: 0, web_base: String::new(), containers: Vec::new() }
     }
 }
 

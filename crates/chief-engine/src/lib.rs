@@ -365,6 +365,29 @@ impl Engine {
         Ok(report)
     }
 
+    /// Syncs the GitHub repositories in `[sources.github] containers` with the token
+    /// from `CHIEF_GITHUB_TOKEN` or the OS keychain (`github:token`).
+    pub fn sync_github(&self, env: &[(String, String)]) -> Result<chief_sources::github_sync::GithubReport, EngineError> {
+        let token = match env.iter().find(|(k, _)| k == "CHIEF_GITHUB_TOKEN") {
+            Some((_, v)) => v.clone(),
+            None => secrets::get("github:token")?.ok_or_else(|| EngineError::InvalidInput("no GitHub token: set CHIEF_GITHUB_TOKEN or store one in the keychain".into()))?,
+        };
+        let cfg = &self.config.sources.github;
+        if cfg.containers.is_empty() {
+            return Err(EngineError::InvalidInput("no repositories to sync: set [sources.github] containers = [\"owner/name\"] in chief.toml".into()));
+        }
+        let api = chief_sources::github_sync::GithubApi::new(&cfg.api_base, &token);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|source| EngineError::Home { path: self.home.clone(), source })?;
+        let account = self.config.me.github_login.clone();
+        let report = {
+            let mut store = self.store();
+            rt.block_on(chief_sources::github_sync::sync(&mut store, &api, if account.is_empty() { "me" } else { &account }, &cfg.containers))
+                .map_err(|e| EngineError::InvalidInput(e.to_string()))?
+        };
+        self.nudge();
+        Ok(report)
+    }
+
     /// The LLM client for this home's configuration (see [`llm_client`]).
     pub fn llm(&self, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
         llm_client(&self.config, &self.home, no_cache, env)

@@ -8,6 +8,7 @@
 
 pub mod github;
 pub mod google;
+pub mod github_sync;
 pub mod jira;
 mod json;
 pub mod rest_dump;
