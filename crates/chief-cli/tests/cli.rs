@@ -15,6 +15,26 @@ fn chief_with(home: &Path, args: &[&str], semantic: bool) -> Output {
         .expect("chief runs")
 }
 
+/// Runs `chief` (semantic search off) with extra environment variables on a blocking
+/// thread, so a mock server on the test's runtime keeps answering.
+async fn chief_in_task(home: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let home = home.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let envs: Vec<(String, String)> = envs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chief"))
+            .args(&args)
+            .env("CHIEF_HOME", &home)
+            .env("CHIEF_EMBED_ENABLED", "false")
+            .env_remove("CHIEF_LOG")
+            .envs(envs)
+            .output()
+            .expect("chief runs")
+    })
+    .await
+    .expect("the task finishes")
+}
+
 /// Runs `chief` with semantic search off (the demo test turns it on).
 fn chief(home: &Path, args: &[&str]) -> Output {
     chief_with(home, args, false)
@@ -165,53 +185,26 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("chief.toml"), format!("[llm]\nprovider = \"openai-compatible\"\nmodel = \"smol\"\nbase_url = \"{}/v1\"\n", server.uri())).unwrap();
     const KEY: &str = "sk-live-SECRET-do-not-print-4242";
-    let key = KEY;
-    let home1 = home.path().to_path_buf();
-    let run = move |args: &'static [&'static str], extra: Option<(&'static str, &'static str)>| {
-        let home = home1.clone();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chief"));
-        cmd.args(args).env("CHIEF_HOME", &home).env("CHIEF_EMBED_ENABLED", "false").env("CHIEF_LLM_API_KEY", KEY).env_remove("CHIEF_LOG");
-        if let Some((k, v)) = extra {
-            cmd.env(k, v);
-        }
-        cmd.output().unwrap()
-    };
-    let run2 = run.clone();
-    let first = tokio::task::spawn_blocking(move || run2(&["-vv", "llm", "test"], None)).await.unwrap();
+    let h = home.path();
+    let first = chief_in_task(h, &["-vv", "llm", "test"], &[("CHIEF_LLM_API_KEY", KEY)]).await;
     let all = format!("{}{}", String::from_utf8_lossy(&first.stdout), String::from_utf8_lossy(&first.stderr));
     assert!(first.status.success(), "{all}");
     assert!(all.contains("pong"));
     assert!(all.contains("llm call"), "-vv shows the call: {all}");
-    assert!(!all.contains(key), "the key leaked: {all}");
+    assert!(!all.contains(KEY), "the key leaked: {all}");
     // `chief doctor` sends one uncached request when a provider is configured.
-    let doctor = tokio::task::spawn_blocking(move || run(&["doctor", "--json"], None)).await.unwrap();
+    let doctor = chief_in_task(h, &["doctor", "--json"], &[("CHIEF_LLM_API_KEY", KEY)]).await;
     let findings: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
     let llm = findings.as_array().unwrap().iter().find(|f| f["check"] == "llm").expect("an llm finding");
     assert_eq!(llm["level"], "ok", "{llm}");
-    let home2 = home.path().to_path_buf();
-    let second = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_chief")).args(["llm", "test"]).env("CHIEF_HOME", &home2).env("CHIEF_EMBED_ENABLED", "false").output().unwrap()
-    })
-    .await
-    .unwrap();
+    let second = chief_in_task(h, &["llm", "test"], &[]).await;
     assert!(String::from_utf8_lossy(&second.stdout).contains("from cache"), "{}", String::from_utf8_lossy(&second.stderr));
-    let home3 = home.path().to_path_buf();
-    let usage = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_chief")).args(["usage", "--json"]).env("CHIEF_HOME", &home3).env("CHIEF_EMBED_ENABLED", "false").output().unwrap()
-    })
-    .await
-    .unwrap();
-    let v = json(&usage);
+    let v = json(&chief_in_task(h, &["usage", "--json"], &[]).await);
     let total = |k: &str| v.as_array().unwrap().iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
     assert_eq!(total("calls"), 3, "{v}");
     assert_eq!(total("cache_hits"), 1);
     assert_eq!(total("input_tokens"), 36);
-    let home4 = home.path().to_path_buf();
-    let offline = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_chief")).args(["llm", "test", "--no-cache"]).env("CHIEF_HOME", &home4).env("CHIEF_EMBED_ENABLED", "false").env("CHIEF_LLM_OFFLINE", "true").output().unwrap()
-    })
-    .await
-    .unwrap();
+    let offline = chief_in_task(h, &["llm", "test", "--no-cache"], &[("CHIEF_LLM_OFFLINE", "true")]).await;
     assert_eq!(offline.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&offline.stderr).contains("offline"));
 }
@@ -232,20 +225,7 @@ async fn sync_slack_from_a_mock_api() {
         .mount(&server)
         .await;
     let home = tempfile::tempdir().unwrap();
-    let home_path = home.path().to_path_buf();
-    let base = server.uri();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_chief"))
-            .args(["-v", "sync", "slack"])
-            .env("CHIEF_HOME", &home_path)
-            .env("CHIEF_EMBED_ENABLED", "false")
-            .env("CHIEF_SOURCES_SLACK_API_BASE", &base)
-            .env("CHIEF_SLACK_TOKEN", "xoxp-very-secret-token-777")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = chief_in_task(home.path(), &["-v", "sync", "slack"], &[("CHIEF_SOURCES_SLACK_API_BASE", &server.uri()), ("CHIEF_SLACK_TOKEN", "xoxp-very-secret-token-777")]).await;
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{all}");
     assert!(all.contains("1 new"), "{all}");
@@ -272,20 +252,7 @@ async fn sync_github_from_a_mock_api() {
     }
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("chief.toml"), "[sources.github]\ncontainers = [\"kestrel/api\"]\n").unwrap();
-    let home_path = home.path().to_path_buf();
-    let base = server.uri();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_chief"))
-            .args(["-v", "sync", "github"])
-            .env("CHIEF_HOME", &home_path)
-            .env("CHIEF_EMBED_ENABLED", "false")
-            .env("CHIEF_SOURCES_GITHUB_API_BASE", &base)
-            .env("CHIEF_GITHUB_TOKEN", "ghp_never_printed_123456")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = chief_in_task(home.path(), &["-v", "sync", "github"], &[("CHIEF_SOURCES_GITHUB_API_BASE", &server.uri()), ("CHIEF_GITHUB_TOKEN", "ghp_never_printed_123456")]).await;
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{all}");
     assert!(all.contains("1 new"), "{all}");

@@ -50,6 +50,10 @@ pub enum EngineError {
     Llm(#[from] chief_llm::LlmError),
     #[error(transparent)]
     Secret(#[from] secrets::SecretError),
+    #[error(transparent)]
+    SlackSync(#[from] chief_sources::slack_sync::SyncError),
+    #[error(transparent)]
+    GithubSync(#[from] chief_sources::github_sync::GithubError),
     #[error("cannot use the Chief home {path}: {source}")]
     Home { path: PathBuf, #[source] source: std::io::Error },
     #[error("no item with id {id:?}; ids look like slack:C024BE91L:1455555555.000100 (see `chief search --json`)")]
@@ -71,6 +75,7 @@ impl EngineError {
             EngineError::Embed(_) => "embed",
             EngineError::Llm(_) => "llm",
             EngineError::Secret(_) => "keychain",
+            EngineError::SlackSync(_) | EngineError::GithubSync(_) => "sync",
             EngineError::Home { .. } => "home",
             EngineError::NotFound { .. } => "not_found",
             EngineError::InvalidInput(_) => "invalid_input",
@@ -345,45 +350,42 @@ impl Engine {
         Ok(self.index.status()?)
     }
 
-    /// Syncs Slack over its Web API (`[sources.slack] api_base`) with the user token
-    /// from `CHIEF_SLACK_TOKEN` or the OS keychain (`slack:token`).
-    pub fn sync_slack(&self, env: &[(String, String)]) -> Result<chief_sources::slack_sync::SyncReport, EngineError> {
-        let token = match env.iter().find(|(k, _)| k == "CHIEF_SLACK_TOKEN") {
-            Some((_, v)) => v.clone(),
-            None => secrets::get("slack:token")?.ok_or_else(|| EngineError::InvalidInput("no Slack token: set CHIEF_SLACK_TOKEN or store one in the keychain".into()))?,
-        };
-        let cfg = &self.config.sources.slack;
-        let api = chief_sources::slack_sync::SlackApi::new(&cfg.api_base, &token);
+    /// A source's token: `CHIEF_<SOURCE>_TOKEN`, else the OS keychain (`<source>:token`).
+    fn source_token(env: &[(String, String)], source: &str) -> Result<String, EngineError> {
+        let var = format!("CHIEF_{}_TOKEN", source.to_uppercase());
+        match env.iter().find(|(k, _)| *k == var) {
+            Some((_, v)) => Ok(v.clone()),
+            None => secrets::get(&format!("{source}:token"))?
+                .ok_or_else(|| EngineError::InvalidInput(format!("no {source} token: set {var} or store one in the keychain"))),
+        }
+    }
+
+    /// Runs a future to completion on a runtime of its own (the engine's API is blocking).
+    fn block_on<F: std::future::Future>(&self, f: F) -> Result<F::Output, EngineError> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|source| EngineError::Home { path: self.home.clone(), source })?;
+        Ok(rt.block_on(f))
+    }
+
+    /// Syncs Slack over its Web API (`[sources.slack] api_base`).
+    pub fn sync_slack(&self, env: &[(String, String)]) -> Result<chief_sources::slack_sync::SyncReport, EngineError> {
+        let cfg = &self.config.sources.slack;
+        let api = chief_sources::slack_sync::SlackApi::new(&cfg.api_base, &Self::source_token(env, "slack")?);
         let web = (!cfg.web_base.is_empty()).then_some(cfg.web_base.as_str());
-        let report = {
-            let mut store = self.store();
-            rt.block_on(chief_sources::slack_sync::sync(&mut store, &api, web, chief_sources::slack_sync::DEFAULT_OVERLAP))
-                .map_err(|e| EngineError::InvalidInput(e.to_string()))?
-        };
+        let report = self.block_on(chief_sources::slack_sync::sync(&mut self.store(), &api, web, chief_sources::slack_sync::DEFAULT_OVERLAP))??;
         self.nudge();
         Ok(report)
     }
 
-    /// Syncs the GitHub repositories in `[sources.github] containers` with the token
-    /// from `CHIEF_GITHUB_TOKEN` or the OS keychain (`github:token`).
+    /// Syncs the GitHub repositories in `[sources.github] containers`.
     pub fn sync_github(&self, env: &[(String, String)]) -> Result<chief_sources::github_sync::GithubReport, EngineError> {
-        let token = match env.iter().find(|(k, _)| k == "CHIEF_GITHUB_TOKEN") {
-            Some((_, v)) => v.clone(),
-            None => secrets::get("github:token")?.ok_or_else(|| EngineError::InvalidInput("no GitHub token: set CHIEF_GITHUB_TOKEN or store one in the keychain".into()))?,
-        };
         let cfg = &self.config.sources.github;
         if cfg.containers.is_empty() {
             return Err(EngineError::InvalidInput("no repositories to sync: set [sources.github] containers = [\"owner/name\"] in chief.toml".into()));
         }
-        let api = chief_sources::github_sync::GithubApi::new(&cfg.api_base, &token);
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|source| EngineError::Home { path: self.home.clone(), source })?;
-        let account = self.config.me.github_login.clone();
-        let report = {
-            let mut store = self.store();
-            rt.block_on(chief_sources::github_sync::sync(&mut store, &api, if account.is_empty() { "me" } else { &account }, &cfg.containers))
-                .map_err(|e| EngineError::InvalidInput(e.to_string()))?
-        };
+        let api = chief_sources::github_sync::GithubApi::new(&cfg.api_base, &Self::source_token(env, "github")?);
+        let login = self.config.me.github_login.as_str();
+        let account = if login.is_empty() { "me" } else { login };
+        let report = self.block_on(chief_sources::github_sync::sync(&mut self.store(), &api, account, &cfg.containers))??;
         self.nudge();
         Ok(report)
     }

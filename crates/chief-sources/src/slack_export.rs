@@ -371,8 +371,9 @@ fn import_day_file(
     Ok(Some(cursor))
 }
 
-/// Stores a deleted thread anchor once: insert it, then mark it deleted.
-fn store_tombstone(w: &chief_store::Writer<'_>, item: &chief_core::Item) -> Result<bool, SourceError> {
+/// Stores a deleted thread anchor once: insert it, then mark it deleted. Shared with
+/// the live Slack sync.
+pub(crate) fn store_tombstone(w: &chief_store::Writer<'_>, item: &chief_core::Item) -> Result<bool, chief_store::StoreError> {
     if w.is_deleted(&item.id)? {
         return Ok(false);
     }

@@ -214,11 +214,7 @@ fn write_page(store: &mut Store, account: &str, channel: &str, messages: &[Value
                 Upsert::Unchanged => report.unchanged += 1,
             },
             Converted::Tombstone(item) => {
-                if !w.is_deleted(&item.id)? {
-                    let mut anchor = *item;
-                    anchor.body.clear();
-                    w.upsert_item(&anchor)?;
-                    w.delete_item(&anchor.id)?;
+                if crate::slack_export::store_tombstone(&w, &item)? {
                     report.deleted += 1;
                 }
             }
