@@ -8,7 +8,9 @@ use std::path::PathBuf;
 pub fn shared_dir() -> PathBuf {
     let dir = std::env::var_os("CHIEF_SHARED_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+        // `cargo test` sets CARGO_MANIFEST_DIR when it runs the tests; the compile-time
+        // value is the fallback (it is stale when a build cache moves between clones).
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../../shared"));
     assert!(dir.join("data").is_dir(), "the shared data folder is missing at {} (set CHIEF_SHARED_DIR)", dir.display());
     dir
 }

@@ -1,4 +1,5 @@
-//! The demo workspace loads through the real importers and its stories are findable.
+//! The demo workspace loads through the real connectors (Slack and GitHub synced from
+//! a local mock API) and importers (Jira, Calendar), and its stories are findable.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +10,14 @@ use crate::{engine, search_ids, semantic_engine};
 
 fn load_with(semantic: bool) -> (tempfile::TempDir, chief_engine::Engine, GroundTruth) {
     let (home, engine) = if semantic { semantic_engine() } else { engine() };
-    let report = engine.load_demo(&mut |_| {}).unwrap();
-    assert!(report.slack.failures.is_empty() && report.rest.failures.is_empty(), "{:?} {:?}", report.slack.failures, report.rest.failures);
+    let report = engine.load_demo(chief_sources::connector::no_progress()).unwrap();
+    assert!(report.rest.failures.is_empty(), "{:?}", report.rest.failures);
+    let synced: Vec<(&str, &str)> = report.sync.iter().map(|o| (o.source.as_str(), o.state.as_str())).collect();
+    assert_eq!(synced, [("slack", "ok"), ("github", "ok")]);
+    for o in &report.sync {
+        let r = o.report.as_ref().unwrap();
+        assert!(r.inserted > 100 && r.failed == 0, "{} {r:?}", o.source);
+    }
     let truth: GroundTruth = serde_json::from_slice(&std::fs::read(home.path().join("demo-data/ground_truth.json")).unwrap()).unwrap();
     (home, engine, truth)
 }

@@ -54,10 +54,31 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
-    /// Sync a live source now (slack or github), from its cursors.
+    /// Sync live sources now from their cursors (default: every enabled source), or
+    /// keep syncing in the background with --watch.
     Sync {
+        /// slack | github (default: the enabled sources)
+        sources: Vec<String>,
+        /// List every id in the retention window to find deletions (otherwise weekly).
+        #[arg(long)]
+        reconcile: bool,
+        /// Keep running: each source every `interval_minutes`, until Ctrl+C.
+        #[arg(long)]
+        watch: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connect a source: reads its token from standard input, checks it against the
+    /// API, reports missing scopes and stores it in the OS keychain.
+    Connect {
         /// slack | github
         source: String,
+        /// Print the Slack app manifest to install as an internal app, and exit.
+        #[arg(long)]
+        manifest: bool,
+        /// Check the token without storing it.
+        #[arg(long)]
+        check_only: bool,
         #[arg(long)]
         json: bool,
     },
@@ -181,6 +202,19 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Sync throughput from the local mock API through the real connectors: items/s,
+    /// requests per item, time to the first searchable item.
+    Sync {
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 10_000)]
+        pulls: usize,
+        /// Added to every mock response, like a real API's round trip.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Search latency percentiles, with and without filters, vs FTS5.
     Search {
         #[arg(long, default_value_t = 100_000)]
@@ -297,6 +331,47 @@ fn progress_bar(cli: &Cli, what: &str) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Sync progress: a bar per source on a terminal, one line per finished source otherwise.
+fn sync_printer(cli: &Cli, json: bool) -> chief_engine::SyncProgress {
+    use chief_engine::SyncEvent;
+    let terminal = !cli.quiet && !json && std::io::stderr().is_terminal();
+    let quiet = cli.quiet || json;
+    let multi = indicatif::MultiProgress::new();
+    let bars: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>> = Default::default();
+    std::sync::Arc::new(move |e: &SyncEvent| {
+        let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+        match e {
+            SyncEvent::Container { source, container, done, total } if terminal => {
+                let bar = bars.entry(source.clone()).or_insert_with(|| {
+                    let b = multi.add(indicatif::ProgressBar::new(*total as u64));
+                    b.set_style(indicatif::ProgressStyle::with_template("{prefix:>7} [{bar:30}] {pos}/{len} {wide_msg}").expect("valid template").progress_chars("=> "));
+                    b.set_prefix(source.clone());
+                    b
+                });
+                bar.set_length(*total as u64);
+                bar.set_position(*done as u64);
+                bar.set_message(container.clone());
+            }
+            SyncEvent::Finished { source, .. } | SyncEvent::Paused { source, .. } | SyncEvent::Parked { source, .. } | SyncEvent::Failed { source, .. } => {
+                if let Some(b) = bars.remove(source) {
+                    b.finish_and_clear();
+                }
+                if !quiet && !terminal {
+                    let line = match e {
+                        SyncEvent::Finished { report, .. } => format!("{source}: {} new, {} updated, {} deleted", report.inserted, report.updated, report.deleted),
+                        SyncEvent::Paused { message, .. } => format!("{source}: paused: {message}"),
+                        SyncEvent::Parked { message, .. } => format!("{source}: parked: {message}"),
+                        SyncEvent::Failed { message, .. } => format!("{source}: failed: {message}"),
+                        _ => String::new(),
+                    };
+                    eprintln!("{line}");
+                }
+            }
+            _ => {}
+        }
+    })
+}
+
 fn run(cli: Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Import(ImportCmd::SlackExport { path, workspace_url, force, no_embed, json }) => {
@@ -362,34 +437,39 @@ fn run(cli: Cli) -> Result<Outcome> {
             output::doctor(&findings, *json)?;
             Ok(if findings.iter().any(|f| f.level == Level::Error) { Outcome::Partial } else { Outcome::Ok })
         }
-        Command::Sync { source, json } => {
+        Command::Sync { sources, reconcile, watch, json } => {
             let engine = open(&cli)?;
             let env: Vec<(String, String)> = std::env::vars().collect();
-            if source == "github" {
-                let report = engine.sync_github(&env)?;
-                engine.sync_index()?;
+            if *watch {
+                // Runs until interrupted: cursors commit with their pages, so stopping
+                // at any point loses nothing.
+                let (_keep, rx) = tokio::sync::watch::channel(false);
+                engine.sync_forever(&env, sync_printer(&cli, *json), rx)?;
                 engine.close()?;
-                output::print_json_or(&report, *json, || {
-                    println!("github: {} repositories, {} pages; {} new, {} updated, {} unchanged", report.repos, report.pages, report.inserted, report.updated, report.unchanged);
-                })?;
                 return Ok(Outcome::Ok);
             }
-            if source != "slack" {
-                return Err(EngineError::InvalidInput(format!("live sync of {source:?} is not available yet; slack and github are")).into());
-            }
-            let report = engine.sync_slack(&env)?;
+            let req = chief_engine::SyncRequest { sources: sources.clone(), reconcile: *reconcile, force: true };
+            let outcomes = engine.sync(&req, &env, sync_printer(&cli, *json))?;
             engine.sync_index()?;
             engine.close()?;
-            output::print_json_or(&report, *json, || {
-                println!(
-                    "slack {}: {} conversations, {} people, {} pages; {} new, {} updated, {} unchanged, {} deleted; {} threads refreshed",
-                    report.team, report.conversations, report.people, report.pages, report.inserted, report.updated, report.unchanged, report.deleted, report.threads_refreshed
-                );
-                for (c, why) in &report.skipped {
-                    println!("  skipped {c}: {why}");
+            output::sync(&outcomes, *json, cli.quiet)?;
+            Ok(if outcomes.iter().all(|o| o.state == "ok") { Outcome::Ok } else { Outcome::Partial })
+        }
+        Command::Connect { source, manifest, check_only, json } => {
+            if *manifest {
+                if source != "slack" {
+                    return Err(EngineError::InvalidInput("only Slack needs an app manifest; GitHub takes a personal access token (scopes: repo, read:user, read:org)".into()).into());
                 }
-            })?;
-            Ok(Outcome::Ok)
+                print!("{}", chief_engine::SLACK_MANIFEST);
+                return Ok(Outcome::Ok);
+            }
+            let engine = open(&cli)?;
+            let mut token = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut token)?;
+            let report = engine.connect(source, &token, !*check_only)?;
+            engine.close()?;
+            output::connect(&report, *json)?;
+            Ok(if report.missing.is_empty() { Outcome::Ok } else { Outcome::Partial })
         }
         Command::Embed => {
             let engine = open(&cli)?;
@@ -455,16 +535,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 std::fs::write(&cfg_path, output::DEMO_CONFIG)?;
             }
             let engine = open(&cli)?;
-            let bar = progress_bar(&cli, "loading demo (import, index, embed)");
-            let report = engine.load_demo(&mut |p| {
-                if let Some(b) = &bar {
-                    b.set_length(p.total as u64);
-                    b.set_position(p.done as u64);
-                }
-            })?;
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
+            let report = engine.load_demo(sync_printer(&cli, *json))?;
             let status = engine.status()?;
             output::demo(&report, &status, &engine, *json, cli.quiet)?;
             engine.close()?;
@@ -576,6 +647,10 @@ fn run(cli: Cli) -> Result<Outcome> {
                 BenchCmd::Ingest { items, json } => {
                     let report = chief_engine::bench::run_ingest(dir.path(), *items, &mut progress)?;
                     output::bench_ingest(&report, *json)?;
+                }
+                BenchCmd::Sync { messages, pulls, latency_ms, json } => {
+                    let report = chief_engine::bench::run_sync(dir.path(), *messages, *pulls, std::time::Duration::from_millis(*latency_ms), &mut progress)?;
+                    output::bench_sync(&report, *json)?;
                 }
                 BenchCmd::Search { items, queries, mode, json } => match mode.as_str() {
                     "bm25" => {

@@ -131,6 +131,22 @@ pub fn status(s: &Status, json: bool) -> Result<()> {
         for i in &s.recent_imports {
             println!("last import: {} {} — {} at {}", i.kind, i.path, i.status, i.finished.as_deref().unwrap_or("(running)"));
         }
+        for src in &s.sources {
+            let when = |t: Option<chief_core::Timestamp>| t.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
+            let state = match src.state.as_str() {
+                "paused" => format!("PAUSED — {} ", src.message),
+                "parked" => format!("parked until {} — {} ", when(src.resume_at), src.message),
+                "failed" => format!("last run failed — {} ", src.message),
+                other => format!("{other} "),
+            };
+            println!("sync {}{}: {state}(last success {})", src.source, if src.account.is_empty() { String::new() } else { format!(" ({})", src.account) }, when(src.last_success));
+        }
+        if !s.sync_failures.is_empty() {
+            println!("sync failures: {} items kept for retry", s.sync_failures.len());
+            for f in s.sync_failures.iter().take(5) {
+                println!("  {} {} {}: {} ({} attempts)", f.source, f.container, f.item_key, f.error, f.attempts);
+            }
+        }
     })
 }
 
@@ -213,6 +229,64 @@ pub fn demo(r: &DemoReport, s: &Status, engine: &Engine, json: bool, quiet: bool
     println!();
     println!("Try: chief search PAY-142 · chief search --person \"Noah\" headcount · chief show <id> · chief status");
     Ok(())
+}
+
+pub fn sync(outcomes: &[chief_engine::SourceOutcome], json: bool, quiet: bool) -> Result<()> {
+    if quiet && !json {
+        return Ok(());
+    }
+    print_json_or(&outcomes, json, || {
+        for o in outcomes {
+            match &o.report {
+                Some(r) => {
+                    println!(
+                        "{} ({}): {} containers, {} pages; {} new, {} updated, {} unchanged, {} deleted; {} threads refreshed{}",
+                        o.source, r.account, r.containers, r.pages, r.inserted, r.updated, r.unchanged, r.deleted, r.threads_refreshed,
+                        if r.not_modified > 0 { format!("; {} listings not modified", r.not_modified) } else { String::new() }
+                    );
+                    if r.failed > 0 || r.recovered > 0 {
+                        println!("  {} items failed (kept for retry, see `chief status`), {} earlier failures stored", r.failed, r.recovered);
+                    }
+                    if r.expired > 0 {
+                        println!("  {} items past the retention window removed", r.expired);
+                    }
+                    if r.reconciled {
+                        println!("  reconciled: every id in the window listed");
+                    }
+                    for (c, why) in &r.skipped {
+                        println!("  skipped {c}: {why}");
+                    }
+                }
+                None => println!("{}: {}: {}", o.source, o.state.replace('_', " "), o.message),
+            }
+        }
+    })
+}
+
+pub fn connect(r: &chief_engine::ConnectReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!("{}: token works for {}", r.source, r.identity);
+        if !r.granted.is_empty() {
+            println!("  granted scopes: {}", r.granted.join(", "));
+        }
+        if r.missing.is_empty() {
+            println!("  no scope missing");
+        } else {
+            println!("  missing scopes: {} (add them to the app / token, then connect again)", r.missing.join(", "));
+        }
+        println!("  token: {}", if r.stored == "keychain" { "stored in the OS keychain" } else { "checked, not stored" });
+    })
+}
+
+pub fn bench_sync(r: &chief_engine::bench::SyncBenchReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!("sync from the local mock API ({} ms per request), real connectors + scheduler into SQLite + tantivy", r.latency_ms);
+        println!("  workspace: {} Slack messages, {} GitHub items ({} PRs)", r.slack_messages, r.github_items, r.pulls);
+        println!("  stored {} items in {:.1} s: {:.0} items/s (slack {:.1} s, github {:.1} s, concurrently)", r.items, r.seconds, r.items_per_sec, r.slack_seconds, r.github_seconds);
+        println!("  requests: {} ({:.3} per item)", r.requests, r.requests_per_item);
+        println!("  first item searchable after {:.0} ms", r.first_searchable_ms);
+        println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
+    })
 }
 
 pub fn bench_ingest(r: &IngestReport, json: bool) -> Result<()> {

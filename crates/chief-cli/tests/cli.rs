@@ -209,54 +209,73 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
     assert!(String::from_utf8_lossy(&offline.stderr).contains("offline"));
 }
 
-/// `chief sync slack` through the real binary against a mock Slack API: the synced
-/// messages become searchable, and the token never shows, even with -v.
+/// `chief sync` through the real binary against the mock Slack and GitHub APIs: the
+/// synced items become searchable, a rejected token pauses only its source (and
+/// `chief status` says so), and no token ever shows, even with -vv.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_slack_from_a_mock_api() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let server = MockServer::start().await;
-    let ok = |v: serde_json::Value| ResponseTemplate::new(200).set_body_json(v);
-    Mock::given(method("GET")).and(path("/auth.test")).respond_with(ok(serde_json::json!({"ok": true, "team": "Kestrel", "team_id": "T1", "url": "https://kestrel.slack.com/"}))).mount(&server).await;
-    Mock::given(method("GET")).and(path("/users.list")).respond_with(ok(serde_json::json!({"ok": true, "members": [{"id": "U1", "name": "ana", "real_name": "Ana Ruiz"}]}))).mount(&server).await;
-    Mock::given(method("GET")).and(path("/users.conversations")).respond_with(ok(serde_json::json!({"ok": true, "channels": [{"id": "C1", "name": "ops"}]}))).mount(&server).await;
-    Mock::given(method("GET")).and(path("/conversations.history"))
-        .respond_with(ok(serde_json::json!({"ok": true, "messages": [{"type": "message", "user": "U1", "ts": "1700000000.000100", "text": "the flamingo cluster is degraded"}]})))
-        .mount(&server)
-        .await;
+async fn sync_from_the_mock_apis_pauses_a_bad_source_and_never_prints_tokens() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut world = chief_mockapi::World::synthetic(&chief_mockapi::Synthetic { messages: 300, pulls: 12, issues: 4, repos: 1, end_secs: now - 60, ..Default::default() });
+    let token = "xoxp-very-secret-token-777";
+    world.token = token.into();
+    world.slack.post("C0000001", serde_json::json!({"type": "message", "user": "U000002", "text": "the flamingo cluster is degraded", "ts": format!("{}.000042", now - 120)}));
+    let mock = chief_mockapi::MockApi::start(world).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let out = chief_in_task(home.path(), &["-v", "sync", "slack"], &[("CHIEF_SOURCES_SLACK_API_BASE", &server.uri()), ("CHIEF_SLACK_TOKEN", "xoxp-very-secret-token-777")]).await;
+    let h = home.path();
+    std::fs::write(h.join("chief.toml"), format!("[sources.slack]\nenabled = true\napi_base = {:?}\n[sources.github]\nenabled = true\napi_base = {:?}\ncontainers = [\"synth/repo-0\"]\n", mock.slack_base(), mock.github_base())).unwrap();
+
+    let out = chief_in_task(h, &["-vv", "sync"], &[("CHIEF_SLACK_TOKEN", token), ("CHIEF_GITHUB_TOKEN", token)]).await;
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{all}");
-    assert!(all.contains("1 new"), "{all}");
-    assert!(!all.contains("xoxp-very-secret-token-777"), "{all}");
-    let v = json(&chief(home.path(), &["search", "--json", "flamingo"]));
-    assert_eq!(v["results"][0]["id"], "slack:C1:1700000000.000100");
-    assert_eq!(v["results"][0]["author"], "Ana Ruiz");
+    assert!(all.contains("slack (TSYNTH)") && all.contains("github (user0)"), "{all}");
+    assert!(all.contains("slack page stored") && all.contains("github page stored"), "pages show under -v: {all}");
+    assert!(!all.contains(token), "{all}");
+    let v = json(&chief(h, &["search", "--json", "flamingo"]));
+    assert_eq!(v["results"][0]["author"], "User 2");
+    let status = json(&chief(h, &["status", "--json"]));
+    let states: Vec<(&str, &str)> = status["sources"].as_array().unwrap().iter().map(|s| (s["source"].as_str().unwrap(), s["state"].as_str().unwrap())).collect();
+    assert_eq!(states, [("github", "ok"), ("slack", "ok")]);
+
+    // A revoked Slack token: Slack pauses, GitHub goes on; exit code 3 (partial).
+    let out = chief_in_task(h, &["-vv", "sync"], &[("CHIEF_SLACK_TOKEN", "xoxp-revoked-secret-999"), ("CHIEF_GITHUB_TOKEN", token)]).await;
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(all.contains("slack: paused") && all.contains("chief connect slack"), "{all}");
+    assert!(!all.contains("xoxp-revoked-secret-999") && !all.contains(token), "{all}");
+    let status = chief(h, &["status"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("sync slack (TSYNTH): PAUSED") && text.contains("sync github (user0): ok"), "{text}");
+
+    // `chief connect` checks a token and names missing scopes; --manifest prints the app.
+    let manifest = chief(h, &["connect", "slack", "--manifest"]);
+    let manifest = String::from_utf8_lossy(&manifest.stdout);
+    for scope in chief_mockapi::SLACK_SCOPES {
+        assert!(manifest.contains(&format!("- {scope}\n")), "manifest lacks {scope}");
+    }
+    mock.world(|w| w.slack.scopes.retain(|s| s != "search:read"));
+    let out = chief_stdin(h, &["connect", "slack", "--check-only"], &format!("{token}\n"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("token works for Synth/user0") && text.contains("missing scopes: search:read"), "{text}");
+    let out = chief_stdin(h, &["connect", "github", "--check-only"], "ghp_wrong_secret_1\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("HTTP 401") && err.contains("chief connect github") && !err.contains("ghp_wrong_secret_1"), "{err}");
 }
 
-/// `chief sync github` through the real binary against a mock REST API.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_github_from_a_mock_api() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/repos/kestrel/api")).respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"full_name": "kestrel/api"}))).mount(&server).await;
-    Mock::given(method("GET")).and(path("/repos/kestrel/api/issues"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"number": 7, "title": "Pelican queue stalls", "body": "See PAY-9", "user": {"login": "ana"},
-            "state": "open", "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-21T10:00:00Z", "html_url": "https://github.com/kestrel/api/issues/7"}])))
-        .mount(&server)
-        .await;
-    for p in ["/repos/kestrel/api/issues/comments", "/repos/kestrel/api/pulls/comments"] {
-        Mock::given(method("GET")).and(path(p)).respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([]))).mount(&server).await;
-    }
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("chief.toml"), "[sources.github]\ncontainers = [\"kestrel/api\"]\n").unwrap();
-    let out = chief_in_task(home.path(), &["-v", "sync", "github"], &[("CHIEF_SOURCES_GITHUB_API_BASE", &server.uri()), ("CHIEF_GITHUB_TOKEN", "ghp_never_printed_123456")]).await;
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{all}");
-    assert!(all.contains("1 new"), "{all}");
-    assert!(!all.contains("ghp_never_printed_123456"), "{all}");
-    let v = json(&chief(home.path(), &["search", "--json", "pelican"]));
-    assert_eq!(v["results"][0]["id"], "github:kestrel/api#7");
+/// Runs `chief` with `input` on standard input (semantic search off).
+fn chief_stdin(home: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chief"))
+        .args(args)
+        .env("CHIEF_HOME", home)
+        .env("CHIEF_EMBED_ENABLED", "false")
+        .env_remove("CHIEF_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("chief runs");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
 }

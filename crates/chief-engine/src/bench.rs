@@ -509,3 +509,129 @@ pub fn run_hybrid(dir: &Path, items: usize, queries: usize, cfg: &crate::EmbedCo
     corpus.index.close()?;
     Ok(report)
 }
+
+/// Results of `chief bench sync`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncBenchReport {
+    pub slack_messages: usize,
+    pub github_items: usize,
+    pub pulls: usize,
+    pub latency_ms: u64,
+    pub items: usize,
+    pub seconds: f64,
+    pub items_per_sec: f64,
+    pub requests: u64,
+    pub requests_per_item: f64,
+    /// From the start of the sync until the first item is searchable.
+    pub first_searchable_ms: f64,
+    pub slack_seconds: f64,
+    pub github_seconds: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Syncs a generated workspace (`messages` Slack messages, `pulls` PRs with reviews
+/// and comments) from the local mock API with `latency` per request, through the
+/// real connectors and scheduler into a fresh store + index in `dir`.
+pub fn run_sync(dir: &Path, messages: usize, pulls: usize, latency: Duration, progress: &mut dyn FnMut(&str)) -> Result<SyncBenchReport, EngineError> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use chief_sources::connector::{SyncEvent, SyncOptions};
+    use chief_sources::github_sync::{GithubApi, GithubConnector};
+    use chief_sources::scheduler::{Job, Scheduler};
+    use chief_sources::slack_sync::{SlackApi, SlackConnector};
+
+    let now = Timestamp::now().0 as u64 / 1000;
+    let spec = chief_mockapi::Synthetic {
+        channels: 50,
+        messages,
+        thread_every: 8,
+        replies_per_thread: 3,
+        repos: 20,
+        pulls,
+        issues: pulls / 4,
+        comments_per_pull: 2,
+        days: 60,
+        end_secs: now - 60,
+        seed: 3,
+    };
+    progress("generating the mock workspace");
+    let world = chief_mockapi::World::synthetic(&spec);
+    let (slack_messages, github_items) = (world.slack.message_count(), world.github.item_count());
+    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
+    let token = world.token.clone();
+    let mock = chief_mockapi::MockApi::start_background(world).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+    mock.faults(|f| f.latency = latency);
+
+    let db = dir.join("chief.db");
+    drop(Store::open(&db)?);
+    let policy = CommitPolicy { every_items: 5_000, every: Duration::from_millis(250), writer_memory: 128 << 20, threads: 1 };
+    let index = SearchIndex::open(&dir.join("index"), &db, policy)?;
+    let jobs = vec![
+        Job { connector: Arc::new(SlackConnector::new(SlackApi::new(&mock.slack_base(), &token), None)), options: SyncOptions::default(), interval: Duration::from_secs(600) },
+        Job { connector: Arc::new(GithubConnector::new(GithubApi::new(&mock.github_base(), &token), repos)), options: SyncOptions::default(), interval: Duration::from_secs(600) },
+    ];
+    let scheduler = Scheduler::new(db.clone(), jobs);
+    let dirty = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let finished: Arc<std::sync::Mutex<Vec<(String, Duration)>>> = Arc::default();
+    let start = Instant::now();
+    let on_event: chief_sources::connector::Progress = {
+        let (dirty, finished) = (dirty.clone(), finished.clone());
+        Arc::new(move |e| match e {
+            SyncEvent::Page { .. } => dirty.store(true, Ordering::Relaxed),
+            SyncEvent::Finished { source, .. } | SyncEvent::Failed { source, .. } | SyncEvent::Paused { source, .. } | SyncEvent::Parked { source, .. } => {
+                finished.lock().unwrap_or_else(|p| p.into_inner()).push((source.clone(), start.elapsed()));
+            }
+            _ => {}
+        })
+    };
+    progress("syncing");
+    let first = std::thread::scope(|s| -> Result<Option<Duration>, EngineError> {
+        let watcher = s.spawn(|| {
+            let mut first = None;
+            while !done.load(Ordering::Relaxed) {
+                if dirty.swap(false, Ordering::Relaxed) {
+                    index.nudge();
+                }
+                if first.is_none() && index.status().is_ok_and(|st| st.committed_seq > 0) {
+                    first = Some(start.elapsed());
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            first
+        });
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|source| EngineError::Home { path: dir.to_path_buf(), source })?;
+        let outcomes = rt.block_on(scheduler.run_once(&on_event, true));
+        done.store(true, Ordering::Relaxed);
+        let first = watcher.join().unwrap_or(None);
+        for o in outcomes {
+            if let Err(e) = o.result {
+                return Err(EngineError::Sync(e));
+            }
+        }
+        Ok(first)
+    })?;
+    index.flush()?;
+    let seconds = start.elapsed().as_secs_f64();
+    index.close()?;
+    let store = Store::open(&db)?;
+    let items: usize = store.counts()?.items.iter().map(|c| c.2 as usize).sum();
+    let requests = mock.request_count();
+    let took = |src: &str| finished.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(s, _)| s == src).map_or(0.0, |(_, d)| d.as_secs_f64());
+    Ok(SyncBenchReport {
+        slack_messages,
+        github_items,
+        pulls,
+        latency_ms: latency.as_millis() as u64,
+        items,
+        seconds,
+        items_per_sec: items as f64 / seconds,
+        requests,
+        requests_per_item: requests as f64 / items.max(1) as f64,
+        first_searchable_ms: first.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
+        slack_seconds: took("slack"),
+        github_seconds: took("github"),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

@@ -60,13 +60,19 @@ pub struct SourceConfig {
     pub keep_days: u32,
     /// Web root used to build links (`https://<team>.slack.com`, your Jira site).
     pub web_base: String,
-    /// What to sync: repositories (`owner/name`) for GitHub.
+    /// What to sync: repositories (`owner/name`) for GitHub; empty = the repositories
+    /// of your recent activity.
     pub containers: Vec<String>,
+    /// Slack live mode: keep ids, permalinks and derived signals only; text is fetched
+    /// when shown.
+    pub live: bool,
+    /// Background sync interval in minutes.
+    pub interval_minutes: u32,
 }
 
 impl SourceConfig {
     fn with_base(api_base: &str) -> Self {
-        SourceConfig { enabled: false, api_base: api_base.into(), keep_days: 0, web_base: String::new(), containers: Vec::new() }
+        SourceConfig { enabled: false, api_base: api_base.into(), keep_days: 0, web_base: String::new(), containers: Vec::new(), live: false, interval_minutes: 10 }
     }
 }
 

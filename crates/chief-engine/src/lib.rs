@@ -17,6 +17,7 @@ pub mod embedding;
 pub mod eval;
 mod search;
 pub mod secrets;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -32,6 +33,8 @@ pub use config::{Config, ConfigError, EmbedConfig, IndexConfig, LlmConfig, MeCon
 pub use embedding::EmbedProgress;
 pub use doctor::{Finding, Level, doctor};
 pub use search::{SearchMode, SearchQuery, SearchResponse, SearchResult};
+pub use sync::{ConnectReport, LIVE_SOURCES, SLACK_MANIFEST, SourceOutcome, SyncRequest};
+pub use chief_sources::connector::{Progress as SyncProgress, SourceReport, SyncEvent};
 
 /// What went wrong, with a kind the surfaces can match on.
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +54,7 @@ pub enum EngineError {
     #[error(transparent)]
     Secret(#[from] secrets::SecretError),
     #[error(transparent)]
-    SlackSync(#[from] chief_sources::slack_sync::SyncError),
-    #[error(transparent)]
-    GithubSync(#[from] chief_sources::github_sync::GithubError),
+    Sync(#[from] chief_sources::connector::ConnectorError),
     #[error("cannot use the Chief home {path}: {source}")]
     Home { path: PathBuf, #[source] source: std::io::Error },
     #[error("no item with id {id:?}; ids look like slack:C024BE91L:1455555555.000100 (see `chief search --json`)")]
@@ -75,7 +76,7 @@ impl EngineError {
             EngineError::Embed(_) => "embed",
             EngineError::Llm(_) => "llm",
             EngineError::Secret(_) => "keychain",
-            EngineError::SlackSync(_) | EngineError::GithubSync(_) => "sync",
+            EngineError::Sync(_) => "sync",
             EngineError::Home { .. } => "home",
             EngineError::NotFound { .. } => "not_found",
             EngineError::InvalidInput(_) => "invalid_input",
@@ -129,6 +130,10 @@ pub struct Status {
     /// Semantic search: whether it runs, how far the embedding queue is.
     pub embeddings: EmbedStatus,
     pub recent_imports: Vec<ImportRun>,
+    /// Live sources: state (ok, paused, parked, failed), last success, resume time.
+    pub sources: Vec<chief_store::SourceStatus>,
+    /// Items a sync could not store, kept for retry.
+    pub sync_failures: Vec<chief_store::SyncFailure>,
 }
 
 /// State of semantic search for `chief status`.
@@ -157,7 +162,9 @@ pub struct ItemDetail {
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoReport {
     pub data_dir: String,
-    pub slack: ImportReport,
+    /// Slack and GitHub, synced through the connectors from a local mock API.
+    pub sync: Vec<SourceOutcome>,
+    /// Jira and Calendar, imported from saved REST responses.
     pub rest: DumpReport,
     pub indexed_seq: i64,
 }
@@ -283,18 +290,22 @@ impl Engine {
     }
 
     /// Generates the demo workspace under the home and imports all of it.
-    pub fn load_demo(&self, progress: &mut dyn FnMut(&ImportProgress)) -> Result<DemoReport, EngineError> {
+    pub fn load_demo(&self, progress: SyncProgress) -> Result<DemoReport, EngineError> {
         let data = self.home.join("demo-data");
         let home_err = |source| EngineError::Home { path: self.home.clone(), source };
         std::fs::write(self.home.join(DEMO_MARKER), "This home holds the Chief demo workspace.\n").map_err(home_err)?;
-        chief_demo::generate(&data).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-        let slack = self.import_slack_export(&data.join("slack"), &ImportOptions { workspace_url: Some(chief_demo::SLACK_URL.into()), force: false }, progress)?;
-        let rest = self.import_rest_dump(&data)?;
+        let truth = chief_demo::generate(&data).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let sync = self.sync_demo(&data, &truth, progress)?;
+        let rest = {
+            let report = chief_sources::rest_dump::import_only(&mut self.store(), &data, &["jira/", "google/"])?;
+            self.nudge();
+            report
+        };
         let indexed_seq = self.sync_index()?;
         if let Some(s) = &self.semantic {
             s.wait(&mut |_| {})?;
         }
-        Ok(DemoReport { data_dir: data.display().to_string(), slack, rest, indexed_seq })
+        Ok(DemoReport { data_dir: data.display().to_string(), sync, rest, indexed_seq })
     }
 
     /// One item, its thread, and what mentions it.
@@ -341,6 +352,8 @@ impl Engine {
             counts,
             index,
             recent_imports: store.recent_imports(5)?,
+            sources: store.source_statuses()?,
+            sync_failures: store.sync_failures(None)?,
         })
     }
 
@@ -351,7 +364,7 @@ impl Engine {
     }
 
     /// A source's token: `CHIEF_<SOURCE>_TOKEN`, else the OS keychain (`<source>:token`).
-    fn source_token(env: &[(String, String)], source: &str) -> Result<String, EngineError> {
+    pub(crate) fn source_token(env: &[(String, String)], source: &str) -> Result<String, EngineError> {
         let var = format!("CHIEF_{}_TOKEN", source.to_uppercase());
         match env.iter().find(|(k, _)| *k == var) {
             Some((_, v)) => Ok(v.clone()),
@@ -361,33 +374,9 @@ impl Engine {
     }
 
     /// Runs a future to completion on a runtime of its own (the engine's API is blocking).
-    fn block_on<F: std::future::Future>(&self, f: F) -> Result<F::Output, EngineError> {
+    pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> Result<F::Output, EngineError> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|source| EngineError::Home { path: self.home.clone(), source })?;
         Ok(rt.block_on(f))
-    }
-
-    /// Syncs Slack over its Web API (`[sources.slack] api_base`).
-    pub fn sync_slack(&self, env: &[(String, String)]) -> Result<chief_sources::slack_sync::SyncReport, EngineError> {
-        let cfg = &self.config.sources.slack;
-        let api = chief_sources::slack_sync::SlackApi::new(&cfg.api_base, &Self::source_token(env, "slack")?);
-        let web = (!cfg.web_base.is_empty()).then_some(cfg.web_base.as_str());
-        let report = self.block_on(chief_sources::slack_sync::sync(&mut self.store(), &api, web, chief_sources::slack_sync::DEFAULT_OVERLAP))??;
-        self.nudge();
-        Ok(report)
-    }
-
-    /// Syncs the GitHub repositories in `[sources.github] containers`.
-    pub fn sync_github(&self, env: &[(String, String)]) -> Result<chief_sources::github_sync::GithubReport, EngineError> {
-        let cfg = &self.config.sources.github;
-        if cfg.containers.is_empty() {
-            return Err(EngineError::InvalidInput("no repositories to sync: set [sources.github] containers = [\"owner/name\"] in chief.toml".into()));
-        }
-        let api = chief_sources::github_sync::GithubApi::new(&cfg.api_base, &Self::source_token(env, "github")?);
-        let login = self.config.me.github_login.as_str();
-        let account = if login.is_empty() { "me" } else { login };
-        let report = self.block_on(chief_sources::github_sync::sync(&mut self.store(), &api, account, &cfg.containers))??;
-        self.nudge();
-        Ok(report)
     }
 
     /// The LLM client for this home's configuration (see [`llm_client`]).

@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
-use chief_store::{Store, Upsert};
-use serde::Serialize;
+use chief_core::Timestamp;
+use chief_store::Store;
 use serde_json::{Value, json};
 
-use crate::github::{CommentKind, comment_to_item, issue_to_item, repo_to_container};
+use crate::connector::{BoxFuture, Connector, ConnectorError, Progress, SourceReport, SyncCtx, SyncEvent, SyncOptions};
+use crate::github::{CommentKind, comment_to_item, issue_to_item, repo_to_container, review_to_item};
 use crate::governor::{Governor, backoff};
 
 /// The cursor source name for live GitHub sync.
@@ -37,12 +38,23 @@ pub enum GithubError {
     Store(#[from] chief_store::StoreError),
 }
 
+/// One response: the JSON (None for 304 Not Modified), the next page, the ETag.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub value: Option<Value>,
+    pub next: Option<String>,
+    pub etag: Option<String>,
+    /// `x-oauth-scopes` of a classic token.
+    pub scopes: Option<String>,
+}
+
 /// A GitHub REST client with a governor for the core rate limit.
 pub struct GithubApi {
     http: reqwest::Client,
     base: String,
     token: String,
     core: Governor,
+    timeout: Duration,
 }
 
 fn next_link(link: &str) -> Option<String> {
@@ -56,24 +68,38 @@ fn next_link(link: &str) -> Option<String> {
 impl GithubApi {
     /// `base` is the API root (`https://api.github.com`, `https://HOST/api/v3`, a mock).
     pub fn new(base: &str, token: &str) -> Self {
-        GithubApi { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_string(), token: token.to_string(), core: Governor::new(Duration::ZERO) }
+        GithubApi { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_string(), token: token.to_string(), core: Governor::new(Duration::ZERO), timeout: Duration::from_secs(30) }
+    }
+
+    /// Sets the per-request timeout (a stalled request is retried).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// GETs a path (or an absolute `next` URL); returns the JSON and the next page's URL.
     pub async fn get(&self, url: &str) -> Result<(Value, Option<String>), GithubError> {
+        let p = self.get_page(url, None).await?;
+        Ok((p.value.unwrap_or(Value::Null), p.next))
+    }
+
+    /// GETs with `If-None-Match: etag`; a 304 comes back as `value: None`.
+    pub async fn get_page(&self, url: &str, etag: Option<&str>) -> Result<Page, GithubError> {
         let full = if url.starts_with("http") { url.to_string() } else { format!("{}{url}", self.base) };
         let path = url.split('?').next().unwrap_or(url).to_string();
         for attempt in 1..=5u32 {
             self.core.wait().await;
             tracing::debug!(%path, attempt, "github request");
-            let resp = self
-                .http
-                .get(&full)
+            let mut req = self.http.get(&full);
+            if let Some(tag) = etag {
+                req = req.header("if-none-match", tag);
+            }
+            let resp = req
                 .bearer_auth(&self.token)
                 .header("accept", "application/vnd.github+json")
                 .header("user-agent", "chief")
                 .header("x-github-api-version", "2022-11-28")
-                .timeout(Duration::from_secs(30))
+                .timeout(self.timeout)
                 .send()
                 .await;
             let resp = match resp {
@@ -95,6 +121,12 @@ impl GithubApi {
                 Duration::from_secs((epoch - now).max(0) as u64 + 1)
             });
             let next = header("link").and_then(|l| next_link(&l));
+            let tag = header("etag");
+            let scopes = header("x-oauth-scopes");
+            if status == 304 {
+                tracing::info!(%path, "github not modified");
+                return Ok(Page { value: None, next: None, etag: tag, scopes });
+            }
             if status == 401 {
                 return Err(GithubError::Auth(status));
             }
@@ -115,6 +147,7 @@ impl GithubApi {
                 }
             }
             if status >= 500 {
+                tracing::info!(%path, attempt, status, "github server error; retrying");
                 self.core.defer(backoff(attempt, Duration::from_millis(500), Duration::from_secs(60))).await;
                 continue;
             }
@@ -129,88 +162,422 @@ impl GithubApi {
                 self.core.defer(r).await;
             }
             let v: Value = resp.json().await.map_err(|e| GithubError::Transient { path: path.clone(), message: format!("unreadable response: {}", e.without_url()) })?;
-            return Ok((v, next));
+            return Ok(Page { value: Some(v), next, etag: tag, scopes });
         }
         Err(GithubError::Transient { path, message: "gave up after 5 attempts".into() })
     }
 }
 
-/// What a sync did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct GithubReport {
-    pub repos: usize,
-    pub pages: usize,
-    pub inserted: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
-
-fn count(u: Upsert, r: &mut GithubReport) {
-    match u {
-        Upsert::Inserted => r.inserted += 1,
-        Upsert::Updated => r.updated += 1,
-        Upsert::Unchanged => r.unchanged += 1,
+impl From<GithubError> for ConnectorError {
+    fn from(e: GithubError) -> Self {
+        match e {
+            GithubError::Auth(_) => ConnectorError::Auth(e.to_string()),
+            GithubError::Parked(d) => ConnectorError::Parked { resume_at: Timestamp(Timestamp::now().0 + d.as_millis() as i64), message: e.to_string() },
+            GithubError::Transient { .. } | GithubError::Http { .. } => ConnectorError::Transient(e.to_string()),
+            GithubError::Invalid(m) => ConnectorError::Invalid(m),
+            GithubError::Store(s) => ConnectorError::Store(s),
+        }
     }
 }
 
-/// The cursor moves to the newest `updated_at` seen minus an overlap, so items
-/// updated during the run are read again next time (upserts make that free).
-fn advance(cursor: &str, v: &Value) -> String {
-    let newest = v["updated_at"].as_str().unwrap_or("");
-    if newest > cursor { newest.to_string() } else { cursor.to_string() }
+/// GitHub through the REST API with a token.
+pub struct GithubConnector {
+    api: GithubApi,
+    /// `owner/name`; empty: the repositories of the user's recent activity.
+    repos: Vec<String>,
 }
 
-/// Syncs `repos` (`owner/name`): issues and PRs, issue comments, review comments.
-pub async fn sync(store: &mut Store, api: &GithubApi, account: &str, repos: &[String]) -> Result<GithubReport, GithubError> {
-    let mut report = GithubReport::default();
-    for repo in repos {
-        if !repo.contains('/') {
-            return Err(GithubError::Invalid(format!("{repo:?} is not owner/name")));
-        }
-        let (meta, _) = api.get(&format!("/repos/{repo}")).await?;
-        let container = repo_to_container(&meta).map_err(GithubError::Invalid)?;
-        {
-            let w = store.writer()?;
-            w.upsert_container(&container)?;
-            w.commit()?;
-        }
-        for (stream, endpoint) in [("issues", "issues?state=all&sort=updated&direction=asc"), ("issue_comments", "issues/comments?sort=updated&direction=asc"), ("review_comments", "pulls/comments?sort=updated&direction=asc")] {
-            let key = format!("{}/{stream}", repo.to_lowercase());
-            let mut cursor = store.cursor(CURSOR_SOURCE, account, &key)?.unwrap_or_else(|| json!({"since": ""}));
-            let since = cursor["since"].as_str().unwrap_or("").to_string();
-            let mut url = format!("/repos/{repo}/{endpoint}&per_page=100");
-            if !since.is_empty() {
-                url.push_str(&format!("&since={since}"));
-            }
-            let mut newest = since.clone();
-            loop {
-                let (page, next) = api.get(&url).await?;
-                let w = store.writer()?;
-                for v in page.as_array().into_iter().flatten() {
-                    let item = match stream {
-                        "issues" => issue_to_item(repo, v),
-                        "issue_comments" => comment_to_item(repo, CommentKind::Issue, v),
-                        _ => comment_to_item(repo, CommentKind::Review, v),
-                    }
-                    .map_err(GithubError::Invalid)?;
-                    count(w.upsert_item(&item)?, &mut report);
-                    newest = advance(&newest, v);
-                }
-                // The window's start only moves after its last page: a run cut short
-                // re-reads the window (upserts make that free), never skips ahead.
-                if next.is_none() {
-                    cursor = json!({"since": newest});
-                }
-                w.set_cursor(CURSOR_SOURCE, account, &key, &cursor)?;
-                w.commit()?;
-                report.pages += 1;
-                match next {
-                    Some(n) => url = n,
-                    None => break,
-                }
-            }
-        }
-        report.repos += 1;
+impl GithubConnector {
+    pub fn new(api: GithubApi, repos: Vec<String>) -> Self {
+        GithubConnector { api, repos }
     }
+}
+
+impl Connector for GithubConnector {
+    fn source(&self) -> &'static str {
+        CURSOR_SOURCE
+    }
+
+    fn sync<'a>(&'a self, ctx: SyncCtx<'a>) -> BoxFuture<'a, Result<SourceReport, ConnectorError>> {
+        Box::pin(async move { Ok(sync(ctx.store, &self.api, &self.repos, ctx.options, ctx.progress).await?) })
+    }
+}
+
+/// How far back repository discovery looks for the user's activity.
+const DISCOVERY_DAYS: i64 = 90;
+
+/// The record streams of a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Issues,
+    Pulls,
+    IssueComments,
+    ReviewComments,
+}
+
+impl Stream {
+    const ALL: [Stream; 4] = [Stream::Issues, Stream::Pulls, Stream::IssueComments, Stream::ReviewComments];
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Issues => "issues",
+            Stream::Pulls => "pulls",
+            Stream::IssueComments => "issue_comments",
+            Stream::ReviewComments => "review_comments",
+        }
+    }
+    fn endpoint(self) -> &'static str {
+        match self {
+            Stream::Issues => "issues?state=all&sort=updated&direction=asc",
+            // No `since` on pulls: newest first, stop at the cursor.
+            Stream::Pulls => "pulls?state=all&sort=updated&direction=desc",
+            Stream::IssueComments => "issues/comments?sort=updated&direction=asc",
+            Stream::ReviewComments => "pulls/comments?sort=updated&direction=asc",
+        }
+    }
+    fn from_name(s: &str) -> Option<Stream> {
+        Stream::ALL.into_iter().find(|x| x.name() == s)
+    }
+    fn convert(self, repo: &str, v: &Value) -> Result<chief_core::Item, String> {
+        match self {
+            Stream::Issues | Stream::Pulls => issue_to_item(repo, v),
+            Stream::IssueComments => comment_to_item(repo, CommentKind::Issue, v),
+            Stream::ReviewComments => comment_to_item(repo, CommentKind::Review, v),
+        }
+    }
+    fn key(self, v: &Value) -> String {
+        let id = v["number"].as_u64().filter(|_| matches!(self, Stream::Issues | Stream::Pulls)).or(v["id"].as_u64()).map(|n| n.to_string());
+        format!("{}:{}", self.name(), id.unwrap_or_else(|| crate::file_hash(v.to_string().as_bytes())))
+    }
+}
+
+fn iso_ms(ms: i64) -> String {
+    Timestamp(ms).to_rfc3339()
+}
+
+/// Syncs GitHub: who the token is, the repositories (configured or discovered),
+/// per repository issues, pull requests (full records, reviews of those that
+/// moved), issue and review comments; items that involve the user elsewhere.
+pub async fn sync(store: &mut Store, api: &GithubApi, repos: &[String], options: &SyncOptions, progress: &Progress) -> Result<SourceReport, GithubError> {
+    let mut report = SourceReport { source: CURSOR_SOURCE.into(), ..SourceReport::default() };
+    progress(&SyncEvent::Started { source: CURSOR_SOURCE.into() });
+    let me = api.get_page("/user", None).await?.value.unwrap_or(Value::Null);
+    let login = me["login"].as_str().ok_or_else(|| GithubError::Invalid("GET /user returned no login".into()))?.to_string();
+    let account = login.to_lowercase();
+    report.account = account.clone();
+    for r in repos {
+        if r.split('/').count() != 2 || r.split('/').any(str::is_empty) {
+            return Err(GithubError::Invalid(format!("{r:?} is not owner/name; fix [sources.github] containers in chief.toml")));
+        }
+    }
+    let (involved, discovered) = involved(store, api, &account, &login, options).await?;
+    let targets: Vec<String> = if repos.is_empty() { discovered } else { repos.to_vec() };
+    // What involves the user in repositories not synced here is stored on its own.
+    {
+        let lower: std::collections::HashSet<String> = targets.iter().map(|r| r.to_lowercase()).collect();
+        let w = store.writer()?;
+        for (repo, v) in involved.iter().filter(|(r, _)| !lower.contains(&r.to_lowercase())) {
+            if let Ok(item) = issue_to_item(repo, v) {
+                report.count(w.upsert_item(&item)?);
+            }
+        }
+        w.commit()?;
+    }
+    report.containers = targets.len();
+    let mut known = store.known_identities("github")?;
+    for (i, repo) in targets.iter().enumerate() {
+        progress(&SyncEvent::Container { source: CURSOR_SOURCE.into(), container: repo.clone(), done: i, total: targets.len() });
+        sync_repo(store, api, &account, repo, &mut known, options, progress, &mut report).await?;
+        if options.reconcile {
+            reconcile_repo(store, api, repo, &mut report).await?;
+        }
+    }
+    report.reconciled = options.reconcile;
+    retry_failures(store, &account, &mut report)?;
     Ok(report)
+}
+
+/// `search/issues?q=involves:LOGIN updated:>=DATE`: what concerns the user, with the
+/// repository each hit is in. The window starts at the last search (or 90 days ago).
+type Involved = (Vec<(String, Value)>, Vec<String>);
+
+async fn involved(store: &mut Store, api: &GithubApi, account: &str, login: &str, options: &SyncOptions) -> Result<Involved, GithubError> {
+    let key = "_search";
+    let cursor = store.cursor(CURSOR_SOURCE, account, key)?.unwrap_or_else(|| json!({}));
+    let floor = options.cutoff().map(|c| c.0).unwrap_or(0).max(options.now.0 - DISCOVERY_DAYS * 86_400_000);
+    let since = cursor["since"].as_str().map(str::to_string).unwrap_or_else(|| iso_ms(floor));
+    let mut out: Vec<(String, Value)> = cursor["repos"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|r| (r.to_string(), Value::Null)).collect();
+    let mut url = format!("/search/issues?q=involves:{login}+updated:>={}&sort=updated&order=desc&per_page=100", &since[..10]);
+    loop {
+        let page = api.get_page(&url, None).await?;
+        for hit in page.value.as_ref().and_then(|v| v["items"].as_array()).into_iter().flatten() {
+            if let Some(repo) = hit["repository_url"].as_str().and_then(|u| u.split("/repos/").nth(1)) {
+                out.push((repo.to_string(), hit.clone()));
+            }
+        }
+        match page.next {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    let mut repos: Vec<&str> = out.iter().map(|(r, _)| r.as_str()).collect();
+    repos.sort_unstable();
+    repos.dedup();
+    let w = store.writer()?;
+    w.set_cursor(CURSOR_SOURCE, account, key, &json!({"since": iso_ms(options.now.0 - 86_400_000), "repos": repos}))?;
+    w.commit()?;
+    let repos: Vec<String> = repos.into_iter().map(str::to_string).collect();
+    Ok((out.into_iter().filter(|(_, v)| !v.is_null()).collect(), repos))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_repo(
+    store: &mut Store,
+    api: &GithubApi,
+    account: &str,
+    repo: &str,
+    known: &mut std::collections::HashSet<String>,
+    options: &SyncOptions,
+    progress: &Progress,
+    report: &mut SourceReport,
+) -> Result<(), GithubError> {
+    let meta_key = format!("{}/meta", repo.to_lowercase());
+    let meta_cursor = store.cursor(CURSOR_SOURCE, account, &meta_key)?.unwrap_or_else(|| json!({}));
+    // The repository record (name, description) via search, one request, with an ETag.
+    let meta = api.get_page(&format!("/search/repositories?q=repo:{repo}"), meta_cursor["etag"].as_str()).await?;
+    if let Some(found) = &meta.value {
+        let Some(v) = found["items"].as_array().and_then(|i| i.iter().find(|r| r["full_name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(repo)))) else {
+            report.skipped.push((repo.to_string(), "not found or no access".into()));
+            return Ok(());
+        };
+        let container = repo_to_container(v).map_err(GithubError::Invalid)?;
+        let w = store.writer()?;
+        w.upsert_container(&container)?;
+        w.set_cursor(CURSOR_SOURCE, account, &meta_key, &json!({"etag": meta.etag}))?;
+        w.commit()?;
+    } else {
+        report.not_modified += 1;
+    }
+    let floor = options.cutoff().map(|c| iso_ms(c.0)).unwrap_or_default();
+    for stream in Stream::ALL {
+        let key = format!("{}/{}", repo.to_lowercase(), stream.name());
+        let mut cursor = store.cursor(CURSOR_SOURCE, account, &key)?.unwrap_or_else(|| json!({"since": ""}));
+        let mut since = cursor["since"].as_str().unwrap_or("").to_string();
+        if since < floor {
+            since = floor.clone();
+        }
+        let mut url = format!("/repos/{repo}/{}&per_page=100", stream.endpoint());
+        if !since.is_empty() && stream != Stream::Pulls {
+            url.push_str(&format!("&since={since}"));
+        }
+        let mut etag = cursor["etag"].as_str().filter(|_| cursor["url"].as_str() == Some(url.as_str())).map(str::to_string);
+        let first_url = url.clone();
+        let mut first_etag = None;
+        let mut newest = since.clone();
+        let mut first = true;
+        loop {
+            let page = api.get_page(&url, etag.as_deref()).await?;
+            let Some(value) = page.value else {
+                report.not_modified += 1;
+                break;
+            };
+            if first {
+                first_etag = page.etag.clone();
+            }
+            first = false;
+            etag = None;
+            let list = value.as_array().cloned().unwrap_or_default();
+            let people = people_of(api, known, &list).await?;
+            let mut stop = false;
+            let w = store.writer()?;
+            for p in &people {
+                w.upsert_person(p)?;
+            }
+            let mut stored = 0;
+            for v in &list {
+                let updated = v["updated_at"].as_str().unwrap_or("");
+                if stream == Stream::Pulls && !since.is_empty() && updated < since.as_str() {
+                    stop = true;
+                    continue;
+                }
+                if stream == Stream::Issues && v.get("pull_request").is_some() {
+                    continue; // PRs come from the pulls stream, as full records.
+                }
+                match stream.convert(repo, v) {
+                    Ok(item) => {
+                        report.count(w.upsert_item(&item)?);
+                        stored += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%repo, stream = stream.name(), error = %e, "github record not stored; recorded for retry");
+                        w.record_failure(CURSOR_SOURCE, account, repo, &stream.key(v), &e, v)?;
+                        report.failed += 1;
+                    }
+                }
+                if updated > newest.as_str() {
+                    newest = updated.to_string();
+                }
+                if stream == Stream::Pulls {
+                    if let Some(n) = v["number"].as_u64() {
+                        let pending = cursor["pending_reviews"].as_array_mut();
+                        match pending {
+                            Some(p) => p.push(json!(n)),
+                            None => cursor["pending_reviews"] = json!([n]),
+                        }
+                    }
+                }
+            }
+            let done = page.next.is_none() || stop;
+            // The window's start only moves after its last page: a run cut short
+            // re-reads the window (upserts make that free), never skips ahead.
+            if done {
+                cursor["since"] = json!(newest);
+                cursor["etag"] = json!(first_etag);
+                cursor["url"] = json!(first_url);
+            }
+            w.set_cursor(CURSOR_SOURCE, account, &key, &cursor)?;
+            w.commit()?;
+            report.pages += 1;
+            tracing::info!(%repo, stream = stream.name(), items = stored, "github page stored");
+            progress(&SyncEvent::Page { source: CURSOR_SOURCE.into(), container: repo.to_string(), items: stored });
+            match page.next {
+                Some(n) if !stop => url = n,
+                _ => break,
+            }
+        }
+        if stream == Stream::Pulls {
+            sync_reviews(store, api, account, repo, &key, report).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The people behind the logins of a page (authors, assignees, reviewers) not known
+/// yet, from `/users/{login}`: their name and public email link them to the same
+/// person in Slack, Jira and Calendar.
+async fn people_of(api: &GithubApi, known: &mut std::collections::HashSet<String>, list: &[Value]) -> Result<Vec<chief_core::PersonRecord>, GithubError> {
+    let mut logins: Vec<String> = Vec::new();
+    for v in list {
+        let users = std::iter::once(&v["user"]).chain(v["assignees"].as_array().into_iter().flatten()).chain(v["requested_reviewers"].as_array().into_iter().flatten());
+        for u in users {
+            if let Some(l) = u["login"].as_str().map(str::to_lowercase) {
+                if u["type"].as_str() != Some("Bot") && !known.contains(&l) && !logins.contains(&l) {
+                    logins.push(l);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for login in logins {
+        known.insert(login.clone());
+        match api.get(&format!("/users/{login}")).await {
+            Ok((v, _)) => {
+                if let Ok(p) = crate::github::user_to_person(&v) {
+                    out.push(p);
+                }
+            }
+            Err(GithubError::Http { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Reviews of the pull requests whose records moved; each PR's reviews and its
+/// removal from the pending list commit together.
+async fn sync_reviews(store: &mut Store, api: &GithubApi, account: &str, repo: &str, key: &str, report: &mut SourceReport) -> Result<(), GithubError> {
+    loop {
+        let mut cursor = store.cursor(CURSOR_SOURCE, account, key)?.unwrap_or_else(|| json!({}));
+        let Some(n) = cursor["pending_reviews"].as_array().and_then(|p| p.first()).and_then(Value::as_u64) else { return Ok(()) };
+        let mut url = format!("/repos/{repo}/pulls/{n}/reviews?per_page=100");
+        let mut all = Vec::new();
+        loop {
+            let (v, next) = match api.get(&url).await {
+                Err(GithubError::Http { status: 404, .. }) => (json!([]), None),
+                other => other?,
+            };
+            all.extend(v.as_array().cloned().unwrap_or_default());
+            match next {
+                Some(u) => url = u,
+                None => break,
+            }
+        }
+        let w = store.writer()?;
+        for v in &all {
+            match review_to_item(repo, n, v) {
+                Ok(item) => report.count(w.upsert_item(&item)?),
+                Err(e) => {
+                    w.record_failure(CURSOR_SOURCE, account, repo, &format!("review:{n}:{}", v["id"]), &e, v)?;
+                    report.failed += 1;
+                }
+            }
+        }
+        if let Some(p) = cursor["pending_reviews"].as_array_mut() {
+            p.retain(|x| x.as_u64() != Some(n));
+        }
+        w.set_cursor(CURSOR_SOURCE, account, key, &cursor)?;
+        w.commit()?;
+        report.pages += 1;
+    }
+}
+
+/// Lists every issue, PR and comment of a repository and deletes stored ones that
+/// are gone (reviews cannot be deleted once submitted and are kept).
+async fn reconcile_repo(store: &mut Store, api: &GithubApi, repo: &str, report: &mut SourceReport) -> Result<(), GithubError> {
+    let mut seen = std::collections::HashSet::new();
+    for stream in [Stream::Issues, Stream::IssueComments, Stream::ReviewComments] {
+        let mut url = format!("/repos/{repo}/{}&per_page=100", stream.endpoint());
+        loop {
+            let (v, next) = api.get(&url).await?;
+            for x in v.as_array().into_iter().flatten() {
+                if let Ok(item) = stream.convert(repo, x) {
+                    seen.insert(item.id.as_str().to_string());
+                }
+            }
+            match next {
+                Some(n) => url = n,
+                None => break,
+            }
+        }
+    }
+    let container = crate::github::repo_container_id(repo);
+    let stored = store.live_ids_in(container.as_str(), Timestamp(0), Timestamp(i64::MAX))?;
+    let w = store.writer()?;
+    for id in stored.iter().filter(|id| !seen.contains(*id) && !id.contains("/review/")) {
+        if let Ok(id) = chief_core::ItemId::parse(id) {
+            if w.delete_item(&id)? {
+                report.deleted += 1;
+            }
+        }
+    }
+    w.commit()?;
+    Ok(())
+}
+
+/// Converts the payloads of earlier failures again.
+fn retry_failures(store: &mut Store, account: &str, report: &mut SourceReport) -> Result<(), GithubError> {
+    let failures = store.sync_failures(Some(CURSOR_SOURCE))?;
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let w = store.writer()?;
+    for f in failures.iter().filter(|f| f.account == account) {
+        let converted = match f.item_key.split_once(':') {
+            Some(("review", rest)) => rest.split(':').next().and_then(|n| n.parse().ok()).map(|n| review_to_item(&f.container, n, &f.payload)),
+            Some((stream, _)) => Stream::from_name(stream).map(|s| s.convert(&f.container, &f.payload)),
+            None => None,
+        };
+        match converted {
+            Some(Ok(item)) => {
+                report.count(w.upsert_item(&item)?);
+                w.clear_failure(CURSOR_SOURCE, account, &f.container, &f.item_key)?;
+                report.recovered += 1;
+            }
+            None => {
+                w.clear_failure(CURSOR_SOURCE, account, &f.container, &f.item_key)?;
+            }
+            Some(Err(_)) => {}
+        }
+    }
+    w.commit()?;
+    Ok(())
 }

@@ -16,6 +16,8 @@ pub mod slack;
 pub mod slack_export;
 pub mod slack_sync;
 pub mod governor;
+pub mod connector;
+pub mod scheduler;
 
 use std::path::PathBuf;
 

@@ -69,6 +69,11 @@ fn put(w: &Writer<'_>, item: &Item, report: &mut DumpReport) -> Result<(), Sourc
 
 /// Imports every file of the layout above that exists under `root`.
 pub fn import(store: &mut Store, root: &Path) -> Result<DumpReport, SourceError> {
+    import_only(store, root, &["github/", "jira/", "google/"])
+}
+
+/// Imports the files whose path starts with one of `prefixes` (`"jira/"`, ...).
+pub fn import_only(store: &mut Store, root: &Path, prefixes: &[&str]) -> Result<DumpReport, SourceError> {
     let mut report = DumpReport::default();
     let mut steps: Vec<(String, Box<dyn Fn(&mut Store, &mut DumpReport) -> Result<(), SourceError> + '_>)> = Vec::new();
 
@@ -192,7 +197,7 @@ pub fn import(store: &mut Store, root: &Path) -> Result<DumpReport, SourceError>
     }
 
     for (rel, step) in steps {
-        if !root.join(&rel).exists() {
+        if !root.join(&rel).exists() || !prefixes.iter().any(|p| rel.starts_with(p)) {
             continue;
         }
         report.files += 1;

@@ -78,6 +78,9 @@ pub struct SlackConversation {
     pub is_archived: bool,
     #[serde(default)]
     pub members: Vec<String>,
+    /// The other member of a DM, as `users.conversations` reports it.
+    #[serde(default)]
+    pub user: Option<String>,
     #[serde(default)]
     pub topic: Option<TextValue>,
     #[serde(default)]

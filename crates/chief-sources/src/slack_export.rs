@@ -241,7 +241,7 @@ pub fn import(
                 // A conversation folder with no metadata entry: keep its messages anyway.
                 let conv = SlackConversation {
                     id: folder.clone(), name: Some(folder.clone()), is_im: false, is_mpim: false, is_private: false,
-                    is_archived: false, members: vec![], topic: None, purpose: None,
+                    is_archived: false, members: vec![], user: None, topic: None, purpose: None,
                 };
                 folders.insert(folder.clone(), conv.to_container(ContainerKind::Channel, &|_| None));
             }

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use chief_sources::connector::{SyncOptions, no_progress};
 use chief_sources::github_sync::{GithubApi, GithubError, sync};
 use chief_store::Store;
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ fn fixture() -> Vec<Value> {
     serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("shared fixture {} is required: {e}", p.display()))).unwrap()
 }
 
-/// The repo's metadata; the first call hits an exhausted quota that resets in 1 s.
+/// The repo's metadata (via search); the first call hits an exhausted quota that resets in 1 s.
 struct RepoMeta(AtomicUsize);
 
 impl Respond for RepoMeta {
@@ -28,14 +29,14 @@ impl Respond for RepoMeta {
                 .insert_header("x-ratelimit-reset", reset.to_string().as_str())
                 .set_body_json(json!({"message": "API rate limit exceeded"}));
         }
-        ResponseTemplate::new(200).set_body_json(json!({"full_name": "octokit-fixture-org/paginate-issues", "description": "fixture"}))
+        ResponseTemplate::new(200).set_body_json(json!({"total_count": 1, "items": [{"full_name": "octokit-fixture-org/paginate-issues", "description": "fixture"}]}))
     }
 }
 
 async fn mock() -> MockServer {
     let server = MockServer::start().await;
     let uri = server.uri();
-    Mock::given(method("GET")).and(path("/repos/octokit-fixture-org/paginate-issues")).respond_with(RepoMeta(AtomicUsize::new(0))).mount(&server).await;
+    Mock::given(method("GET")).and(path("/search/repositories")).respond_with(RepoMeta(AtomicUsize::new(0))).mount(&server).await;
     for (i, page) in fixture().into_iter().enumerate() {
         let link = page["headers"]["link"].as_str().unwrap_or("").replace("https://api.github.com", &uri);
         let resp = ResponseTemplate::new(200).insert_header("link", link.as_str()).set_body_json(page["response"].clone());
@@ -45,7 +46,9 @@ async fn mock() -> MockServer {
             Mock::given(method("GET")).and(path("/repositories/1000/issues")).and(query_param("page", (i + 1).to_string().as_str())).respond_with(resp).mount(&server).await;
         }
     }
-    for p in ["/repos/octokit-fixture-org/paginate-issues/issues/comments", "/repos/octokit-fixture-org/paginate-issues/pulls/comments"] {
+    Mock::given(method("GET")).and(path("/user")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "me"}))).mount(&server).await;
+    Mock::given(method("GET")).and(path("/search/issues")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 0, "items": []}))).mount(&server).await;
+    for p in ["/repos/octokit-fixture-org/paginate-issues/issues/comments", "/repos/octokit-fixture-org/paginate-issues/pulls/comments", "/repos/octokit-fixture-org/paginate-issues/pulls"] {
         Mock::given(method("GET")).and(path(p)).respond_with(ResponseTemplate::new(200).set_body_json(json!([]))).mount(&server).await;
     }
     server
@@ -59,18 +62,18 @@ async fn five_pages_via_link_headers_a_rate_limit_and_an_idempotent_resync() {
     let api = GithubApi::new(&server.uri(), "ghp_test_token_value");
     let repos = vec!["octokit-fixture-org/paginate-issues".to_string()];
     let t = Instant::now();
-    let r = sync(&mut store, &api, "me", &repos).await.unwrap();
+    let r = sync(&mut store, &api, &repos, &SyncOptions::default(), &no_progress()).await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(900), "waited for the rate-limit reset");
     let expected: usize = fixture().iter().map(|p| p["response"].as_array().map_or(0, Vec::len)).sum();
     assert_eq!(expected, 13);
     assert_eq!(r.inserted, expected, "{r:?}");
-    assert_eq!(r.pages, 5 + 2);
+    assert_eq!(r.pages, 5 + 3, "5 issue pages, 1 each of comments, pulls, review comments");
     assert!(store.item("github:octokit-fixture-org/paginate-issues#13").unwrap().is_some());
     let cursor = store.cursor("github", "me", "octokit-fixture-org/paginate-issues/issues").unwrap().unwrap();
     assert!(!cursor["since"].as_str().unwrap().is_empty());
     // The same data again changes nothing.
     let seq = store.max_seq().unwrap();
-    let again = sync(&mut store, &api, "me", &repos).await.unwrap();
+    let again = sync(&mut store, &api, &repos, &SyncOptions::default(), &no_progress()).await.unwrap();
     assert_eq!((again.inserted, again.updated), (0, 0));
     assert_eq!(store.max_seq().unwrap(), seq);
 }
@@ -81,6 +84,6 @@ async fn a_revoked_token_is_an_auth_error() {
     Mock::given(method("GET")).respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}))).mount(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
-    let err = sync(&mut store, &GithubApi::new(&server.uri(), "ghp_x"), "me", &["a/b".to_string()]).await.unwrap_err();
+    let err = sync(&mut store, &GithubApi::new(&server.uri(), "ghp_x"), &["a/b".to_string()], &SyncOptions::default(), &no_progress()).await.unwrap_err();
     assert!(matches!(err, GithubError::Auth(401)), "{err}");
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use chief_sources::connector::{SyncOptions, no_progress};
 use chief_sources::slack_sync::{SlackApi, SyncError, sync};
 use chief_store::Store;
 use serde_json::{Value, json};
@@ -70,6 +71,9 @@ async fn mock() -> (MockServer, Arc<AtomicUsize>) {
     Mock::given(method("GET")).and(path("/users.list"))
         .respond_with(ok(json!({"members": [{"id": "U1", "name": "maya", "real_name": "Maya Chen", "profile": {"email": "maya@kestrel.example"}}], "response_metadata": {"next_cursor": "u2"}})))
         .mount(&server).await;
+    Mock::given(method("GET")).and(path("/search.messages"))
+        .respond_with(ok(json!({"messages": {"matches": [], "pagination": {"page": 1, "page_count": 1, "total_count": 0}}})))
+        .mount(&server).await;
     Mock::given(method("GET")).and(path("/users.conversations"))
         .respond_with(ok(json!({"channels": [{"id": "C1", "name": "incidents"}, {"id": "C2", "name": "secret"}], "response_metadata": {"next_cursor": ""}})))
         .mount(&server).await;
@@ -90,7 +94,7 @@ async fn pages_rate_limits_threads_and_idempotent_resync() {
     let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
     let api = SlackApi::new(&server.uri(), "xoxp-test-token");
     let t = Instant::now();
-    let r = sync(&mut store, &api, None, Duration::from_secs(7 * 86_400)).await.unwrap();
+    let r = sync(&mut store, &api, None, &SyncOptions::default(), &no_progress()).await.unwrap();
     assert!(t.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
     assert_eq!(r.people, 2, "both pages of users.list");
     assert_eq!(r.inserted, 4, "3 history messages across 2 pages + 1 reply: {r:?}");
@@ -100,13 +104,13 @@ async fn pages_rate_limits_threads_and_idempotent_resync() {
     let seq = store.max_seq().unwrap();
 
     // Nothing new: a re-sync writes nothing.
-    let again = sync(&mut store, &api, None, Duration::from_secs(7 * 86_400)).await.unwrap();
+    let again = sync(&mut store, &api, None, &SyncOptions::default(), &no_progress()).await.unwrap();
     assert_eq!((again.inserted, again.updated), (0, 0), "{again:?}");
     assert_eq!(store.max_seq().unwrap(), seq);
 
     // A reply arrives under the old thread: the overlap re-read finds it.
     phase.store(1, Ordering::SeqCst);
-    let grown = sync(&mut store, &api, None, Duration::from_secs(7 * 86_400)).await.unwrap();
+    let grown = sync(&mut store, &api, None, &SyncOptions::default(), &no_progress()).await.unwrap();
     assert_eq!(grown.inserted, 1, "{grown:?}");
     assert!(store.item("slack:C1:1700000500.000100").unwrap().is_some());
     let cursor = store.cursor("slack", "T1", "C1").unwrap().unwrap();
@@ -120,7 +124,7 @@ async fn a_revoked_token_stops_the_sync_with_an_auth_error() {
     Mock::given(method("GET")).and(path("/auth.test")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "token_revoked"}))).mount(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
-    let err = sync(&mut store, &SlackApi::new(&server.uri(), "xoxp-secret-value"), None, Duration::ZERO).await.unwrap_err();
+    let err = sync(&mut store, &SlackApi::new(&server.uri(), "xoxp-secret-value"), None, &SyncOptions::default(), &no_progress()).await.unwrap_err();
     assert!(matches!(err, SyncError::Auth(ref e) if e == "token_revoked"), "{err}");
     assert!(!err.to_string().contains("xoxp-secret-value"));
 }

@@ -12,6 +12,7 @@
 
 mod migrations;
 mod read;
+mod sync;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use read::{Counts, EmbedRecord, ImportRun, IndexRecord, ItemEvent, PersonSummary, StoredItem};
+pub use sync::{SourceStatus, SyncFailure};
 pub use write::{Upsert, Writer};
 
 /// Errors from the store.

@@ -131,6 +131,32 @@ const MIGRATIONS: &[&str] = &[
         error_class   TEXT
     );
     "#,
+    // 4: the sync engine's per-source status and per-item failures.
+    r#"
+    CREATE TABLE source_status (
+        source            TEXT PRIMARY KEY,
+        account           TEXT NOT NULL DEFAULT '',
+        state             TEXT NOT NULL,
+        message           TEXT NOT NULL DEFAULT '',
+        last_attempt_ms   INTEGER,
+        last_success_ms   INTEGER,
+        resume_at_ms      INTEGER,
+        last_reconcile_ms INTEGER,
+        stats_json        TEXT NOT NULL DEFAULT 'null'
+    );
+    CREATE TABLE sync_failures (
+        source     TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        container  TEXT NOT NULL,
+        item_key   TEXT NOT NULL,
+        error      TEXT NOT NULL,
+        payload    TEXT NOT NULL DEFAULT 'null',
+        attempts   INTEGER NOT NULL DEFAULT 1,
+        first_ms   INTEGER NOT NULL,
+        last_ms    INTEGER NOT NULL,
+        PRIMARY KEY (source, account, container, item_key)
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

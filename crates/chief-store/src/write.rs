@@ -19,7 +19,7 @@ pub enum Upsert {
 
 /// A write transaction. Dropping it without [`Writer::commit`] rolls everything back.
 pub struct Writer<'c> {
-    tx: Transaction<'c>,
+    pub(crate) tx: Transaction<'c>,
 }
 
 impl<'c> Writer<'c> {

@@ -1,0 +1,289 @@
+//! The data a mock serves: a Slack workspace and a GitHub account, in the shapes the
+//! real APIs return. Loaded from the demo workspace on disk or generated at a given
+//! size for benchmarks, and mutable while served (edits, deletes, new replies,
+//! renames) so tests can play out what happens between two syncs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::MockError;
+
+/// Orders Slack timestamps (`"1700000000.000200"`) numerically.
+pub fn ts_key(ts: &str) -> (u64, u64) {
+    let (sec, frac) = ts.split_once('.').unwrap_or((ts, "0"));
+    (sec.parse().unwrap_or(0), format!("{frac:0<6}").get(..6).and_then(|f| f.parse().ok()).unwrap_or(0))
+}
+
+/// A Slack workspace as seen through one user's token.
+#[derive(Debug, Clone, Default)]
+pub struct SlackWorld {
+    pub team_id: String,
+    pub team: String,
+    /// `https://<team>.slack.com/`
+    pub url: String,
+    pub user_id: String,
+    pub user: String,
+    /// Scopes reported in `x-oauth-scopes` by `auth.test`.
+    pub scopes: Vec<String>,
+    pub users: Vec<Value>,
+    /// In `users.conversations` shape.
+    pub conversations: Vec<Value>,
+    /// Per conversation, every message (top level and replies) by ts.
+    pub messages: BTreeMap<String, BTreeMap<(u64, u64), Value>>,
+}
+
+impl SlackWorld {
+    /// Adds or replaces a message (by `ts`).
+    pub fn post(&mut self, channel: &str, msg: Value) {
+        let key = ts_key(msg["ts"].as_str().unwrap_or("0"));
+        self.messages.entry(channel.to_string()).or_default().insert(key, msg);
+    }
+
+    /// Edits a message's text the way Slack does (`edited` set).
+    pub fn edit(&mut self, channel: &str, ts: &str, text: &str) -> bool {
+        let Some(m) = self.messages.get_mut(channel).and_then(|c| c.get_mut(&ts_key(ts))) else { return false };
+        m["text"] = json!(text);
+        m["edited"] = json!({"user": m["user"].clone(), "ts": ts});
+        true
+    }
+
+    /// Deletes a message: a thread parent with replies becomes a tombstone.
+    pub fn delete(&mut self, channel: &str, ts: &str) -> bool {
+        let has_replies = !self.replies(channel, ts).is_empty();
+        let Some(conv) = self.messages.get_mut(channel) else { return false };
+        if has_replies {
+            let Some(m) = conv.get_mut(&ts_key(ts)) else { return false };
+            *m = json!({"type": "message", "subtype": "tombstone", "text": "This message was deleted.", "user": "USLACKBOT", "hidden": true, "ts": ts, "thread_ts": ts});
+            true
+        } else {
+            conv.remove(&ts_key(ts)).is_some()
+        }
+    }
+
+    /// Renames a channel.
+    pub fn rename(&mut self, channel: &str, name: &str) -> bool {
+        match self.conversations.iter_mut().find(|c| c["id"] == channel) {
+            Some(c) => {
+                c["name"] = json!(name);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The replies under a thread parent, oldest first.
+    pub fn replies(&self, channel: &str, ts: &str) -> Vec<&Value> {
+        self.messages
+            .get(channel)
+            .map(|c| c.values().filter(|m| m["thread_ts"].as_str() == Some(ts) && m["ts"].as_str() != Some(ts)).collect())
+            .unwrap_or_default()
+    }
+
+    /// A message with the thread fields Slack computes (`reply_count`, `latest_reply`, ...).
+    pub fn with_thread_fields(&self, channel: &str, m: &Value) -> Value {
+        let mut m = m.clone();
+        let Some(ts) = m["ts"].as_str().map(str::to_string) else { return m };
+        let replies = self.replies(channel, &ts);
+        if let Some(o) = m.as_object_mut() {
+            o.remove("replies");
+            if replies.is_empty() {
+                for k in ["reply_count", "reply_users", "reply_users_count", "latest_reply"] {
+                    o.remove(k);
+                }
+            } else {
+                let mut users: Vec<&str> = replies.iter().filter_map(|r| r["user"].as_str()).collect();
+                users.sort_unstable();
+                users.dedup();
+                o.insert("thread_ts".into(), json!(ts));
+                o.insert("reply_count".into(), json!(replies.len()));
+                o.insert("reply_users_count".into(), json!(users.len()));
+                o.insert("reply_users".into(), json!(users));
+                o.insert("latest_reply".into(), json!(replies.last().and_then(|r| r["ts"].as_str())));
+            }
+        }
+        m
+    }
+
+    /// Every message of a conversation, in `conversations.history` terms: top level only.
+    pub fn top_level(&self, channel: &str) -> Vec<&Value> {
+        self.messages
+            .get(channel)
+            .map(|c| c.values().filter(|m| m["thread_ts"].is_null() || m["thread_ts"] == m["ts"]).collect())
+            .unwrap_or_default()
+    }
+
+    /// Number of messages (top level and replies).
+    pub fn message_count(&self) -> usize {
+        self.messages.values().map(BTreeMap::len).sum()
+    }
+}
+
+/// One repository's data.
+#[derive(Debug, Clone, Default)]
+pub struct RepoData {
+    pub meta: Value,
+    /// The issues listing: issues and the issue view of pull requests, by number.
+    pub issues: BTreeMap<u64, Value>,
+    /// Full pull request records, by number.
+    pub pulls: BTreeMap<u64, Value>,
+    pub issue_comments: BTreeMap<u64, Value>,
+    pub review_comments: BTreeMap<u64, Value>,
+    /// Reviews per pull request number.
+    pub reviews: BTreeMap<u64, Vec<Value>>,
+}
+
+/// A GitHub account as seen through one token.
+#[derive(Debug, Clone, Default)]
+pub struct GithubWorld {
+    pub login: String,
+    pub user: Value,
+    /// `/users/{login}` records (name, public email).
+    pub users: BTreeMap<String, Value>,
+    /// Reported in `x-oauth-scopes`.
+    pub scopes: Vec<String>,
+    pub repos: BTreeMap<String, RepoData>,
+}
+
+impl GithubWorld {
+    /// Number of issues, pull requests, comments and reviews.
+    pub fn item_count(&self) -> usize {
+        self.repos
+            .values()
+            .map(|r| r.issues.values().filter(|i| i.get("pull_request").is_none()).count() + r.pulls.len() + r.issue_comments.len() + r.review_comments.len() + r.reviews.values().map(Vec::len).sum::<usize>())
+            .sum()
+    }
+}
+
+/// Everything one mock serves.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub slack: SlackWorld,
+    pub github: GithubWorld,
+    /// The one token both APIs accept.
+    pub token: String,
+}
+
+/// The token the demo mock accepts.
+pub const DEMO_TOKEN: &str = "demo-token-not-a-secret";
+
+fn read(dir: &Path, rel: &str) -> Result<Option<Value>, MockError> {
+    let path = dir.join(rel);
+    match std::fs::read(&path) {
+        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| MockError::Data(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(MockError::Data(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn list(v: Option<Value>) -> Vec<Value> {
+    match v {
+        Some(Value::Array(a)) => a,
+        _ => Vec::new(),
+    }
+}
+
+impl World {
+    /// Loads the demo workspace written by `chief-demo` (a Slack export and GitHub
+    /// REST responses) as live API data. `me` is the user whose token is used.
+    pub fn from_demo(dir: &Path, slack_url: &str, me_slack: &str, me_github: &str) -> Result<World, MockError> {
+        let mut slack = SlackWorld {
+            team_id: "T01KESTREL".into(),
+            team: "Kestrel".into(),
+            url: format!("{}/", slack_url.trim_end_matches('/')),
+            user_id: me_slack.into(),
+            scopes: crate::SLACK_SCOPES.iter().map(|s| s.to_string()).collect(),
+            ..SlackWorld::default()
+        };
+        slack.users = list(read(dir, "slack/users.json")?);
+        slack.user = slack.users.iter().find(|u| u["id"] == me_slack).and_then(|u| u["name"].as_str()).unwrap_or("me").to_string();
+        let mut folders = Vec::new();
+        for c in list(read(dir, "slack/channels.json")?) {
+            let mut c = c;
+            c["is_channel"] = json!(true);
+            c["is_private"] = json!(false);
+            c["is_member"] = json!(true);
+            if let Some(name) = c["name"].as_str() {
+                folders.push((c["id"].as_str().unwrap_or("").to_string(), name.to_string()));
+            }
+            if let Some(o) = c.as_object_mut() {
+                o.remove("members");
+            }
+            slack.conversations.push(c);
+        }
+        for d in list(read(dir, "slack/dms.json")?) {
+            let id = d["id"].as_str().unwrap_or("").to_string();
+            let other = d["members"].as_array().into_iter().flatten().filter_map(Value::as_str).find(|m| *m != me_slack).unwrap_or("").to_string();
+            slack.conversations.push(json!({"id": id, "is_im": true, "user": other, "created": d["created"]}));
+            folders.push((id.clone(), id));
+        }
+        for (id, folder) in folders {
+            let Ok(entries) = std::fs::read_dir(dir.join("slack").join(&folder)) else { continue };
+            let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+            files.sort();
+            for f in files {
+                let rel = f.strip_prefix(dir).map(|p| p.to_string_lossy().to_string()).unwrap_or_default();
+                for m in list(read(dir, &rel)?) {
+                    slack.post(&id, m);
+                }
+            }
+        }
+
+        let mut github = GithubWorld { login: me_github.into(), scopes: crate::GITHUB_SCOPES.iter().map(|s| s.to_string()).collect(), ..GithubWorld::default() };
+        let users = list(read(dir, "github/users.json")?);
+        github.user = users.iter().find(|u| u["login"] == me_github).cloned().unwrap_or_else(|| json!({"login": me_github}));
+        github.users = users.iter().filter_map(|u| Some((u["login"].as_str()?.to_string(), u.clone()))).collect();
+        github.user["id"] = json!(1);
+        github.user["type"] = json!("User");
+        for meta in list(read(dir, "github/repos.json")?) {
+            let Some(full) = meta["full_name"].as_str().map(str::to_string) else { continue };
+            let by = |v: Vec<Value>, key: &str| -> BTreeMap<u64, Value> { v.into_iter().filter_map(|x| x[key].as_u64().map(|k| (k, x))).collect() };
+            let mut repo = RepoData {
+                meta,
+                issues: by(list(read(dir, &format!("github/{full}/issues.json"))?), "number"),
+                pulls: by(list(read(dir, &format!("github/{full}/pulls.json"))?), "number"),
+                issue_comments: by(list(read(dir, &format!("github/{full}/issue_comments.json"))?), "id"),
+                review_comments: by(list(read(dir, &format!("github/{full}/review_comments.json"))?), "id"),
+                reviews: BTreeMap::new(),
+            };
+            for n in repo.pulls.keys().copied().collect::<Vec<_>>() {
+                if let Some(r) = read(dir, &format!("github/{full}/reviews/{n}.json"))? {
+                    repo.reviews.insert(n, list(Some(r)));
+                }
+            }
+            github.repos.insert(full, repo);
+        }
+        Ok(World { slack, github, token: DEMO_TOKEN.into() })
+    }
+
+    /// A generated workspace of a given size, for benchmarks and crash tests.
+    pub fn synthetic(spec: &Synthetic) -> World {
+        crate::synthetic::generate(spec)
+    }
+}
+
+/// The size and shape of a generated world.
+#[derive(Debug, Clone)]
+pub struct Synthetic {
+    pub channels: usize,
+    /// Slack messages in total, replies included.
+    pub messages: usize,
+    /// Every n-th top-level message starts a thread.
+    pub thread_every: usize,
+    pub replies_per_thread: usize,
+    pub repos: usize,
+    pub pulls: usize,
+    pub issues: usize,
+    pub comments_per_pull: usize,
+    /// Days the messages spread over, ending at `end_secs`.
+    pub days: u64,
+    pub end_secs: u64,
+    pub seed: u64,
+}
+
+impl Default for Synthetic {
+    fn default() -> Self {
+        Synthetic { channels: 20, messages: 2_000, thread_every: 8, replies_per_thread: 3, repos: 3, pulls: 60, issues: 40, comments_per_pull: 2, days: 30, end_secs: 1_795_000_000, seed: 7 }
+    }
+}

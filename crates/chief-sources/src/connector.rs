@@ -1,0 +1,140 @@
+//! The sync engine's common shape: a [`Connector`] per source, the options a run gets
+//! (overlap, retention, live mode, reconciliation), the events it reports, and the
+//! error classes the scheduler acts on (pause on bad credentials, park until a rate
+//! limit resets, retry later on anything transient).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chief_core::Timestamp;
+use chief_store::Store;
+use serde::Serialize;
+
+/// A boxed future, so connectors can live behind `dyn Connector`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What one run of a connector may do.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// How far below each time cursor a run re-reads (edits, deletes, late replies).
+    pub overlap: Duration,
+    /// Keep only this many days of items; older ones are neither fetched nor kept.
+    pub keep_days: Option<u32>,
+    /// Slack live mode: store ids, permalinks and derived signals, not text.
+    pub live: bool,
+    /// List every id in the retention window and delete what is gone.
+    pub reconcile: bool,
+    /// The clock of this run.
+    pub now: Timestamp,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions { overlap: Duration::from_secs(7 * 86_400), keep_days: None, live: false, reconcile: false, now: Timestamp::now() }
+    }
+}
+
+impl SyncOptions {
+    /// The oldest creation time a run fetches and keeps (retention).
+    pub fn cutoff(&self) -> Option<Timestamp> {
+        self.keep_days.map(|d| Timestamp(self.now.0 - i64::from(d) * 86_400_000))
+    }
+}
+
+/// Progress a run reports: the CLI draws a bar from it, the desktop forwards it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SyncEvent {
+    Started { source: String },
+    /// Working on container `done + 1` of `total`.
+    Container { source: String, container: String, done: usize, total: usize },
+    /// A page was stored.
+    Page { source: String, container: String, items: usize },
+    Finished { source: String, report: SourceReport },
+    /// Credentials were rejected: the source pauses until reconnected.
+    Paused { source: String, message: String },
+    /// A long rate-limit wait: the source resumes at `resume_at`.
+    Parked { source: String, resume_at: Timestamp, message: String },
+    Failed { source: String, message: String },
+}
+
+/// Where progress goes.
+pub type Progress = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
+
+/// A progress sink that drops everything.
+pub fn no_progress() -> Progress {
+    Arc::new(|_| {})
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceReport {
+    pub source: String,
+    pub account: String,
+    pub containers: usize,
+    pub people: usize,
+    pub pages: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    /// Items that failed to convert this run (kept in `sync_failures`).
+    pub failed: usize,
+    /// Earlier failures that were stored this run.
+    pub recovered: usize,
+    pub threads_refreshed: usize,
+    /// Items removed by retention.
+    pub expired: usize,
+    /// Whether this run listed every id to find deletions.
+    pub reconciled: bool,
+    /// 304 answers that saved a listing.
+    pub not_modified: usize,
+    /// Containers skipped, with why (`not_in_channel`, ...).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl SourceReport {
+    pub(crate) fn count(&mut self, u: chief_store::Upsert) {
+        match u {
+            chief_store::Upsert::Inserted => self.inserted += 1,
+            chief_store::Upsert::Updated => self.updated += 1,
+            chief_store::Upsert::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The token was rejected: pause this source until it is reconnected.
+    #[error("{0}")]
+    Auth(String),
+    /// A rate limit resets later than a run should wait; resume then.
+    #[error("{message}")]
+    Parked { resume_at: Timestamp, message: String },
+    /// Network trouble or server errors that did not clear; the next run retries.
+    #[error("{0}")]
+    Transient(String),
+    /// Configuration or data the connector cannot use.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] chief_store::StoreError),
+}
+
+/// What a run needs from the engine.
+pub struct SyncCtx<'a> {
+    pub store: &'a mut Store,
+    pub options: &'a SyncOptions,
+    pub progress: &'a Progress,
+}
+
+/// One source's incremental sync.
+pub trait Connector: Send + Sync {
+    /// `slack`, `github`, ...
+    fn source(&self) -> &'static str;
+    /// Runs once: from the stored cursors to now.
+    fn sync<'a>(&'a self, ctx: SyncCtx<'a>) -> BoxFuture<'a, Result<SourceReport, ConnectorError>>;
+}
