@@ -427,7 +427,12 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Show { id, json } => {
             let engine = open(&cli)?;
-            let detail = engine.show(id)?;
+            let mut detail = engine.show(id)?;
+            // Slack live mode keeps no text locally: fetch it now (offline: say so).
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            if let Err(e) = engine.fill_live_text(&mut detail, &env) {
+                eprintln!("warning: this Slack workspace syncs in live mode and its text could not be fetched now: {e}");
+            }
             output::show(&detail, *json)?;
             engine.close()?;
             Ok(Outcome::Ok)

@@ -261,6 +261,18 @@ async fn sync_from_the_mock_apis_pauses_a_bad_source_and_never_prints_tokens() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("HTTP 401") && err.contains("chief connect github") && !err.contains("ghp_wrong_secret_1"), "{err}");
+
+    // Live mode: no text in the store or the index; `chief show` fetches it from Slack.
+    let live = tempfile::tempdir().unwrap();
+    std::fs::write(live.path().join("chief.toml"), format!("[sources.slack]\napi_base = {:?}\nlive = true\n", mock.slack_base())).unwrap();
+    let out = chief_in_task(live.path(), &["sync", "slack"], &[("CHIEF_SLACK_TOKEN", token)]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(json(&chief(live.path(), &["search", "--json", "flamingo"]))["results"].as_array().unwrap().is_empty(), "live mode indexes no text");
+    let id = format!("slack:C0000001:{}.000042", now - 120);
+    let offline = json(&chief(live.path(), &["show", "--json", &id]));
+    assert_eq!(offline["item"]["body"], "", "no text stored");
+    let shown = chief_in_task(live.path(), &["show", "--json", &id], &[("CHIEF_SLACK_TOKEN", token)]).await;
+    assert_eq!(json(&shown)["item"]["body"], "the flamingo cluster is degraded");
 }
 
 /// Runs `chief` with `input` on standard input (semantic search off).

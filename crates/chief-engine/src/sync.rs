@@ -241,3 +241,29 @@ impl Engine {
         Ok(out)
     }
 }
+
+impl Engine {
+    /// Slack live mode stores no text: fetches the current text of the shown item and
+    /// its thread from Slack. Returns how many texts were filled in.
+    pub fn fill_live_text(&self, detail: &mut crate::ItemDetail, env: &[(String, String)]) -> Result<usize, EngineError> {
+        let is_live = |s: &chief_store::StoredItem| s.item.extra.get("live").and_then(serde_json::Value::as_bool) == Some(true) && !s.deleted;
+        if !is_live(&detail.item) && !detail.thread.iter().any(is_live) {
+            return Ok(0);
+        }
+        let cfg = &self.config.sources.slack;
+        let api = SlackApi::new(&cfg.api_base, &Self::source_token(env, "slack")?);
+        let names = self.store().identity_names("slack")?;
+        let web = (!cfg.web_base.is_empty()).then_some(cfg.web_base.as_str());
+        let mut filled = 0;
+        for s in std::iter::once(&mut detail.item).chain(detail.thread.iter_mut()).filter(|s| is_live(s)) {
+            let Some((channel, ts)) = s.item.id.as_str().strip_prefix("slack:").and_then(|r| r.split_once(':')) else { continue };
+            let thread_ts = s.item.parent.as_ref().and_then(|p| p.as_str().rsplit(':').next().map(str::to_string));
+            let text = self.block_on(chief_sources::slack_sync::fetch_text(&api, channel, ts, thread_ts.as_deref(), &names, web))?.map_err(|e| EngineError::Sync(ConnectorError::from(e)))?;
+            if let Some(t) = text {
+                s.item.body = t;
+                filled += 1;
+            }
+        }
+        Ok(filled)
+    }
+}

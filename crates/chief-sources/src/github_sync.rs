@@ -553,6 +553,20 @@ async fn reconcile_repo(store: &mut Store, api: &GithubApi, repo: &str, report: 
     Ok(())
 }
 
+/// The item a failure key (`issues:7`, `issue_comments:99`, `review:7:5`) stands for.
+fn failure_item_id(repo: &str, key: &str) -> Option<chief_core::ItemId> {
+    let (stream, rest) = key.split_once(':')?;
+    let lower = repo.to_lowercase();
+    let native = |tag: &str, id: &str| chief_core::ItemId::new(chief_core::Source::Github, &format!("{lower}/{tag}/{id}"));
+    match stream {
+        "issues" | "pulls" => rest.parse().ok().map(|n| crate::github::issue_id(repo, n)),
+        "issue_comments" => Some(native("comment", rest)),
+        "review_comments" => Some(native("review-comment", rest)),
+        "review" => rest.split_once(':').map(|(_, id)| native("review", id)),
+        _ => None,
+    }
+}
+
 /// Converts the payloads of earlier failures again.
 fn retry_failures(store: &mut Store, account: &str, report: &mut SourceReport) -> Result<(), GithubError> {
     let failures = store.sync_failures(Some(CURSOR_SOURCE))?;
@@ -575,7 +589,13 @@ fn retry_failures(store: &mut Store, account: &str, report: &mut SourceReport) -
             None => {
                 w.clear_failure(CURSOR_SOURCE, account, &f.container, &f.item_key)?;
             }
-            Some(Err(_)) => {}
+            // Still unreadable, unless a later, readable version of it was stored since.
+            Some(Err(_)) => {
+                if failure_item_id(&f.container, &f.item_key).is_some_and(|id| w.item_exists(&id).unwrap_or(false)) {
+                    w.clear_failure(CURSOR_SOURCE, account, &f.container, &f.item_key)?;
+                    report.recovered += 1;
+                }
+            }
         }
     }
     w.commit()?;

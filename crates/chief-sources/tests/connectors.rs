@@ -263,3 +263,69 @@ async fn retention_keeps_the_window_and_live_mode_keeps_no_text() {
     let fetched = slack_sync::fetch_text(&SlackApi::new(&mock.slack_base(), &token), &ch, &ts, thread.as_deref(), &HashMap::new(), None).await.unwrap();
     assert_eq!(fetched.as_deref(), Some(text.as_str()));
 }
+
+#[tokio::test]
+async fn an_unreadable_record_is_kept_for_retry_and_stored_once_fixed() {
+    let mock = MockApi::start(world()).await.unwrap();
+    let (repo, n) = mock.world(|w| {
+        let (repo, r) = w.github.repos.iter_mut().next().unwrap();
+        let (n, issue) = r.issues.iter_mut().find(|(_, i)| i.get("pull_request").is_none()).unwrap();
+        issue.as_object_mut().unwrap().remove("created_at");
+        (repo.clone(), *n)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let out = sync_both(&db, &mock, SyncOptions::default()).await;
+    let gh = out["github"].as_ref().unwrap();
+    assert_eq!(gh.failed, 1, "{gh:?}");
+    let store = Store::open(&db).unwrap();
+    let failures = store.sync_failures(Some("github")).unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].item_key, format!("issues:{n}"));
+    assert!(failures[0].payload["title"].is_string(), "the raw record is kept");
+    assert!(store.item(&format!("github:{repo}#{n}")).unwrap().is_none());
+    // Still broken: still recorded, still not stored, nothing else disturbed.
+    sync_both(&db, &mock, SyncOptions::default()).await;
+    assert_eq!(store.sync_failures(Some("github")).unwrap().len(), 1);
+    assert!(store.item(&format!("github:{repo}#{n}")).unwrap().is_none());
+    // Fixed upstream (and so updated): stored, and the failure is gone.
+    mock.world(|w| {
+        let issue = w.github.repos.get_mut(&repo).unwrap().issues.get_mut(&n).unwrap();
+        issue["created_at"] = serde_json::json!("2026-11-01T10:00:00Z");
+        issue["updated_at"] = serde_json::json!(chief_core::Timestamp::now().to_rfc3339());
+    });
+    let out = sync_both(&db, &mock, SyncOptions::default()).await;
+    assert_eq!(out["github"].as_ref().unwrap().recovered, 1);
+    assert!(store.sync_failures(None).unwrap().is_empty());
+    assert!(store.item(&format!("github:{repo}#{n}")).unwrap().is_some());
+    assert_exact(&store, &mock);
+}
+
+#[tokio::test]
+async fn without_configured_repos_github_syncs_the_repos_the_user_is_involved_in() {
+    let mock = MockApi::start(world()).await.unwrap();
+    let token = mock.world(|w| w.token.clone());
+    // Only repo-1 involves user0 (the token's user).
+    mock.world(|w| {
+        for (name, r) in w.github.repos.iter_mut() {
+            for v in r.issues.values_mut().chain(r.pulls.values_mut()) {
+                let other = if name.ends_with("repo-1") { "user0" } else { "user9" };
+                v["user"] = serde_json::json!({"login": other, "type": "User"});
+                v["requested_reviewers"] = serde_json::json!([]);
+                v["body"] = serde_json::json!("no mentions");
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let c = GithubConnector::new(GithubApi::new(&mock.github_base(), &token), vec![]);
+    let out = Scheduler::new(db.clone(), vec![job(c, SyncOptions::default())]).run_once(&no_progress(), true).await;
+    let r = out[0].result.as_ref().unwrap();
+    assert_eq!(r.containers, 1, "{r:?}");
+    let store = Store::open(&db).unwrap();
+    assert!(store.item("github:synth/repo-1#1").unwrap().is_some());
+    assert!(store.item("github:synth/repo-0#1").unwrap().is_none());
+    // People behind the logins come from /users/{login}, with their email.
+    let people = store.find_people("User 0").unwrap();
+    assert!(!people.is_empty(), "user0 resolved to a person");
+}
