@@ -68,6 +68,8 @@ pub struct Recorded {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub status: u16,
+    /// Slack's `error` when it answered `ok: false`.
+    pub error: Option<String>,
 }
 
 struct Shared {
@@ -359,7 +361,12 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         }
     };
     tracing::debug!(service, %path, status = reply.status, "mock request");
-    lock(&shared.log).push(Recorded { service, method: method.to_string(), path, query: req.query, status: reply.status });
+    let error = (service == "slack")
+        .then(|| serde_json::from_str::<serde_json::Value>(&reply.body).ok())
+        .flatten()
+        .filter(|v| v["ok"] == false)
+        .and_then(|v| v["error"].as_str().map(str::to_string));
+    lock(&shared.log).push(Recorded { service, method: method.to_string(), path, query: req.query, status: reply.status, error });
     let mut b = Response::builder().status(reply.status);
     for (k, v) in &reply.headers {
         b = b.header(k.as_str(), v.as_str());

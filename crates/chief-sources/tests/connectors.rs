@@ -91,22 +91,31 @@ fn assert_exact(store: &Store, mock: &MockApi) {
 #[tokio::test]
 async fn exact_after_rate_limits_5xx_stalls_and_expired_cursors() {
     let mock = MockApi::start(world()).await.unwrap();
-    mock.faults(|f| {
-        f.rate_limit_every = 9;
-        f.retry_after_secs = 0;
-        f.server_errors = 3;
-        f.stalls = 2;
-        f.stall_for = Duration::from_secs(2);
-        f.expire_cursors_after = Some(12);
-    });
+    let faults = |expire: Option<u32>| {
+        mock.faults(|f| {
+            f.rate_limit_every = 9;
+            f.retry_after_secs = 0;
+            f.server_errors = 3;
+            f.stalls = 2;
+            f.stall_for = Duration::from_secs(2);
+            f.expire_cursors_after = expire;
+        })
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chief.db");
+    let token = mock.world(|w| w.token.clone());
+    // Slack alone first, so the cursor expiry lands after the first history page.
+    faults(Some(7));
+    let out = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), SyncOptions::default())]).run_once(&no_progress(), true).await;
+    assert!(out[0].result.is_ok(), "{:?}", out[0].result);
+    assert!(mock.requests().iter().any(|r| r.error.as_deref() == Some("invalid_cursor")), "a page cursor expired mid-window");
+    faults(None);
     let out = sync_both(&db, &mock, SyncOptions::default()).await;
     for (src, r) in &out {
         assert!(r.is_ok(), "{src}: {r:?}");
     }
     let statuses: Vec<u16> = mock.requests().iter().map(|r| r.status).collect();
-    assert!(statuses.contains(&429) && statuses.contains(&503), "faults happened: {statuses:?}");
+    assert!(statuses.contains(&429) && statuses.contains(&503) && statuses.contains(&403), "faults happened: {statuses:?}");
     let store = Store::open(&db).unwrap();
     assert_exact(&store, &mock);
 
