@@ -110,3 +110,27 @@ fn eval_mode(engine: &chief_engine::Engine, truth: &GroundTruth, mode: SearchMod
     let n = truth.queries.len() as f64;
     (recall_sum / n, rr_sum / n)
 }
+
+#[test]
+fn context_for_a_ticket_key_names_it_and_groups_its_threads_ticket_and_pr() {
+    let (_home, engine, truth) = load();
+    let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
+    let ctx = engine.context("  PAY-142  ", engine.clock()).unwrap();
+    assert_eq!(ctx.text, "PAY-142");
+    let ticket = ctx.entities.iter().find(|e| e.kind == "ticket").unwrap();
+    assert_eq!(ticket.value, "PAY-142");
+    let own = ticket.item_id.as_deref().unwrap();
+    assert!(incident.items.iter().any(|i| i == own), "the entity is the incident's ticket");
+    assert!(ticket.label.contains("Checkout 502s"), "{}", ticket.label);
+    let kinds: Vec<&str> = ctx.groups.iter().map(|g| g.kind).collect();
+    assert_eq!(&kinds[..3], ["threads", "tickets", "code"], "{kinds:?}");
+    let ids = |kind: &str| -> Vec<String> { ctx.groups.iter().filter(|g| g.kind == kind).flat_map(|g| g.items.iter().map(|i| i.id.clone())).collect() };
+    assert!(ids("threads").iter().any(|id| incident.items.contains(id)), "{:?}", ids("threads"));
+    assert!(ids("code").iter().any(|id| incident.items.contains(id) && id.contains('#')), "the fixing PR: {:?}", ids("code"));
+    assert!(ctx.groups.iter().all(|g| g.items.len() <= 8));
+    // People named in the text are entities too; empty text is a clear error.
+    let ctx = engine.context("Tom Becker said the refund worker exhausted the pool", engine.clock()).unwrap();
+    assert!(ctx.entities.iter().any(|e| e.kind == "person" && e.value == "Tom Becker"), "{:?}", ctx.entities);
+    let err = engine.context("   ", None).unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+}

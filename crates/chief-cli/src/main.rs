@@ -36,6 +36,13 @@ enum Command {
     Import(ImportCmd),
     /// Search everything Chief knows.
     Search(SearchArgs),
+    /// What a piece of text names and the items around it, grouped (the hotkey popup).
+    Context {
+        /// The text (what you would select on screen).
+        text: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Counts per source, index health, last imports.
     Status {
         #[arg(long)]
@@ -422,6 +429,14 @@ fn run(cli: Cli) -> Result<Outcome> {
             let engine = open(&cli)?;
             let status = engine.status()?;
             output::status(&status, *json)?;
+            engine.close()?;
+            Ok(Outcome::Ok)
+        }
+        Command::Context { text, json } => {
+            let engine = open(&cli)?;
+            engine.sync_index()?;
+            let resp = engine.context(&text.join(" "), engine.clock())?;
+            output::context(&resp, *json)?;
             engine.close()?;
             Ok(Outcome::Ok)
         }

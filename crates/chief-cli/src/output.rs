@@ -263,6 +263,21 @@ pub fn sync(outcomes: &[chief_engine::SourceOutcome], json: bool, quiet: bool) -
     })
 }
 
+pub fn context(r: &chief_engine::ContextResponse, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        for e in &r.entities {
+            println!("{} {}{}", e.kind, e.value, if e.label.is_empty() { String::new() } else { format!(" — {}", e.label) });
+        }
+        for g in &r.groups {
+            println!("{}:", g.label);
+            for it in &g.items {
+                println!("  [{} {}] {} · {} · {}", it.source, it.container, it.author.as_deref().unwrap_or("?"), &it.ts[..it.ts.len().min(16)], it.title);
+            }
+        }
+        println!("({} mode, {:.1} ms)", r.mode, r.took_ms);
+    })
+}
+
 pub fn connect(r: &chief_engine::ConnectReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         println!("{}: token works for {}", r.source, r.identity);

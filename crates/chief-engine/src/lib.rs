@@ -12,6 +12,7 @@
 
 pub mod bench;
 mod config;
+mod context;
 mod doctor;
 pub mod embedding;
 pub mod eval;
@@ -32,6 +33,7 @@ use serde::Serialize;
 pub use config::{Config, ConfigError, EmbedConfig, IndexConfig, LlmConfig, MeConfig, SearchConfig, SourceConfig, SourcesConfig};
 pub use embedding::EmbedProgress;
 pub use doctor::{Finding, Level, doctor};
+pub use context::{ContextGroup, ContextResponse, Entity};
 pub use search::{SearchMode, SearchQuery, SearchResponse, SearchResult};
 pub use sync::{ConnectReport, LIVE_SOURCES, SLACK_MANIFEST, SourceOutcome, SyncRequest};
 pub use chief_sources::connector::{Progress as SyncProgress, SourceReport, SyncEvent};
@@ -282,6 +284,12 @@ impl Engine {
         let report = chief_sources::rest_dump::import(&mut self.store(), dir)?;
         self.nudge();
         Ok(report)
+    }
+
+    /// The instant ranking is relative to: the demo's fixed "now" in a demo home (its
+    /// stories happened "yesterday"), else the real time (`None`).
+    pub fn clock(&self) -> Option<chief_core::Timestamp> {
+        if self.home.join(DEMO_MARKER).exists() { chief_core::Timestamp::parse_rfc3339(DEMO_NOW).ok() } else { None }
     }
 
     /// True if this home was created by [`Engine::load_demo`] or holds nothing yet.
