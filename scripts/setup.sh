@@ -4,7 +4,11 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in build-essential pkg-config ca-certificates; do
+# The desktop shell (Tauri: WebKitGTK, GTK, tray, xdo), its UI build (Node) and its
+# real-window tests (Xvfb, xdotool, xclip, ImageMagick, D-Bus); Chromium runs the UI tests.
+for pkg in build-essential pkg-config ca-certificates \
+    libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev \
+    xvfb x11-utils xdotool xclip imagemagick dbus dbus-x11 chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -21,6 +25,14 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-pip >/dev/null
 fi
 python3 "$(dirname "$0")/fetch-model.py"
+
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+# The desktop pages (TypeScript, bundled by esbuild into ui/dist, which the shell embeds).
+( cd "$(dirname "$0")/../ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build )
 
 # The Rust toolchain (rustup) is part of the machine image; make it visible.
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then

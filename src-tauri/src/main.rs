@@ -1,0 +1,219 @@
+//! Chief's desktop shell: a tray app with no window at start. The global hotkey
+//! (Ctrl+Shift+O, Cmd+Shift+O on macOS) captures the text on screen and shows the
+//! pre-created context popup near the cursor with what the local index knows about
+//! it. Every command is a few lines over one engine call on the engine thread; errors
+//! reach the UI as `{code, message}`, events as one typed enum on `chief://event`.
+
+mod capture;
+mod engine_thread;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chief_engine::ContextResponse;
+use engine_thread::{EngineHandle, UiError};
+use serde::Serialize;
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
+
+/// The popup window's label.
+const POPUP: &str = "popup";
+
+/// The default hotkey.
+#[cfg(target_os = "macos")]
+const DEFAULT_HOTKEY: &str = "Cmd+Shift+O";
+#[cfg(not(target_os = "macos"))]
+const DEFAULT_HOTKEY: &str = "Ctrl+Shift+O";
+
+/// Everything the shell tells the pages, on `chief://event`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum UiEvent {
+    /// The hotkey was pressed: show this captured text and look it up.
+    PopupShow { text: String, source: String, pressed_ms: u64 },
+    /// The hotkey could not be registered (another app holds it).
+    HotkeyUnavailable { hotkey: String, message: String },
+}
+
+struct AppState {
+    engine: EngineHandle,
+    /// When the popup was last shown (focus loss right after showing is ignored).
+    shown_at: Mutex<Option<Instant>>,
+    /// The last hotkey press, kept for a page that was still loading when it came.
+    pending: Mutex<Option<UiEvent>>,
+    /// `CHIEF_DESKTOP_REPORT`: where hotkey-to-results latencies are appended (tests, bench).
+    report: Option<PathBuf>,
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+#[tauri::command]
+async fn context(state: tauri::State<'_, AppState>, text: String) -> Result<ContextResponse, UiError> {
+    state.engine.call(move |e| e.context(&text, e.clock())).await
+}
+
+/// The popup page has loaded: it takes the hotkey press it may have missed.
+#[tauri::command]
+fn popup_ready(state: tauri::State<'_, AppState>) -> Option<UiEvent> {
+    tracing::info!("popup ready");
+    state.pending.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
+#[tauri::command]
+fn hide_popup(app: AppHandle) -> Result<(), UiError> {
+    if let Some(w) = app.get_webview_window(POPUP) {
+        w.hide().map_err(|e| UiError { code: "window".into(), message: e.to_string() })?;
+    }
+    Ok(())
+}
+
+#[tauri::command]
+fn open_url(url: String) -> Result<(), UiError> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(UiError { code: "invalid_input".into(), message: format!("not a web link: {url}") });
+    }
+    #[cfg(target_os = "macos")]
+    let opener = "open";
+    #[cfg(not(target_os = "macos"))]
+    let opener = "xdg-open";
+    std::process::Command::new(opener).arg(&url).spawn().map(|_| ()).map_err(|e| UiError { code: "open".into(), message: format!("cannot open {url}: {e}") })
+}
+
+/// The popup reports when results are on screen: key press → render latency, and
+/// which items it shows (appended to `CHIEF_DESKTOP_REPORT` for the end-to-end test).
+#[tauri::command]
+fn popup_rendered(state: tauri::State<'_, AppState>, pressed_ms: u64, ids: Vec<String>) {
+    state.pending.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let latency = epoch_ms().saturating_sub(pressed_ms);
+    tracing::info!(latency_ms = latency, items = ids.len(), "popup rendered");
+    if let Some(path) = &state.report {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{}", serde_json::json!({"latency_ms": latency, "ids": ids}));
+        }
+    }
+}
+
+/// Hotkey pressed: capture, place the popup near the cursor, show it, hand it the text.
+fn on_hotkey(app: &AppHandle) {
+    let pressed_ms = epoch_ms();
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let captured = capture::capture();
+        tracing::info!(source = captured.source, chars = captured.text.len(), took_ms = captured.took_ms, "captured");
+        let Some(w) = app.get_webview_window(POPUP) else { return };
+        // Near the cursor, kept on its screen (above the cursor when there is no room below).
+        if let (Ok(p), Ok(size)) = (app.cursor_position(), w.outer_size()) {
+            let (mut x, mut y) = (p.x - 40.0, p.y + 16.0);
+            if let Ok(Some(m)) = w.current_monitor().or_else(|_| w.primary_monitor()) {
+                let (mx, my) = (m.position().x as f64, m.position().y as f64);
+                let (mw, mh) = (m.size().width as f64, m.size().height as f64);
+                let (ww, wh) = (size.width as f64, size.height as f64);
+                if y + wh > my + mh {
+                    y = p.y - 16.0 - wh;
+                }
+                x = x.clamp(mx, (mx + mw - ww).max(mx));
+                y = y.clamp(my, (my + mh - wh).max(my));
+            }
+            let _ = w.set_position(tauri::PhysicalPosition::new(x, y));
+        }
+        let event = UiEvent::PopupShow { text: captured.text, source: captured.source.into(), pressed_ms };
+        if let Some(state) = app.try_state::<AppState>() {
+            *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
+        }
+        let _ = w.show();
+        let _ = w.set_focus();
+        let _ = app.emit_to(POPUP, "chief://event", event);
+    });
+}
+
+fn show_popup_empty(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(POPUP) {
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CHIEF_LOG").unwrap_or_else(|_| "info".into())).with_writer(std::io::stderr).init();
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
+    let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY").unwrap_or_else(|_| DEFAULT_HOTKEY.to_string());
+    let state = AppState { engine: EngineHandle::start(home, env), shown_at: Mutex::new(None), pending: Mutex::new(None), report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from) };
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show_popup_empty(app)))
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    if event.state() == ShortcutState::Pressed {
+                        on_hotkey(app);
+                    }
+                })
+                .build(),
+        )
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![context, popup_ready, hide_popup, open_url, popup_rendered])
+        .setup(move |app| {
+            // The popup exists from the start, hidden: the hotkey only shows it.
+            let popup = WebviewWindowBuilder::new(app, POPUP, WebviewUrl::App("popup.html".into()))
+                .title("Chief")
+                .inner_size(560.0, 420.0)
+                .decorations(false)
+                .always_on_top(true)
+                .skip_taskbar(true)
+                .resizable(false)
+                .visible(false)
+                .build()?;
+            let handle = app.handle().clone();
+            popup.on_window_event(move |e| {
+                if let WindowEvent::Focused(false) = e {
+                    let state = handle.state::<AppState>();
+                    let recent = state.shown_at.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|t| t.elapsed() < Duration::from_millis(500));
+                    if !recent {
+                        if let Some(w) = handle.get_webview_window(POPUP) {
+                            let _ = w.hide();
+                        }
+                    }
+                }
+            });
+
+            let search = MenuItem::with_id(app, "search", "Search", true, None::<&str>)?;
+            let quit = MenuItem::with_id(app, "quit", "Quit Chief", true, None::<&str>)?;
+            let menu = Menu::with_items(app, &[&search, &quit])?;
+            let mut tray = TrayIconBuilder::with_id("chief").menu(&menu).tooltip("Chief").on_menu_event(|app, event| match event.id().as_ref() {
+                "search" => show_popup_empty(app),
+                "quit" => app.exit(0),
+                _ => {}
+            });
+            if let Some(icon) = app.default_window_icon() {
+                tray = tray.icon(icon.clone());
+            }
+            tray.build(app)?;
+
+            if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {
+                tracing::error!(%hotkey, "the hotkey is taken or invalid: {e}");
+                let _ = app.emit(
+                    "chief://event",
+                    UiEvent::HotkeyUnavailable { hotkey: hotkey.clone(), message: format!("{hotkey} is taken by another app or invalid ({e}); choose another in Settings, e.g. Ctrl+Alt+O") },
+                );
+            } else {
+                tracing::info!(%hotkey, "hotkey registered");
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("building the Chief desktop app");
+    app.run(|_app, event| {
+        // Tray app: closing every window does not quit.
+        if let RunEvent::ExitRequested { api, code: None, .. } = event {
+            api.prevent_exit();
+        }
+    });
+}

@@ -1,0 +1,16 @@
+// Bundles the pages into dist/ (what the Tauri shell embeds and the UI tests load).
+import { build } from "esbuild";
+import { cpSync, mkdirSync } from "node:fs";
+
+mkdirSync("dist", { recursive: true });
+await build({
+  entryPoints: { popup: "src/popup.ts" },
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  outdir: "dist",
+  minify: true,
+  sourcemap: false,
+  logLevel: "warning",
+});
+for (const f of ["popup.html", "styles.css"]) cpSync(f, `dist/${f}`);

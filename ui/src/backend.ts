@@ -1,0 +1,72 @@
+// What the pages need from the app. The Tauri implementation calls the shell's
+// commands; the mock one serves fixed data so the same pages run in a browser for
+// the UI tests.
+
+export type Entity = { kind: string; value: string; label: string; item_id: string | null; url: string | null };
+export type Item = {
+  id: string; source: string; kind: string; container: string; title: string; snippet: string;
+  url: string | null; author: string | null; ts: string; matched: string[]; parent: string | null;
+};
+export type Group = { kind: string; label: string; items: Item[] };
+export type Context = { text: string; entities: Entity[]; groups: Group[]; mode: string; took_ms: number };
+export type Shown = { text: string; source: string; pressed_ms: number };
+export type UiError = { code: string; message: string };
+
+export interface IBackend {
+  context(text: string): Promise<Context>;
+  open(url: string): Promise<void>;
+  hide(): Promise<void>;
+  /** The popup was summoned (hotkey) with freshly captured text. */
+  onShow(cb: (s: Shown) => void): void;
+  /** The results are on screen: what, and when the hotkey was pressed (latency). */
+  rendered(pressed_ms: number, ids: string[]): Promise<void>;
+}
+
+type TauriGlobal = {
+  core: { invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> };
+  event: { listen<T>(name: string, cb: (e: { payload: T }) => void): Promise<unknown> };
+};
+
+export class TauriBackend implements IBackend {
+  constructor(private t: TauriGlobal) {}
+  context(text: string) { return this.t.core.invoke<Context>("context", { text }); }
+  open(url: string) { return this.t.core.invoke<void>("open_url", { url }); }
+  hide() { return this.t.core.invoke<void>("hide_popup"); }
+  onShow(cb: (s: Shown) => void) {
+    void this.t.event
+      .listen<{ type: string } & Shown>("chief://event", (e) => {
+        if (e.payload.type === "popup_show") cb(e.payload);
+      })
+      // A hotkey press that came while this page was loading.
+      .then(() => this.t.core.invoke<({ type: string } & Shown) | null>("popup_ready"))
+      .then((p) => {
+        if (p && p.type === "popup_show") cb(p);
+      });
+  }
+  rendered(pressed_ms: number, ids: string[]) { return this.t.core.invoke<void>("popup_rendered", { pressedMs: pressed_ms, ids }); }
+}
+
+/** Fixed data for UI tests in a plain browser (`?mock`). */
+export class MockBackend implements IBackend {
+  opened: string[] = [];
+  hidden = 0;
+  private show?: (s: Shown) => void;
+  constructor(private data: Context, private fail?: UiError) {}
+  async context(text: string) {
+    if (this.fail) throw this.fail;
+    return { ...this.data, text };
+  }
+  async open(url: string) { this.opened.push(url); }
+  async hide() { this.hidden += 1; }
+  onShow(cb: (s: Shown) => void) { this.show = cb; }
+  async rendered() {}
+  /** Test hook: as if the hotkey was pressed with `text` selected. */
+  summon(text: string) { this.show?.({ text, source: "selection", pressed_ms: Date.now() }); }
+}
+
+export function backend(): IBackend {
+  const w = window as unknown as { __TAURI__?: TauriGlobal; __CHIEF_MOCK__?: IBackend };
+  if (w.__TAURI__) return new TauriBackend(w.__TAURI__);
+  if (w.__CHIEF_MOCK__) return w.__CHIEF_MOCK__;
+  throw new Error("no backend: run inside the Chief app, or set window.__CHIEF_MOCK__");
+}

@@ -1,0 +1,134 @@
+// UI tests: the popup page in headless Chromium (Debian's) against a mock backend.
+// Render, keyboard navigation, opening an item, hiding, the error state, and light /
+// dark screenshots (written to $UI_SHOTS or /tmp, and checked to differ).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { chromium } from "playwright-core";
+
+const DIST = new URL("../dist/", import.meta.url).pathname;
+const SHOTS = process.env.UI_SHOTS ?? "/tmp/chief-ui-shots";
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+let server, browser, base;
+
+const CONTEXT = {
+  text: "PAY-142", mode: "bm25", took_ms: 3.2,
+  entities: [{ kind: "ticket", value: "PAY-142", label: "Checkout 502s", item_id: "jira:10141", url: "https://kestrel.atlassian.net/browse/PAY-142" }],
+  groups: [
+    { kind: "threads", label: "Slack threads", items: [
+      { id: "slack:C03:1.1", source: "slack", kind: "message", container: "#incidents", title: "checkout is throwing 502s", snippet: "", url: "https://kestrel.slack.com/archives/C03/p11", author: "Tom Becker", ts: "2026-11-24T09:02:00Z", matched: ["ref"], parent: null },
+      { id: "slack:C04:2.2", source: "slack", kind: "message", container: "#payments-eng", title: "pool exhausted by the refund worker", snippet: "", url: "https://kestrel.slack.com/archives/C04/p22", author: "Aisha Okafor", ts: "2026-11-24T09:20:00Z", matched: ["bm25"], parent: null },
+    ] },
+    { kind: "tickets", label: "Tickets", items: [
+      { id: "jira:10141", source: "jira", kind: "issue", container: "PAY: Payments", title: "PAY-142: Checkout 502s", snippet: "", url: "https://kestrel.atlassian.net/browse/PAY-142", author: "Tom Becker", ts: "2026-11-24T09:37:00Z", matched: ["id"], parent: null },
+    ] },
+    { kind: "code", label: "Pull requests & issues", items: [
+      { id: "github:kestrel/payments-api#87", source: "github", kind: "pull_request", container: "kestrel/payments-api", title: "Release DB connections on retry", snippet: "", url: "https://github.com/kestrel/payments-api/pull/87", author: "tbecker", ts: "2026-11-24T11:00:00Z", matched: ["ref"], parent: null },
+    ] },
+  ],
+};
+
+// A mock backend, installed before the page's module runs.
+function mockScript(fail) {
+  return `window.__calls = { context: [], open: [], hide: 0 };
+  window.__CHIEF_MOCK__ = {
+    async context(text) { window.__calls.context.push(text); ${fail ? `throw ${JSON.stringify(fail)};` : `return { ...${JSON.stringify(CONTEXT)}, text };`} },
+    async open(url) { window.__calls.open.push(url); },
+    async hide() { window.__calls.hide += 1; },
+    onShow(cb) { window.__summon = (text) => cb({ text, source: "selection", pressed_ms: Date.now() }); },
+    async rendered() {},
+  };`;
+}
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    const path = join(DIST, req.url === "/" ? "popup.html" : req.url.split("?")[0]);
+    try {
+      const body = await readFile(path);
+      const type = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" }[extname(path)] ?? "application/octet-stream";
+      res.writeHead(200, { "content-type": type }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${server.address().port}/popup.html`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function open(fail, scheme = "light") {
+  const page = await browser.newPage({ viewport: { width: 560, height: 420 }, colorScheme: scheme });
+  await page.addInitScript(mockScript(fail));
+  await page.goto(base);
+  await page.evaluate(() => window.__summon("PAY-142"));
+  return page;
+}
+
+test("renders the captured text, entities and grouped results", async () => {
+  const page = await open();
+  await page.waitForSelector(".item");
+  assert.equal(await page.inputValue(".query"), "PAY-142");
+  assert.deepEqual(await page.$$eval(".group h2", (hs) => hs.map((h) => h.textContent)), ["Slack threads", "Tickets", "Pull requests & issues"]);
+  assert.equal(await page.locator(".item").count(), 4);
+  assert.equal(await page.textContent(".entity.ticket"), "PAY-142");
+  assert.match(await page.textContent(".item .meta"), /#incidents · Tom Becker · 2026-11-24 09:02/);
+  assert.match(await page.textContent(".status"), /4 related/);
+  await page.close();
+});
+
+test("arrow keys move the selection, Enter opens the item, Esc hides", async () => {
+  const page = await open();
+  await page.waitForSelector(".item");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await page.getAttribute(".item.selected", "data-id"), "slack:C04:2.2");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Escape");
+  const calls = await page.evaluate(() => window.__calls);
+  assert.deepEqual(calls.open, ["https://kestrel.slack.com/archives/C04/p22"]);
+  assert.equal(calls.hide, 1);
+  await page.close();
+});
+
+test("typing in the box and Enter looks the new text up", async () => {
+  const page = await open();
+  await page.waitForSelector(".item");
+  await page.fill(".query", "refund worker");
+  await page.press(".query", "Enter");
+  await page.waitForFunction(() => window.__calls.context.length === 2);
+  assert.deepEqual(await page.evaluate(() => window.__calls.context), ["PAY-142", "refund worker"]);
+  await page.close();
+});
+
+test("an engine error shows its message and code", async () => {
+  const page = await open({ code: "store", message: "cannot open the store: disk full" });
+  await page.waitForSelector(".error");
+  assert.equal(await page.textContent(".error"), "cannot open the store: disk full");
+  assert.equal(await page.getAttribute(".error", "data-code"), "store");
+  await page.close();
+});
+
+test("light and dark themes render differently (screenshots)", async () => {
+  const shots = {};
+  for (const scheme of ["light", "dark"]) {
+    const page = await open(undefined, scheme);
+    await page.waitForSelector(".item");
+    shots[scheme] = await page.screenshot();
+    await writeFile(join(SHOTS, `popup-${scheme}.png`), shots[scheme]);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, scheme === "light" ? "rgb(255, 255, 255)" : "rgb(27, 31, 36)");
+    await page.close();
+  }
+  assert.ok(shots.light.length > 5000 && !shots.light.equals(shots.dark));
+  console.log(`screenshots: ${SHOTS}/popup-light.png, popup-dark.png`);
+});
