@@ -36,6 +36,10 @@ enum UiEvent {
     PopupShow { text: String, source: String, pressed_ms: u64 },
     /// The hotkey could not be registered (another app holds it).
     HotkeyUnavailable { hotkey: String, message: String },
+    /// Progress of a sync started from the tray.
+    Sync { progress: chief_engine::SyncEvent },
+    /// Something failed outside a command.
+    Error { code: String, message: String },
 }
 
 struct AppState {
@@ -46,6 +50,9 @@ struct AppState {
     pending: Mutex<Option<UiEvent>>,
     /// `CHIEF_DESKTOP_REPORT`: where hotkey-to-results latencies are appended (tests, bench).
     report: Option<PathBuf>,
+    /// Windows never captured (`[desktop] capture_exclude`).
+    exclude: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 fn epoch_ms() -> u64 {
@@ -104,7 +111,8 @@ fn on_hotkey(app: &AppHandle) {
     let pressed_ms = epoch_ms();
     let app = app.clone();
     std::thread::spawn(move || {
-        let captured = capture::capture();
+        let exclude = app.try_state::<AppState>().map(|s| s.exclude.clone()).unwrap_or_default();
+        let captured = capture::capture(&exclude);
         tracing::info!(source = captured.source, chars = captured.text.len(), took_ms = captured.took_ms, "captured");
         let Some(w) = app.get_webview_window(POPUP) else { return };
         // Near the cursor, kept on its screen (above the cursor when there is no room below).
@@ -133,6 +141,34 @@ fn on_hotkey(app: &AppHandle) {
     });
 }
 
+/// Tray → Sync now: every enabled source, progress to the pages, the outcome logged.
+fn sync_now(app: &AppHandle, item: tauri::menu::MenuItem<tauri::Wry>) {
+    let Some(state) = app.try_state::<AppState>() else { return };
+    let (engine, env) = (state.engine.clone(), state.env.clone());
+    let app = app.clone();
+    let _ = item.set_enabled(false);
+    let _ = item.set_text("Syncing…");
+    tauri::async_runtime::spawn(async move {
+        let events = app.clone();
+        let progress: chief_engine::SyncProgress = std::sync::Arc::new(move |e: &chief_engine::SyncEvent| {
+            let _ = events.emit("chief://event", UiEvent::Sync { progress: e.clone() });
+        });
+        match engine.call(move |e| e.sync(&chief_engine::SyncRequest { force: true, ..Default::default() }, &env, progress)).await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    tracing::info!(source = %o.source, state = %o.state, "{}", o.message);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(code = %e.code, "sync: {}", e.message);
+                let _ = app.emit("chief://event", UiEvent::Error { code: e.code, message: e.message });
+            }
+        }
+        let _ = item.set_text("Sync now");
+        let _ = item.set_enabled(true);
+    });
+}
+
 fn show_popup_empty(app: &AppHandle) {
     if let Some(w) = app.get_webview_window(POPUP) {
         let _ = w.show();
@@ -144,8 +180,20 @@ fn main() {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CHIEF_LOG").unwrap_or_else(|_| "info".into())).with_writer(std::io::stderr).init();
     let env: Vec<(String, String)> = std::env::vars().collect();
     let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
-    let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY").unwrap_or_else(|_| DEFAULT_HOTKEY.to_string());
-    let state = AppState { engine: EngineHandle::start(home, env), shown_at: Mutex::new(None), pending: Mutex::new(None), report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from) };
+    // The desktop settings; a broken chief.toml still starts the app (the engine reports it).
+    let desktop = chief_engine::Config::load(&home, env.clone()).map(|c| c.desktop).unwrap_or_else(|e| {
+        tracing::error!("{e}");
+        chief_engine::DesktopConfig::default()
+    });
+    let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY").ok().or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone())).unwrap_or_else(|| DEFAULT_HOTKEY.to_string());
+    let state = AppState {
+        engine: EngineHandle::start(home, env.clone()),
+        shown_at: Mutex::new(None),
+        pending: Mutex::new(None),
+        report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from),
+        exclude: desktop.capture_exclude.clone(),
+        env,
+    };
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show_popup_empty(app)))
@@ -185,10 +233,12 @@ fn main() {
             });
 
             let search = MenuItem::with_id(app, "search", "Search", true, None::<&str>)?;
+            let sync = MenuItem::with_id(app, "sync", "Sync now", true, None::<&str>)?;
             let quit = MenuItem::with_id(app, "quit", "Quit Chief", true, None::<&str>)?;
-            let menu = Menu::with_items(app, &[&search, &quit])?;
-            let mut tray = TrayIconBuilder::with_id("chief").menu(&menu).tooltip("Chief").on_menu_event(|app, event| match event.id().as_ref() {
+            let menu = Menu::with_items(app, &[&search, &sync, &quit])?;
+            let mut tray = TrayIconBuilder::with_id("chief").menu(&menu).tooltip("Chief").on_menu_event(move |app, event| match event.id().as_ref() {
                 "search" => show_popup_empty(app),
+                "sync" => sync_now(app, sync.clone()),
                 "quit" => app.exit(0),
                 _ => {}
             });
@@ -197,7 +247,9 @@ fn main() {
             }
             tray.build(app)?;
 
-            if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {
+            if !desktop.hotkey_enabled {
+                tracing::info!("the global hotkey is off ([desktop] hotkey_enabled = false); use the tray's Search");
+            } else if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {
                 tracing::error!(%hotkey, "the hotkey is taken or invalid: {e}");
                 let _ = app.emit(
                     "chief://event",

@@ -204,6 +204,28 @@ impl LlmConfig {
     }
 }
 
+/// The desktop app: the hotkey and what screen capture never reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DesktopConfig {
+    /// The global hotkey; empty: Ctrl+Shift+O (Cmd+Shift+O on macOS).
+    pub hotkey: String,
+    /// Off: no global hotkey (the tray's Search still opens the popup).
+    pub hotkey_enabled: bool,
+    /// Windows whose title or class contains one of these (any case) are never captured.
+    pub capture_exclude: Vec<String>,
+}
+
+impl Default for DesktopConfig {
+    fn default() -> Self {
+        DesktopConfig {
+            hotkey: String::new(),
+            hotkey_enabled: true,
+            capture_exclude: ["1Password", "Bitwarden", "KeePassXC", "Keychain Access"].iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
 /// Chief's configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -214,6 +236,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub sources: SourcesConfig,
     pub llm: LlmConfig,
+    pub desktop: DesktopConfig,
 }
 
 /// Environment variables that are not configuration keys.

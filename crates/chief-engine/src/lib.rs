@@ -30,7 +30,7 @@ use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
 use chief_store::{Counts, ImportRun, StoredItem, Store};
 use serde::Serialize;
 
-pub use config::{Config, ConfigError, EmbedConfig, IndexConfig, LlmConfig, MeConfig, SearchConfig, SourceConfig, SourcesConfig};
+pub use config::{Config, ConfigError, DesktopConfig, EmbedConfig, IndexConfig, LlmConfig, MeConfig, SearchConfig, SourceConfig, SourcesConfig};
 pub use embedding::EmbedProgress;
 pub use doctor::{Finding, Level, doctor};
 pub use context::{ContextGroup, ContextResponse, Entity};
