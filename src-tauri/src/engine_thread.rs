@@ -20,7 +20,7 @@ impl From<EngineError> for UiError {
     }
 }
 
-type Job = Box<dyn FnOnce(Result<&Engine, &UiError>) + Send>;
+type Job = Box<dyn FnOnce(Result<&mut Engine, &UiError>) + Send>;
 
 /// A handle to the engine thread.
 #[derive(Clone)]
@@ -36,12 +36,12 @@ impl EngineHandle {
         std::thread::Builder::new()
             .name("chief-engine".into())
             .spawn(move || {
-                let engine = Config::load(&home, env).map_err(EngineError::from).and_then(|c| Engine::open(&home, c)).map_err(UiError::from);
+                let mut engine = Config::load(&home, env).map_err(EngineError::from).and_then(|c| Engine::open(&home, c)).map_err(UiError::from);
                 if let Err(e) = &engine {
                     tracing::error!(code = %e.code, "{}", e.message);
                 }
                 while let Ok(job) = rx.recv() {
-                    job(engine.as_ref());
+                    job(engine.as_mut().map_err(|e| &*e));
                 }
                 if let Ok(engine) = engine {
                     if let Err(e) = engine.close() {
@@ -55,6 +55,11 @@ impl EngineHandle {
 
     /// Runs `f` on the engine thread.
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static) -> Result<T, UiError> {
+        self.call_mut(move |e| f(e)).await
+    }
+
+    /// Runs `f` on the engine thread with the engine mutable (settings changes).
+    pub async fn call_mut<T: Send + 'static>(&self, f: impl FnOnce(&mut Engine) -> Result<T, EngineError> + Send + 'static) -> Result<T, UiError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |engine| {
             let out = match engine {

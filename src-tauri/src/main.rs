@@ -21,6 +21,8 @@ use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 
 /// The popup window's label.
 const POPUP: &str = "popup";
+/// The settings window's label (created when first opened).
+const SETTINGS: &str = "settings";
 
 /// The default hotkey.
 #[cfg(target_os = "macos")]
@@ -51,7 +53,9 @@ struct AppState {
     /// `CHIEF_DESKTOP_REPORT`: where hotkey-to-results latencies are appended (tests, bench).
     report: Option<PathBuf>,
     /// Windows never captured (`[desktop] capture_exclude`).
-    exclude: Vec<String>,
+    exclude: Mutex<Vec<String>>,
+    /// The registered hotkey (None: off).
+    hotkey: Mutex<Option<String>>,
     env: Vec<(String, String)>,
 }
 
@@ -69,6 +73,67 @@ async fn context(state: tauri::State<'_, AppState>, text: String) -> Result<Cont
 fn popup_ready(state: tauri::State<'_, AppState>) -> Option<UiEvent> {
     tracing::info!("popup ready");
     state.pending.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
+#[tauri::command]
+async fn settings(state: tauri::State<'_, AppState>) -> Result<chief_engine::SettingsView, UiError> {
+    let env = state.env.clone();
+    state.engine.call(move |e| e.settings(&env)).await
+}
+
+/// Saves a settings edit. A new hotkey is registered first: if another app holds
+/// it, nothing is saved and the page says so.
+#[tauri::command]
+async fn update_settings(app: AppHandle, state: tauri::State<'_, AppState>, patch: chief_engine::SettingsPatch) -> Result<chief_engine::SettingsView, UiError> {
+    let current = state.hotkey.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let wanted = patch.hotkey.as_ref().map(|h| if h.trim().is_empty() { DEFAULT_HOTKEY.to_string() } else { h.trim().to_string() });
+    let enabled = patch.hotkey_enabled;
+    if wanted.is_some() || enabled.is_some() {
+        let gs = app.global_shortcut();
+        let _ = gs.unregister_all();
+        let target = wanted.clone().unwrap_or_else(|| current.clone().unwrap_or_else(|| DEFAULT_HOTKEY.to_string()));
+        if enabled != Some(false) && (enabled == Some(true) || current.is_some()) {
+            if let Err(e) = gs.register(target.as_str()) {
+                if let Some(old) = &current {
+                    let _ = gs.register(old.as_str());
+                }
+                return Err(UiError { code: "hotkey".into(), message: format!("{target} is taken by another app or not a valid shortcut ({e}); try another, e.g. Ctrl+Alt+O") });
+            }
+            *state.hotkey.lock().unwrap_or_else(|p| p.into_inner()) = Some(target);
+        } else {
+            *state.hotkey.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+    let env = state.env.clone();
+    let view = state.engine.call_mut(move |e| e.update_settings(&patch, &env)).await?;
+    *state.exclude.lock().unwrap_or_else(|p| p.into_inner()) = view.desktop.capture_exclude.clone();
+    Ok(view)
+}
+
+/// Checks a source token against its API and stores it in the keychain.
+#[tauri::command]
+async fn connect_source(state: tauri::State<'_, AppState>, source: String, token: String) -> Result<chief_engine::ConnectReport, UiError> {
+    state.engine.call(move |e| e.connect(&source, &token, true)).await
+}
+
+/// Stores the LLM provider's API key in the keychain.
+#[tauri::command]
+async fn set_llm_key(state: tauri::State<'_, AppState>, key: String) -> Result<(), UiError> {
+    state
+        .engine
+        .call(move |e| {
+            let key = key.trim();
+            if key.is_empty() {
+                return Err(chief_engine::EngineError::InvalidInput("paste the API key first".into()));
+            }
+            Ok(chief_engine::secrets::set(&chief_engine::secrets::llm_key_name(&e.config().llm.provider), key)?)
+        })
+        .await
+}
+
+#[tauri::command]
+fn slack_manifest() -> &'static str {
+    chief_engine::SLACK_MANIFEST
 }
 
 #[tauri::command]
@@ -111,7 +176,7 @@ fn on_hotkey(app: &AppHandle) {
     let pressed_ms = epoch_ms();
     let app = app.clone();
     std::thread::spawn(move || {
-        let exclude = app.try_state::<AppState>().map(|s| s.exclude.clone()).unwrap_or_default();
+        let exclude = app.try_state::<AppState>().map(|s| s.exclude.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
         let captured = capture::capture(&exclude);
         tracing::info!(source = captured.source, chars = captured.text.len(), took_ms = captured.took_ms, "captured");
         let Some(w) = app.get_webview_window(POPUP) else { return };
@@ -169,6 +234,19 @@ fn sync_now(app: &AppHandle, item: tauri::menu::MenuItem<tauri::Wry>) {
     });
 }
 
+/// Opens (or focuses) the settings window.
+fn show_settings(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(SETTINGS) {
+        let _ = w.show();
+        let _ = w.set_focus();
+        return;
+    }
+    let built = WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("settings.html".into())).title("Chief settings").inner_size(680.0, 720.0).build();
+    if let Err(e) = built {
+        tracing::error!("cannot open settings: {e}");
+    }
+}
+
 fn show_popup_empty(app: &AppHandle) {
     if let Some(w) = app.get_webview_window(POPUP) {
         let _ = w.show();
@@ -191,12 +269,16 @@ fn main() {
         shown_at: Mutex::new(None),
         pending: Mutex::new(None),
         report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from),
-        exclude: desktop.capture_exclude.clone(),
+        exclude: Mutex::new(desktop.capture_exclude.clone()),
+        hotkey: Mutex::new(None),
         env,
     };
 
     let app = tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show_popup_empty(app)))
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            // A second launch opens a window of the running app: `--settings` or the popup.
+            if argv.iter().any(|a| a == "--settings") { show_settings(app) } else { show_popup_empty(app) }
+        }))
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
                 .with_handler(|app, _shortcut, event| {
@@ -207,7 +289,7 @@ fn main() {
                 .build(),
         )
         .manage(state)
-        .invoke_handler(tauri::generate_handler![context, popup_ready, hide_popup, open_url, popup_rendered])
+        .invoke_handler(tauri::generate_handler![context, popup_ready, hide_popup, open_url, popup_rendered, settings, update_settings, connect_source, set_llm_key, slack_manifest])
         .setup(move |app| {
             // The popup exists from the start, hidden: the hotkey only shows it.
             let popup = WebviewWindowBuilder::new(app, POPUP, WebviewUrl::App("popup.html".into()))
@@ -234,11 +316,13 @@ fn main() {
 
             let search = MenuItem::with_id(app, "search", "Search", true, None::<&str>)?;
             let sync = MenuItem::with_id(app, "sync", "Sync now", true, None::<&str>)?;
+            let settings = MenuItem::with_id(app, "settings", "Settings…", true, None::<&str>)?;
             let quit = MenuItem::with_id(app, "quit", "Quit Chief", true, None::<&str>)?;
-            let menu = Menu::with_items(app, &[&search, &sync, &quit])?;
+            let menu = Menu::with_items(app, &[&search, &sync, &settings, &quit])?;
             let mut tray = TrayIconBuilder::with_id("chief").menu(&menu).tooltip("Chief").on_menu_event(move |app, event| match event.id().as_ref() {
                 "search" => show_popup_empty(app),
                 "sync" => sync_now(app, sync.clone()),
+                "settings" => show_settings(app),
                 "quit" => app.exit(0),
                 _ => {}
             });
@@ -247,6 +331,9 @@ fn main() {
             }
             tray.build(app)?;
 
+            if std::env::args().any(|a| a == "--settings") {
+                show_settings(app.handle());
+            }
             if !desktop.hotkey_enabled {
                 tracing::info!("the global hotkey is off ([desktop] hotkey_enabled = false); use the tray's Search");
             } else if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {
@@ -257,6 +344,7 @@ fn main() {
                 );
             } else {
                 tracing::info!(%hotkey, "hotkey registered");
+                *app.state::<AppState>().hotkey.lock().unwrap_or_else(|p| p.into_inner()) = Some(hotkey.clone());
             }
             Ok(())
         })

@@ -51,17 +51,17 @@ fn family(pid: u32) -> Vec<u32> {
     pids
 }
 
-/// utime + stime of the app and its children, in clock ticks (100 per second on Linux).
-fn cpu_ticks(pid: u32) -> u64 {
+/// utime + stime of the app and each of its children, in clock ticks (100 per second).
+fn cpu_ticks(pid: u32) -> std::collections::HashMap<u32, u64> {
     family(pid)
-        .iter()
+        .into_iter()
         .map(|p| {
             let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
             let after = stat.rsplit_once(") ").map(|(_, r)| r.to_string()).unwrap_or_default();
             let f: Vec<&str> = after.split_whitespace().collect();
-            f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+            (p, f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
         })
-        .sum()
+        .collect()
 }
 
 /// Resident memory of the app and its WebKit children, in KiB.
@@ -71,6 +71,10 @@ fn rss_kib(pid: u32) -> u64 {
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
         .filter_map(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
         .sum()
+}
+
+fn app_alive(app: &App) -> bool {
+    std::path::Path::new(&format!("/proc/{}/stat", app.0.id())).exists()
 }
 
 struct App(Child);
@@ -157,13 +161,25 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
     println!("hotkey → popup with results over 20 presses: p50 {:.0} ms, p95 {:.0} ms; cold start: hotkey ready {:.0} ms, first results on screen {:.0} ms after launch", at(0.5), at(0.95), cold_start.as_secs_f64() * 1000.0, first_press.as_secs_f64() * 1000.0);
 
+    // A second launch with --settings opens the settings window of the running app.
+    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop")).arg("--settings").env("CHIEF_HOME", home.path()).stderr(Stdio::null()).status().expect("second launch");
+    assert!(status.success(), "the second instance hands over and exits");
+    wait_for("the settings window", Duration::from_secs(20), || !xdotool(&["search", "--onlyvisible", "--name", "^Chief settings$"]).trim().is_empty());
+    std::thread::sleep(Duration::from_millis(1500));
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("settings.png");
+    assert!(Command::new("import").args(["-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success()));
+    println!("screenshot of the settings window: {}", shot.display());
+    assert!(app_alive(&app), "the app still runs");
+
     // Idle: resident memory and CPU over 10 s with the popup hidden (`IDLE_SECS` for longer).
     let pid = app.0.id();
     let idle = std::env::var("IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
     let (cpu0, t) = (cpu_ticks(pid), Instant::now());
     std::thread::sleep(Duration::from_secs(idle));
-    let cpu = (cpu_ticks(pid) - cpu0) as f64 / 100.0 / t.elapsed().as_secs_f64() * 100.0;
-    println!("idle over {idle} s: RSS {:.0} MiB, CPU {cpu:.2} %", rss_kib(pid) as f64 / 1024.0);
+    let used: u64 = cpu_ticks(pid).iter().map(|(p, after)| after.saturating_sub(cpu0.get(p).copied().unwrap_or(0))).sum();
+    let cpu = used as f64 / 100.0 / t.elapsed().as_secs_f64() * 100.0;
+    assert!(app_alive(&app), "the app ran through the idle period");
+    println!("idle over {idle} s (popup hidden, settings open): RSS {:.0} MiB, CPU {cpu:.2} %", rss_kib(pid) as f64 / 1024.0);
     drop(app);
     let _ = selection.kill();
     let _ = selection.wait();

@@ -12,6 +12,32 @@ export type Context = { text: string; entities: Entity[]; groups: Group[]; mode:
 export type Shown = { text: string; source: string; pressed_ms: number };
 export type UiError = { code: string; message: string };
 
+export type SourceSettings = {
+  name: string; enabled: boolean; connected: boolean; keep_days: number; live: boolean;
+  state: string; message: string; account: string; last_success: string | null;
+};
+export type Settings = {
+  sources: SourceSettings[];
+  llm: { provider: string; model: string; base_url: string; offline: boolean; key_stored: boolean };
+  desktop: { hotkey: string; hotkey_enabled: boolean; capture_exclude: string[] };
+  notes: string[];
+};
+export type SettingsPatch = {
+  source?: { name: string; enabled?: boolean; keep_days?: number; live?: boolean };
+  llm_provider?: string; llm_model?: string; llm_base_url?: string; llm_offline?: boolean;
+  hotkey?: string; hotkey_enabled?: boolean; capture_exclude?: string[];
+};
+export type ConnectReport = { source: string; identity: string; granted: string[]; missing: string[]; stored: string };
+
+/** What the settings page needs. */
+export interface ISettingsBackend {
+  settings(): Promise<Settings>;
+  update(patch: SettingsPatch): Promise<Settings>;
+  connect(source: string, token: string): Promise<ConnectReport>;
+  setLlmKey(key: string): Promise<void>;
+  slackManifest(): Promise<string>;
+}
+
 export interface IBackend {
   context(text: string): Promise<Context>;
   open(url: string): Promise<void>;
@@ -44,6 +70,22 @@ export class TauriBackend implements IBackend {
       });
   }
   rendered(pressed_ms: number, ids: string[]) { return this.t.core.invoke<void>("popup_rendered", { pressedMs: pressed_ms, ids }); }
+}
+
+export class TauriSettingsBackend implements ISettingsBackend {
+  constructor(private t: TauriGlobal) {}
+  settings() { return this.t.core.invoke<Settings>("settings"); }
+  update(patch: SettingsPatch) { return this.t.core.invoke<Settings>("update_settings", { patch }); }
+  connect(source: string, token: string) { return this.t.core.invoke<ConnectReport>("connect_source", { source, token }); }
+  setLlmKey(key: string) { return this.t.core.invoke<void>("set_llm_key", { key }); }
+  slackManifest() { return this.t.core.invoke<string>("slack_manifest"); }
+}
+
+export function settingsBackend(): ISettingsBackend {
+  const w = window as unknown as { __TAURI__?: TauriGlobal; __CHIEF_SETTINGS_MOCK__?: ISettingsBackend };
+  if (w.__TAURI__) return new TauriSettingsBackend(w.__TAURI__);
+  if (w.__CHIEF_SETTINGS_MOCK__) return w.__CHIEF_SETTINGS_MOCK__;
+  throw new Error("no backend: run inside the Chief app, or set window.__CHIEF_SETTINGS_MOCK__");
 }
 
 /** Fixed data for UI tests in a plain browser (`?mock`). */

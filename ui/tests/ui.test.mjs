@@ -3,12 +3,11 @@
 // dark screenshots (written to $UI_SHOTS or /tmp, and checked to differ).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFile, writeFile, mkdir } from "node:fs/promises";
-import { extname, join } from "node:path";
+import { writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { serveDist } from "./serve.mjs";
 import { chromium } from "playwright-core";
 
-const DIST = new URL("../dist/", import.meta.url).pathname;
 const SHOTS = process.env.UI_SHOTS ?? "/tmp/chief-ui-shots";
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 let server, browser, base;
@@ -43,18 +42,8 @@ function mockScript(fail) {
 }
 
 before(async () => {
-  server = createServer(async (req, res) => {
-    const path = join(DIST, req.url === "/" ? "popup.html" : req.url.split("?")[0]);
-    try {
-      const body = await readFile(path);
-      const type = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" }[extname(path)] ?? "application/octet-stream";
-      res.writeHead(200, { "content-type": type }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${server.address().port}/popup.html`;
+  server = await serveDist();
+  base = `${server.base}/popup.html`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   await mkdir(SHOTS, { recursive: true });
 });

@@ -18,6 +18,7 @@ pub mod embedding;
 pub mod eval;
 mod search;
 pub mod secrets;
+mod settings;
 mod sync;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ pub use config::{Config, ConfigError, DesktopConfig, EmbedConfig, IndexConfig, L
 pub use embedding::EmbedProgress;
 pub use doctor::{Finding, Level, doctor};
 pub use context::{ContextGroup, ContextResponse, Entity};
+pub use settings::{LlmSettings, SettingsPatch, SettingsView, SourcePatch, SourceSettings, apply_patch};
 pub use search::{SearchMode, SearchQuery, SearchResponse, SearchResult};
 pub use sync::{ConnectReport, LIVE_SOURCES, SLACK_MANIFEST, SourceOutcome, SyncRequest};
 pub use chief_sources::connector::{Progress as SyncProgress, SourceReport, SyncEvent};

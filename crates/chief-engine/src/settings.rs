@@ -1,0 +1,248 @@
+//! Settings as the desktop shows and edits them: per live source its connection,
+//! status and retention; the LLM provider and whether its key is stored; the hotkey
+//! and capture exclusions. Edits go into the home's `chief.toml` in place (comments
+//! and other keys kept), are validated by loading the result, and a rejected edit
+//! leaves the file as it was.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Config, ConfigError, DesktopConfig, Engine, EngineError, secrets};
+
+/// One live source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSettings {
+    pub name: String,
+    pub enabled: bool,
+    /// A token is available (keychain or `CHIEF_<SOURCE>_TOKEN`).
+    pub connected: bool,
+    pub keep_days: u32,
+    pub live: bool,
+    /// `ok`, `paused`, `parked`, `failed`, `running`, or `never` (not synced yet).
+    pub state: String,
+    pub message: String,
+    pub account: String,
+    pub last_success: Option<String>,
+}
+
+/// The LLM provider.
+#[derive(Debug, Clone, Serialize)]
+pub struct LlmSettings {
+    pub provider: String,
+    pub model: String,
+    pub base_url: String,
+    pub offline: bool,
+    pub key_stored: bool,
+}
+
+/// Everything the settings page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsView {
+    pub sources: Vec<SourceSettings>,
+    pub llm: LlmSettings,
+    pub desktop: DesktopConfig,
+    /// Problems reading the keychain, shown once rather than per field.
+    pub notes: Vec<String>,
+}
+
+/// An edit; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SettingsPatch {
+    pub source: Option<SourcePatch>,
+    pub llm_provider: Option<String>,
+    pub llm_model: Option<String>,
+    pub llm_base_url: Option<String>,
+    pub llm_offline: Option<bool>,
+    pub hotkey: Option<String>,
+    pub hotkey_enabled: Option<bool>,
+    pub capture_exclude: Option<Vec<String>>,
+}
+
+/// An edit of one source.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SourcePatch {
+    pub name: String,
+    pub enabled: Option<bool>,
+    pub keep_days: Option<u32>,
+    pub live: Option<bool>,
+}
+
+impl SettingsPatch {
+    /// The `(table path, key, value)` edits this patch makes.
+    fn edits(&self) -> Result<Vec<(Vec<String>, &'static str, toml::Value)>, EngineError> {
+        let mut out = Vec::new();
+        let t = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        if let Some(s) = &self.source {
+            if !crate::LIVE_SOURCES.contains(&s.name.as_str()) {
+                return Err(EngineError::InvalidInput(format!("no live connector for {:?}", s.name)));
+            }
+            let table = t(&["sources", &s.name]);
+            if let Some(v) = s.enabled {
+                out.push((table.clone(), "enabled", toml::Value::Boolean(v)));
+            }
+            if let Some(v) = s.keep_days {
+                out.push((table.clone(), "keep_days", toml::Value::Integer(i64::from(v))));
+            }
+            if let Some(v) = s.live {
+                out.push((table.clone(), "live", toml::Value::Boolean(v)));
+            }
+        }
+        let llm = t(&["llm"]);
+        for (key, v) in [("provider", &self.llm_provider), ("model", &self.llm_model), ("base_url", &self.llm_base_url)] {
+            if let Some(v) = v {
+                out.push((llm.clone(), key, toml::Value::String(v.trim().to_string())));
+            }
+        }
+        if let Some(v) = self.llm_offline {
+            out.push((llm.clone(), "offline", toml::Value::Boolean(v)));
+        }
+        let desktop = t(&["desktop"]);
+        if let Some(v) = &self.hotkey {
+            out.push((desktop.clone(), "hotkey", toml::Value::String(v.trim().to_string())));
+        }
+        if let Some(v) = self.hotkey_enabled {
+            out.push((desktop.clone(), "hotkey_enabled", toml::Value::Boolean(v)));
+        }
+        if let Some(v) = &self.capture_exclude {
+            let list = v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_string())).collect();
+            out.push((desktop, "capture_exclude", toml::Value::Array(list)));
+        }
+        Ok(out)
+    }
+}
+
+/// Applies `patch` to `home/chief.toml` in place, keeping comments and other keys;
+/// returns the new configuration. An invalid result is rolled back and reported.
+pub fn apply_patch(home: &Path, patch: &SettingsPatch, env: &[(String, String)]) -> Result<Config, EngineError> {
+    let path = Config::path_in(home);
+    let before = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(EngineError::Home { path, source }),
+    };
+    let mut doc: toml_edit::Document = before.parse().map_err(|e: toml_edit::TomlError| EngineError::Config(ConfigError::Invalid { path: path.clone(), message: e.to_string() }))?;
+    for (tables, key, value) in patch.edits()? {
+        let mut item = doc.as_item_mut();
+        for name in &tables {
+            if item.get(name).is_none() {
+                item[name.as_str()] = toml_edit::table();
+            }
+            item = &mut item[name.as_str()];
+        }
+        item[key] = toml_edit::value(to_edit(&value));
+    }
+    let after = doc.to_string();
+    let write = |text: &str| std::fs::write(&path, text).map_err(|source| EngineError::Home { path: path.clone(), source });
+    write(&after)?;
+    match Config::load(home, env.to_vec()) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            write(&before)?;
+            Err(EngineError::Config(e))
+        }
+    }
+}
+
+fn to_edit(v: &toml::Value) -> toml_edit::Value {
+    match v {
+        toml::Value::String(s) => s.as_str().into(),
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Boolean(b) => (*b).into(),
+        toml::Value::Float(f) => (*f).into(),
+        toml::Value::Array(a) => a.iter().map(to_edit).collect::<toml_edit::Array>().into(),
+        other => other.to_string().as_str().into(),
+    }
+}
+
+impl Engine {
+    /// The settings as the desktop shows them.
+    pub fn settings(&self, env: &[(String, String)]) -> Result<SettingsView, EngineError> {
+        let mut notes = Vec::new();
+        let statuses = self.store().source_statuses()?;
+        let mut sources = Vec::new();
+        for name in crate::LIVE_SOURCES {
+            let cfg = match *name {
+                "slack" => &self.config.sources.slack,
+                _ => &self.config.sources.github,
+            };
+            let connected = match Self::source_token(env, name) {
+                Ok(_) => true,
+                Err(EngineError::Secret(e)) => {
+                    notes.push(e.to_string());
+                    false
+                }
+                Err(_) => false,
+            };
+            let st = statuses.iter().find(|s| s.source == *name);
+            sources.push(SourceSettings {
+                name: name.to_string(),
+                enabled: cfg.enabled,
+                connected,
+                keep_days: cfg.keep_days,
+                live: cfg.live,
+                state: st.map(|s| s.state.clone()).unwrap_or_else(|| "never".into()),
+                message: st.map(|s| s.message.clone()).unwrap_or_default(),
+                account: st.map(|s| s.account.clone()).unwrap_or_default(),
+                last_success: st.and_then(|s| s.last_success).map(|t| t.to_rfc3339()),
+            });
+        }
+        let llm = &self.config.llm;
+        let key_stored = match secrets::get(&secrets::llm_key_name(&llm.provider)) {
+            Ok(k) => k.is_some(),
+            Err(e) => {
+                notes.push(e.to_string());
+                false
+            }
+        } || env.iter().any(|(k, _)| k == "CHIEF_LLM_API_KEY");
+        notes.dedup();
+        Ok(SettingsView {
+            sources,
+            llm: LlmSettings { provider: llm.provider.clone(), model: llm.model.clone(), base_url: llm.base_url.clone(), offline: llm.offline, key_stored },
+            desktop: self.config.desktop.clone(),
+            notes,
+        })
+    }
+
+    /// Applies an edit to `chief.toml` and to this engine's configuration.
+    pub fn update_settings(&mut self, patch: &SettingsPatch, env: &[(String, String)]) -> Result<SettingsView, EngineError> {
+        let config = apply_patch(&self.home, patch, env)?;
+        // What can change while running: sources, the LLM chain, the desktop settings.
+        self.config.sources = config.sources;
+        self.config.llm = config.llm;
+        self.config.desktop = config.desktop;
+        self.settings(env)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_keep_comments_and_other_keys_and_unknown_sources_write_nothing() {
+        let home = tempfile::tempdir().unwrap();
+        let path = Config::path_in(home.path());
+        std::fs::write(&path, "# my settings\n[sources.slack]\napi_base = \"http://127.0.0.1:9\" # local mock\n").unwrap();
+        let patch = SettingsPatch {
+            source: Some(SourcePatch { name: "slack".into(), keep_days: Some(30), live: Some(true), enabled: Some(true) }),
+            hotkey: Some(" Ctrl+Alt+K ".into()),
+            capture_exclude: Some(vec!["Vault".into(), "  ".into()]),
+            llm_offline: Some(true),
+            ..SettingsPatch::default()
+        };
+        let c = apply_patch(home.path(), &patch, &[]).unwrap();
+        assert_eq!((c.sources.slack.keep_days, c.sources.slack.live, c.sources.slack.enabled), (30, true, true));
+        assert_eq!(c.sources.slack.api_base, "http://127.0.0.1:9");
+        assert_eq!(c.desktop.hotkey, "Ctrl+Alt+K");
+        assert_eq!(c.desktop.capture_exclude, vec!["Vault".to_string()]);
+        assert!(c.llm.offline);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# my settings") && text.contains("# local mock"), "{text}");
+
+        let bad = SettingsPatch { source: Some(SourcePatch { name: "myspace".into(), keep_days: Some(1), ..SourcePatch::default() }), ..SettingsPatch::default() };
+        let err = apply_patch(home.path(), &bad, &[]).unwrap_err();
+        assert!(err.to_string().contains("myspace"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "nothing written");
+    }
+}

@@ -1,0 +1,162 @@
+// Settings: connect Slack and GitHub (token checked against the API, stored in the
+// keychain), each source's status, last sync, retention and live mode; the LLM
+// provider, model, key and offline mode; the hotkey and the windows never captured.
+// Every section saves on its own and shows its own errors.
+
+import { settingsBackend, type ISettingsBackend, type Settings, type SettingsPatch, type UiError } from "./backend";
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function field(label: string, input: HTMLElement): HTMLElement {
+  const l = el("label", { class: "field" });
+  l.append(el("span", {}, label), input);
+  return l;
+}
+
+function checkbox(name: string, checked: boolean): HTMLInputElement {
+  const c = el("input", { type: "checkbox", name });
+  c.checked = checked;
+  return c;
+}
+
+const STATE: Record<string, string> = { ok: "synced", paused: "paused: reconnect", parked: "waiting for a rate limit", failed: "last sync failed", running: "syncing", never: "not synced yet" };
+
+export class SettingsPage {
+  private view?: Settings;
+  constructor(private root: HTMLElement, private api: ISettingsBackend) {}
+
+  async load() {
+    try {
+      this.render(await this.api.settings());
+    } catch (e) {
+      this.root.replaceChildren(el("div", { class: "error", "data-code": (e as UiError).code ?? "error" }, (e as UiError).message ?? String(e)));
+    }
+  }
+
+  /** Runs an action for a section, showing its outcome in the section. */
+  private async act(section: HTMLElement, f: () => Promise<string | Settings>) {
+    const out = section.querySelector<HTMLElement>(".outcome")!;
+    out.className = "outcome";
+    out.textContent = "Saving…";
+    try {
+      const r = await f();
+      if (typeof r === "string") {
+        out.textContent = r;
+      } else {
+        this.render(r);
+        const again = this.root.querySelector<HTMLElement>(`section[data-section="${section.dataset.section}"] .outcome`);
+        if (again) again.textContent = "Saved.";
+      }
+    } catch (e) {
+      out.className = "outcome error";
+      out.dataset.code = (e as UiError).code ?? "error";
+      out.textContent = (e as UiError).message ?? String(e);
+    }
+  }
+
+  private save(section: HTMLElement, patch: SettingsPatch) {
+    return this.act(section, () => this.api.update(patch));
+  }
+
+  render(v: Settings) {
+    this.view = v;
+    const blocks: HTMLElement[] = [el("h1", {}, "Chief settings")];
+    for (const note of v.notes) blocks.push(el("p", { class: "note" }, note));
+
+    for (const s of v.sources) {
+      const sec = el("section", { "data-section": `source-${s.name}` });
+      const title = s.name === "slack" ? "Slack" : "GitHub";
+      sec.append(el("h2", {}, title));
+      const status = el("p", { class: `status-line ${s.state}` }, `${s.connected ? "Connected" : "Not connected"} · ${STATE[s.state] ?? s.state}${s.account ? ` · ${s.account}` : ""}${s.last_success ? ` · last sync ${s.last_success.slice(0, 16).replace("T", " ")}` : ""}`);
+      sec.append(status);
+      if (s.message) sec.append(el("p", { class: "note" }, s.message));
+      const token = el("input", { type: "password", name: "token", placeholder: s.name === "slack" ? "xoxp-… user token of the Chief app" : "ghp_… or github_pat_… token", autocomplete: "off" });
+      const connect = el("button", { type: "button", name: "connect" }, s.connected ? "Replace token" : "Connect");
+      connect.addEventListener("click", () =>
+        this.act(sec, async () => {
+          const r = await this.api.connect(s.name, token.value);
+          token.value = "";
+          return `Token works for ${r.identity}; stored in the ${r.stored}.${r.missing.length ? ` Missing scopes: ${r.missing.join(", ")}.` : ""}`;
+        }),
+      );
+      const row = el("div", { class: "row" });
+      row.append(token, connect);
+      sec.append(row);
+      if (s.name === "slack") {
+        const show = el("button", { type: "button", name: "manifest", class: "link" }, "Show the app manifest to install");
+        const pre = el("pre", { class: "manifest", hidden: "" });
+        show.addEventListener("click", async () => {
+          pre.textContent = await this.api.slackManifest();
+          pre.hidden = !pre.hidden;
+        });
+        sec.append(show, pre);
+      }
+      const enabled = checkbox("enabled", s.enabled);
+      const keep = el("input", { type: "number", name: "keep_days", min: "0", value: String(s.keep_days) });
+      sec.append(field("Sync in the background", enabled), field("Keep items (days, 0 = forever)", keep));
+      const live = checkbox("live", s.live);
+      if (s.name === "slack") sec.append(field("Live mode: keep no message text locally", live));
+      const save = el("button", { type: "button", name: "save" }, "Save");
+      save.addEventListener("click", () => {
+        const days = Number(keep.value);
+        if (!Number.isInteger(days) || days < 0) {
+          const out = sec.querySelector<HTMLElement>(".outcome")!;
+          out.className = "outcome error";
+          out.textContent = "Days must be a whole number, 0 or more.";
+          return;
+        }
+        void this.save(sec, { source: { name: s.name, enabled: enabled.checked, keep_days: days, ...(s.name === "slack" ? { live: live.checked } : {}) } });
+      });
+      sec.append(save, el("p", { class: "outcome", "aria-live": "polite" }));
+      blocks.push(sec);
+    }
+
+    const llm = el("section", { "data-section": "llm" });
+    llm.append(el("h2", {}, "Language model"));
+    const provider = el("select", { name: "provider" });
+    for (const p of ["openai", "azure", "anthropic", "openai-compatible", "none"]) {
+      const o = el("option", { value: p }, p);
+      o.selected = p === v.llm.provider;
+      provider.append(o);
+    }
+    const model = el("input", { name: "model", value: v.llm.model });
+    const base = el("input", { name: "base_url", value: v.llm.base_url, placeholder: "for Azure and OpenAI-compatible servers" });
+    const offline = checkbox("offline", v.llm.offline);
+    const key = el("input", { type: "password", name: "key", placeholder: v.llm.key_stored ? "a key is stored; paste to replace" : "API key", autocomplete: "off" });
+    const saveLlm = el("button", { type: "button", name: "save" }, "Save");
+    saveLlm.addEventListener("click", () =>
+      this.act(llm, async () => {
+        const r = await this.api.update({ llm_provider: provider.value, llm_model: model.value, llm_base_url: base.value, llm_offline: offline.checked });
+        if (!key.value.trim()) return r;
+        await this.api.setLlmKey(key.value);
+        key.value = "";
+        return this.api.settings();
+      }),
+    );
+    llm.append(field("Provider", provider), field("Model", model), field("Base URL", base), field("Offline (no remote calls)", offline), field("API key (OS keychain)", key), saveLlm, el("p", { class: "outcome", "aria-live": "polite" }));
+    blocks.push(llm);
+
+    const desk = el("section", { "data-section": "desktop" });
+    desk.append(el("h2", {}, "Hotkey and capture"));
+    const hotkey = el("input", { name: "hotkey", value: v.desktop.hotkey, placeholder: "Ctrl+Shift+O" });
+    const hkOn = checkbox("hotkey_enabled", v.desktop.hotkey_enabled);
+    const exclude = el("textarea", { name: "capture_exclude", rows: "4" });
+    exclude.value = v.desktop.capture_exclude.join("\n");
+    const saveDesk = el("button", { type: "button", name: "save" }, "Save");
+    saveDesk.addEventListener("click", () =>
+      this.save(desk, { hotkey: hotkey.value, hotkey_enabled: hkOn.checked, capture_exclude: exclude.value.split("\n").map((s) => s.trim()).filter(Boolean) }),
+    );
+    desk.append(field("Hotkey", hotkey), field("Hotkey on", hkOn), field("Never capture windows named (one per line)", exclude), saveDesk, el("p", { class: "outcome", "aria-live": "polite" }));
+    blocks.push(desk);
+
+    this.root.replaceChildren(...blocks);
+  }
+}
+
+const root = document.getElementById("app");
+if (root) void new SettingsPage(root, settingsBackend()).load();
