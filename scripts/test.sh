@@ -3,7 +3,7 @@
 # plus the architecture check that the engine never depends on tauri.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 . scripts/env.sh
 start=$(date +%s)
 

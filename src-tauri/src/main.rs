@@ -274,6 +274,12 @@ fn main() {
         env,
     };
 
+    // Tests run under their own identifier, so they never meet a running Chief (single
+    // instance) or its app data.
+    let mut tauri_context = tauri::generate_context!();
+    if let Ok(id) = std::env::var("CHIEF_DESKTOP_IDENTIFIER") {
+        tauri_context.config_mut().identifier = id;
+    }
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             // A second launch opens a window of the running app: `--settings` or the popup.
@@ -348,7 +354,7 @@ fn main() {
             }
             Ok(())
         })
-        .build(tauri::generate_context!())
+        .build(tauri_context)
         .expect("building the Chief desktop app");
     app.run(|_app, event| {
         // Tray app: closing every window does not quit.

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The app identifier of test runs (a running Chief is never involved).
+const TEST_ID: &str = "dev.chief.desktop.test";
+
 fn need(tool: &str) {
     let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
     assert!(ok, "{tool} is required for the desktop end-to-end test (scripts/setup.sh installs it)");
@@ -111,6 +114,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
         Command::new(env!("CARGO_BIN_EXE_chief-desktop"))
             .env("CHIEF_HOME", home.path())
             .env("CHIEF_DESKTOP_REPORT", &report)
+            .env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID)
             .env("CHIEF_LOG", "info")
             // Under Xvfb, WebKit's accelerated compositing paints nothing a screenshot sees.
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
@@ -125,7 +129,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     assert!(!popup_visible(), "no window at start");
 
     xdotool(&["mousemove", "400", "200"]);
-    let mut selection = set_primary("PAY-142");
+    let selection = App(set_primary("PAY-142"));
     std::thread::sleep(Duration::from_millis(100));
     xdotool(&["key", "ctrl+shift+o"]);
     wait_for("results in the popup", Duration::from_secs(30), || !reports(&report).is_empty());
@@ -162,7 +166,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     println!("hotkey → popup with results over 20 presses: p50 {:.0} ms, p95 {:.0} ms; cold start: hotkey ready {:.0} ms, first results on screen {:.0} ms after launch", at(0.5), at(0.95), cold_start.as_secs_f64() * 1000.0, first_press.as_secs_f64() * 1000.0);
 
     // A second launch with --settings opens the settings window of the running app.
-    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop")).arg("--settings").env("CHIEF_HOME", home.path()).stderr(Stdio::null()).status().expect("second launch");
+    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop")).arg("--settings").env("CHIEF_HOME", home.path()).env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID).stderr(Stdio::null()).status().expect("second launch");
     assert!(status.success(), "the second instance hands over and exits");
     wait_for("the settings window", Duration::from_secs(20), || !xdotool(&["search", "--onlyvisible", "--name", "^Chief settings$"]).trim().is_empty());
     std::thread::sleep(Duration::from_millis(1500));
@@ -181,6 +185,5 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     assert!(app_alive(&app), "the app ran through the idle period");
     println!("idle over {idle} s (popup hidden, settings open): RSS {:.0} MiB, CPU {cpu:.2} %", rss_kib(pid) as f64 / 1024.0);
     drop(app);
-    let _ = selection.kill();
-    let _ = selection.wait();
+    drop(selection);
 }
