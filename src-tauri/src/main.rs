@@ -4,6 +4,7 @@
 //! it. Every command is a few lines over one engine call on the engine thread; errors
 //! reach the UI as `{code, message}`, events as one typed enum on `chief://event`.
 
+mod autostart;
 mod capture;
 mod engine_thread;
 
@@ -105,7 +106,11 @@ async fn update_settings(app: AppHandle, state: tauri::State<'_, AppState>, patc
         }
     }
     let env = state.env.clone();
+    let login = patch.launch_at_login;
     let view = state.engine.call_mut(move |e| e.update_settings(&patch, &env)).await?;
+    if let Some(on) = login {
+        autostart::apply(on).map_err(|message| UiError { code: "autostart".into(), message })?;
+    }
     *state.exclude.lock().unwrap_or_else(|p| p.into_inner()) = view.desktop.capture_exclude.clone();
     Ok(view)
 }
@@ -337,6 +342,11 @@ fn main() {
             }
             tray.build(app)?;
 
+            if desktop.launch_at_login {
+                if let Err(e) = autostart::apply(true) {
+                    tracing::warn!("launch at login: {e}");
+                }
+            }
             if std::env::args().any(|a| a == "--settings") {
                 show_settings(app.handle());
             }

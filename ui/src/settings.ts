@@ -142,16 +142,17 @@ export class SettingsPage {
     blocks.push(llm);
 
     const desk = el("section", { "data-section": "desktop" });
-    desk.append(el("h2", {}, "Hotkey and capture"));
+    desk.append(el("h2", {}, "Hotkey, capture and start-up"));
     const hotkey = el("input", { name: "hotkey", value: v.desktop.hotkey, placeholder: "Ctrl+Shift+O" });
     const hkOn = checkbox("hotkey_enabled", v.desktop.hotkey_enabled);
+    const login = checkbox("launch_at_login", v.desktop.launch_at_login);
     const exclude = el("textarea", { name: "capture_exclude", rows: "4" });
     exclude.value = v.desktop.capture_exclude.join("\n");
     const saveDesk = el("button", { type: "button", name: "save" }, "Save");
     saveDesk.addEventListener("click", () =>
-      this.save(desk, { hotkey: hotkey.value, hotkey_enabled: hkOn.checked, capture_exclude: exclude.value.split("\n").map((s) => s.trim()).filter(Boolean) }),
+      this.save(desk, { hotkey: hotkey.value, hotkey_enabled: hkOn.checked, launch_at_login: login.checked, capture_exclude: exclude.value.split("\n").map((s) => s.trim()).filter(Boolean) }),
     );
-    desk.append(field("Hotkey", hotkey), field("Hotkey on", hkOn), field("Never capture windows named (one per line)", exclude), saveDesk, el("p", { class: "outcome", "aria-live": "polite" }));
+    desk.append(field("Hotkey", hotkey), field("Hotkey on", hkOn), field("Start Chief when I log in", login), field("Never capture windows named (one per line)", exclude), saveDesk, el("p", { class: "outcome", "aria-live": "polite" }));
     blocks.push(desk);
 
     this.root.replaceChildren(...blocks);

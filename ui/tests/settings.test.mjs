@@ -16,7 +16,7 @@ const SETTINGS = {
     { name: "github", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null },
   ],
   llm: { provider: "openai", model: "gpt-4o-mini", base_url: "", offline: false, key_stored: true },
-  desktop: { hotkey: "", hotkey_enabled: true, capture_exclude: ["1Password", "KeePassXC"] },
+  desktop: { hotkey: "", hotkey_enabled: true, capture_exclude: ["1Password", "KeePassXC"], launch_at_login: false },
   notes: [],
 };
 
@@ -108,6 +108,7 @@ test("a taken hotkey is reported in its section", async () => {
   await page.click(`${sec("desktop")} button[name=save]`);
   await page.waitForSelector(`${sec("desktop")} .outcome.error`);
   assert.equal(await page.getAttribute(`${sec("desktop")} .outcome`, "data-code"), "hotkey");
+  assert.deepEqual(await page.evaluate(() => window.__calls.update.at(-1)), { hotkey: "Ctrl+Alt+Delete", hotkey_enabled: true, launch_at_login: false, capture_exclude: ["1Password", "KeePassXC"] });
   assert.match(await page.textContent(`${sec("desktop")} .outcome`), /taken by another app/);
   await page.close();
 });

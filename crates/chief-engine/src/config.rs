@@ -214,6 +214,8 @@ pub struct DesktopConfig {
     pub hotkey_enabled: bool,
     /// Windows whose title or class contains one of these (any case) are never captured.
     pub capture_exclude: Vec<String>,
+    /// Start the desktop app when the user logs in.
+    pub launch_at_login: bool,
 }
 
 impl Default for DesktopConfig {
@@ -222,6 +224,7 @@ impl Default for DesktopConfig {
             hotkey: String::new(),
             hotkey_enabled: true,
             capture_exclude: ["1Password", "Bitwarden", "KeePassXC", "Keychain Access"].iter().map(|s| s.to_string()).collect(),
+            launch_at_login: false,
         }
     }
 }

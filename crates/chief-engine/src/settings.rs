@@ -57,6 +57,7 @@ pub struct SettingsPatch {
     pub hotkey: Option<String>,
     pub hotkey_enabled: Option<bool>,
     pub capture_exclude: Option<Vec<String>>,
+    pub launch_at_login: Option<bool>,
 }
 
 /// An edit of one source.
@@ -103,6 +104,9 @@ impl SettingsPatch {
         }
         if let Some(v) = self.hotkey_enabled {
             out.push((desktop.clone(), "hotkey_enabled", toml::Value::Boolean(v)));
+        }
+        if let Some(v) = self.launch_at_login {
+            out.push((desktop.clone(), "launch_at_login", toml::Value::Boolean(v)));
         }
         if let Some(v) = &self.capture_exclude {
             let list = v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_string())).collect();
