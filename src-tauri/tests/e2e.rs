@@ -5,27 +5,15 @@
 //! hides it. A screenshot goes to the target directory. 20 more presses measure
 //! key press → results on screen (printed, not asserted).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{Kill, demo_home, need_x, set_primary, visible, xdotool};
 
 /// The app identifier of test runs (a running Chief is never involved).
 const TEST_ID: &str = "dev.chief.desktop.test";
-
-fn need(tool: &str) {
-    let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    assert!(ok, "{tool} is required for the desktop end-to-end test (scripts/setup.sh installs it)");
-}
-
-fn xdotool(args: &[&str]) -> String {
-    let out = Command::new("xdotool").args(args).output().expect("xdotool runs");
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn popup_visible() -> bool {
-    !xdotool(&["search", "--onlyvisible", "--name", "^Chief$"]).trim().is_empty()
-}
 
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
@@ -33,12 +21,6 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         assert!(t.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn set_primary(text: &str) -> Child {
-    let mut child = Command::new("xclip").args(["-selection", "primary", "-loops", "0", "-quiet"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("xclip runs");
-    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("xclip takes the text");
-    child
 }
 
 fn reports(path: &Path) -> Vec<serde_json::Value> {
@@ -76,41 +58,20 @@ fn rss_kib(pid: u32) -> u64 {
         .sum()
 }
 
-fn app_alive(app: &App) -> bool {
+fn app_alive(app: &Kill) -> bool {
     std::path::Path::new(&format!("/proc/{}/stat", app.0.id())).exists()
-}
-
-struct App(Child);
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
 fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
-    assert!(std::env::var_os("DISPLAY").is_some(), "the desktop end-to-end test needs an X display: run it through scripts/test.sh (it starts Xvfb)");
-    for tool in ["xdotool", "xclip", "import"] {
-        need(tool);
-    }
-    // A test home with the demo workspace (BM25 only: no model needed).
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("chief.toml"), "[embed]\nenabled = false\n").unwrap();
-    {
-        let config = chief_engine::Config::load(home.path(), Vec::<(String, String)>::new()).unwrap();
-        let engine = chief_engine::Engine::open(home.path(), config).unwrap();
-        engine.load_demo(chief_sources::connector::no_progress()).unwrap();
-        engine.close().unwrap();
-    }
-    let truth: chief_demo::GroundTruth = serde_json::from_slice(&std::fs::read(home.path().join("demo-data/ground_truth.json")).unwrap()).unwrap();
+    need_x(&["xdotool", "xclip", "import"]);
+    let (home, truth) = demo_home();
     let incident = truth.stories.iter().find(|s| s.kind == "incident").expect("the demo has an incident");
 
     let report = home.path().join("report.jsonl");
     let log = home.path().join("desktop.log");
     let t0 = Instant::now();
-    let app = App(
+    let app = Kill(
         Command::new(env!("CARGO_BIN_EXE_chief-desktop"))
             .env("CHIEF_HOME", home.path())
             .env("CHIEF_DESKTOP_REPORT", &report)
@@ -126,16 +87,16 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     let logged = |what: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(what);
     wait_for("the hotkey to be registered", Duration::from_secs(60), || logged("hotkey registered"));
     let cold_start = t0.elapsed();
-    assert!(!popup_visible(), "no window at start");
+    assert!(!visible("^Chief$"), "no window at start");
 
     xdotool(&["mousemove", "400", "200"]);
-    let selection = App(set_primary("PAY-142"));
+    let selection = set_primary("PAY-142");
     std::thread::sleep(Duration::from_millis(100));
     xdotool(&["key", "ctrl+shift+o"]);
     wait_for("results in the popup", Duration::from_secs(30), || !reports(&report).is_empty());
     let first_press = t0.elapsed();
     wait_for("the popup page", Duration::from_secs(30), || logged("popup ready"));
-    assert!(popup_visible(), "the popup is visible after the hotkey");
+    assert!(visible("^Chief$"), "the popup is visible after the hotkey");
     let shown: Vec<String> = reports(&report)[0]["ids"].as_array().unwrap().iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
     let slack: Vec<&String> = incident.items.iter().filter(|id| id.starts_with("slack:")).collect();
     assert!(slack.iter().any(|id| shown.contains(id)), "an incident Slack thread is listed: {shown:?}");
@@ -149,7 +110,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     println!("screenshot of the popup: {}", shot.display());
 
     xdotool(&["key", "Escape"]);
-    wait_for("Esc to hide the popup", Duration::from_secs(5), || !popup_visible());
+    wait_for("Esc to hide the popup", Duration::from_secs(5), || !visible("^Chief$"));
 
     // Hotkey → results on screen, 20 presses.
     let mut latencies = Vec::new();
@@ -159,7 +120,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
         wait_for("results", Duration::from_secs(10), || reports(&report).len() > before);
         latencies.push(reports(&report)[before]["latency_ms"].as_f64().unwrap());
         xdotool(&["key", "Escape"]);
-        wait_for("hidden", Duration::from_secs(5), || !popup_visible());
+        wait_for("hidden", Duration::from_secs(5), || !visible("^Chief$"));
     }
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];

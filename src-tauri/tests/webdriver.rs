@@ -3,23 +3,16 @@
 //! the popup's rendered rows read back from the page: the incident's Slack threads
 //! and its PR, the ticket entity, the captured text; Esc hides the window.
 
-use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+use common::{Kill, demo_home, need_x, set_primary, visible};
+
 const TEST_ID: &str = "dev.chief.desktop.webdriver-test";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Kills, when dropped (even on a failed assertion), every process started with this
 /// test's app identifier: the app that WebKitWebDriver launched, and the drivers.
@@ -78,29 +71,10 @@ impl Wd {
     }
 }
 
-fn visible(name: &str) -> bool {
-    let out = Command::new("xdotool").args(["search", "--onlyvisible", "--name", name]).output().expect("xdotool runs");
-    !String::from_utf8_lossy(&out.stdout).trim().is_empty()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_popup_dom_lists_the_incident_after_the_real_hotkey() {
-    assert!(std::env::var_os("DISPLAY").is_some(), "needs an X display: run through scripts/test.sh (it starts Xvfb)");
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("chief.toml"), "[embed]\nenabled = false\n").unwrap();
-    let truth = tokio::task::spawn_blocking({
-        let home = home.path().to_path_buf();
-        move || {
-            let config = chief_engine::Config::load(&home, Vec::<(String, String)>::new()).unwrap();
-            let engine = chief_engine::Engine::open(&home, config).unwrap();
-            engine.load_demo(chief_sources::connector::no_progress()).unwrap();
-            engine.close().unwrap();
-            let t: chief_demo::GroundTruth = serde_json::from_slice(&std::fs::read(home.join("demo-data/ground_truth.json")).unwrap()).unwrap();
-            t
-        }
-    })
-    .await
-    .unwrap();
+    need_x(&["xdotool", "xclip"]);
+    let (home, truth) = tokio::task::spawn_blocking(demo_home).await.unwrap();
     let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap().clone();
 
     // tauri-driver passes its environment to the app it starts.
@@ -138,8 +112,7 @@ async fn the_popup_dom_lists_the_incident_after_the_real_hotkey() {
         assert!(Instant::now() < deadline, "the popup page loads");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mut xclip = Kill(Command::new("xclip").args(["-selection", "primary", "-loops", "0", "-quiet"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("xclip runs"));
-    xclip.0.stdin.take().unwrap().write_all(b"PAY-142").unwrap();
+    let xclip = set_primary("PAY-142");
     tokio::time::sleep(Duration::from_millis(500)).await;
     Command::new("xdotool").args(["key", "ctrl+shift+o"]).status().unwrap();
 

@@ -145,10 +145,6 @@ impl Engine {
         }
         let scheduler = Scheduler::new(self.home.join("chief.db"), jobs);
         let index = &self.index;
-        let nudging: Progress = {
-            let progress = progress.clone();
-            Arc::new(move |e| progress(e))
-        };
         self.block_on(async {
             let mut stop2 = stop.clone();
             let ticker = async {
@@ -159,7 +155,7 @@ impl Engine {
                     }
                 }
             };
-            tokio::join!(scheduler.run_forever(&nudging, stop), ticker);
+            tokio::join!(scheduler.run_forever(&progress, stop), ticker);
         })?;
         Ok(())
     }

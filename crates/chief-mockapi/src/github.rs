@@ -40,9 +40,10 @@ fn page(req: &Req, items: Vec<Value>, wrap: impl Fn(Vec<Value>) -> Value) -> Rep
     let slice: Vec<Value> = items.into_iter().skip((page_no - 1) * per_page).take(per_page).collect();
     let mut reply = body(&wrap(slice), req);
     let link_to = |n: usize| {
-        let mut q: Vec<String> = req.query.iter().filter(|(k, _)| k != "page").map(|(k, v)| format!("{k}={}", v.replace(' ', "+"))).collect();
-        q.push(format!("page={n}"));
-        format!("<http://{}{}?{}>", req.host, req.path, q.join("&"))
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.extend_pairs(req.query.iter().filter(|(k, _)| k != "page"));
+        q.append_pair("page", &n.to_string());
+        format!("<http://{}{}?{}>", req.host, req.path, q.finish())
     };
     if page_no < last {
         reply = reply.header("link", format!("{}; rel=\"next\", {}; rel=\"last\"", link_to(page_no + 1), link_to(last)));

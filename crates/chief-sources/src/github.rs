@@ -26,6 +26,11 @@ pub fn issue_id(repo: &str, number: u64) -> ItemId {
     ItemId::new(Source::Github, &pr_ref_parts(repo, number))
 }
 
+/// The item id of a comment-like record: `tag` is `comment`, `review-comment` or `review`.
+pub fn record_id(repo: &str, tag: &str, id: &str) -> ItemId {
+    ItemId::new(Source::Github, &format!("{}/{tag}/{id}", repo.to_lowercase()))
+}
+
 fn pr_ref_parts(repo: &str, number: u64) -> String {
     let (o, r) = repo.split_once('/').unwrap_or((repo, ""));
     pr_ref(o, r, number)
@@ -144,7 +149,7 @@ pub fn comment_to_item(repo: &str, kind: CommentKind, v: &Value) -> Result<Item,
     };
     extra["number"] = json!(number);
     Ok(Item {
-        id: ItemId::new(Source::Github, &format!("{}/{tag}/{id}", repo.to_lowercase())),
+        id: record_id(repo, tag, &id.to_string()),
         source: Source::Github,
         kind: ItemKind::Comment,
         container: repo_container_id(repo),
@@ -179,7 +184,7 @@ pub fn review_to_item(repo: &str, number: u64, v: &Value) -> Result<Item, String
     let mut references = base_refs(repo, &rendered.text, &rendered.user_mentions);
     references.push(Reference::new(RefKind::PullRequest, pr_ref_parts(repo, number)));
     Ok(Item {
-        id: ItemId::new(Source::Github, &format!("{}/review/{id}", repo.to_lowercase())),
+        id: record_id(repo, "review", &id.to_string()),
         source: Source::Github,
         kind: ItemKind::Review,
         container: repo_container_id(repo),

@@ -305,13 +305,16 @@ async fn involved(store: &mut Store, api: &GithubApi, account: &str, login: &str
     let cursor = store.cursor(CURSOR_SOURCE, account, key)?.unwrap_or_else(|| json!({}));
     let floor = options.cutoff().map(|c| c.0).unwrap_or(0).max(options.now.0 - DISCOVERY_DAYS * 86_400_000);
     let since = cursor["since"].as_str().map(str::to_string).unwrap_or_else(|| iso_ms(floor));
-    let mut out: Vec<(String, Value)> = cursor["repos"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|r| (r.to_string(), Value::Null)).collect();
+    // Repositories found by earlier searches stay; this search adds to them.
+    let mut repos: std::collections::BTreeSet<String> = cursor["repos"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+    let mut hits: Vec<(String, Value)> = Vec::new();
     let mut url = format!("/search/issues?q=involves:{login}+updated:>={}&sort=updated&order=desc&per_page=100", &since[..10]);
     loop {
         let page = api.get_page(&url, None).await?;
         for hit in page.value.as_ref().and_then(|v| v["items"].as_array()).into_iter().flatten() {
             if let Some(repo) = hit["repository_url"].as_str().and_then(|u| u.split("/repos/").nth(1)) {
-                out.push((repo.to_string(), hit.clone()));
+                repos.insert(repo.to_string());
+                hits.push((repo.to_string(), hit.clone()));
             }
         }
         match page.next {
@@ -319,14 +322,10 @@ async fn involved(store: &mut Store, api: &GithubApi, account: &str, login: &str
             None => break,
         }
     }
-    let mut repos: Vec<&str> = out.iter().map(|(r, _)| r.as_str()).collect();
-    repos.sort_unstable();
-    repos.dedup();
     let w = store.writer()?;
     w.set_cursor(CURSOR_SOURCE, account, key, &json!({"since": iso_ms(options.now.0 - 86_400_000), "repos": repos}))?;
     w.commit()?;
-    let repos: Vec<String> = repos.into_iter().map(str::to_string).collect();
-    Ok((out.into_iter().filter(|(_, v)| !v.is_null()).collect(), repos))
+    Ok((hits, repos.into_iter().collect()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -542,13 +541,7 @@ async fn reconcile_repo(store: &mut Store, api: &GithubApi, repo: &str, report: 
     let container = crate::github::repo_container_id(repo);
     let stored = store.live_ids_in(container.as_str(), Timestamp(0), Timestamp(i64::MAX))?;
     let w = store.writer()?;
-    for id in stored.iter().filter(|id| !seen.contains(*id) && !id.contains("/review/")) {
-        if let Ok(id) = chief_core::ItemId::parse(id) {
-            if w.delete_item(&id)? {
-                report.deleted += 1;
-            }
-        }
-    }
+    report.deleted += w.delete_ids(stored.iter().map(String::as_str).filter(|id| !seen.contains(*id) && !id.contains("/review/")))?;
     w.commit()?;
     Ok(())
 }
@@ -556,8 +549,7 @@ async fn reconcile_repo(store: &mut Store, api: &GithubApi, repo: &str, report: 
 /// The item a failure key (`issues:7`, `issue_comments:99`, `review:7:5`) stands for.
 fn failure_item_id(repo: &str, key: &str) -> Option<chief_core::ItemId> {
     let (stream, rest) = key.split_once(':')?;
-    let lower = repo.to_lowercase();
-    let native = |tag: &str, id: &str| chief_core::ItemId::new(chief_core::Source::Github, &format!("{lower}/{tag}/{id}"));
+    let native = |tag: &str, id: &str| crate::github::record_id(repo, tag, id);
     match stream {
         "issues" | "pulls" => rest.parse().ok().map(|n| crate::github::issue_id(repo, n)),
         "issue_comments" => Some(native("comment", rest)),

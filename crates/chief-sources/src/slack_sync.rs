@@ -440,18 +440,13 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
                 let from = Timestamp::from_slack_ts(&oldest).unwrap_or(Timestamp(0));
                 let to = Timestamp::from_slack_ts(&hwm).map(|t| Timestamp(t.0 + 1)).unwrap_or(from);
                 let container = chief_core::ContainerId::new(chief_core::Source::Slack, c.channel);
-                let gone: Vec<String> = store.live_top_level_ids_in(container.as_str(), Timestamp(from.0 + 1000), to)?.into_iter().filter(|id| !seen.contains(id)).collect();
-                if !gone.is_empty() {
-                    let w = store.writer()?;
-                    for id in &gone {
-                        if let Ok(id) = chief_core::ItemId::parse(id) {
-                            if w.delete_item(&id)? {
-                                report.deleted += 1;
-                            }
-                        }
-                    }
-                    w.commit()?;
-                    tracing::info!(channel = c.channel, deleted = gone.len(), "slack messages gone from the re-read window");
+                let stored = store.live_top_level_ids_in(container.as_str(), Timestamp(from.0 + 1000), to)?;
+                let w = store.writer()?;
+                let gone = w.delete_ids(stored.iter().map(String::as_str).filter(|id| !seen.contains(*id)))?;
+                w.commit()?;
+                if gone > 0 {
+                    report.deleted += gone;
+                    tracing::info!(channel = c.channel, deleted = gone, "slack messages gone from the re-read window");
                 }
             }
             return Ok(());
@@ -586,7 +581,7 @@ fn retry_failures(store: &mut Store, account: &str, names: &HashMap<String, Stri
             }
             Err(e) => {
                 let id = crate::slack::message_id(&f.container, &f.item_key);
-                if store_has(&w, &id)? {
+                if w.item_exists(&id)? {
                     w.clear_failure(CURSOR_SOURCE, account, &f.container, &f.item_key)?;
                 } else {
                     tracing::debug!(container = %f.container, key = %f.item_key, error = %e, "slack failure still failing");
@@ -596,10 +591,6 @@ fn retry_failures(store: &mut Store, account: &str, names: &HashMap<String, Stri
     }
     w.commit()?;
     Ok(())
-}
-
-fn store_has(w: &chief_store::Writer<'_>, id: &chief_core::ItemId) -> Result<bool, SyncError> {
-    Ok(w.item_exists(id)?)
 }
 
 /// Lists every message and reply of a conversation inside the retention window,
@@ -630,13 +621,7 @@ async fn reconcile_conversation(store: &mut Store, c: &Conv<'_>, report: &mut So
     let container = chief_core::ContainerId::new(chief_core::Source::Slack, c.channel);
     let stored = store.live_ids_in(container.as_str(), from, Timestamp(i64::MAX))?;
     let w = store.writer()?;
-    for id in stored.iter().filter(|id| !seen.contains(*id)) {
-        if let Ok(id) = chief_core::ItemId::parse(id) {
-            if w.delete_item(&id)? {
-                report.deleted += 1;
-            }
-        }
-    }
+    report.deleted += w.delete_ids(stored.iter().map(String::as_str).filter(|id| !seen.contains(*id)))?;
     w.commit()?;
     Ok(())
 }

@@ -93,9 +93,16 @@ impl Writer<'_> {
             .prepare_cached("SELECT id FROM items WHERE source = ?1 AND deleted = 0 AND created_ms < ?2")?
             .query_map(params![source, cutoff.0], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        self.delete_ids(ids.iter().map(String::as_str))
+    }
+
+    /// Deletes the items with these ids (see [`Writer::delete_item`]); returns how many
+    /// live items were deleted. Used by retention and by reconciliation.
+    pub fn delete_ids<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Result<usize, StoreError> {
         let mut n = 0;
         for id in ids {
-            if self.delete_item(&ItemId::parse(&id).map_err(|e| StoreError::Corrupt { what: "item id", detail: e.to_string() })?)? {
+            let id = ItemId::parse(id).map_err(|e| StoreError::Corrupt { what: "item id", detail: e.to_string() })?;
+            if self.delete_item(&id)? {
                 n += 1;
             }
         }

@@ -1,0 +1,56 @@
+//! What the desktop's real-window tests share: a demo home, the X tools they drive,
+//! and child processes that die with the test.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+
+/// A child process killed when dropped (also when an assertion fails).
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A test home holding the demo workspace (BM25 only: no model needed), and its
+/// ground truth.
+pub fn demo_home() -> (tempfile::TempDir, chief_demo::GroundTruth) {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("chief.toml"), "[embed]\nenabled = false\n").unwrap();
+    let config = chief_engine::Config::load(home.path(), Vec::<(String, String)>::new()).unwrap();
+    let engine = chief_engine::Engine::open(home.path(), config).unwrap();
+    engine.load_demo(chief_sources::connector::no_progress()).unwrap();
+    engine.close().unwrap();
+    let truth = serde_json::from_slice(&std::fs::read(home.path().join("demo-data/ground_truth.json")).unwrap()).unwrap();
+    (home, truth)
+}
+
+/// Fails loudly unless an X display and the tools exist.
+pub fn need_x(tools: &[&str]) {
+    assert!(std::env::var_os("DISPLAY").is_some(), "the desktop tests need an X display: run them through scripts/test.sh (it starts Xvfb)");
+    for tool in tools {
+        let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+        assert!(ok, "{tool} is required for the desktop tests (scripts/setup.sh --tests installs it)");
+    }
+}
+
+pub fn xdotool(args: &[&str]) -> String {
+    let out = Command::new("xdotool").args(args).output().expect("xdotool runs");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// True if a window whose title matches `name` (a regex) is visible.
+pub fn visible(name: &str) -> bool {
+    !xdotool(&["search", "--onlyvisible", "--name", name]).trim().is_empty()
+}
+
+/// Puts `text` in the X PRIMARY selection, served until the returned child drops.
+pub fn set_primary(text: &str) -> Kill {
+    let mut child = Command::new("xclip").args(["-selection", "primary", "-loops", "0", "-quiet"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("xclip runs");
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("xclip takes the text");
+    Kill(child)
+}
