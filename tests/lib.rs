@@ -10,7 +10,10 @@ pub fn shared_dir() -> PathBuf {
         .map(PathBuf::from)
         // `cargo test` sets CARGO_MANIFEST_DIR when it runs the tests; the compile-time
         // value is the fallback (it is stale when a build cache moves between clones).
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../../shared"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
+                .join("../../shared")
+        });
     assert!(dir.join("data").is_dir(), "the shared data folder is missing at {} (set CHIEF_SHARED_DIR)", dir.display());
     dir
 }

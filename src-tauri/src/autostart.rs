@@ -25,7 +25,9 @@ pub fn set_in(dir: &Path, exe: &Path, enabled: bool) -> Result<(), String> {
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let exec = exe.display().to_string().replace(' ', "\\s");
-    let text = format!("[Desktop Entry]\nType=Application\nName=Chief\nComment=Context for what is on your screen\nExec={exec}\nX-GNOME-Autostart-enabled=true\nNoDisplay=false\n");
+    let text = format!(
+        "[Desktop Entry]\nType=Application\nName=Chief\nComment=Context for what is on your screen\nExec={exec}\nX-GNOME-Autostart-enabled=true\nNoDisplay=false\n"
+    );
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

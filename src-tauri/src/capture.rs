@@ -53,7 +53,11 @@ fn clipboard() -> Option<String> {
 /// True if a window (title, class) is on the exclusion list (case-insensitive substring).
 pub fn excluded(title: &str, class: &str, patterns: &[String]) -> bool {
     let (title, class) = (title.to_lowercase(), class.to_lowercase());
-    patterns.iter().map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty()).any(|p| title.contains(&p) || class.contains(&p))
+    patterns
+        .iter()
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .any(|p| title.contains(&p) || class.contains(&p))
 }
 
 /// The focused window's title and class (EWMH `_NET_ACTIVE_WINDOW`), if a window
@@ -65,9 +69,16 @@ fn active_window() -> Option<(String, String)> {
     let (conn, screen) = x11rb::connect(None).ok()?;
     let root = conn.setup().roots.get(screen)?.root;
     let atom = |name: &str| conn.intern_atom(false, name.as_bytes()).ok()?.reply().ok().map(|r| r.atom);
-    let active = conn.get_property(false, root, atom("_NET_ACTIVE_WINDOW")?, AtomEnum::WINDOW, 0, 1).ok()?.reply().ok()?;
+    let active =
+        conn.get_property(false, root, atom("_NET_ACTIVE_WINDOW")?, AtomEnum::WINDOW, 0, 1).ok()?.reply().ok()?;
     let win = active.value32()?.next().filter(|w| *w != 0)?;
-    let text = |prop: u32, ty: u32| conn.get_property(false, win, prop, ty, 0, 1024).ok()?.reply().ok().map(|r| String::from_utf8_lossy(&r.value).replace('\0', " "));
+    let text = |prop: u32, ty: u32| {
+        conn.get_property(false, win, prop, ty, 0, 1024)
+            .ok()?
+            .reply()
+            .ok()
+            .map(|r| String::from_utf8_lossy(&r.value).replace('\0', " "))
+    };
     let title = text(atom("_NET_WM_NAME")?, atom("UTF8_STRING")?).unwrap_or_default();
     let class = text(AtomEnum::WM_CLASS.into(), AtomEnum::STRING.into()).unwrap_or_default();
     Some((title, class))
@@ -81,11 +92,11 @@ fn active_window() -> Option<(String, String)> {
 /// Captures the text the user points at, unless the focused window is excluded.
 pub fn capture(exclude: &[String]) -> Captured {
     let t = Instant::now();
-    if let Some((title, class)) = within(Duration::from_millis(100), active_window) {
-        if excluded(&title, &class, exclude) {
-            tracing::info!("capture skipped: the focused window is on the exclusion list");
-            return Captured { text: String::new(), source: "excluded", took_ms: t.elapsed().as_secs_f64() * 1000.0 };
-        }
+    if let Some((title, class)) = within(Duration::from_millis(100), active_window)
+        && excluded(&title, &class, exclude)
+    {
+        tracing::info!("capture skipped: the focused window is on the exclusion list");
+        return Captured { text: String::new(), source: "excluded", took_ms: t.elapsed().as_secs_f64() * 1000.0 };
     }
     let (text, source) = if let Some(s) = within(Duration::from_millis(150), selection) {
         (s, "selection")

@@ -1,179 +1,55 @@
 //! Chief's desktop shell: a tray app with no window at start. The global hotkey
 //! (Ctrl+Shift+O, Cmd+Shift+O on macOS) captures the text on screen and shows the
 //! pre-created context popup near the cursor with what the local index knows about
-//! it. Every command is a few lines over one engine call on the engine thread; errors
-//! reach the UI as `{code, message}`, events as one typed enum on `chief://event`.
+//! it. Commands live in [`commands`], by area, each a few lines over one engine call
+//! on the shared engine ([`backend`]); errors reach the UI as `{code, message,
+//! retryable}`, events as one typed enum on [`events::EVENT`].
 
 mod autostart;
+mod backend;
 mod capture;
-mod engine_thread;
+mod commands;
+mod events;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use chief_engine::ContextResponse;
-use engine_thread::{EngineHandle, UiError};
-use serde::Serialize;
+use backend::EngineHandle;
+use events::{EVENT, UiEvent};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 
 /// The popup window's label.
-const POPUP: &str = "popup";
+pub(crate) const POPUP: &str = "popup";
 /// The settings window's label (created when first opened).
 const SETTINGS: &str = "settings";
 
 /// The default hotkey.
 #[cfg(target_os = "macos")]
-const DEFAULT_HOTKEY: &str = "Cmd+Shift+O";
+pub(crate) const DEFAULT_HOTKEY: &str = "Cmd+Shift+O";
 #[cfg(not(target_os = "macos"))]
-const DEFAULT_HOTKEY: &str = "Ctrl+Shift+O";
+pub(crate) const DEFAULT_HOTKEY: &str = "Ctrl+Shift+O";
 
-/// Everything the shell tells the pages, on `chief://event`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum UiEvent {
-    /// The hotkey was pressed: show this captured text and look it up.
-    PopupShow { text: String, source: String, pressed_ms: u64 },
-    /// The hotkey could not be registered (another app holds it).
-    HotkeyUnavailable { hotkey: String, message: String },
-    /// Progress of a sync started from the tray.
-    Sync { progress: chief_engine::SyncEvent },
-    /// Something failed outside a command.
-    Error { code: String, message: String },
-}
-
-struct AppState {
-    engine: EngineHandle,
+pub(crate) struct AppState {
+    pub(crate) engine: EngineHandle,
     /// When the popup was last shown (focus loss right after showing is ignored).
-    shown_at: Mutex<Option<Instant>>,
+    pub(crate) shown_at: Mutex<Option<Instant>>,
     /// The last hotkey press, kept for a page that was still loading when it came.
-    pending: Mutex<Option<UiEvent>>,
+    pub(crate) pending: Mutex<Option<UiEvent>>,
     /// `CHIEF_DESKTOP_REPORT`: where hotkey-to-results latencies are appended (tests, bench).
-    report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Windows never captured (`[desktop] capture_exclude`).
-    exclude: Mutex<Vec<String>>,
+    pub(crate) exclude: Mutex<Vec<String>>,
     /// The registered hotkey (None: off).
-    hotkey: Mutex<Option<String>>,
-    env: Vec<(String, String)>,
+    pub(crate) hotkey: Mutex<Option<String>>,
+    pub(crate) env: Vec<(String, String)>,
 }
 
-fn epoch_ms() -> u64 {
+pub(crate) fn epoch_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-#[tauri::command]
-async fn context(state: tauri::State<'_, AppState>, text: String) -> Result<ContextResponse, UiError> {
-    state.engine.call(move |e| e.context(&text, e.clock())).await
-}
-
-/// The popup page has loaded: it takes the hotkey press it may have missed.
-#[tauri::command]
-fn popup_ready(state: tauri::State<'_, AppState>) -> Option<UiEvent> {
-    tracing::info!("popup ready");
-    state.pending.lock().unwrap_or_else(|p| p.into_inner()).take()
-}
-
-#[tauri::command]
-async fn settings(state: tauri::State<'_, AppState>) -> Result<chief_engine::SettingsView, UiError> {
-    let env = state.env.clone();
-    state.engine.call(move |e| e.settings(&env)).await
-}
-
-/// Saves a settings edit. A new hotkey is registered first: if another app holds
-/// it, nothing is saved and the page says so.
-#[tauri::command]
-async fn update_settings(app: AppHandle, state: tauri::State<'_, AppState>, patch: chief_engine::SettingsPatch) -> Result<chief_engine::SettingsView, UiError> {
-    let current = state.hotkey.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let wanted = patch.hotkey.as_ref().map(|h| if h.trim().is_empty() { DEFAULT_HOTKEY.to_string() } else { h.trim().to_string() });
-    let enabled = patch.hotkey_enabled;
-    if wanted.is_some() || enabled.is_some() {
-        let gs = app.global_shortcut();
-        let _ = gs.unregister_all();
-        let target = wanted.clone().unwrap_or_else(|| current.clone().unwrap_or_else(|| DEFAULT_HOTKEY.to_string()));
-        if enabled != Some(false) && (enabled == Some(true) || current.is_some()) {
-            if let Err(e) = gs.register(target.as_str()) {
-                if let Some(old) = &current {
-                    let _ = gs.register(old.as_str());
-                }
-                return Err(UiError { code: "hotkey".into(), message: format!("{target} is taken by another app or not a valid shortcut ({e}); try another, e.g. Ctrl+Alt+O") });
-            }
-            *state.hotkey.lock().unwrap_or_else(|p| p.into_inner()) = Some(target);
-        } else {
-            *state.hotkey.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        }
-    }
-    let env = state.env.clone();
-    let login = patch.launch_at_login;
-    let view = state.engine.call_mut(move |e| e.update_settings(&patch, &env)).await?;
-    if let Some(on) = login {
-        autostart::apply(on).map_err(|message| UiError { code: "autostart".into(), message })?;
-    }
-    *state.exclude.lock().unwrap_or_else(|p| p.into_inner()) = view.desktop.capture_exclude.clone();
-    Ok(view)
-}
-
-/// Checks a source token against its API and stores it in the keychain.
-#[tauri::command]
-async fn connect_source(state: tauri::State<'_, AppState>, source: String, token: String) -> Result<chief_engine::ConnectReport, UiError> {
-    state.engine.call(move |e| e.connect(&source, &token, true)).await
-}
-
-/// Stores the LLM provider's API key in the keychain.
-#[tauri::command]
-async fn set_llm_key(state: tauri::State<'_, AppState>, key: String) -> Result<(), UiError> {
-    state
-        .engine
-        .call(move |e| {
-            let key = key.trim();
-            if key.is_empty() {
-                return Err(chief_engine::EngineError::InvalidInput("paste the API key first".into()));
-            }
-            Ok(chief_engine::secrets::set(&chief_engine::secrets::llm_key_name(&e.config().llm.provider), key)?)
-        })
-        .await
-}
-
-#[tauri::command]
-fn slack_manifest() -> &'static str {
-    chief_engine::SLACK_MANIFEST
-}
-
-#[tauri::command]
-fn hide_popup(app: AppHandle) -> Result<(), UiError> {
-    if let Some(w) = app.get_webview_window(POPUP) {
-        w.hide().map_err(|e| UiError { code: "window".into(), message: e.to_string() })?;
-    }
-    Ok(())
-}
-
-#[tauri::command]
-fn open_url(url: String) -> Result<(), UiError> {
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(UiError { code: "invalid_input".into(), message: format!("not a web link: {url}") });
-    }
-    #[cfg(target_os = "macos")]
-    let opener = "open";
-    #[cfg(not(target_os = "macos"))]
-    let opener = "xdg-open";
-    std::process::Command::new(opener).arg(&url).spawn().map(|_| ()).map_err(|e| UiError { code: "open".into(), message: format!("cannot open {url}: {e}") })
-}
-
-/// The popup reports when results are on screen: key press → render latency, and
-/// which items it shows (appended to `CHIEF_DESKTOP_REPORT` for the end-to-end test).
-#[tauri::command]
-fn popup_rendered(state: tauri::State<'_, AppState>, pressed_ms: u64, ids: Vec<String>) {
-    state.pending.lock().unwrap_or_else(|p| p.into_inner()).take();
-    let latency = epoch_ms().saturating_sub(pressed_ms);
-    tracing::info!(latency_ms = latency, items = ids.len(), "popup rendered");
-    if let Some(path) = &state.report {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = writeln!(f, "{}", serde_json::json!({"latency_ms": latency, "ids": ids}));
-        }
-    }
 }
 
 /// Hotkey pressed: capture, place the popup near the cursor, show it, hand it the text.
@@ -181,7 +57,10 @@ fn on_hotkey(app: &AppHandle) {
     let pressed_ms = epoch_ms();
     let app = app.clone();
     std::thread::spawn(move || {
-        let exclude = app.try_state::<AppState>().map(|s| s.exclude.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+        let exclude = app
+            .try_state::<AppState>()
+            .map(|s| s.exclude.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .unwrap_or_default();
         let captured = capture::capture(&exclude);
         tracing::info!(source = captured.source, chars = captured.text.len(), took_ms = captured.took_ms, "captured");
         let Some(w) = app.get_webview_window(POPUP) else { return };
@@ -207,7 +86,7 @@ fn on_hotkey(app: &AppHandle) {
         }
         let _ = w.show();
         let _ = w.set_focus();
-        let _ = app.emit_to(POPUP, "chief://event", event);
+        let _ = app.emit_to(POPUP, EVENT, event);
     });
 }
 
@@ -221,9 +100,12 @@ fn sync_now(app: &AppHandle, item: tauri::menu::MenuItem<tauri::Wry>) {
     tauri::async_runtime::spawn(async move {
         let events = app.clone();
         let progress: chief_engine::SyncProgress = std::sync::Arc::new(move |e: &chief_engine::SyncEvent| {
-            let _ = events.emit("chief://event", UiEvent::Sync { progress: e.clone() });
+            let _ = events.emit(EVENT, UiEvent::Sync { progress: e.clone() });
         });
-        match engine.call(move |e| e.sync(&chief_engine::SyncRequest { force: true, ..Default::default() }, &env, progress)).await {
+        match engine
+            .call(move |e| e.sync(&chief_engine::SyncRequest { force: true, ..Default::default() }, &env, progress))
+            .await
+        {
             Ok(outcomes) => {
                 for o in outcomes {
                     tracing::info!(source = %o.source, state = %o.state, "{}", o.message);
@@ -231,7 +113,7 @@ fn sync_now(app: &AppHandle, item: tauri::menu::MenuItem<tauri::Wry>) {
             }
             Err(e) => {
                 tracing::warn!(code = %e.code, "sync: {}", e.message);
-                let _ = app.emit("chief://event", UiEvent::Error { code: e.code, message: e.message });
+                let _ = app.emit(EVENT, UiEvent::Error { code: e.code, message: e.message });
             }
         }
         let _ = item.set_text("Sync now");
@@ -246,7 +128,10 @@ fn show_settings(app: &AppHandle) {
         let _ = w.set_focus();
         return;
     }
-    let built = WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("settings.html".into())).title("Chief settings").inner_size(680.0, 720.0).build();
+    let built = WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("settings.html".into()))
+        .title("Chief settings")
+        .inner_size(680.0, 720.0)
+        .build();
     if let Err(e) = built {
         tracing::error!("cannot open settings: {e}");
     }
@@ -260,7 +145,10 @@ fn show_popup_empty(app: &AppHandle) {
 }
 
 fn main() {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CHIEF_LOG").unwrap_or_else(|_| "info".into())).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CHIEF_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
     let env: Vec<(String, String)> = std::env::vars().collect();
     let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
     // The desktop settings; a broken chief.toml still starts the app (the engine reports it).
@@ -268,7 +156,10 @@ fn main() {
         tracing::error!("{e}");
         chief_engine::DesktopConfig::default()
     });
-    let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY").ok().or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone())).unwrap_or_else(|| DEFAULT_HOTKEY.to_string());
+    let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY")
+        .ok()
+        .or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone()))
+        .unwrap_or_else(|| DEFAULT_HOTKEY.to_string());
     let state = AppState {
         engine: EngineHandle::start(home, env.clone()),
         shown_at: Mutex::new(None),
@@ -300,7 +191,18 @@ fn main() {
                 .build(),
         )
         .manage(state)
-        .invoke_handler(tauri::generate_handler![context, popup_ready, hide_popup, open_url, popup_rendered, settings, update_settings, connect_source, set_llm_key, slack_manifest])
+        .invoke_handler(tauri::generate_handler![
+            commands::popup::context,
+            commands::popup::popup_ready,
+            commands::popup::hide_popup,
+            commands::popup::open_url,
+            commands::popup::popup_rendered,
+            commands::settings::settings,
+            commands::settings::update_settings,
+            commands::settings::connect_source,
+            commands::settings::set_llm_key,
+            commands::settings::slack_manifest
+        ])
         .setup(move |app| {
             // The popup exists from the start, hidden: the hotkey only shows it.
             let popup = WebviewWindowBuilder::new(app, POPUP, WebviewUrl::App("popup.html".into()))
@@ -317,11 +219,10 @@ fn main() {
                 if let WindowEvent::Focused(false) = e {
                     let state = handle.state::<AppState>();
                     let recent = state.shown_at.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|t| t.elapsed() < Duration::from_millis(500));
-                    if !recent {
-                        if let Some(w) = handle.get_webview_window(POPUP) {
+                    if !recent
+                        && let Some(w) = handle.get_webview_window(POPUP) {
                             let _ = w.hide();
                         }
-                    }
                 }
             });
 
@@ -342,11 +243,10 @@ fn main() {
             }
             tray.build(app)?;
 
-            if desktop.launch_at_login {
-                if let Err(e) = autostart::apply(true) {
+            if desktop.launch_at_login
+                && let Err(e) = autostart::apply(true) {
                     tracing::warn!("launch at login: {e}");
                 }
-            }
             if std::env::args().any(|a| a == "--settings") {
                 show_settings(app.handle());
             }
@@ -355,7 +255,7 @@ fn main() {
             } else if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {
                 tracing::error!(%hotkey, "the hotkey is taken or invalid: {e}");
                 let _ = app.emit(
-                    "chief://event",
+                    EVENT,
                     UiEvent::HotkeyUnavailable { hotkey: hotkey.clone(), message: format!("{hotkey} is taken by another app or invalid ({e}); choose another in Settings, e.g. Ctrl+Alt+O") },
                 );
             } else {

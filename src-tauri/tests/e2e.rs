@@ -5,6 +5,8 @@
 //! hides it. A screenshot goes to the target directory. 20 more presses measure
 //! key press → results on screen (printed, not asserted).
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,7 +46,11 @@ fn cpu_ticks(pid: u32) -> std::collections::HashMap<u32, u64> {
             let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
             let after = stat.rsplit_once(") ").map(|(_, r)| r.to_string()).unwrap_or_default();
             let f: Vec<&str> = after.split_whitespace().collect();
-            (p, f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
+            (
+                p,
+                f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+                    + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+            )
         })
         .collect()
 }
@@ -54,7 +60,9 @@ fn rss_kib(pid: u32) -> u64 {
     family(pid)
         .iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
-        .filter_map(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .filter_map(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .sum()
 }
 
@@ -97,17 +105,19 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     let first_press = t0.elapsed();
     wait_for("the popup page", Duration::from_secs(30), || logged("popup ready"));
     assert!(visible("^Chief$"), "the popup is visible after the hotkey");
-    let shown: Vec<String> = reports(&report)[0]["ids"].as_array().unwrap().iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    let shown: Vec<String> =
+        reports(&report)[0]["ids"].as_array().unwrap().iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
     let slack: Vec<&String> = incident.items.iter().filter(|id| id.starts_with("slack:")).collect();
     assert!(slack.iter().any(|id| shown.contains(id)), "an incident Slack thread is listed: {shown:?}");
-    let pr = incident.items.iter().find(|id| id.starts_with("github:") && id.contains('#')).expect("the incident has a PR");
+    let pr =
+        incident.items.iter().find(|id| id.starts_with("github:") && id.contains('#')).expect("the incident has a PR");
     assert!(shown.contains(pr), "the incident's PR {pr} is listed: {shown:?}");
 
     std::thread::sleep(Duration::from_millis(300));
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("popup.png");
     let ok = Command::new("import").args(["-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success());
     assert!(ok, "screenshot taken");
-    println!("screenshot of the popup: {}", shot.display());
+    common::figure(&format!("screenshot of the popup: {}", shot.display()));
 
     xdotool(&["key", "Escape"]);
     wait_for("Esc to hide the popup", Duration::from_secs(5), || !visible("^Chief$"));
@@ -124,16 +134,30 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     }
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-    println!("hotkey → popup with results over 20 presses: p50 {:.0} ms, p95 {:.0} ms; cold start: hotkey ready {:.0} ms, first results on screen {:.0} ms after launch", at(0.5), at(0.95), cold_start.as_secs_f64() * 1000.0, first_press.as_secs_f64() * 1000.0);
+    common::figure(&format!(
+        "hotkey → popup with results over 20 presses: p50 {:.0} ms, p95 {:.0} ms; cold start: hotkey ready {:.0} ms, first results on screen {:.0} ms after launch",
+        at(0.5),
+        at(0.95),
+        cold_start.as_secs_f64() * 1000.0,
+        first_press.as_secs_f64() * 1000.0
+    ));
 
     // A second launch with --settings opens the settings window of the running app.
-    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop")).arg("--settings").env("CHIEF_HOME", home.path()).env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID).stderr(Stdio::null()).status().expect("second launch");
+    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop"))
+        .arg("--settings")
+        .env("CHIEF_HOME", home.path())
+        .env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID)
+        .stderr(Stdio::null())
+        .status()
+        .expect("second launch");
     assert!(status.success(), "the second instance hands over and exits");
-    wait_for("the settings window", Duration::from_secs(20), || !xdotool(&["search", "--onlyvisible", "--name", "^Chief settings$"]).trim().is_empty());
+    wait_for("the settings window", Duration::from_secs(20), || {
+        !xdotool(&["search", "--onlyvisible", "--name", "^Chief settings$"]).trim().is_empty()
+    });
     std::thread::sleep(Duration::from_millis(1500));
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("settings.png");
     assert!(Command::new("import").args(["-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success()));
-    println!("screenshot of the settings window: {}", shot.display());
+    common::figure(&format!("screenshot of the settings window: {}", shot.display()));
     assert!(app_alive(&app), "the app still runs");
 
     // Idle: resident memory and CPU over 10 s with the popup hidden (`IDLE_SECS` for longer).
@@ -141,10 +165,14 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     let idle = std::env::var("IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
     let (cpu0, t) = (cpu_ticks(pid), Instant::now());
     std::thread::sleep(Duration::from_secs(idle));
-    let used: u64 = cpu_ticks(pid).iter().map(|(p, after)| after.saturating_sub(cpu0.get(p).copied().unwrap_or(0))).sum();
+    let used: u64 =
+        cpu_ticks(pid).iter().map(|(p, after)| after.saturating_sub(cpu0.get(p).copied().unwrap_or(0))).sum();
     let cpu = used as f64 / 100.0 / t.elapsed().as_secs_f64() * 100.0;
     assert!(app_alive(&app), "the app ran through the idle period");
-    println!("idle over {idle} s (popup hidden, settings open): RSS {:.0} MiB, CPU {cpu:.2} %", rss_kib(pid) as f64 / 1024.0);
+    common::figure(&format!(
+        "idle over {idle} s (popup hidden, settings open): RSS {:.0} MiB, CPU {cpu:.2} %",
+        rss_kib(pid) as f64 / 1024.0
+    ));
     drop(app);
     drop(selection);
 }

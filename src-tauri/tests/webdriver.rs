@@ -3,6 +3,8 @@
 //! the popup's rendered rows read back from the page: the incident's Slack threads
 //! and its PR, the ticket entity, the captured text; Esc hides the window.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,13 +34,17 @@ impl Drop for KillTagged {
 }
 
 fn tauri_driver() -> std::path::PathBuf {
-    let candidates = [std::env::var_os("TAURI_DRIVER").map(Into::into), Some("/var/tmp/tauri-driver/bin/tauri-driver".into())];
+    let candidates =
+        [std::env::var_os("TAURI_DRIVER").map(Into::into), Some("/var/tmp/tauri-driver/bin/tauri-driver".into())];
     let found = candidates.into_iter().flatten().find(|p: &std::path::PathBuf| p.exists());
-    found.or_else(|| {
-        let out = Command::new("sh").args(["-c", "command -v tauri-driver"]).output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().into())
-    })
-    .expect("tauri-driver is required (scripts/setup.sh installs it into /var/tmp/tauri-driver; or set TAURI_DRIVER)")
+    found
+        .or_else(|| {
+            let out = Command::new("sh").args(["-c", "command -v tauri-driver"]).output().ok()?;
+            out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().into())
+        })
+        .expect(
+            "tauri-driver is required (scripts/setup.sh installs it into /var/tmp/tauri-driver; or set TAURI_DRIVER)",
+        )
 }
 
 struct Wd {
@@ -57,17 +63,36 @@ impl Wd {
         v["value"].clone()
     }
     async fn elements(&self, session: &str, css: &str) -> Vec<String> {
-        let v = self.send(reqwest::Method::POST, &format!("/session/{session}/elements"), Some(json!({"using": "css selector", "value": css}))).await;
+        let v = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/session/{session}/elements"),
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
         v.as_array().into_iter().flatten().filter_map(|e| e[ELEMENT].as_str().map(str::to_string)).collect()
     }
     async fn attr(&self, session: &str, el: &str, name: &str) -> String {
-        self.send(reqwest::Method::GET, &format!("/session/{session}/element/{el}/attribute/{name}"), None).await.as_str().unwrap_or("").to_string()
+        self.send(reqwest::Method::GET, &format!("/session/{session}/element/{el}/attribute/{name}"), None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
     async fn text(&self, session: &str, el: &str) -> String {
-        self.send(reqwest::Method::GET, &format!("/session/{session}/element/{el}/text"), None).await.as_str().unwrap_or("").to_string()
+        self.send(reqwest::Method::GET, &format!("/session/{session}/element/{el}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
     async fn script(&self, session: &str, js: &str) -> Value {
-        self.send(reqwest::Method::POST, &format!("/session/{session}/execute/sync"), Some(json!({"script": js, "args": []}))).await
+        self.send(
+            reqwest::Method::POST,
+            &format!("/session/{session}/execute/sync"),
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
     }
 }
 
@@ -130,7 +155,10 @@ async fn the_popup_dom_lists_the_incident_after_the_real_hotkey() {
     for r in &rows {
         ids.push(wd.attr(&session, r, "data-id").await);
     }
-    assert!(incident.items.iter().any(|i| i.starts_with("slack:") && ids.contains(i)), "an incident Slack thread: {ids:?}");
+    assert!(
+        incident.items.iter().any(|i| i.starts_with("slack:") && ids.contains(i)),
+        "an incident Slack thread: {ids:?}"
+    );
     let pr = incident.items.iter().find(|i| i.starts_with("github:") && i.contains('#')).unwrap();
     assert!(ids.contains(pr), "the incident's PR: {ids:?}");
     let groups = wd.elements(&session, ".group h2").await;
@@ -138,7 +166,11 @@ async fn the_popup_dom_lists_the_incident_after_the_real_hotkey() {
     for g in &groups {
         headings.push(wd.text(&session, g).await);
     }
-    assert!(headings.iter().any(|h| h.eq_ignore_ascii_case("Slack threads")) && headings.iter().any(|h| h.eq_ignore_ascii_case("Pull requests & issues")), "{headings:?}");
+    assert!(
+        headings.iter().any(|h| h.eq_ignore_ascii_case("Slack threads"))
+            && headings.iter().any(|h| h.eq_ignore_ascii_case("Pull requests & issues")),
+        "{headings:?}"
+    );
     let chip = wd.elements(&session, ".entity.ticket").await;
     assert_eq!(wd.text(&session, &chip[0]).await, "PAY-142");
     assert_eq!(wd.script(&session, "return document.querySelector('.query').value").await, json!("PAY-142"));

@@ -11,8 +11,17 @@ use serde_json::json;
 use crate::{engine, search_ids};
 
 fn write_export(dir: &Path, files: &[(&str, Vec<u8>)]) {
-    std::fs::write(dir.join("channels.json"), json!([{"id": "C1", "name": "general"}, {"id": "C2", "name": "ops"}]).to_string()).unwrap();
-    std::fs::write(dir.join("users.json"), json!([{"id": "U1", "name": "ana", "real_name": "Ana Ruiz", "profile": {"email": "ana@example.com"}}]).to_string()).unwrap();
+    std::fs::write(
+        dir.join("channels.json"),
+        json!([{"id": "C1", "name": "general"}, {"id": "C2", "name": "ops"}]).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("users.json"),
+        json!([{"id": "U1", "name": "ana", "real_name": "Ana Ruiz", "profile": {"email": "ana@example.com"}}])
+            .to_string(),
+    )
+    .unwrap();
     for (rel, bytes) in files {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -37,7 +46,11 @@ fn a_malformed_day_file_is_named_with_its_line_and_a_rerun_resumes() {
         export.path(),
         &[
             ("general/2026-01-01.json", msgs(good("1767225600.000100", "alpha launch plan"))),
-            ("general/2026-01-02.json", b"[{\"type\": \"message\", \"user\": \"U1\",\n \"ts\": \"1767312000.000100\", \"text\": \"bravo".to_vec()),
+            (
+                "general/2026-01-02.json",
+                b"[{\"type\": \"message\", \"user\": \"U1\",\n \"ts\": \"1767312000.000100\", \"text\": \"bravo"
+                    .to_vec(),
+            ),
             ("general/2026-01-03.json", msgs(good("1767398400.000100", "charlie retro notes"))),
         ],
     );
@@ -49,7 +62,8 @@ fn a_malformed_day_file_is_named_with_its_line_and_a_rerun_resumes() {
     assert!(search_ids(&engine, "bravo").is_empty());
 
     // Fix the file and run again: only it is read.
-    std::fs::write(export.path().join("general/2026-01-02.json"), msgs(good("1767312000.000100", "bravo fixed"))).unwrap();
+    std::fs::write(export.path().join("general/2026-01-02.json"), msgs(good("1767312000.000100", "bravo fixed")))
+        .unwrap();
     let again = import(&engine, export.path());
     assert!(again.failures.is_empty());
     assert_eq!(again.day_files_already_imported, 2);
@@ -61,10 +75,22 @@ fn a_malformed_day_file_is_named_with_its_line_and_a_rerun_resumes() {
 fn a_bad_message_rolls_back_its_whole_day_file() {
     let (_home, engine) = engine();
     let export = tempfile::tempdir().unwrap();
-    write_export(export.path(), &[("ops/2026-01-01.json", msgs(json!([{"type": "message", "user": "U1", "ts": "1767225600.000100", "text": "first deploy note"}, {"type": "message", "user": "U1", "text": "no timestamp"}])))]);
+    write_export(
+        export.path(),
+        &[(
+            "ops/2026-01-01.json",
+            msgs(
+                json!([{"type": "message", "user": "U1", "ts": "1767225600.000100", "text": "first deploy note"}, {"type": "message", "user": "U1", "text": "no timestamp"}]),
+            ),
+        )],
+    );
     let report = import(&engine, export.path());
     assert_eq!(report.failures.len(), 1);
-    assert!(report.failures[0].error.contains("ops/2026-01-01.json") && report.failures[0].error.contains("message 2"), "{:?}", report.failures);
+    assert!(
+        report.failures[0].error.contains("ops/2026-01-01.json") && report.failures[0].error.contains("message 2"),
+        "{:?}",
+        report.failures
+    );
     assert!(search_ids(&engine, "deploy").is_empty(), "the file's first message must not be half-imported");
 }
 
@@ -156,7 +182,9 @@ fn edits_update_in_place_and_tombstones_leave_search() {
     // Importing the same tombstone again changes nothing.
     let seq = engine.status().unwrap().counts.max_seq;
     import(&engine, export.path());
-    let r = engine.import_slack_export(export.path(), &ImportOptions { force: true, ..Default::default() }, &mut |_| {}).unwrap();
+    let r = engine
+        .import_slack_export(export.path(), &ImportOptions { force: true, ..Default::default() }, &mut |_| {})
+        .unwrap();
     assert_eq!(r.messages_deleted, 0);
     assert_eq!(engine.status().unwrap().counts.max_seq, seq);
 }
@@ -165,7 +193,13 @@ fn edits_update_in_place_and_tombstones_leave_search() {
 fn a_corrupt_index_is_rebuilt_from_the_store_on_open() {
     let home = tempfile::tempdir().unwrap();
     let export = tempfile::tempdir().unwrap();
-    write_export(export.path(), &[("general/2026-01-01.json", msgs(json!([{"type": "message", "user": "U1", "ts": "1.000100", "text": "the axolotl incident"}])))]);
+    write_export(
+        export.path(),
+        &[(
+            "general/2026-01-01.json",
+            msgs(json!([{"type": "message", "user": "U1", "ts": "1.000100", "text": "the axolotl incident"}])),
+        )],
+    );
     {
         let engine = Engine::open(home.path(), crate::bm25_config()).unwrap();
         import(&engine, export.path());

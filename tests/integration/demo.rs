@@ -4,21 +4,37 @@
 use std::collections::BTreeMap;
 
 use chief_demo::GroundTruth;
-use chief_engine::{SearchMode, SearchQuery};
+use chief_engine::{EntityKind, GroupKind, SearchMode, SearchQuery, SourceState};
 
-use crate::{engine, search_ids, semantic_engine};
+use crate::search_ids;
+
+/// A temporary home holding the demo workspace, BM25 only unless `semantic`.
+pub fn load_demo(semantic: bool) -> (tempfile::TempDir, chief_engine::Engine, chief_bench::demo::DemoReport) {
+    let home = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> =
+        if semantic { Vec::new() } else { vec![("CHIEF_EMBED_ENABLED".into(), "false".into())] };
+    let (engine, report) = chief_bench::demo::load(home.path(), false, env, chief_engine::no_progress()).unwrap();
+    if semantic {
+        assert!(
+            engine.has_semantic(),
+            "semantic search must be available: {:?}",
+            engine.status().unwrap().embeddings.problem
+        );
+    }
+    (home, engine, report)
+}
 
 fn load_with(semantic: bool) -> (tempfile::TempDir, chief_engine::Engine, GroundTruth) {
-    let (home, engine) = if semantic { semantic_engine() } else { engine() };
-    let report = engine.load_demo(chief_sources::connector::no_progress()).unwrap();
+    let (home, engine, report) = load_demo(semantic);
     assert!(report.rest.failures.is_empty(), "{:?}", report.rest.failures);
-    let synced: Vec<(&str, &str)> = report.sync.iter().map(|o| (o.source.as_str(), o.state.as_str())).collect();
-    assert_eq!(synced, [("slack", "ok"), ("github", "ok")]);
+    let synced: Vec<(&str, SourceState)> = report.sync.iter().map(|o| (o.source.as_str(), o.state)).collect();
+    assert_eq!(synced, [("slack", SourceState::Ok), ("github", SourceState::Ok)]);
     for o in &report.sync {
         let r = o.report.as_ref().unwrap();
         assert!(r.inserted > 100 && r.failed == 0, "{} {r:?}", o.source);
     }
-    let truth: GroundTruth = serde_json::from_slice(&std::fs::read(home.path().join("demo-data/ground_truth.json")).unwrap()).unwrap();
+    let truth: GroundTruth =
+        serde_json::from_slice(&std::fs::read(home.path().join("demo-data/ground_truth.json")).unwrap()).unwrap();
     (home, engine, truth)
 }
 
@@ -45,7 +61,14 @@ fn demo_counts_match_the_ground_truth_and_every_story_item_exists() {
         }
     }
     // People are merged across Slack, GitHub, Jira and Calendar by email.
-    let tom = engine.search(&SearchQuery { person: Some("Tom Becker".into()), limit: Some(500), mode: SearchMode::Bm25, ..Default::default() }).unwrap();
+    let tom = engine
+        .search(&SearchQuery {
+            person: Some("Tom Becker".into()),
+            limit: Some(500),
+            mode: SearchMode::Bm25,
+            ..Default::default()
+        })
+        .unwrap();
     let sources: std::collections::BTreeSet<&str> = tom.results.iter().map(|r| r.source.as_str()).collect();
     assert_eq!(sources.into_iter().collect::<Vec<_>>(), vec!["github", "google", "jira", "slack"]);
 }
@@ -55,12 +78,17 @@ fn the_incident_is_found_across_channels_and_tools() {
     let (_home, engine, truth) = load();
     let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
     let found = search_ids(&engine, "connection pool");
-    let containers: std::collections::BTreeSet<String> =
-        found.iter().filter(|id| incident.items.contains(id)).map(|id| engine.show(id).unwrap().item.container_name).collect();
+    let containers: std::collections::BTreeSet<String> = found
+        .iter()
+        .filter(|id| incident.items.contains(id))
+        .map(|id| engine.show(id).unwrap().item.container_name)
+        .collect();
     assert!(containers.contains("#incidents") && containers.contains("#payments-eng"), "{containers:?}");
     assert!(containers.contains("kestrel/payments-api"), "{containers:?}");
     // The ticket key finds the Jira issue first.
-    let pay142 = engine.search(&SearchQuery { text: "PAY-142".into(), limit: Some(10), mode: SearchMode::Bm25, ..Default::default() }).unwrap();
+    let pay142 = engine
+        .search(&SearchQuery { text: "PAY-142".into(), limit: Some(10), mode: SearchMode::Bm25, ..Default::default() })
+        .unwrap();
     assert_eq!(pay142.results[0].source, "jira");
     assert!(pay142.results[0].title.starts_with("PAY-142"));
     assert!(pay142.results[0].matched.contains(&"id"));
@@ -81,13 +109,23 @@ fn workplace_retrieval_eval() {
     assert!(bm25.1 >= 0.8 && bm25.0 >= 0.7, "bm25 {bm25:?}");
     // Identifier queries rank their item first in every mode that reads words.
     for mode in [SearchMode::Bm25, SearchMode::Hybrid] {
-        let r = engine.search(&SearchQuery { text: "PAY-142".into(), mode, limit: Some(3), ..Default::default() }).unwrap();
+        let r =
+            engine.search(&SearchQuery { text: "PAY-142".into(), mode, limit: Some(3), ..Default::default() }).unwrap();
         assert!(r.results[0].title.starts_with("PAY-142"), "{mode:?}: {}", r.results[0].title);
-        let r = engine.search(&SearchQuery { text: "kestrel/web-app#214".into(), mode, limit: Some(3), ..Default::default() }).unwrap();
+        let r = engine
+            .search(&SearchQuery { text: "kestrel/web-app#214".into(), mode, limit: Some(3), ..Default::default() })
+            .unwrap();
         assert_eq!(r.results[0].id, "github:kestrel/web-app#214", "{mode:?}");
     }
     // Meaning without shared words: the flu message is found by "ill" and "absent".
-    let r = engine.search(&SearchQuery { text: "who is ill and will be absent tomorrow".into(), mode: SearchMode::Dense, limit: Some(3), ..Default::default() }).unwrap();
+    let r = engine
+        .search(&SearchQuery {
+            text: "who is ill and will be absent tomorrow".into(),
+            mode: SearchMode::Dense,
+            limit: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
     let flu = &truth.stories.iter().find(|s| s.kind == "absence").unwrap().items[0];
     assert!(r.results.iter().any(|x| &x.id == flu), "{:?}", r.results.iter().map(|x| &x.title).collect::<Vec<_>>());
 }
@@ -97,7 +135,9 @@ fn eval_mode(engine: &chief_engine::Engine, truth: &GroundTruth, mode: SearchMod
     let mut recall_sum = 0.0;
     let mut rr_sum = 0.0;
     for q in &truth.queries {
-        let got = engine.search(&SearchQuery { text: q.query.clone(), limit: Some(10), mode, now, ..Default::default() }).unwrap();
+        let got = engine
+            .search(&SearchQuery { text: q.query.clone(), limit: Some(10), mode, now, ..Default::default() })
+            .unwrap();
         let ids: Vec<&str> = got.results.iter().map(|r| r.id.as_str()).collect();
         let hits5 = ids.iter().take(5).filter(|id| q.expected.iter().any(|e| e == *id)).count();
         let recall = hits5 as f64 / q.expected.len().min(5) as f64;
@@ -117,20 +157,26 @@ fn context_for_a_ticket_key_names_it_and_groups_its_threads_ticket_and_pr() {
     let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
     let ctx = engine.context("  PAY-142  ", engine.clock()).unwrap();
     assert_eq!(ctx.text, "PAY-142");
-    let ticket = ctx.entities.iter().find(|e| e.kind == "ticket").unwrap();
+    let ticket = ctx.entities.iter().find(|e| e.kind == EntityKind::Ticket).unwrap();
     assert_eq!(ticket.value, "PAY-142");
     let own = ticket.item_id.as_deref().unwrap();
     assert!(incident.items.iter().any(|i| i == own), "the entity is the incident's ticket");
     assert!(ticket.label.contains("Checkout 502s"), "{}", ticket.label);
-    let kinds: Vec<&str> = ctx.groups.iter().map(|g| g.kind).collect();
-    assert_eq!(&kinds[..3], ["threads", "tickets", "code"], "{kinds:?}");
-    let ids = |kind: &str| -> Vec<String> { ctx.groups.iter().filter(|g| g.kind == kind).flat_map(|g| g.items.iter().map(|i| i.id.clone())).collect() };
-    assert!(ids("threads").iter().any(|id| incident.items.contains(id)), "{:?}", ids("threads"));
-    assert!(ids("code").iter().any(|id| incident.items.contains(id) && id.contains('#')), "the fixing PR: {:?}", ids("code"));
+    let kinds: Vec<GroupKind> = ctx.groups.iter().map(|g| g.kind).collect();
+    assert_eq!(&kinds[..3], [GroupKind::Threads, GroupKind::Tickets, GroupKind::Code], "{kinds:?}");
+    let ids = |kind: GroupKind| -> Vec<String> {
+        ctx.groups.iter().filter(|g| g.kind == kind).flat_map(|g| g.items.iter().map(|i| i.id.clone())).collect()
+    };
+    assert!(ids(GroupKind::Threads).iter().any(|id| incident.items.contains(id)), "{:?}", ids(GroupKind::Threads));
+    assert!(
+        ids(GroupKind::Code).iter().any(|id| incident.items.contains(id) && id.contains('#')),
+        "the fixing PR: {:?}",
+        ids(GroupKind::Code)
+    );
     assert!(ctx.groups.iter().all(|g| g.items.len() <= 8));
     // People named in the text are entities too; empty text is a clear error.
     let ctx = engine.context("Tom Becker said the refund worker exhausted the pool", engine.clock()).unwrap();
-    assert!(ctx.entities.iter().any(|e| e.kind == "person" && e.value == "Tom Becker"), "{:?}", ctx.entities);
+    assert!(ctx.entities.iter().any(|e| e.kind == EntityKind::Person && e.value == "Tom Becker"), "{:?}", ctx.entities);
     let err = engine.context("   ", None).unwrap_err();
     assert_eq!(err.code(), "invalid_input");
 }

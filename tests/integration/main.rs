@@ -1,7 +1,10 @@
 //! Cross-crate integration tests: real SQLite files and a real tantivy index in
 //! temporary homes, driven through the engine API.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 mod bad_input;
+mod concurrency;
 mod demo;
 mod semantic;
 mod slack_exports;
@@ -27,8 +30,13 @@ pub fn engine() -> (tempfile::TempDir, Engine) {
 /// A fresh engine with semantic search; fails loudly when the model is missing.
 pub fn semantic_engine() -> (tempfile::TempDir, Engine) {
     let home = tempfile::tempdir().expect("temp dir");
-    let engine = Engine::open(home.path(), Config::load(home.path(), Vec::new()).expect("default config")).expect("engine opens");
-    assert!(engine.has_semantic(), "semantic search must be available: {:?}", engine.status().unwrap().embeddings.problem);
+    let engine = Engine::open(home.path(), Config::load(home.path(), Vec::new()).expect("default config"))
+        .expect("engine opens");
+    assert!(
+        engine.has_semantic(),
+        "semantic search must be available: {:?}",
+        engine.status().unwrap().embeddings.problem
+    );
     (home, engine)
 }
 
@@ -36,7 +44,12 @@ pub fn semantic_engine() -> (tempfile::TempDir, Engine) {
 pub fn search_ids(engine: &Engine, text: &str) -> Vec<String> {
     engine.sync_index().expect("index catches up");
     engine
-        .search(&chief_engine::SearchQuery { text: text.into(), limit: Some(50), mode: chief_engine::SearchMode::Bm25, ..Default::default() })
+        .search(&chief_engine::SearchQuery {
+            text: text.into(),
+            limit: Some(50),
+            mode: chief_engine::SearchMode::Bm25,
+            ..Default::default()
+        })
         .expect("search works")
         .results
         .into_iter()

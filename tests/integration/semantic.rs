@@ -46,7 +46,10 @@ fn deleted_items_leave_the_vector_index() {
 fn unreadable_vectors_are_re_embedded_from_the_store() {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    export(dir.path(), json!([{"type": "message", "user": "U1", "ts": "1.000100", "text": "Quarterly planning starts next week"}]));
+    export(
+        dir.path(),
+        json!([{"type": "message", "user": "U1", "ts": "1.000100", "text": "Quarterly planning starts next week"}]),
+    );
     {
         let engine = Engine::open(home.path(), Config::default()).unwrap();
         engine.import_slack_export(dir.path(), &ImportOptions::default(), &mut |_| {}).unwrap();

@@ -32,7 +32,8 @@ fn houstondatavis_folder_imports_with_correct_counts_and_is_idempotent() {
     assert_eq!(again.day_files_already_imported, 375);
     assert_eq!(again.messages_inserted + again.messages_updated, 0);
     // Even re-reading every file (--force) writes nothing: upserts compare content hashes.
-    let forced = engine.import_slack_export(&path, &ImportOptions { force: true, ..Default::default() }, &mut |_| {}).unwrap();
+    let forced =
+        engine.import_slack_export(&path, &ImportOptions { force: true, ..Default::default() }, &mut |_| {}).unwrap();
     assert_eq!(forced.messages_unchanged, 1031);
     assert_eq!(forced.messages_inserted + forced.messages_updated, 0);
     assert_eq!(engine.status().unwrap().counts.max_seq, seq);
@@ -62,7 +63,8 @@ fn slack_export_viewer_zip_imports_bots_flagged() {
     // The zip and the folder it unzips to are the same export: importing the folder
     // after the zip adds nothing.
     let folder = shared_data("slack-exports/slack-export-viewer-testarchive/testarchive");
-    let again = engine.import_slack_export(&folder, &ImportOptions { force: true, ..Default::default() }, &mut |_| {}).unwrap();
+    let again =
+        engine.import_slack_export(&folder, &ImportOptions { force: true, ..Default::default() }, &mut |_| {}).unwrap();
     assert_eq!(again.messages_inserted, 0);
     assert_eq!(again.messages_unchanged, 147);
 }

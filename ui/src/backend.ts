@@ -1,20 +1,33 @@
 // What the pages need from the app. The Tauri implementation calls the shell's
-// commands; the mock one serves fixed data so the same pages run in a browser for
-// the UI tests.
+// commands; the UI tests install a mock (window.__CHIEF_MOCK__) so the same pages
+// run in a plain browser. Types that mirror Rust enums are string unions.
 
-export type Entity = { kind: string; value: string; label: string; item_id: string | null; url: string | null };
+/** chief_engine::EntityKind */
+export type EntityKind = "ticket" | "pr" | "person" | "url";
+/** chief_engine::GroupKind */
+export type GroupKind = "threads" | "tickets" | "code" | "events" | "other";
+/** chief_engine::SearchMode */
+export type SearchMode = "bm25" | "dense" | "hybrid";
+/** chief_core::Source */
+export type Source = "slack" | "github" | "jira" | "google" | "local";
+/** chief_engine::SourceState */
+export type SourceState = "never" | "running" | "ok" | "paused" | "parked" | "failed" | "not_connected";
+/** Why a result matched (chief_search::SearchResult::matched). */
+export type Matched = "bm25" | "dense" | "id" | "ref" | "recency";
+
+export type Entity = { kind: EntityKind; value: string; label: string; item_id: string | null; url: string | null };
 export type Item = {
-  id: string; source: string; kind: string; container: string; title: string; snippet: string;
-  url: string | null; author: string | null; ts: string; matched: string[]; parent: string | null;
+  id: string; source: Source; kind: string; container: string; title: string; snippet: string;
+  url: string | null; author: string | null; ts: string; matched: Matched[]; parent: string | null;
 };
-export type Group = { kind: string; label: string; items: Item[] };
-export type Context = { text: string; entities: Entity[]; groups: Group[]; mode: string; took_ms: number };
+export type Group = { kind: GroupKind; label: string; items: Item[] };
+export type Context = { text: string; entities: Entity[]; groups: Group[]; mode: SearchMode; took_ms: number };
 export type Shown = { text: string; source: string; pressed_ms: number };
-export type UiError = { code: string; message: string };
+export type UiError = { code: string; message: string; retryable?: boolean };
 
 export type SourceSettings = {
-  name: string; enabled: boolean; connected: boolean; keep_days: number; live: boolean;
-  state: string; message: string; account: string; last_success: string | null;
+  name: "slack" | "github"; enabled: boolean; connected: boolean; keep_days: number; live: boolean;
+  state: SourceState; message: string; account: string; last_success: string | null;
 };
 export type Settings = {
   sources: SourceSettings[];
@@ -48,6 +61,9 @@ export interface IBackend {
   rendered(pressed_ms: number, ids: string[]): Promise<void>;
 }
 
+/** The one event name the shell emits on (src-tauri/src/events.rs). */
+export const EVENT = "chief://event";
+
 type TauriGlobal = {
   core: { invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> };
   event: { listen<T>(name: string, cb: (e: { payload: T }) => void): Promise<unknown> };
@@ -60,7 +76,7 @@ export class TauriBackend implements IBackend {
   hide() { return this.t.core.invoke<void>("hide_popup"); }
   onShow(cb: (s: Shown) => void) {
     void this.t.event
-      .listen<{ type: string } & Shown>("chief://event", (e) => {
+      .listen<{ type: string } & Shown>(EVENT, (e) => {
         if (e.payload.type === "popup_show") cb(e.payload);
       })
       // A hotkey press that came while this page was loading.
@@ -86,24 +102,6 @@ export function settingsBackend(): ISettingsBackend {
   if (w.__TAURI__) return new TauriSettingsBackend(w.__TAURI__);
   if (w.__CHIEF_SETTINGS_MOCK__) return w.__CHIEF_SETTINGS_MOCK__;
   throw new Error("no backend: run inside the Chief app, or set window.__CHIEF_SETTINGS_MOCK__");
-}
-
-/** Fixed data for UI tests in a plain browser (`?mock`). */
-export class MockBackend implements IBackend {
-  opened: string[] = [];
-  hidden = 0;
-  private show?: (s: Shown) => void;
-  constructor(private data: Context, private fail?: UiError) {}
-  async context(text: string) {
-    if (this.fail) throw this.fail;
-    return { ...this.data, text };
-  }
-  async open(url: string) { this.opened.push(url); }
-  async hide() { this.hidden += 1; }
-  onShow(cb: (s: Shown) => void) { this.show = cb; }
-  async rendered() {}
-  /** Test hook: as if the hotkey was pressed with `text` selected. */
-  summon(text: string) { this.show?.({ text, source: "selection", pressed_ms: Date.now() }); }
 }
 
 export function backend(): IBackend {

@@ -3,24 +3,18 @@
 use std::io::IsTerminal;
 
 use anyhow::Result;
-use chief_engine::bench::{EmbedBenchRow, HybridBenchReport, IngestReport, SearchBenchReport};
-use chief_engine::{DemoReport, Engine, Finding, ItemDetail, Level, SearchQuery, SearchResponse, Status};
-use chief_sources::slack_export::ImportReport;
+use chief_bench::beir::ModeScores;
+use chief_bench::demo::DemoReport;
+use chief_bench::llm::LlmBenchReport;
+use chief_bench::perf::{
+    ContextDuringSyncReport, EmbedBenchRow, HybridBenchReport, IngestReport, Percentiles, SearchBenchReport,
+    SyncBenchReport,
+};
+use chief_engine::{
+    Completion, ConnectReport, ContextResponse, DumpReport, Engine, EntityKind, Finding, ImportReport, ItemDetail,
+    Level, SearchQuery, SearchResponse, SourceOutcome, SourceState, Status, UsageRow,
+};
 use serde::Serialize;
-
-pub const DEMO_CONFIG: &str = r#"# Chief demo home: the user is Maya Chen, Director of Engineering at Kestrel.
-[me]
-name = "Maya Chen"
-email = "maya.chen@kestrel.example"
-slack_id = "U01MAYA"
-github_login = "mayachen"
-
-[sources.slack]
-web_base = "https://kestrel.slack.com"
-
-[sources.jira]
-web_base = "https://kestrel.atlassian.net"
-"#;
 
 pub fn print_json_or<T: Serialize>(value: &T, json: bool, text: impl FnOnce()) -> Result<()> {
     if json {
@@ -60,7 +54,15 @@ pub fn search(r: &SearchResponse, json: bool) -> Result<()> {
         }
         for (i, x) in r.results.iter().enumerate() {
             let when = x.ts.get(..16).unwrap_or(&x.ts).replace('T', " ");
-            println!("{:>2}. [{} {}] {} · {} · {}", i + 1, x.source, x.container, x.author.as_deref().unwrap_or("?"), when, x.title);
+            println!(
+                "{:>2}. [{} {}] {} · {} · {}",
+                i + 1,
+                x.source,
+                x.container,
+                x.author.as_deref().unwrap_or("?"),
+                when,
+                x.title
+            );
             if !x.snippet.is_empty() {
                 println!("    {}", highlighted(&x.snippet, &x.highlights));
             }
@@ -78,7 +80,12 @@ pub fn import_report(r: &ImportReport, json: bool, quiet: bool) -> Result<()> {
             );
             println!(
                 "messages: {} new, {} updated, {} unchanged, {} deleted; {} bot messages, {} thread replies",
-                r.messages_inserted, r.messages_updated, r.messages_unchanged, r.messages_deleted, r.bot_messages, r.thread_replies
+                r.messages_inserted,
+                r.messages_updated,
+                r.messages_unchanged,
+                r.messages_deleted,
+                r.bot_messages,
+                r.thread_replies
             );
             if !r.skipped_by_subtype.is_empty() {
                 let parts: Vec<String> = r.skipped_by_subtype.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -91,12 +98,28 @@ pub fn import_report(r: &ImportReport, json: bool, quiet: bool) -> Result<()> {
         }
     })?;
     if !r.failures.is_empty() {
-        eprintln!("{} day file(s) could not be imported; everything else was. Fix them and run the same command again (imported files are skipped):", r.failures.len());
+        eprintln!(
+            "{} day file(s) could not be imported; everything else was. Fix them and run the same command again \
+             (imported files are skipped):",
+            r.failures.len()
+        );
         for f in &r.failures {
             eprintln!("  {}", f.error);
         }
     }
     Ok(())
+}
+
+pub fn rest_dump(r: &DumpReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!(
+            "imported {} files: {} new, {} updated, {} unchanged, {} deleted",
+            r.files, r.inserted, r.updated, r.unchanged, r.deleted
+        );
+        for f in &r.failures {
+            eprintln!("failed: {}: {}", f.file, f.error);
+        }
+    })
 }
 
 pub fn status(s: &Status, json: bool) -> Result<()> {
@@ -105,14 +128,21 @@ pub fn status(s: &Status, json: bool) -> Result<()> {
         let mut total = 0;
         for (source, kind, live, deleted) in &s.counts.items {
             total += live;
-            println!("  {source:<7} {kind:<13} {live:>7}{}", if *deleted > 0 { format!("  ({deleted} deleted)") } else { String::new() });
+            println!(
+                "  {source:<7} {kind:<13} {live:>7}{}",
+                if *deleted > 0 { format!("  ({deleted} deleted)") } else { String::new() }
+            );
         }
         println!("items: {total}, people: {}, containers: {}", s.counts.people, s.counts.containers);
         println!(
             "index: {} documents, {} segments{}{}",
             s.index.documents,
             s.index.segments,
-            if s.index_lag > 0 { format!(", {} changes behind (catching up)", s.index_lag) } else { ", up to date".into() },
+            if s.index_lag > 0 {
+                format!(", {} changes behind (catching up)", s.index_lag)
+            } else {
+                ", up to date".into()
+            },
             if s.index.read_only { ", read-only (another Chief process writes it)" } else { "" }
         );
         for n in &s.index.notes {
@@ -123,23 +153,38 @@ pub fn status(s: &Status, json: bool) -> Result<()> {
             println!(
                 "semantic: {} chunks{}",
                 e.chunks,
-                if e.lag > 0 { format!(", {} changes to embed (run `chief embed`)", e.lag) } else { ", up to date".into() }
+                if e.lag > 0 {
+                    format!(", {} changes to embed (run `chief embed`)", e.lag)
+                } else {
+                    ", up to date".into()
+                }
             );
         } else {
             println!("semantic: off{}", e.problem.as_deref().map(|p| format!(" — {p}")).unwrap_or_default());
         }
         for i in &s.recent_imports {
-            println!("last import: {} {} — {} at {}", i.kind, i.path, i.status, i.finished.as_deref().unwrap_or("(running)"));
+            println!(
+                "last import: {} {} — {} at {}",
+                i.kind,
+                i.path,
+                i.status,
+                i.finished.as_deref().unwrap_or("(running)")
+            );
         }
         for src in &s.sources {
             let when = |t: Option<chief_core::Timestamp>| t.map(|t| t.to_rfc3339()).unwrap_or_else(|| "never".into());
-            let state = match src.state.as_str() {
-                "paused" => format!("PAUSED — {} ", src.message),
-                "parked" => format!("parked until {} — {} ", when(src.resume_at), src.message),
-                "failed" => format!("last run failed — {} ", src.message),
+            let state = match src.state {
+                SourceState::Paused => format!("PAUSED — {} ", src.message),
+                SourceState::Parked => format!("parked until {} — {} ", when(src.resume_at), src.message),
+                SourceState::Failed => format!("last run failed — {} ", src.message),
                 other => format!("{other} "),
             };
-            println!("sync {}{}: {state}(last success {})", src.source, if src.account.is_empty() { String::new() } else { format!(" ({})", src.account) }, when(src.last_success));
+            println!(
+                "sync {}{}: {state}(last success {})",
+                src.source,
+                if src.account.is_empty() { String::new() } else { format!(" ({})", src.account) },
+                when(src.last_success)
+            );
         }
         if !s.sync_failures.is_empty() {
             println!("sync failures: {} items kept for retry", s.sync_failures.len());
@@ -153,8 +198,19 @@ pub fn status(s: &Status, json: bool) -> Result<()> {
 pub fn show(d: &ItemDetail, json: bool) -> Result<()> {
     print_json_or(d, json, || {
         let it = &d.item.item;
-        println!("{} [{} {} in {}]{}", it.id, it.source, it.kind, d.item.container_name, if d.item.deleted { " (deleted)" } else { "" });
-        println!("by {} at {}", d.item.author_name.as_deref().or(it.author.as_ref().map(|a| a.value.as_str())).unwrap_or("?"), it.created.to_rfc3339());
+        println!(
+            "{} [{} {} in {}]{}",
+            it.id,
+            it.source,
+            it.kind,
+            d.item.container_name,
+            if d.item.deleted { " (deleted)" } else { "" }
+        );
+        println!(
+            "by {} at {}",
+            d.item.author_name.as_deref().or(it.author.as_ref().map(|a| a.value.as_str())).unwrap_or("?"),
+            it.created.to_rfc3339()
+        );
         if !it.title.is_empty() {
             println!("{}", bold(&it.title));
         }
@@ -163,14 +219,24 @@ pub fn show(d: &ItemDetail, json: bool) -> Result<()> {
             println!("{u}");
         }
         if !it.references.is_empty() {
-            let refs: Vec<String> = it.references.iter().filter(|r| r.kind != chief_core::RefKind::Url).map(|r| format!("{}:{}", r.kind, r.value)).collect();
+            let refs: Vec<String> = it
+                .references
+                .iter()
+                .filter(|r| r.kind != chief_core::RefKind::Url)
+                .map(|r| format!("{}:{}", r.kind, r.value))
+                .collect();
             println!("references: {}", refs.join(", "));
         }
         if !d.thread.is_empty() {
             println!("thread ({} messages):", d.thread.len());
             for t in &d.thread {
                 let marker = if t.item.id == it.id { ">" } else { " " };
-                println!("{marker} {} {}: {}", t.item.created.to_rfc3339().get(..16).unwrap_or(""), t.author_name.as_deref().unwrap_or("?"), t.item.body.replace('\n', " "));
+                println!(
+                    "{marker} {} {}: {}",
+                    t.item.created.to_rfc3339().get(..16).unwrap_or(""),
+                    t.author_name.as_deref().unwrap_or("?"),
+                    t.item.body.replace('\n', " ")
+                );
             }
         }
         if !d.mentioned_by.is_empty() {
@@ -212,13 +278,20 @@ pub fn demo(r: &DemoReport, s: &Status, engine: &Engine, json: bool, quiet: bool
     }
     let total: i64 = s.counts.items.iter().map(|c| c.2).sum();
     println!("Loaded the Kestrel demo workspace into {}", s.home);
-    println!("  {total} items from Slack, GitHub, Jira and Calendar; {} people; {} channels/repos/projects/calendars", s.counts.people, s.counts.containers);
+    println!(
+        "  {total} items from Slack, GitHub, Jira and Calendar; {} people; {} channels/repos/projects/calendars",
+        s.counts.people, s.counts.containers
+    );
     println!("  source files: {}", r.data_dir);
     println!();
     println!("You are Maya Chen, Director of Engineering. Yesterday checkout broke. Searching for it:");
     println!();
-    let now = chief_core::Timestamp::parse_rfc3339(chief_engine::DEMO_NOW).ok();
-    let q = SearchQuery { text: "why did checkout fail yesterday".into(), limit: Some(6), now, ..Default::default() };
+    let q = SearchQuery {
+        text: "why did checkout fail yesterday".into(),
+        limit: Some(6),
+        now: engine.clock(),
+        ..Default::default()
+    };
     match engine.search(&q) {
         Ok(resp) => {
             println!("$ chief search \"{}\"", q.text);
@@ -231,7 +304,7 @@ pub fn demo(r: &DemoReport, s: &Status, engine: &Engine, json: bool, quiet: bool
     Ok(())
 }
 
-pub fn sync(outcomes: &[chief_engine::SourceOutcome], json: bool, quiet: bool) -> Result<()> {
+pub fn sync(outcomes: &[SourceOutcome], json: bool, quiet: bool) -> Result<()> {
     if quiet && !json {
         return Ok(());
     }
@@ -240,12 +313,28 @@ pub fn sync(outcomes: &[chief_engine::SourceOutcome], json: bool, quiet: bool) -
             match &o.report {
                 Some(r) => {
                     println!(
-                        "{} ({}): {} containers, {} pages; {} new, {} updated, {} unchanged, {} deleted; {} threads refreshed{}",
-                        o.source, r.account, r.containers, r.pages, r.inserted, r.updated, r.unchanged, r.deleted, r.threads_refreshed,
-                        if r.not_modified > 0 { format!("; {} listings not modified", r.not_modified) } else { String::new() }
+                        "{} ({}): {} containers, {} pages; {} new, {} updated, {} unchanged, {} deleted; \
+                         {} threads refreshed{}",
+                        o.source,
+                        r.account,
+                        r.containers,
+                        r.pages,
+                        r.inserted,
+                        r.updated,
+                        r.unchanged,
+                        r.deleted,
+                        r.threads_refreshed,
+                        if r.not_modified > 0 {
+                            format!("; {} listings not modified", r.not_modified)
+                        } else {
+                            String::new()
+                        }
                     );
                     if r.failed > 0 || r.recovered > 0 {
-                        println!("  {} items failed (kept for retry, see `chief status`), {} earlier failures stored", r.failed, r.recovered);
+                        println!(
+                            "  {} items failed (kept for retry, see `chief status`), {} earlier failures stored",
+                            r.failed, r.recovered
+                        );
                     }
                     if r.expired > 0 {
                         println!("  {} items past the retention window removed", r.expired);
@@ -257,28 +346,50 @@ pub fn sync(outcomes: &[chief_engine::SourceOutcome], json: bool, quiet: bool) -
                         println!("  skipped {c}: {why}");
                     }
                 }
-                None => println!("{}: {}: {}", o.source, o.state.replace('_', " "), o.message),
+                None => println!("{}: {}: {}", o.source, o.state.as_str().replace('_', " "), o.message),
             }
         }
     })
 }
 
-pub fn context(r: &chief_engine::ContextResponse, json: bool) -> Result<()> {
+/// An entity kind as in the JSON (`EntityKind` has no `Display`).
+fn entity_kind(k: EntityKind) -> &'static str {
+    match k {
+        EntityKind::Ticket => "ticket",
+        EntityKind::Pr => "pr",
+        EntityKind::Person => "person",
+        EntityKind::Url => "url",
+    }
+}
+
+pub fn context(r: &ContextResponse, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         for e in &r.entities {
-            println!("{} {}{}", e.kind, e.value, if e.label.is_empty() { String::new() } else { format!(" — {}", e.label) });
+            println!(
+                "{} {}{}",
+                entity_kind(e.kind),
+                e.value,
+                if e.label.is_empty() { String::new() } else { format!(" — {}", e.label) }
+            );
         }
         for g in &r.groups {
             println!("{}:", g.label);
             for it in &g.items {
-                println!("  [{} {}] {} · {} · {}", it.source, it.container, it.author.as_deref().unwrap_or("?"), &it.ts[..it.ts.len().min(16)], it.title);
+                println!(
+                    "  [{} {}] {} · {} · {}",
+                    it.source,
+                    it.container,
+                    it.author.as_deref().unwrap_or("?"),
+                    &it.ts[..it.ts.len().min(16)],
+                    it.title
+                );
             }
         }
-        println!("({} mode, {:.1} ms)", r.mode, r.took_ms);
+        println!("({} mode, {:.1} ms)", r.mode.as_str(), r.took_ms);
     })
 }
 
-pub fn connect(r: &chief_engine::ConnectReport, json: bool) -> Result<()> {
+pub fn connect(r: &ConnectReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         println!("{}: token works for {}", r.source, r.identity);
         if !r.granted.is_empty() {
@@ -289,15 +400,24 @@ pub fn connect(r: &chief_engine::ConnectReport, json: bool) -> Result<()> {
         } else {
             println!("  missing scopes: {} (add them to the app / token, then connect again)", r.missing.join(", "));
         }
-        println!("  token: {}", if r.stored == "keychain" { "stored in the OS keychain" } else { "checked, not stored" });
+        println!(
+            "  token: {}",
+            if r.stored == "keychain" { "stored in the OS keychain" } else { "checked, not stored" }
+        );
     })
 }
 
-pub fn bench_sync(r: &chief_engine::bench::SyncBenchReport, json: bool) -> Result<()> {
+pub fn bench_sync(r: &SyncBenchReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
-        println!("sync from the local mock API ({} ms per request), real connectors + scheduler into SQLite + tantivy", r.latency_ms);
+        println!(
+            "sync from the local mock API ({} ms per request), real connectors + scheduler into SQLite + tantivy",
+            r.latency_ms
+        );
         println!("  workspace: {} Slack messages, {} GitHub items ({} PRs)", r.slack_messages, r.github_items, r.pulls);
-        println!("  stored {} items in {:.1} s: {:.0} items/s (slack {:.1} s, github {:.1} s, concurrently)", r.items, r.seconds, r.items_per_sec, r.slack_seconds, r.github_seconds);
+        println!(
+            "  stored {} items in {:.1} s: {:.0} items/s (slack {:.1} s, github {:.1} s, concurrently)",
+            r.items, r.seconds, r.items_per_sec, r.slack_seconds, r.github_seconds
+        );
         println!("  requests: {} ({:.3} per item)", r.requests, r.requests_per_item);
         println!("  first item searchable after {:.0} ms", r.first_searchable_ms);
         println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
@@ -310,12 +430,15 @@ pub fn bench_ingest(r: &IngestReport, json: bool) -> Result<()> {
         println!("  chief (SQLite + tantivy, until searchable): {:>10.0} items/s", r.items_per_sec);
         println!("  chief store alone (SQLite):                 {:>10.0} items/s", r.store_only_items_per_sec);
         println!("  SQLite FTS5 baseline:                       {:>10.0} items/s", r.fts5_items_per_sec);
-        println!("  disk per item: store {:.0} B + index {:.0} B (FTS5 {:.0} B)", r.store_bytes_per_item, r.index_bytes_per_item, r.fts5_bytes_per_item);
+        println!(
+            "  disk per item: store {:.0} B + index {:.0} B (FTS5 {:.0} B)",
+            r.store_bytes_per_item, r.index_bytes_per_item, r.fts5_bytes_per_item
+        );
         println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
     })
 }
 
-fn latency_row(name: &str, p: &chief_engine::bench::Percentiles) {
+fn latency_row(name: &str, p: &Percentiles) {
     println!("  {name:<26} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms", p.p50_ms, p.p95_ms, p.p99_ms);
 }
 
@@ -335,7 +458,10 @@ pub fn bench_search(r: &SearchBenchReport, json: bool) -> Result<()> {
 
 pub fn bench_embed(rows: &[EmbedBenchRow], json: bool) -> Result<()> {
     print_json_or(&rows, json, || {
-        println!("{:<8} {:>7} {:>6} {:>10} {:>12} {:>12} {:>14} {:>7}", "texts", "threads", "count", "avg tokens", "chunks/s", "tokens/s", "python chunks/s", "ratio");
+        println!(
+            "{:<8} {:>7} {:>6} {:>10} {:>12} {:>12} {:>14} {:>7}",
+            "texts", "threads", "count", "avg tokens", "chunks/s", "tokens/s", "python chunks/s", "ratio"
+        );
         for r in rows {
             println!(
                 "{:<8} {:>7} {:>6} {:>10.1} {:>12.1} {:>12.0} {:>14} {:>7}",
@@ -354,12 +480,104 @@ pub fn bench_embed(rows: &[EmbedBenchRow], json: bool) -> Result<()> {
 
 pub fn bench_hybrid(r: &HybridBenchReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
-        println!("hybrid search over {} items ({} vectors), {} queries of 1-3 words, top 10 with snippets", r.items, r.chunks, r.queries);
+        println!(
+            "hybrid search over {} items ({} vectors), {} queries of 1-3 words, top 10 with snippets",
+            r.items, r.chunks, r.queries
+        );
         let row = latency_row;
         row("total", &r.total);
         row("query embedding", &r.query_embedding);
         row("BM25 top 100", &r.bm25);
         row("vector scan top 100", &r.vectors);
-        println!("  vector index memory: {:.0} MiB per million chunks; peak RSS {:.0} MiB", r.vector_memory_mb_per_million, r.peak_rss_mb);
+        println!(
+            "  vector index memory: {:.0} MiB per million chunks; peak RSS {:.0} MiB",
+            r.vector_memory_mb_per_million, r.peak_rss_mb
+        );
+    })
+}
+
+pub fn bench_context(r: &ContextDuringSyncReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!(
+            "context lookups: idle p50 {:.2} ms p95 {:.2} ms ({} lookups); during a sync p50 {:.2} ms p95 {:.2} ms \
+             ({} lookups); sync stored {} items in {:.1} s",
+            r.idle.p50_ms,
+            r.idle.p95_ms,
+            r.idle_lookups,
+            r.during_sync.p50_ms,
+            r.during_sync.p95_ms,
+            r.during_sync_lookups,
+            r.synced_items,
+            r.sync_seconds
+        );
+    })
+}
+
+pub fn bench_llm(r: &LlmBenchReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!("LLM client vs raw reqwest, {} calls to a local mock", r.calls);
+        println!("  raw reqwest       p50 {:.3} ms  p95 {:.3} ms", r.raw_reqwest.p50, r.raw_reqwest.p95);
+        println!(
+            "  chief client      p50 {:.3} ms  p95 {:.3} ms  (overhead p50 {:.3} ms)",
+            r.chief_client.p50, r.chief_client.p95, r.overhead_p50_ms
+        );
+        println!("  first token raw   p50 {:.3} ms  p95 {:.3} ms", r.raw_first_token.p50, r.raw_first_token.p95);
+        println!("  first token chief p50 {:.3} ms  p95 {:.3} ms", r.chief_first_token.p50, r.chief_first_token.p95);
+        println!(
+            "budget {} RPM, {} callers, {} s: {} requests, at most {} in any minute, {}..{} per caller",
+            r.budget_rpm,
+            r.budget_callers,
+            r.budget_seconds,
+            r.budget_completed,
+            r.budget_max_per_minute,
+            r.budget_min_per_caller,
+            r.budget_max_per_caller
+        );
+    })
+}
+
+pub fn beir(scores: &std::collections::BTreeMap<String, ModeScores>, json: bool) -> Result<()> {
+    print_json_or(scores, json, || {
+        for (mode, s) in scores {
+            println!("{mode:<7} nDCG@10 {:.3}  recall@100 {:.3}  MRR@10 {:.3}", s.ndcg10, s.recall100, s.mrr10);
+        }
+    })
+}
+
+pub fn llm_test(c: &Completion, json: bool) -> Result<()> {
+    print_json_or(c, json, || {
+        println!(
+            "ok: {} ({}) answered {:?} in {} ms, {} tokens in / {} out{}",
+            c.provider,
+            c.model,
+            c.text.trim(),
+            c.latency_ms,
+            c.usage.input_tokens,
+            c.usage.output_tokens,
+            if c.cached { " (from cache)" } else { "" }
+        );
+    })
+}
+
+pub fn usage(rows: &[UsageRow], json: bool) -> Result<()> {
+    print_json_or(&rows, json, || {
+        if rows.is_empty() {
+            println!("no LLM calls yet");
+        }
+        for r in rows {
+            println!(
+                "{:<12} {:<24} {:<18} {:>5} calls ({} cached, {} failed)  {:>8} in {:>7} out  avg {:>6.0} ms  ~${:.4}",
+                r.provider,
+                r.model,
+                if r.pipeline.is_empty() { "-" } else { &r.pipeline },
+                r.calls,
+                r.cache_hits,
+                r.errors,
+                r.input_tokens,
+                r.output_tokens,
+                r.avg_latency_ms,
+                r.estimated_cost_usd
+            );
+        }
     })
 }

@@ -1,5 +1,7 @@
 //! The `chief` binary end to end: real process, real home on disk, JSON output parsed.
 
+#![allow(clippy::unwrap_used)] // a test fails by panicking
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -41,8 +43,14 @@ fn chief(home: &Path, args: &[&str]) -> Output {
 }
 
 fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "chief failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "chief failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
@@ -68,11 +76,32 @@ fn demo_then_search_json_finds_the_incident_across_channels() {
     assert!(containers.contains("#incidents") && containers.contains("#payments-eng"), "{containers:?}");
 
     // Filters.
-    let v = json(&chief(home.path(), &["search", "--json", "--source", "github", "--kind", "pull_request", "connection pool"]));
+    let v = json(&chief(
+        home.path(),
+        &["search", "--json", "--source", "github", "--kind", "pull_request", "connection pool"],
+    ));
     assert!(v["results"].as_array().unwrap().iter().all(|r| r["source"] == "github" && r["kind"] == "pull_request"));
-    let v = json(&chief(home.path(), &["search", "--json", "--container", "#payments-eng", "--since", "2026-11-24", "--until", "2026-11-25", "checkout"]));
+    let v = json(&chief(
+        home.path(),
+        &[
+            "search",
+            "--json",
+            "--container",
+            "#payments-eng",
+            "--since",
+            "2026-11-24",
+            "--until",
+            "2026-11-25",
+            "checkout",
+        ],
+    ));
     let rs = v["results"].as_array().unwrap();
-    assert!(!rs.is_empty() && rs.iter().all(|r| r["container"] == "#payments-eng" && r["ts"].as_str().unwrap().starts_with("2026-11-24")));
+    assert!(
+        !rs.is_empty()
+            && rs
+                .iter()
+                .all(|r| r["container"] == "#payments-eng" && r["ts"].as_str().unwrap().starts_with("2026-11-24"))
+    );
 
     // show and status.
     let id = results[0]["id"].as_str().unwrap();
@@ -102,14 +131,19 @@ fn exit_codes_and_errors_are_clear() {
     let export = tempfile::tempdir().unwrap();
     std::fs::write(export.path().join("channels.json"), r#"[{"id":"C1","name":"general"}]"#).unwrap();
     std::fs::create_dir(export.path().join("general")).unwrap();
-    std::fs::write(export.path().join("general/2026-01-01.json"), r#"[{"type":"message","user":"U1","ts":"1.0","text":"fine"}]"#).unwrap();
+    std::fs::write(
+        export.path().join("general/2026-01-01.json"),
+        r#"[{"type":"message","user":"U1","ts":"1.0","text":"fine"}]"#,
+    )
+    .unwrap();
     std::fs::write(export.path().join("general/2026-01-02.json"), "not json").unwrap();
     let out = chief(home.path(), &["import", "slack-export", export.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("general/2026-01-02.json"));
-    // The demo refuses to overwrite a home holding real data.
+    // The demo refuses to overwrite a home holding real data: the user must choose
+    // another home (or --force), so it is a usage error.
     let out = chief(home.path(), &["demo"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--home"));
 }
 
@@ -180,10 +214,22 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let server = MockServer::start().await;
-    let answer = serde_json::json!({"model": "smol", "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 12, "completion_tokens": 1}});
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(answer)).expect(2).mount(&server).await;
+    let answer = serde_json::json!({
+        "model": "smol",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 1}
+    });
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+        .expect(2)
+        .mount(&server)
+        .await;
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("chief.toml"), format!("[llm]\nprovider = \"openai-compatible\"\nmodel = \"smol\"\nbase_url = \"{}/v1\"\n", server.uri())).unwrap();
+    std::fs::write(
+        home.path().join("chief.toml"),
+        format!("[llm]\nprovider = \"openai-compatible\"\nmodel = \"smol\"\nbase_url = \"{}/v1\"\n", server.uri()),
+    )
+    .unwrap();
     const KEY: &str = "sk-live-SECRET-do-not-print-4242";
     let h = home.path();
     let first = chief_in_task(h, &["-vv", "llm", "test"], &[("CHIEF_LLM_API_KEY", KEY)]).await;
@@ -198,14 +244,18 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
     let llm = findings.as_array().unwrap().iter().find(|f| f["check"] == "llm").expect("an llm finding");
     assert_eq!(llm["level"], "ok", "{llm}");
     let second = chief_in_task(h, &["llm", "test"], &[]).await;
-    assert!(String::from_utf8_lossy(&second.stdout).contains("from cache"), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("from cache"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let v = json(&chief_in_task(h, &["usage", "--json"], &[]).await);
     let total = |k: &str| v.as_array().unwrap().iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
     assert_eq!(total("calls"), 3, "{v}");
     assert_eq!(total("cache_hits"), 1);
     assert_eq!(total("input_tokens"), 36);
     let offline = chief_in_task(h, &["llm", "test", "--no-cache"], &[("CHIEF_LLM_OFFLINE", "true")]).await;
-    assert_eq!(offline.status.code(), Some(1));
+    assert_eq!(offline.status.code(), Some(2), "offline mode is the user's setting, not a failure");
     assert!(String::from_utf8_lossy(&offline.stderr).contains("offline"));
 }
 
@@ -215,14 +265,30 @@ async fn llm_test_usage_cache_offline_and_no_key_in_output() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_from_the_mock_apis_pauses_a_bad_source_and_never_prints_tokens() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let mut world = chief_mockapi::World::synthetic(&chief_mockapi::Synthetic { messages: 300, pulls: 12, issues: 4, repos: 1, end_secs: now - 60, ..Default::default() });
+    let mut world = chief_mockapi::World::synthetic(&chief_mockapi::Synthetic {
+        messages: 300,
+        pulls: 12,
+        issues: 4,
+        repos: 1,
+        end_secs: now - 60,
+        ..Default::default()
+    });
     let token = "xoxp-very-secret-token-777";
     world.token = token.into();
-    world.slack.post("C0000001", serde_json::json!({"type": "message", "user": "U000002", "text": "the flamingo cluster is degraded", "ts": format!("{}.000042", now - 120)}));
+    let ts = format!("{}.000042", now - 120);
+    let message =
+        serde_json::json!({"type": "message", "user": "U000002", "text": "the flamingo cluster is degraded", "ts": ts});
+    world.slack.post("C0000001", message);
     let mock = chief_mockapi::MockApi::start(world).await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    std::fs::write(h.join("chief.toml"), format!("[sources.slack]\nenabled = true\napi_base = {:?}\n[sources.github]\nenabled = true\napi_base = {:?}\ncontainers = [\"synth/repo-0\"]\n", mock.slack_base(), mock.github_base())).unwrap();
+    let config = format!(
+        "[sources.slack]\nenabled = true\napi_base = {:?}\n\
+         [sources.github]\nenabled = true\napi_base = {:?}\ncontainers = [\"synth/repo-0\"]\n",
+        mock.slack_base(),
+        mock.github_base()
+    );
+    std::fs::write(h.join("chief.toml"), config).unwrap();
 
     let out = chief_in_task(h, &["-vv", "sync"], &[("CHIEF_SLACK_TOKEN", token), ("CHIEF_GITHUB_TOKEN", token)]).await;
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -233,11 +299,21 @@ async fn sync_from_the_mock_apis_pauses_a_bad_source_and_never_prints_tokens() {
     let v = json(&chief(h, &["search", "--json", "flamingo"]));
     assert_eq!(v["results"][0]["author"], "User 2");
     let status = json(&chief(h, &["status", "--json"]));
-    let states: Vec<(&str, &str)> = status["sources"].as_array().unwrap().iter().map(|s| (s["source"].as_str().unwrap(), s["state"].as_str().unwrap())).collect();
+    let states: Vec<(&str, &str)> = status["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["source"].as_str().unwrap(), s["state"].as_str().unwrap()))
+        .collect();
     assert_eq!(states, [("github", "ok"), ("slack", "ok")]);
 
     // A revoked Slack token: Slack pauses, GitHub goes on; exit code 3 (partial).
-    let out = chief_in_task(h, &["-vv", "sync"], &[("CHIEF_SLACK_TOKEN", "xoxp-revoked-secret-999"), ("CHIEF_GITHUB_TOKEN", token)]).await;
+    let out = chief_in_task(
+        h,
+        &["-vv", "sync"],
+        &[("CHIEF_SLACK_TOKEN", "xoxp-revoked-secret-999"), ("CHIEF_GITHUB_TOKEN", token)],
+    )
+    .await;
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(3), "{all}");
     assert!(all.contains("slack: paused") && all.contains("chief connect slack"), "{all}");
@@ -249,7 +325,7 @@ async fn sync_from_the_mock_apis_pauses_a_bad_source_and_never_prints_tokens() {
     // `chief connect` checks a token and names missing scopes; --manifest prints the app.
     let manifest = chief(h, &["connect", "slack", "--manifest"]);
     let manifest = String::from_utf8_lossy(&manifest.stdout);
-    for scope in chief_mockapi::SLACK_SCOPES {
+    for scope in chief_engine::LiveSource::Slack.scopes() {
         assert!(manifest.contains(&format!("- {scope}\n")), "manifest lacks {scope}");
     }
     mock.world(|w| w.slack.scopes.retain(|s| s != "search:read"));
@@ -260,14 +336,24 @@ async fn sync_from_the_mock_apis_pauses_a_bad_source_and_never_prints_tokens() {
     let out = chief_stdin(h, &["connect", "github", "--check-only"], "ghp_wrong_secret_1\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("HTTP 401") && err.contains("chief connect github") && !err.contains("ghp_wrong_secret_1"), "{err}");
+    assert!(
+        err.contains("HTTP 401") && err.contains("chief connect github") && !err.contains("ghp_wrong_secret_1"),
+        "{err}"
+    );
 
     // Live mode: no text in the store or the index; `chief show` fetches it from Slack.
     let live = tempfile::tempdir().unwrap();
-    std::fs::write(live.path().join("chief.toml"), format!("[sources.slack]\napi_base = {:?}\nlive = true\n", mock.slack_base())).unwrap();
+    std::fs::write(
+        live.path().join("chief.toml"),
+        format!("[sources.slack]\napi_base = {:?}\nlive = true\n", mock.slack_base()),
+    )
+    .unwrap();
     let out = chief_in_task(live.path(), &["sync", "slack"], &[("CHIEF_SLACK_TOKEN", token)]).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(json(&chief(live.path(), &["search", "--json", "flamingo"]))["results"].as_array().unwrap().is_empty(), "live mode indexes no text");
+    assert!(
+        json(&chief(live.path(), &["search", "--json", "flamingo"]))["results"].as_array().unwrap().is_empty(),
+        "live mode indexes no text"
+    );
     let id = format!("slack:C0000001:{}.000042", now - 120);
     let offline = json(&chief(live.path(), &["show", "--json", &id]));
     assert_eq!(offline["item"]["body"], "", "no text stored");

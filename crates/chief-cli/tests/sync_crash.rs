@@ -2,6 +2,8 @@
 //! run to the end: the store matches a clean, uninterrupted sync exactly — no item
 //! lost, none duplicated, every text and thread link the same.
 
+#![allow(clippy::unwrap_used)] // a test fails by panicking
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,7 +20,8 @@ fn home_with_config(mock: &MockApi, repos: &[String]) -> tempfile::TempDir {
     std::fs::write(
         home.path().join("chief.toml"),
         format!(
-            "[embed]\nenabled = false\n[sources.slack]\nenabled = true\napi_base = {:?}\n[sources.github]\nenabled = true\napi_base = {:?}\ncontainers = [{}]\n",
+            "[embed]\nenabled = false\n[sources.slack]\nenabled = true\napi_base = {:?}\n\
+             [sources.github]\nenabled = true\napi_base = {:?}\ncontainers = [{}]\n",
             mock.slack_base(),
             mock.github_base(),
             repos.join(", ")
@@ -40,13 +43,22 @@ fn sync_cmd(home: &Path, token: &str) -> Command {
     c
 }
 
-/// Every item as (id, deleted, title, body, parent, container, url), sorted; and the
-/// ids created more than once in the change log.
-fn dump(home: &Path) -> (Vec<(String, bool, String, String, Option<String>, String, Option<String>)>, Vec<String>) {
+/// A stored item: (id, deleted, title, body, parent, container, url).
+type Row = (String, bool, String, String, Option<String>, String, Option<String>);
+
+/// Every item, sorted by id; and the ids created more than once in the change log.
+fn dump(home: &Path) -> (Vec<Row>, Vec<String>) {
     let db = rusqlite::Connection::open(home.join("chief.db")).unwrap();
-    let mut stmt = db.prepare("SELECT id, deleted, title, body, parent_id, container_id, url FROM items ORDER BY id").unwrap();
-    let items = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
-    let mut stmt = db.prepare("SELECT item_id FROM item_events WHERE change = 'created' GROUP BY item_id HAVING COUNT(*) > 1").unwrap();
+    let mut stmt =
+        db.prepare("SELECT id, deleted, title, body, parent_id, container_id, url FROM items ORDER BY id").unwrap();
+    let items = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let mut stmt = db
+        .prepare("SELECT item_id FROM item_events WHERE change = 'created' GROUP BY item_id HAVING COUNT(*) > 1")
+        .unwrap();
     let dups = stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
     (items, dups)
 }
@@ -103,7 +115,11 @@ fn killed_twenty_times_then_finished_matches_a_clean_sync() {
         let mut child = sync_cmd(crashed.path(), &token).spawn().unwrap();
         // The first kills land during start-up (store migrations, index open); the
         // rest after a random number of stored changes, mid-page.
-        let (deadline, threshold) = if attempts <= 2 { (Duration::from_millis(15 + 40 * attempts as u64), u64::MAX) } else { (Duration::from_secs(60), 1 + next() % (total / 25)) };
+        let (deadline, threshold) = if attempts <= 2 {
+            (Duration::from_millis(15 + 40 * attempts as u64), u64::MAX)
+        } else {
+            (Duration::from_secs(60), 1 + next() % (total / 25))
+        };
         let t = Instant::now();
         let killed = loop {
             if child.try_wait().unwrap().is_some() {

@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::CoreError;
 use crate::ids::{ContainerId, ItemId, Source};
 use crate::person::Identity;
 use crate::time::Timestamp;
-use crate::CoreError;
 
 macro_rules! str_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $s:literal),+ $(,)? }) => {

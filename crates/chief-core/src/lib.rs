@@ -6,6 +6,7 @@
 //! no dependency on storage or network, is what lets a summarizer written for Slack
 //! read a GitHub review unchanged.
 
+pub mod home;
 pub mod ids;
 pub mod item;
 pub mod person;
@@ -13,8 +14,9 @@ pub mod refs;
 pub mod text;
 pub mod time;
 
+pub use home::Home;
 pub use ids::{ContainerId, ItemId, PersonId, Source};
-pub use item::{Container, ContainerKind, Item, ItemKind, Reference, RefKind};
+pub use item::{Container, ContainerKind, Item, ItemKind, RefKind, Reference};
 pub use person::{Identity, IdentityKind, PersonRecord};
 pub use time::Timestamp;
 

@@ -13,8 +13,8 @@ use crate::item::{RefKind, Reference};
 
 /// Upper-case words that look like ticket prefixes but are standards or encodings.
 const NOT_TICKET_PREFIXES: &[&str] = &[
-    "UTF", "ISO", "SHA", "COVID", "HTTP", "TLS", "SSL", "RFC", "CVE", "MP", "P", "GPT", "IPV", "X", "ES", "AES",
-    "RSA", "PEP", "ECMA", "TCP", "MD", "IEEE", "H", "WCAG", "Q",
+    "UTF", "ISO", "SHA", "COVID", "HTTP", "TLS", "SSL", "RFC", "CVE", "MP", "P", "GPT", "IPV", "X", "ES", "AES", "RSA",
+    "PEP", "ECMA", "TCP", "MD", "IEEE", "H", "WCAG", "Q",
 ];
 
 fn ticket_re() -> &'static Regex {
@@ -24,7 +24,9 @@ fn ticket_re() -> &'static Regex {
 
 fn pr_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\b([A-Za-z0-9][A-Za-z0-9_.-]{0,38})/([A-Za-z0-9_.-]{1,100})#([0-9]{1,7})\b").expect("valid regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"\b([A-Za-z0-9][A-Za-z0-9_.-]{0,38})/([A-Za-z0-9_.-]{1,100})#([0-9]{1,7})\b").expect("valid regex")
+    })
 }
 
 fn url_re() -> &'static Regex {
@@ -67,10 +69,10 @@ pub fn extract(text: &str) -> Vec<Reference> {
     for url in url_re().find_iter(text) {
         let u = url.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?']);
         out.push(Reference::new(RefKind::Url, u));
-        if let Some(c) = gh_url_re().captures(u) {
-            if let Ok(n) = c[3].parse::<u64>() {
-                out.push(Reference::new(RefKind::PullRequest, pr_ref(&c[1], &c[2], n)));
-            }
+        if let Some(c) = gh_url_re().captures(u)
+            && let Ok(n) = c[3].parse::<u64>()
+        {
+            out.push(Reference::new(RefKind::PullRequest, pr_ref(&c[1], &c[2], n)));
         }
         if let Some(c) = jira_url_re().captures(u) {
             out.push(Reference::new(RefKind::Ticket, c[1].to_string()));

@@ -19,7 +19,12 @@ pub fn unescape_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&nbsp;", " ").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
 }
 
 fn slack_token_re() -> &'static Regex {
@@ -159,7 +164,13 @@ fn gh_mention_re() -> &'static Regex {
 pub fn markdown_to_text(md: &str) -> Rendered {
     let no_comments = html_comment_re().replace_all(md, "");
     let text = md_link_re().replace_all(&no_comments, |c: &regex::Captures<'_>| {
-        if &c[1] == "!" { c[2].to_string() } else if c[2] == c[3] { c[3].to_string() } else { format!("{} ({})", &c[2], &c[3]) }
+        if &c[1] == "!" {
+            c[2].to_string()
+        } else if c[2] == c[3] {
+            c[3].to_string()
+        } else {
+            format!("{} ({})", &c[2], &c[3])
+        }
     });
     let text = text.replace("\r\n", "\n");
     let user_mentions = gh_mention_re().captures_iter(&text).map(|c| c[1].to_lowercase()).collect();
@@ -168,14 +179,21 @@ pub fn markdown_to_text(md: &str) -> Rendered {
 
 fn tag_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?is)<(script|style)[^>]*>.*?</(script|style)>|<br\s*/?>|</p>|</div>|</li>|<[^>]+>").expect("valid regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"(?is)<(script|style)[^>]*>.*?</(script|style)>|<br\s*/?>|</p>|</div>|</li>|<[^>]+>")
+            .expect("valid regex")
+    })
 }
 
 /// Renders HTML (email bodies, calendar descriptions) to text.
 pub fn html_to_text(html: &str) -> String {
     let text = tag_re().replace_all(html, |c: &regex::Captures<'_>| {
         let t = c[0].to_ascii_lowercase();
-        if t.starts_with("<br") || t.starts_with("</p") || t.starts_with("</div") || t.starts_with("</li") { "\n".to_string() } else { String::new() }
+        if t.starts_with("<br") || t.starts_with("</p") || t.starts_with("</div") || t.starts_with("</li") {
+            "\n".to_string()
+        } else {
+            String::new()
+        }
     });
     collapse_blank_lines(unescape_entities(&text).trim())
 }

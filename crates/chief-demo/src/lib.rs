@@ -27,7 +27,11 @@ pub const DEMO_NOW: &str = "2026-11-25T18:00:00Z";
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("cannot write the demo workspace at {path}: {source}")]
-    Io { path: std::path::PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Who the demo user is, as each source knows them.
@@ -107,11 +111,17 @@ mod tests {
         let total: usize = truth.expected_counts.values().sum();
         assert!(total >= 1500, "{total} items");
         for source in ["slack", "github", "jira", "google"] {
-            assert!(truth.expected_counts.get(source).copied().unwrap_or(0) > 20, "{source}: {:?}", truth.expected_counts);
+            assert!(
+                truth.expected_counts.get(source).copied().unwrap_or(0) > 20,
+                "{source}: {:?}",
+                truth.expected_counts
+            );
         }
-        let users: serde_json::Value = serde_json::from_slice(&std::fs::read(a.path().join("slack/users.json")).unwrap()).unwrap();
+        let users: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(a.path().join("slack/users.json")).unwrap()).unwrap();
         assert!(users.as_array().unwrap().len() >= 12);
-        let channels: serde_json::Value = serde_json::from_slice(&std::fs::read(a.path().join("slack/channels.json")).unwrap()).unwrap();
+        let channels: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(a.path().join("slack/channels.json")).unwrap()).unwrap();
         assert!(channels.as_array().unwrap().len() >= 6);
         let kinds: Vec<&str> = truth.stories.iter().map(|s| s.kind.as_str()).collect();
         for k in ["incident", "question_to_me", "review_requested", "irrelevant_busy", "absence", "prompt_injection"] {

@@ -46,18 +46,30 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
         }))
         .collect();
     write_json(dir, "slack/channels.json", &Value::Array(channels))?;
-    write_json(dir, "slack/dms.json", &json!([{"id": DM_NOAH_MAYA, "created": START - 86_400 * 300, "members": [ME_SLACK, org.people[NOAH].slack]}]))?;
+    write_json(
+        dir,
+        "slack/dms.json",
+        &json!([{"id": DM_NOAH_MAYA, "created": START - 86_400 * 300, "members": [ME_SLACK, org.people[NOAH].slack]}]),
+    )?;
 
     // Thread metadata on roots, as Slack writes it.
     let mut replies: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     for m in &world.slack {
         if let (Some(root), Some(u)) = (&m.thread_ts, m.user) {
-            replies.entry((m.channel.clone(), root.clone())).or_default().push((org.people[u].slack.to_string(), m.ts.clone()));
+            replies
+                .entry((m.channel.clone(), root.clone()))
+                .or_default()
+                .push((org.people[u].slack.to_string(), m.ts.clone()));
         }
     }
     let mut files: BTreeMap<String, Vec<(f64, Value)>> = BTreeMap::new();
     for m in &world.slack {
-        let folder = org.channels.iter().find(|c| c.id == m.channel).map(|c| c.name.to_string()).unwrap_or_else(|| m.channel.clone());
+        let folder = org
+            .channels
+            .iter()
+            .find(|c| c.id == m.channel)
+            .map(|c| c.name.to_string())
+            .unwrap_or_else(|| m.channel.clone());
         let mut v = serde_json::Map::new();
         v.insert("type".into(), json!("message"));
         if let Some(u) = m.user {
@@ -146,16 +158,33 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
     }
 
     // Jira.
-    write_json(dir, "jira/serverInfo.json", &json!({"baseUrl": JIRA_URL, "deploymentType": "Cloud", "serverTitle": "Kestrel Jira"}))?;
-    write_json(dir, "jira/projects.json", &json!({"values": [{"id": "10000", "key": JIRA_PROJECT.0, "name": JIRA_PROJECT.1, "description": "Payments team: checkout, refunds, ledger"}], "isLast": true, "total": 1}))?;
+    write_json(
+        dir,
+        "jira/serverInfo.json",
+        &json!({"baseUrl": JIRA_URL, "deploymentType": "Cloud", "serverTitle": "Kestrel Jira"}),
+    )?;
+    write_json(
+        dir,
+        "jira/projects.json",
+        &json!({"values": [{"id": "10000", "key": JIRA_PROJECT.0, "name": JIRA_PROJECT.1, "description": "Payments team: checkout, refunds, ledger"}], "isLast": true, "total": 1}),
+    )?;
     for issue in &world.jira {
-        *counts.entry("jira".into()).or_default() += 1 + issue["fields"]["comment"]["comments"].as_array().map_or(0, Vec::len);
+        *counts.entry("jira".into()).or_default() +=
+            1 + issue["fields"]["comment"]["comments"].as_array().map_or(0, Vec::len);
     }
     write_json(dir, "jira/issues.json", &json!({"issues": world.jira, "isLast": true}))?;
 
     // Google Calendar.
-    write_json(dir, "google/calendar/calendarList.json", &json!({"kind": "calendar#calendarList", "items": [{"id": CALENDAR_ID, "summary": ME_NAME, "primary": true, "timeZone": "Europe/Berlin"}]}))?;
-    write_json(dir, &format!("google/calendar/events/{CALENDAR_ID}.json"), &json!({"kind": "calendar#events", "items": world.events, "nextSyncToken": "demo-sync-token-1"}))?;
+    write_json(
+        dir,
+        "google/calendar/calendarList.json",
+        &json!({"kind": "calendar#calendarList", "items": [{"id": CALENDAR_ID, "summary": ME_NAME, "primary": true, "timeZone": "Europe/Berlin"}]}),
+    )?;
+    write_json(
+        dir,
+        &format!("google/calendar/events/{CALENDAR_ID}.json"),
+        &json!({"kind": "calendar#events", "items": world.events, "nextSyncToken": "demo-sync-token-1"}),
+    )?;
     counts.insert("google".into(), world.events.len());
 
     let truth = GroundTruth {
@@ -165,7 +194,7 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
         queries: world.queries.clone(),
         expected_counts: counts,
     };
-    debug_assert!(DAYS >= 14);
+    const { assert!(DAYS >= 14) };
     write_json(dir, "ground_truth.json", &serde_json::to_value(&truth).expect("ground truth serializes"))?;
     Ok(truth)
 }

@@ -38,7 +38,9 @@ fn estimate_tokens(word: &str) -> usize {
 /// ```
 pub fn chunk_text(title: &str, body: &str, max_tokens: usize) -> Vec<Chunk> {
     let max_tokens = max_tokens.max(16);
-    let prefix = |passage: &str| if title.trim().is_empty() { passage.to_string() } else { format!("{}\n{passage}", title.trim()) };
+    let prefix = |passage: &str| {
+        if title.trim().is_empty() { passage.to_string() } else { format!("{}\n{passage}", title.trim()) }
+    };
     // Words as (end offset, estimated tokens); runs without spaces are cut every 64 chars.
     let mut words: Vec<(usize, usize)> = Vec::new();
     let mut word_start: Option<usize> = None;
@@ -128,6 +130,6 @@ mod tests {
         assert!(chunks.iter().all(|c| c.text.chars().count() <= 220));
         let many = "word ".repeat(100_000);
         let chunks = chunk_text("t", &many, 220);
-        assert_eq!(chunks.len(), (100_000 + 219) / 220);
+        assert_eq!(chunks.len(), 100_000_usize.div_ceil(220));
     }
 }

@@ -17,10 +17,14 @@ pub use model::{ModelFiles, OnnxEmbedder};
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
     /// A model file is missing.
-    #[error("{what} not found at {path}; run `python3 scripts/fetch-model.py` (the README's commands do) or set its path in chief.toml [embed]")]
+    #[error(
+        "{what} not found at {path}; run `python3 scripts/fetch-model.py` (the README's commands do) or set its path in chief.toml [embed]"
+    )]
     Missing { what: &'static str, path: std::path::PathBuf },
     /// A model file does not match the manifest.
-    #[error("{path} has sha256 {found}, but the manifest pins {expected}; delete it and run `python3 scripts/fetch-model.py`")]
+    #[error(
+        "{path} has sha256 {found}, but the manifest pins {expected}; delete it and run `python3 scripts/fetch-model.py`"
+    )]
     HashMismatch { path: std::path::PathBuf, found: String, expected: String },
     /// The manifest is unreadable.
     #[error("model manifest {path}: {message}")]

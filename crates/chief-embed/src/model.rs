@@ -36,26 +36,40 @@ struct ManifestFile {
 impl ModelFiles {
     /// The standard layout of a models directory. `ORT_DYLIB_PATH` overrides the library.
     pub fn in_dir(dir: &Path) -> ModelFiles {
-        let onnxruntime = std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| dir.join("libonnxruntime.so.1.31.1"));
-        ModelFiles { model: dir.join("model.onnx"), tokenizer: dir.join("tokenizer.json"), onnxruntime, manifest: Some(dir.join("MANIFEST.toml")) }
+        let onnxruntime = std::env::var_os("ORT_DYLIB_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.join("libonnxruntime.so.1.31.1"));
+        ModelFiles {
+            model: dir.join("model.onnx"),
+            tokenizer: dir.join("tokenizer.json"),
+            onnxruntime,
+            manifest: Some(dir.join("MANIFEST.toml")),
+        }
     }
 
     fn manifest(&self) -> Result<Option<Manifest>, EmbedError> {
         let Some(path) = &self.manifest else { return Ok(None) };
-        let text = std::fs::read_to_string(path).map_err(|e| EmbedError::Manifest { path: path.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| EmbedError::Manifest { path: path.clone(), message: e.to_string() })?;
         toml::from_str(&text).map(Some).map_err(|e| EmbedError::Manifest { path: path.clone(), message: e.to_string() })
     }
 
     /// Checks that every file exists and, with a manifest, has the pinned sha256.
     pub fn check(&self) -> Result<(), EmbedError> {
-        for (what, path) in [("the embedding model", &self.model), ("the tokenizer", &self.tokenizer), ("the ONNX Runtime library", &self.onnxruntime)] {
+        for (what, path) in [
+            ("the embedding model", &self.model),
+            ("the tokenizer", &self.tokenizer),
+            ("the ONNX Runtime library", &self.onnxruntime),
+        ] {
             if !path.is_file() {
                 return Err(EmbedError::Missing { what, path: path.clone() });
             }
         }
         if let Some(m) = self.manifest()? {
             for f in m.files.values() {
-                let path = [&self.model, &self.tokenizer, &self.onnxruntime].into_iter().find(|p| p.file_name().is_some_and(|n| n == f.path.as_str()));
+                let path = [&self.model, &self.tokenizer, &self.onnxruntime]
+                    .into_iter()
+                    .find(|p| p.file_name().is_some_and(|n| n == f.path.as_str()));
                 let Some(path) = path else { continue };
                 let found = sha256_file(path)?;
                 if found != f.sha256 {
@@ -69,7 +83,8 @@ impl ModelFiles {
 
 fn sha256_file(path: &Path) -> Result<String, EmbedError> {
     use sha2::Digest;
-    let bytes = std::fs::read(path).map_err(|_| EmbedError::Missing { what: "a model file", path: path.to_path_buf() })?;
+    let bytes =
+        std::fs::read(path).map_err(|_| EmbedError::Missing { what: "a model file", path: path.to_path_buf() })?;
     Ok(sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -114,26 +129,34 @@ impl OnnxEmbedder {
         let mut tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: max_tokens, strategy: TruncationStrategy::LongestFirst, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: max_tokens,
+                strategy: TruncationStrategy::LongestFirst,
+                ..Default::default()
+            }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         Ok(OnnxEmbedder { session: Mutex::new(session), tokenizer, input_names, dims, batch: 32 })
     }
 
     /// Word pieces the model reads for each text (after truncation), for benchmarks.
     pub fn token_counts(&self, texts: &[&str]) -> Result<Vec<usize>, EmbedError> {
-        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let enc =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         Ok(enc.iter().map(|e| e.get_attention_mask().iter().filter(|m| **m == 1).count()).collect())
     }
 
     fn run_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let enc =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let b = enc.len();
         let s = enc.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
         let mut ids = vec![0i64; b * s];
         let mut mask = vec![0i64; b * s];
         let mut types = vec![0i64; b * s];
         for (r, e) in enc.iter().enumerate() {
-            for (c, ((&i, &m), &t)) in e.get_ids().iter().zip(e.get_attention_mask()).zip(e.get_type_ids()).enumerate().take(s) {
+            for (c, ((&i, &m), &t)) in
+                e.get_ids().iter().zip(e.get_attention_mask()).zip(e.get_type_ids()).enumerate().take(s)
+            {
                 ids[r * s + c] = i as i64;
                 mask[r * s + c] = m as i64;
                 types[r * s + c] = t as i64;
@@ -146,7 +169,11 @@ impl OnnxEmbedder {
                 "input_ids" => ids.clone(),
                 "attention_mask" => mask.clone(),
                 "token_type_ids" => types.clone(),
-                other => return Err(EmbedError::Runtime(format!("the model wants an input named {other:?} that Chief does not provide"))),
+                other => {
+                    return Err(EmbedError::Runtime(format!(
+                        "the model wants an input named {other:?} that Chief does not provide"
+                    )));
+                }
             };
             inputs.push((name.clone().into(), Tensor::from_array(([b, s], data)).map_err(rt)?.into()));
         }
@@ -156,7 +183,10 @@ impl OnnxEmbedder {
         let (shape, data) = hidden.try_extract_tensor::<f32>().map_err(rt)?;
         let dims = *shape.last().unwrap_or(&0) as usize;
         if dims != self.dims || shape.len() != 3 {
-            return Err(EmbedError::Runtime(format!("unexpected output shape {shape:?}, expected [batch, seq, {}]", self.dims)));
+            return Err(EmbedError::Runtime(format!(
+                "unexpected output shape {shape:?}, expected [batch, seq, {}]",
+                self.dims
+            )));
         }
         let mut out = Vec::with_capacity(b);
         for r in 0..b {
@@ -218,13 +248,15 @@ mod tests {
 
     fn embedder() -> OnnxEmbedder {
         let files = ModelFiles::in_dir(&models_dir());
-        OnnxEmbedder::load(&files, 1).unwrap_or_else(|e| panic!("the model must be fetched for these tests (scripts/fetch-model.py): {e}"))
+        OnnxEmbedder::load(&files, 1)
+            .unwrap_or_else(|e| panic!("the model must be fetched for these tests (scripts/fetch-model.py): {e}"))
     }
 
     #[test]
     fn similar_sentences_are_close_and_unrelated_ones_are_not() {
         let e = embedder();
-        let v = e.embed(&["The cat sits on the mat", "A cat is sitting on a mat", "Quarterly revenue grew 5%"]).unwrap();
+        let v =
+            e.embed(&["The cat sits on the mat", "A cat is sitting on a mat", "Quarterly revenue grew 5%"]).unwrap();
         assert_eq!(v[0].len(), 384);
         let same = cosine(&v[0], &v[1]);
         let other = cosine(&v[0], &v[2]);
@@ -257,7 +289,8 @@ mod tests {
             std::fs::copy(models_dir().join(f), dir.path().join(f)).unwrap();
         }
         std::fs::write(dir.path().join("tokenizer.json"), b"{}").unwrap();
-        let files = ModelFiles { onnxruntime: dir.path().join("libonnxruntime.so.1.31.1"), ..ModelFiles::in_dir(dir.path()) };
+        let files =
+            ModelFiles { onnxruntime: dir.path().join("libonnxruntime.so.1.31.1"), ..ModelFiles::in_dir(dir.path()) };
         let err = files.check().err().unwrap().to_string();
         assert!(err.contains("sha256"), "{err}");
     }

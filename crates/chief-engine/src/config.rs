@@ -7,11 +7,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use chief_search::{EmbedConfig, Fusion, SearchConfig};
+
 /// Errors reading configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, #[source] source: std::io::Error },
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: {message}. Compare with chief.example.toml in the Chief repository")]
     Invalid { path: PathBuf, message: String },
     #[error("environment variable {var}={value:?}: {message}")]
@@ -72,58 +78,15 @@ pub struct SourceConfig {
 
 impl SourceConfig {
     fn with_base(api_base: &str) -> Self {
-        SourceConfig { enabled: false, api_base: api_base.into(), keep_days: 0, web_base: String::new(), containers: Vec::new(), live: false, interval_minutes: 10 }
-    }
-}
-
-/// Local embeddings (semantic search).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EmbedConfig {
-    /// Embed new items and search by meaning. Off: BM25 only.
-    pub enabled: bool,
-    /// Folder with model.onnx, tokenizer.json, MANIFEST.toml and libonnxruntime.so.
-    /// Empty: `models/` beside the executable, then the repository's `models/`.
-    pub model_dir: String,
-    /// The ONNX Runtime library; empty: ORT_DYLIB_PATH, then the model folder.
-    pub onnxruntime: String,
-    /// Threads for embedding and for vector search.
-    pub threads: usize,
-    /// Embed in the background as items arrive.
-    pub background: bool,
-    /// Meaning-only matches below this cosine similarity are dropped (0 keeps all).
-    pub min_similarity: f32,
-    /// At most this many chunks of one item are embedded (bounds the cost of huge items).
-    pub max_chunks_per_item: usize,
-}
-
-impl Default for EmbedConfig {
-    fn default() -> Self {
-        EmbedConfig { enabled: true, model_dir: String::new(), onnxruntime: String::new(), threads: 2, background: true, min_similarity: 0.25, max_chunks_per_item: 32 }
-    }
-}
-
-/// How hybrid search combines word and meaning matches.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SearchConfig {
-    /// `rrf` (reciprocal-rank fusion) or `linear` (weighted sum of normalized scores).
-    pub fusion: String,
-    /// The k of reciprocal-rank fusion.
-    pub rrf_k: f32,
-    /// Weight of word (BM25) matches.
-    pub bm25_weight: f32,
-    /// Weight of meaning (dense) matches.
-    pub dense_weight: f32,
-    /// Candidates taken from each retriever before fusion.
-    pub candidates: usize,
-    /// Weight of a word matching a title, relative to the body.
-    pub title_boost: f32,
-}
-
-impl Default for SearchConfig {
-    fn default() -> Self {
-        SearchConfig { fusion: "rrf".into(), rrf_k: 60.0, bm25_weight: 1.0, dense_weight: 1.0, candidates: 100, title_boost: 0.5 }
+        SourceConfig {
+            enabled: false,
+            api_base: api_base.into(),
+            keep_days: 0,
+            web_base: String::new(),
+            containers: Vec::new(),
+            live: false,
+            interval_minutes: 10,
+        }
     }
 }
 
@@ -167,7 +130,14 @@ pub struct LlmConfig {
 
 impl Default for LlmConfig {
     fn default() -> Self {
-        LlmConfig { provider: "none".into(), model: String::new(), base_url: String::new(), offline: false, cache_ttl_hours: 168, providers: Vec::new() }
+        LlmConfig {
+            provider: "none".into(),
+            model: String::new(),
+            base_url: String::new(),
+            offline: false,
+            cache_ttl_hours: 168,
+            providers: Vec::new(),
+        }
     }
 }
 
@@ -182,7 +152,9 @@ impl LlmConfig {
             "openai" => chief_llm::ProviderKind::Openai,
             "azure" => chief_llm::ProviderKind::Azure,
             "anthropic" => chief_llm::ProviderKind::Anthropic,
-            "openai-compatible" | "ollama" | "llama.cpp" | "vllm" | "lmstudio" => chief_llm::ProviderKind::OpenaiCompatible,
+            "openai-compatible" | "ollama" | "llama.cpp" | "vllm" | "lmstudio" => {
+                chief_llm::ProviderKind::OpenaiCompatible
+            }
             other => {
                 return Err(ConfigError::Env {
                     var: "[llm] provider".into(),
@@ -200,7 +172,13 @@ impl LlmConfig {
                 _ => String::new(),
             }
         };
-        Ok(vec![chief_llm::ProviderConfig { name: self.provider.clone(), kind, model: self.model.clone(), base_url, ..Default::default() }])
+        Ok(vec![chief_llm::ProviderConfig {
+            name: self.provider.clone(),
+            kind,
+            model: self.model.clone(),
+            base_url,
+            ..Default::default()
+        }])
     }
 }
 
@@ -223,7 +201,10 @@ impl Default for DesktopConfig {
         DesktopConfig {
             hotkey: String::new(),
             hotkey_enabled: true,
-            capture_exclude: ["1Password", "Bitwarden", "KeePassXC", "Keychain Access"].iter().map(|s| s.to_string()).collect(),
+            capture_exclude: ["1Password", "Bitwarden", "KeePassXC", "Keychain Access"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             launch_at_login: false,
         }
     }
@@ -254,17 +235,24 @@ impl Config {
     /// Loads defaults, then `home/chief.toml` if present, then `CHIEF_*` variables from `env`.
     pub fn load(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
         let path = Config::path_in(home);
-        let mut tree = toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+        let mut tree = toml::Value::try_from(Config::default())
+            .map_err(|e| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+                let file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
                 merge(&mut tree, toml::Value::Table(file));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(ConfigError::Read { path, source }),
         }
         // Validate the file on its own first so its errors name the file.
-        let cfg: Config = tree.clone().try_into().map_err(|e: toml::de::Error| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
+        let cfg: Config = tree
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid { path: path.clone(), message: e.to_string() })?;
         let _ = cfg;
         let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("CHIEF_")).collect();
         env.sort();
@@ -276,7 +264,11 @@ impl Config {
             apply_env(&mut tree, &segments, &var, &value)?;
         }
         // The file alone was valid, so what fails now came from the environment.
-        tree.try_into().map_err(|e: toml::de::Error| ConfigError::Env { var: "CHIEF_*".into(), value: String::new(), message: e.to_string() })
+        tree.try_into().map_err(|e: toml::de::Error| ConfigError::Env {
+            var: "CHIEF_*".into(),
+            value: String::new(),
+            message: e.to_string(),
+        })
     }
 
     /// The config as commented-free TOML (what `chief config` prints).
@@ -316,8 +308,12 @@ fn apply_env(tree: &mut toml::Value, segs: &[String], var: &str, value: &str) ->
                     "0" | "false" | "no" | "off" | "" => toml::Value::Boolean(false),
                     _ => return Err(err("expected true or false".into())),
                 },
-                toml::Value::Integer(_) => toml::Value::Integer(value.parse().map_err(|_| err("expected a whole number".into()))?),
-                toml::Value::Float(_) => toml::Value::Float(value.parse().map_err(|_| err("expected a number".into()))?),
+                toml::Value::Integer(_) => {
+                    toml::Value::Integer(value.parse().map_err(|_| err("expected a whole number".into()))?)
+                }
+                toml::Value::Float(_) => {
+                    toml::Value::Float(value.parse().map_err(|_| err("expected a number".into()))?)
+                }
                 toml::Value::Table(_) => return Err(err("names a section, not a key".into())),
                 _ => toml::Value::String(value.to_string()),
             };
@@ -344,8 +340,23 @@ mod tests {
     #[test]
     fn layers_defaults_file_and_env() {
         let home = tempfile::tempdir().unwrap();
-        std::fs::write(home.path().join("chief.toml"), "[sources.github]\nenabled = true\napi_base = \"http://127.0.0.1:4010\"\n[me]\nname = \"Maya\"\n").unwrap();
-        let cfg = Config::load(home.path(), env(&[("CHIEF_SOURCES_GITHUB_API_BASE", "http://127.0.0.1:9999"), ("CHIEF_LLM_OFFLINE", "true"), ("CHIEF_INDEX_THREADS", "2"), ("CHIEF_SEARCH_DENSE_WEIGHT", "1.5"), ("CHIEF_GITHUB_TOKEN", "x"), ("PATH", "/bin")])).unwrap();
+        std::fs::write(
+            home.path().join("chief.toml"),
+            "[sources.github]\nenabled = true\napi_base = \"http://127.0.0.1:4010\"\n[me]\nname = \"Maya\"\n",
+        )
+        .unwrap();
+        let cfg = Config::load(
+            home.path(),
+            env(&[
+                ("CHIEF_SOURCES_GITHUB_API_BASE", "http://127.0.0.1:9999"),
+                ("CHIEF_LLM_OFFLINE", "true"),
+                ("CHIEF_INDEX_THREADS", "2"),
+                ("CHIEF_SEARCH_DENSE_WEIGHT", "1.5"),
+                ("CHIEF_GITHUB_TOKEN", "x"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(cfg.search.dense_weight, 1.5);
         assert!(cfg.sources.github.enabled);
         assert_eq!(cfg.sources.github.api_base, "http://127.0.0.1:9999");
@@ -370,7 +381,8 @@ mod tests {
 
     #[test]
     fn the_example_config_parses_and_is_complete() {
-        let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chief.example.toml")).unwrap();
+        let example =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chief.example.toml")).unwrap();
         let home = tempfile::tempdir().unwrap();
         std::fs::write(home.path().join("chief.toml"), &example).unwrap();
         Config::load(home.path(), env(&[])).unwrap();

@@ -38,34 +38,64 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
     // Home.
     match std::fs::create_dir_all(home).and_then(|_| tempfile::tempfile_in(home)) {
         Ok(_) => out.push(finding("home", Level::Ok, format!("{} is writable", home.display()), "")),
-        Err(e) => out.push(finding("home", Level::Error, format!("{} is not writable: {e}", home.display()), "choose another home with --home or CHIEF_HOME, or fix its permissions")),
+        Err(e) => out.push(finding(
+            "home",
+            Level::Error,
+            format!("{} is not writable: {e}", home.display()),
+            "choose another home with --home or CHIEF_HOME, or fix its permissions",
+        )),
     }
     // Config.
     let config = match Config::load(home, env.clone()) {
         Ok(c) => {
             let path = Config::path_in(home);
-            let where_ = if path.exists() { path.display().to_string() } else { "defaults (no chief.toml)".to_string() };
+            let where_ =
+                if path.exists() { path.display().to_string() } else { "defaults (no chief.toml)".to_string() };
             out.push(finding("config", Level::Ok, format!("configuration loaded from {where_}"), ""));
             Some(c)
         }
         Err(e) => {
-            out.push(finding("config", Level::Error, e.to_string(), "fix the file or variable named above; chief.example.toml lists every key"));
+            out.push(finding(
+                "config",
+                Level::Error,
+                e.to_string(),
+                "fix the file or variable named above; chief.example.toml lists every key",
+            ));
             None
         }
     };
     if let Some(c) = &config {
         if c.me.name.is_empty() && c.me.email.is_empty() {
-            out.push(finding("me", Level::Warning, "who you are is not set", "set [me] name and email in chief.toml so your own actions are not reported to you"));
+            out.push(finding(
+                "me",
+                Level::Warning,
+                "who you are is not set",
+                "set [me] name and email in chief.toml so your own actions are not reported to you",
+            ));
         }
-        let enabled: Vec<&str> = [("slack", &c.sources.slack), ("github", &c.sources.github), ("jira", &c.sources.jira), ("google", &c.sources.google)]
-            .into_iter()
-            .filter(|(_, s)| s.enabled)
-            .map(|(n, _)| n)
-            .collect();
-        out.push(finding("sources", Level::Info, if enabled.is_empty() { "no live source enabled; imports work offline".to_string() } else { format!("enabled: {}", enabled.join(", ")) }, ""));
+        let enabled: Vec<&str> = [
+            ("slack", &c.sources.slack),
+            ("github", &c.sources.github),
+            ("jira", &c.sources.jira),
+            ("google", &c.sources.google),
+        ]
+        .into_iter()
+        .filter(|(_, s)| s.enabled)
+        .map(|(n, _)| n)
+        .collect();
+        out.push(finding(
+            "sources",
+            Level::Info,
+            if enabled.is_empty() {
+                "no live source enabled; imports work offline".to_string()
+            } else {
+                format!("enabled: {}", enabled.join(", "))
+            },
+            "",
+        ));
     }
     // Store.
-    let db = home.join("chief.db");
+    let db = crate::Home::new(home).db();
     if !db.exists() {
         out.push(finding("store", Level::Info, "no store yet", "run `chief import slack-export PATH` or `chief demo`"));
     } else {
@@ -75,25 +105,47 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
                     let n: i64 = store.counts().map(|c| c.items.iter().map(|r| r.2).sum()).unwrap_or(0);
                     out.push(finding("store", Level::Ok, format!("{} is healthy, {n} items", db.display()), ""));
                 }
-                Ok(Err(problem)) => out.push(finding("store", Level::Error, format!("integrity check failed: {problem}"), "move chief.db aside and re-import your data")),
-                Err(e) => out.push(finding("store", Level::Error, e.to_string(), "move chief.db aside and re-import your data")),
+                Ok(Err(problem)) => out.push(finding(
+                    "store",
+                    Level::Error,
+                    format!("integrity check failed: {problem}"),
+                    "move chief.db aside and re-import your data",
+                )),
+                Err(e) => out.push(finding(
+                    "store",
+                    Level::Error,
+                    e.to_string(),
+                    "move chief.db aside and re-import your data",
+                )),
             },
-            Err(e) => out.push(finding("store", Level::Error, e.to_string(), "move chief.db aside and re-import your data")),
+            Err(e) => {
+                out.push(finding("store", Level::Error, e.to_string(), "move chief.db aside and re-import your data"))
+            }
         }
     }
     // Index.
-    let idx = home.join("index");
+    let idx = crate::Home::new(home).index();
     if idx.join("meta.json").exists() {
         match tantivy_meta_payload(&idx) {
             Some(seq) => {
                 let store_seq = chief_store::Store::open(&db).and_then(|s| s.max_seq()).unwrap_or(0);
                 if store_seq > seq {
-                    out.push(finding("index", Level::Info, format!("search index is {} changes behind the store", store_seq - seq), "it catches up on the next start; `chief reindex` rebuilds it"));
+                    out.push(finding(
+                        "index",
+                        Level::Info,
+                        format!("search index is {} changes behind the store", store_seq - seq),
+                        "it catches up on the next start; `chief reindex` rebuilds it",
+                    ));
                 } else {
                     out.push(finding("index", Level::Ok, "search index is up to date", ""));
                 }
             }
-            None => out.push(finding("index", Level::Warning, "search index metadata is unreadable", "it is rebuilt automatically on the next start, or run `chief reindex`")),
+            None => out.push(finding(
+                "index",
+                Level::Warning,
+                "search index metadata is unreadable",
+                "it is rebuilt automatically on the next start, or run `chief reindex`",
+            )),
         }
     } else if db.exists() {
         out.push(finding("index", Level::Info, "no search index yet", "it is built on the next start"));
@@ -101,22 +153,36 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
     // The keychain holds API keys and tokens.
     match crate::secrets::get("doctor-probe") {
         Ok(_) => out.push(finding("keychain", Level::Ok, "the OS keychain is reachable", "")),
-        Err(e) => out.push(finding("keychain", Level::Warning, e.to_string(), "keys can also come from CHIEF_LLM_API_KEY / CHIEF_<SOURCE>_TOKEN")),
+        Err(e) => out.push(finding(
+            "keychain",
+            Level::Warning,
+            e.to_string(),
+            "keys can also come from CHIEF_LLM_API_KEY / CHIEF_<SOURCE>_TOKEN",
+        )),
     }
     // The LLM chain, without calling it (use `chief llm test` for that).
     if let Some(c) = &config {
         match c.llm.chain() {
-            Ok(chain) if chain.is_empty() => out.push(finding("llm", Level::Info, "no LLM provider configured; Chief works offline", "")),
-            Ok(chain) if c.llm.offline => out.push(finding("llm", Level::Info, format!("{} provider(s) configured, offline mode on", chain.len()), "")),
+            Ok(chain) if chain.is_empty() => {
+                out.push(finding("llm", Level::Info, "no LLM provider configured; Chief works offline", ""))
+            }
+            Ok(chain) if c.llm.offline => out.push(finding(
+                "llm",
+                Level::Info,
+                format!("{} provider(s) configured, offline mode on", chain.len()),
+                "",
+            )),
             Ok(_) => out.push(llm_probe(c, home, &env)),
             Err(e) => out.push(finding("llm", Level::Error, e.to_string(), "fix [llm] in chief.toml")),
         }
     }
     // Embeddings: the model files, their hashes, and ONNX Runtime itself.
     match &config {
-        Some(c) if !c.embed.enabled => out.push(finding("embeddings", Level::Info, "semantic search is disabled ([embed] enabled = false)", "")),
+        Some(c) if !c.embed.enabled => {
+            out.push(finding("embeddings", Level::Info, "semantic search is disabled ([embed] enabled = false)", ""))
+        }
         Some(c) => {
-            let files = crate::embedding::model_files(&c.embed);
+            let files = chief_search::semantic::model_files(&c.embed);
             match chief_embed::OnnxEmbedder::load(&files, 1) {
                 Ok(e) => {
                     use chief_embed::Embed;
@@ -124,14 +190,34 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
                         Ok(v) if v.first().is_some_and(|x| x.len() == e.dims()) => out.push(finding(
                             "embeddings",
                             Level::Ok,
-                            format!("model {} and ONNX Runtime {} load and embed ({} dims)", files.model.display(), files.onnxruntime.display(), e.dims()),
+                            format!(
+                                "model {} and ONNX Runtime {} load and embed ({} dims)",
+                                files.model.display(),
+                                files.onnxruntime.display(),
+                                e.dims()
+                            ),
                             "",
                         )),
-                        Ok(_) => out.push(finding("embeddings", Level::Error, "the model returned vectors of the wrong size", "run `python3 scripts/fetch-model.py` to restore the pinned model")),
-                        Err(err) => out.push(finding("embeddings", Level::Error, err.to_string(), "run `python3 scripts/fetch-model.py`")),
+                        Ok(_) => out.push(finding(
+                            "embeddings",
+                            Level::Error,
+                            "the model returned vectors of the wrong size",
+                            "run `python3 scripts/fetch-model.py` to restore the pinned model",
+                        )),
+                        Err(err) => out.push(finding(
+                            "embeddings",
+                            Level::Error,
+                            err.to_string(),
+                            "run `python3 scripts/fetch-model.py`",
+                        )),
                     }
                 }
-                Err(err) => out.push(finding("embeddings", Level::Error, err.to_string(), "search still works by words; semantic search needs the model files")),
+                Err(err) => out.push(finding(
+                    "embeddings",
+                    Level::Error,
+                    err.to_string(),
+                    "search still works by words; semantic search needs the model files",
+                )),
             }
         }
         None => {}
@@ -153,9 +239,21 @@ fn llm_probe(config: &Config, home: &Path, env: &[(String, String)]) -> Finding 
     req.max_tokens = 8;
     req.pipeline = "doctor".into();
     match rt.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(30), client.complete(&req)).await }) {
-        Ok(Ok(c)) => finding("llm", Level::Ok, format!("{} ({}) answered in {} ms", c.provider, c.model, c.latency_ms), ""),
-        Ok(Err(e)) => finding("llm", Level::Error, e.to_string(), "check [llm] in chief.toml and the API key (`chief llm set-key`)"),
-        Err(_) => finding("llm", Level::Error, "the LLM provider did not answer within 30 s", "check base_url and your network"),
+        Ok(Ok(c)) => {
+            finding("llm", Level::Ok, format!("{} ({}) answered in {} ms", c.provider, c.model, c.latency_ms), "")
+        }
+        Ok(Err(e)) => finding(
+            "llm",
+            Level::Error,
+            e.to_string(),
+            "check [llm] in chief.toml and the API key (`chief llm set-key`)",
+        ),
+        Err(_) => finding(
+            "llm",
+            Level::Error,
+            "the LLM provider did not answer within 30 s",
+            "check base_url and your network",
+        ),
     }
 }
 

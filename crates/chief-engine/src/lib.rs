@@ -10,117 +10,52 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod bench;
 mod config;
 mod context;
 mod doctor;
-pub mod embedding;
-pub mod eval;
-mod search;
+mod error;
+mod llm;
 pub mod secrets;
 mod settings;
 mod sync;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use chief_search::{CommitPolicy, IndexStatus, SearchIndex};
-use chief_sources::rest_dump::DumpReport;
-use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
-use chief_store::{Counts, ImportRun, StoredItem, Store};
+use chief_search::{CommitPolicy, IndexStatus, Retriever};
+pub use chief_sources::rest_dump::DumpReport;
+pub use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
+use chief_store::{Counts, ImportRun, Store, StoredItem};
 use serde::Serialize;
 
-pub use config::{Config, ConfigError, DesktopConfig, EmbedConfig, IndexConfig, LlmConfig, MeConfig, SearchConfig, SourceConfig, SourcesConfig};
-pub use embedding::EmbedProgress;
+pub use chief_core::Home;
+pub use chief_llm::{ChatRequest, Completion, Message, UsageRow};
+pub use chief_search::{EmbedProgress, SearchMode, SearchQuery, SearchResponse, SearchResult};
+pub use chief_sources::connector::{Progress as SyncProgress, SourceReport, SyncEvent, no_progress};
+pub use chief_store::SourceState;
+pub use config::{
+    Config, ConfigError, DesktopConfig, EmbedConfig, Fusion, IndexConfig, LlmConfig, MeConfig, SearchConfig,
+    SourceConfig, SourcesConfig,
+};
+pub use context::{ContextGroup, ContextResponse, Entity, EntityKind, GroupKind};
 pub use doctor::{Finding, Level, doctor};
-pub use context::{ContextGroup, ContextResponse, Entity};
+pub use error::{EngineError, ErrorClass};
+pub use llm::{llm_client, llm_key_entry};
 pub use settings::{LlmSettings, SettingsPatch, SettingsView, SourcePatch, SourceSettings, apply_patch};
-pub use search::{SearchMode, SearchQuery, SearchResponse, SearchResult};
-pub use sync::{ConnectReport, LIVE_SOURCES, SLACK_MANIFEST, SourceOutcome, SyncRequest};
-pub use chief_sources::connector::{Progress as SyncProgress, SourceReport, SyncEvent};
+pub use sync::{ConnectReport, LiveSource, SLACK_MANIFEST, SourceOutcome, SyncEndpoint, SyncRequest};
 
-/// What went wrong, with a kind the surfaces can match on.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Store(#[from] chief_store::StoreError),
-    #[error(transparent)]
-    Search(#[from] chief_search::SearchError),
-    #[error(transparent)]
-    Source(#[from] chief_sources::SourceError),
-    #[error("semantic search: {0}")]
-    Embed(chief_embed::EmbedError),
-    #[error(transparent)]
-    Llm(#[from] chief_llm::LlmError),
-    #[error(transparent)]
-    Secret(#[from] secrets::SecretError),
-    #[error(transparent)]
-    Sync(#[from] chief_sources::connector::ConnectorError),
-    #[error("cannot use the Chief home {path}: {source}")]
-    Home { path: PathBuf, #[source] source: std::io::Error },
-    #[error("no item with id {id:?}; ids look like slack:C024BE91L:1455555555.000100 (see `chief search --json`)")]
-    NotFound { id: String },
-    #[error("{0}")]
-    InvalidInput(String),
-    #[error("{path} holds your own data (not a demo workspace); use --home to load the demo elsewhere")]
-    NotADemoHome { path: PathBuf },
-}
-
-impl EngineError {
-    /// A stable code for the UI and scripts (`{code, message}`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            EngineError::Config(_) => "config",
-            EngineError::Store(_) => "store",
-            EngineError::Search(_) => "index",
-            EngineError::Source(_) => "import",
-            EngineError::Embed(_) => "embed",
-            EngineError::Llm(_) => "llm",
-            EngineError::Secret(_) => "keychain",
-            EngineError::Sync(_) => "sync",
-            EngineError::Home { .. } => "home",
-            EngineError::NotFound { .. } => "not_found",
-            EngineError::InvalidInput(_) => "invalid_input",
-            EngineError::NotADemoHome { .. } => "not_a_demo_home",
-        }
-    }
+/// The "now" a demo home was generated for (in its marker file).
+fn demo_now(home: &Home) -> Option<chief_core::Timestamp> {
+    let text = std::fs::read_to_string(home.demo_marker()).ok()?;
+    text.lines().find_map(|l| l.strip_prefix("now=")).and_then(|t| chief_core::Timestamp::parse_rfc3339(t.trim()).ok())
 }
 
 /// The default home: the platform data directory (e.g. `~/.local/share/chief`).
 pub fn default_home() -> PathBuf {
-    directories::ProjectDirs::from("dev", "chief", "chief").map(|d| d.data_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from(".chief"))
-}
-
-/// The LLM client for the configured fallback chain, caching in the home's store
-/// unless `no_cache`. Keys come from `CHIEF_LLM_<NAME>_API_KEY`, then
-/// `CHIEF_LLM_API_KEY`, then the OS keychain (`chief llm set-key`).
-pub fn llm_client(config: &Config, home: &Path, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
-    let chain = config.llm.chain()?;
-    let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let providers = chain
-        .into_iter()
-        .map(|p| {
-            let specific = format!("CHIEF_LLM_{}_API_KEY", p.name.to_uppercase().replace(['-', '.', ' '], "_"));
-            let key = lookup(&specific).or_else(|| lookup("CHIEF_LLM_API_KEY")).or_else(|| match secrets::get(&secrets::llm_key_name(&p.name)) {
-                Ok(k) => k,
-                Err(e) => {
-                    tracing::warn!("{e}");
-                    None
-                }
-            });
-            (p, key)
-        })
-        .collect();
-    let mut client = chief_llm::LlmClient::new(providers, config.llm.offline)
-        .with_store(Store::open(&home.join("chief.db"))?)
-        .with_cache_ttl(Duration::from_secs(config.llm.cache_ttl_hours.max(1) * 3600));
-    if no_cache {
-        client = client.without_cache();
-    }
-    Ok(client)
+    directories::ProjectDirs::from("dev", "chief", "chief")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".chief"))
 }
 
 /// Counts and health for `chief status`.
@@ -162,118 +97,106 @@ pub struct ItemDetail {
     pub mentioned_by: Vec<String>,
 }
 
-/// What loading the demo did.
-#[derive(Debug, Clone, Serialize)]
-pub struct DemoReport {
-    pub data_dir: String,
-    /// Slack and GitHub, synced through the connectors from a local mock API.
-    pub sync: Vec<SourceOutcome>,
-    /// Jira and Calendar, imported from saved REST responses.
-    pub rest: DumpReport,
-    pub indexed_seq: i64,
-}
-
-const DEMO_MARKER: &str = ".chief-demo";
-
-/// The instant the demo workspace treats as now.
-pub const DEMO_NOW: &str = chief_demo::DEMO_NOW;
-
-/// The engine. Cheap to share behind an `Arc`; every method is blocking.
+/// The engine. `Send + Sync`: share it behind an `Arc` and call it from several
+/// threads at once (a sync and a popup lookup run side by side; the settings sit
+/// behind a lock). Every method is blocking.
 pub struct Engine {
-    home: PathBuf,
-    config: Config,
+    home: Home,
+    config: RwLock<Config>,
     store: Mutex<Store>,
-    index: SearchIndex,
-    semantic: Option<embedding::Semantic>,
-    semantic_problem: Option<String>,
+    retriever: Retriever,
+    /// The instant time-relative decisions use, when not the wall clock.
+    now: Option<chief_core::Timestamp>,
 }
 
 impl Engine {
     /// Opens (creating if needed) the Chief home: the store, then the search index,
     /// which catches up with the store in the background.
     pub fn open(home: &Path, config: Config) -> Result<Engine, EngineError> {
-        std::fs::create_dir_all(home).map_err(|source| EngineError::Home { path: home.to_path_buf(), source })?;
-        let db = home.join("chief.db");
-        let store = Store::open(&db)?;
+        let home = Home::new(home);
+        std::fs::create_dir_all(home.root())
+            .map_err(|source| EngineError::Home { path: home.root().to_path_buf(), source })?;
+        let store = Store::open(&home.db())?;
         let policy = CommitPolicy {
             every_items: config.index.commit_every_items.max(1),
             every: Duration::from_millis(config.index.commit_every_ms.max(10)),
             writer_memory: config.index.writer_memory_mb.max(15) << 20,
             threads: config.index.threads.max(1),
         };
-        let mut index = SearchIndex::open(&home.join("index"), &db, policy)?;
-        index.set_title_boost(config.search.title_boost);
-        for note in index.status()?.notes {
-            tracing::warn!("{note}");
-        }
-        let (semantic, semantic_problem) = if config.embed.enabled {
-            match embedding::Semantic::start(&db, &config.embed) {
-                Ok(s) => {
-                    for n in &s.notes {
-                        tracing::warn!("{n}");
-                    }
-                    (Some(s), None)
-                }
-                Err(e) => {
-                    tracing::warn!("semantic search is off: {e}");
-                    (None, Some(e.to_string()))
-                }
-            }
-        } else {
-            (None, None)
-        };
-        Ok(Engine { home: home.to_path_buf(), config, store: Mutex::new(store), index, semantic, semantic_problem })
+        let retriever = Retriever::open(&home, policy, &config.search, &config.embed)?;
+        let now = demo_now(&home);
+        Ok(Engine { home, config: RwLock::new(config), store: Mutex::new(store), retriever, now })
     }
 
     /// Embeds every item not embedded yet (blocking), reporting progress.
     pub fn embed_wait(&self, progress: &mut dyn FnMut(EmbedProgress)) -> Result<i64, EngineError> {
-        match &self.semantic {
-            Some(s) => s.wait(progress),
-            None => Err(EngineError::InvalidInput(self.semantic_problem.clone().unwrap_or_else(|| "semantic search is disabled ([embed] enabled = false)".into()))),
-        }
+        Ok(self.retriever.embed_wait(progress)?)
     }
 
     /// True when semantic search is running.
     pub fn has_semantic(&self) -> bool {
-        self.semantic.is_some()
+        self.retriever.semantic().is_some()
     }
 
     pub(crate) fn nudge(&self) {
-        self.index.nudge();
-        if let Some(s) = &self.semantic {
-            s.nudge();
-        }
+        self.retriever.nudge();
     }
 
     /// The home directory.
     pub fn home(&self) -> &Path {
-        &self.home
+        self.home.root()
     }
 
-    /// The configuration in force.
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// The configuration in force (a copy: settings can change while the engine runs).
+    pub fn config(&self) -> Config {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Writes to the store in one transaction (committed when `f` succeeds) and lets
+    /// the index and the embedding queue pick the changes up. For importers of data
+    /// that has no connector (benchmark corpora, generated homes).
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&chief_store::Writer<'_>) -> Result<R, chief_store::StoreError>,
+    ) -> Result<R, EngineError> {
+        let out = {
+            let mut store = self.store();
+            let w = store.writer()?;
+            let out = f(&w)?;
+            w.commit()?;
+            out
+        };
+        self.nudge();
+        Ok(out)
+    }
+
     /// Makes every store change searchable now (the CLI calls this before searching).
     pub fn sync_index(&self) -> Result<i64, EngineError> {
-        if self.index.status()?.read_only {
-            return Ok(self.index.status()?.committed_seq);
-        }
-        Ok(self.index.flush()?)
+        Ok(self.retriever.flush()?)
+    }
+
+    /// Searches the local index and vectors. Newest first when there are no words.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResponse, EngineError> {
+        Ok(self.retriever.search(&self.store(), q)?)
     }
 
     /// Imports a Slack export (zip or folder). Per-file failures are in the report.
-    pub fn import_slack_export(&self, path: &Path, opts: &ImportOptions, progress: &mut dyn FnMut(&ImportProgress)) -> Result<ImportReport, EngineError> {
+    pub fn import_slack_export(
+        &self,
+        path: &Path,
+        opts: &ImportOptions,
+        progress: &mut dyn FnMut(&ImportProgress),
+    ) -> Result<ImportReport, EngineError> {
         let span = tracing::info_span!("import_slack_export", path = %path.display());
         let _g = span.enter();
         let mut opts = opts.clone();
-        if opts.workspace_url.is_none() && !self.config.sources.slack.web_base.is_empty() {
-            opts.workspace_url = Some(self.config.sources.slack.web_base.clone());
+        let web_base = self.config().sources.slack.web_base;
+        if opts.workspace_url.is_none() && !web_base.is_empty() {
+            opts.workspace_url = Some(web_base);
         }
         let report = chief_sources::slack_export::import(&mut self.store(), path, &opts, progress)?;
         self.nudge();
@@ -281,9 +204,13 @@ impl Engine {
     }
 
     /// Imports saved REST responses (GitHub, Jira, Calendar) laid out as in
-    /// [`chief_sources::rest_dump`].
-    pub fn import_rest_dump(&self, dir: &Path) -> Result<DumpReport, EngineError> {
-        let report = chief_sources::rest_dump::import(&mut self.store(), dir)?;
+    /// [`chief_sources::rest_dump`]; with `only`, just the files under those prefixes
+    /// (`jira/`, `google/`).
+    pub fn import_rest_dump(&self, dir: &Path, only: Option<&[&str]>) -> Result<DumpReport, EngineError> {
+        let report = match only {
+            Some(prefixes) => chief_sources::rest_dump::import_only(&mut self.store(), dir, prefixes)?,
+            None => chief_sources::rest_dump::import(&mut self.store(), dir)?,
+        };
         self.nudge();
         Ok(report)
     }
@@ -291,31 +218,46 @@ impl Engine {
     /// The instant ranking is relative to: the demo's fixed "now" in a demo home (its
     /// stories happened "yesterday"), else the real time (`None`).
     pub fn clock(&self) -> Option<chief_core::Timestamp> {
-        if self.home.join(DEMO_MARKER).exists() { chief_core::Timestamp::parse_rfc3339(DEMO_NOW).ok() } else { None }
+        self.now
     }
 
-    /// True if this home was created by [`Engine::load_demo`] or holds nothing yet.
+    /// True if this home was created by the demo loader or holds nothing yet.
     pub fn is_demo_or_empty(home: &Path) -> bool {
-        home.join(DEMO_MARKER).exists() || !home.join("chief.db").exists()
+        Home::new(home).is_demo_or_empty()
     }
 
-    /// Generates the demo workspace under the home and imports all of it.
-    pub fn load_demo(&self, progress: SyncProgress) -> Result<DemoReport, EngineError> {
-        let data = self.home.join("demo-data");
-        let home_err = |source| EngineError::Home { path: self.home.clone(), source };
-        std::fs::write(self.home.join(DEMO_MARKER), "This home holds the Chief demo workspace.\n").map_err(home_err)?;
-        let truth = chief_demo::generate(&data).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-        let sync = self.sync_demo(&data, &truth, progress)?;
-        let rest = {
-            let report = chief_sources::rest_dump::import_only(&mut self.store(), &data, &["jira/", "google/"])?;
-            self.nudge();
-            report
-        };
-        let indexed_seq = self.sync_index()?;
-        if let Some(s) = &self.semantic {
-            s.wait(&mut |_| {})?;
+    /// Empties a home for the demo workspace: refuses a home with the user's own data
+    /// unless `force`, and removes the store, index and generated data.
+    pub fn reset_demo_home(home: &Path, force: bool) -> Result<(), EngineError> {
+        let home = Home::new(home);
+        if !force && !home.is_demo_or_empty() {
+            return Err(EngineError::NotADemoHome { path: home.root().to_path_buf() });
         }
-        Ok(DemoReport { data_dir: data.display().to_string(), sync, rest, indexed_seq })
+        let io = |source| EngineError::Home { path: home.root().to_path_buf(), source };
+        for stale in home.db_files().into_iter().chain([home.index(), home.demo_data(), home.demo_marker()]) {
+            let removed = if stale.is_dir() { std::fs::remove_dir_all(&stale) } else { std::fs::remove_file(&stale) };
+            match removed {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        }
+        std::fs::create_dir_all(home.root()).map_err(io)
+    }
+
+    /// Marks a home as holding a generated workspace whose "now" is `now` (time-relative
+    /// decisions use it), and writes `config` as its `chief.toml` unless one exists.
+    pub fn mark_demo_home(home: &Path, now: chief_core::Timestamp, config: &str) -> Result<(), EngineError> {
+        let home = Home::new(home);
+        let io = |source| EngineError::Home { path: home.root().to_path_buf(), source };
+        std::fs::create_dir_all(home.root()).map_err(io)?;
+        if !home.config().exists() {
+            std::fs::write(home.config(), config).map_err(io)?;
+        }
+        std::fs::write(
+            home.demo_marker(),
+            format!("This home holds a generated Chief demo workspace.\nnow={}\n", now.to_rfc3339()),
+        )
+        .map_err(io)
     }
 
     /// One item, its thread, and what mentions it.
@@ -326,10 +268,17 @@ impl Engine {
         let thread = store.thread(&root)?;
         let thread = if thread.len() > 1 { thread } else { Vec::new() };
         let mut mentioned_by = Vec::new();
-        for r in item.item.references.iter().filter(|r| matches!(r.kind, chief_core::RefKind::Ticket | chief_core::RefKind::PullRequest)) {
+        for r in item
+            .item
+            .references
+            .iter()
+            .filter(|r| matches!(r.kind, chief_core::RefKind::Ticket | chief_core::RefKind::PullRequest))
+        {
             // Only the item's own key: a Jira issue's ticket, a PR's own ref.
             let own = match item.item.source {
-                chief_core::Source::Jira => item.item.extra.get("key").and_then(|k| k.as_str()) == Some(r.value.as_str()),
+                chief_core::Source::Jira => {
+                    item.item.extra.get("key").and_then(|k| k.as_str()) == Some(r.value.as_str())
+                }
                 chief_core::Source::Github => item.item.parent.is_none() && item.item.id.as_str().ends_with(&r.value),
                 _ => false,
             };
@@ -346,18 +295,30 @@ impl Engine {
     pub fn status(&self) -> Result<Status, EngineError> {
         let store = self.store();
         let counts = store.counts()?;
-        let index = self.index.status()?;
+        let index = self.retriever.status()?;
         let (_, without) = store.embed_counts()?;
-        let embeddings = match &self.semantic {
+        let embeddings = match self.retriever.semantic() {
             Some(s) => {
                 let p = s.progress();
-                EmbedStatus { enabled: true, problem: None, chunks: p.chunks, lag: counts.max_seq - p.done_seq, items_without_vectors: without }
+                EmbedStatus {
+                    enabled: true,
+                    problem: None,
+                    chunks: p.chunks,
+                    lag: counts.max_seq - p.done_seq,
+                    items_without_vectors: without,
+                }
             }
-            None => EmbedStatus { enabled: false, problem: self.semantic_problem.clone(), chunks: 0, lag: counts.max_seq, items_without_vectors: without },
+            None => EmbedStatus {
+                enabled: false,
+                problem: self.retriever.semantic_problem().map(str::to_string),
+                chunks: 0,
+                lag: counts.max_seq,
+                items_without_vectors: without,
+            },
         };
         Ok(Status {
             embeddings,
-            home: self.home.display().to_string(),
+            home: self.home.root().display().to_string(),
             index_lag: counts.max_seq - index.committed_seq,
             counts,
             index,
@@ -369,8 +330,8 @@ impl Engine {
 
     /// Drops the search index's documents and rebuilds it from the store.
     pub fn reindex(&self) -> Result<IndexStatus, EngineError> {
-        self.index.rebuild()?;
-        Ok(self.index.status()?)
+        self.retriever.index().rebuild()?;
+        Ok(self.retriever.status()?)
     }
 
     /// A source's token: `CHIEF_<SOURCE>_TOKEN`, else the OS keychain (`<source>:token`).
@@ -379,27 +340,36 @@ impl Engine {
         match env.iter().find(|(k, _)| *k == var) {
             Some((_, v)) => Ok(v.clone()),
             None => secrets::get(&format!("{source}:token"))?
-                .ok_or_else(|| EngineError::InvalidInput(format!("no {source} token: set {var} or store one in the keychain"))),
+                .ok_or(EngineError::NotConnected { name: source.to_string(), var }),
         }
     }
 
     /// Runs a future to completion on a runtime of its own (the engine's API is blocking).
     pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> Result<F::Output, EngineError> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|source| EngineError::Home { path: self.home.clone(), source })?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::internal("starting an async runtime", e))?;
         Ok(rt.block_on(f))
     }
 
     /// The LLM client for this home's configuration (see [`llm_client`]).
     pub fn llm(&self, no_cache: bool, env: &[(String, String)]) -> Result<chief_llm::LlmClient, EngineError> {
-        llm_client(&self.config, &self.home, no_cache, env)
+        llm_client(&self.config(), self.home.root(), no_cache, env)
     }
 
     /// Stops the embedding queue after its batch in flight and the index writer after
     /// a final commit.
-    pub fn close(mut self) -> Result<(), EngineError> {
-        if let Some(mut s) = self.semantic.take() {
-            s.stop();
-        }
-        Ok(self.index.close()?)
+    pub fn close(self) -> Result<(), EngineError> {
+        Ok(self.retriever.close()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_engine_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<super::Engine>();
     }
 }

@@ -10,7 +10,9 @@ pub const SERVICE: &str = "dev.chief.chief";
 /// Keychain failures, with what to do about them.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("the OS keychain is locked or unavailable ({0}); unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`), or pass the secret in an environment variable such as CHIEF_LLM_API_KEY")]
+    #[error(
+        "the OS keychain is locked or unavailable ({0}); unlock it (log in to the desktop session, or run `gnome-keyring-daemon --unlock`), or pass the secret in an environment variable such as CHIEF_LLM_API_KEY"
+    )]
     Unavailable(String),
     #[error("the OS keychain refused the operation: {0}")]
     Failed(String),
@@ -33,7 +35,9 @@ fn entry(name: &str) -> Result<keyring_core::Entry, SecretError> {
 
 fn classify(e: keyring_core::Error) -> SecretError {
     match e {
-        keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::NoDefaultStore | keyring_core::Error::PlatformFailure(_) => SecretError::Unavailable(e.to_string()),
+        keyring_core::Error::NoStorageAccess(_)
+        | keyring_core::Error::NoDefaultStore
+        | keyring_core::Error::PlatformFailure(_) => SecretError::Unavailable(e.to_string()),
         other => SecretError::Failed(other.to_string()),
     }
 }

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Config, ConfigError, DesktopConfig, Engine, EngineError, secrets};
+use chief_store::SourceState;
+
+use crate::{Config, ConfigError, DesktopConfig, Engine, EngineError, LiveSource, secrets};
 
 /// One live source.
 #[derive(Debug, Clone, Serialize)]
@@ -20,7 +22,7 @@ pub struct SourceSettings {
     pub keep_days: u32,
     pub live: bool,
     /// `ok`, `paused`, `parked`, `failed`, `running`, or `never` (not synced yet).
-    pub state: String,
+    pub state: SourceState,
     pub message: String,
     pub account: String,
     pub last_success: Option<String>,
@@ -69,15 +71,16 @@ pub struct SourcePatch {
     pub live: Option<bool>,
 }
 
+/// One edit of `chief.toml`: table path, key, value.
+type Edit = (Vec<String>, &'static str, toml::Value);
+
 impl SettingsPatch {
     /// The `(table path, key, value)` edits this patch makes.
-    fn edits(&self) -> Result<Vec<(Vec<String>, &'static str, toml::Value)>, EngineError> {
+    fn edits(&self) -> Result<Vec<Edit>, EngineError> {
         let mut out = Vec::new();
         let t = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         if let Some(s) = &self.source {
-            if !crate::LIVE_SOURCES.contains(&s.name.as_str()) {
-                return Err(EngineError::InvalidInput(format!("no live connector for {:?}", s.name)));
-            }
+            s.name.parse::<LiveSource>()?;
             let table = t(&["sources", &s.name]);
             if let Some(v) = s.enabled {
                 out.push((table.clone(), "enabled", toml::Value::Boolean(v)));
@@ -90,7 +93,8 @@ impl SettingsPatch {
             }
         }
         let llm = t(&["llm"]);
-        for (key, v) in [("provider", &self.llm_provider), ("model", &self.llm_model), ("base_url", &self.llm_base_url)] {
+        for (key, v) in [("provider", &self.llm_provider), ("model", &self.llm_model), ("base_url", &self.llm_base_url)]
+        {
             if let Some(v) = v {
                 out.push((llm.clone(), key, toml::Value::String(v.trim().to_string())));
             }
@@ -109,7 +113,12 @@ impl SettingsPatch {
             out.push((desktop.clone(), "launch_at_login", toml::Value::Boolean(v)));
         }
         if let Some(v) = &self.capture_exclude {
-            let list = v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_string())).collect();
+            let list = v
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect();
             out.push((desktop, "capture_exclude", toml::Value::Array(list)));
         }
         Ok(out)
@@ -125,7 +134,9 @@ pub fn apply_patch(home: &Path, patch: &SettingsPatch, env: &[(String, String)])
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => return Err(EngineError::Home { path, source }),
     };
-    let mut doc: toml_edit::Document = before.parse().map_err(|e: toml_edit::TomlError| EngineError::Config(ConfigError::Invalid { path: path.clone(), message: e.to_string() }))?;
+    let mut doc: toml_edit::Document = before.parse().map_err(|e: toml_edit::TomlError| {
+        EngineError::Config(ConfigError::Invalid { path: path.clone(), message: e.to_string() })
+    })?;
     for (tables, key, value) in patch.edits()? {
         let mut item = doc.as_item_mut();
         for name in &tables {
@@ -137,7 +148,8 @@ pub fn apply_patch(home: &Path, patch: &SettingsPatch, env: &[(String, String)])
         item[key] = toml_edit::value(to_edit(&value));
     }
     let after = doc.to_string();
-    let write = |text: &str| std::fs::write(&path, text).map_err(|source| EngineError::Home { path: path.clone(), source });
+    let write =
+        |text: &str| std::fs::write(&path, text).map_err(|source| EngineError::Home { path: path.clone(), source });
     write(&after)?;
     match Config::load(home, env.to_vec()) {
         Ok(c) => Ok(c),
@@ -165,12 +177,10 @@ impl Engine {
         let mut notes = Vec::new();
         let statuses = self.store().source_statuses()?;
         let mut sources = Vec::new();
-        for name in crate::LIVE_SOURCES {
-            let cfg = match *name {
-                "slack" => &self.config.sources.slack,
-                _ => &self.config.sources.github,
-            };
-            let connected = match Self::source_token(env, name) {
+        let config = self.config();
+        for name in LiveSource::ALL {
+            let cfg = name.config(&config);
+            let connected = match Self::source_token(env, name.as_str()) {
                 Ok(_) => true,
                 Err(EngineError::Secret(e)) => {
                     notes.push(e.to_string());
@@ -178,43 +188,59 @@ impl Engine {
                 }
                 Err(_) => false,
             };
-            let st = statuses.iter().find(|s| s.source == *name);
+            let st = statuses.iter().find(|s| s.source == name.as_str());
             sources.push(SourceSettings {
                 name: name.to_string(),
                 enabled: cfg.enabled,
                 connected,
                 keep_days: cfg.keep_days,
                 live: cfg.live,
-                state: st.map(|s| s.state.clone()).unwrap_or_else(|| "never".into()),
+                state: st.map(|s| s.state).unwrap_or_default(),
                 message: st.map(|s| s.message.clone()).unwrap_or_default(),
                 account: st.map(|s| s.account.clone()).unwrap_or_default(),
                 last_success: st.and_then(|s| s.last_success).map(|t| t.to_rfc3339()),
             });
         }
-        let llm = &self.config.llm;
-        let key_stored = match secrets::get(&secrets::llm_key_name(&llm.provider)) {
-            Ok(k) => k.is_some(),
-            Err(e) => {
-                notes.push(e.to_string());
-                false
-            }
+        let llm = &config.llm;
+        let key_stored = match crate::llm_key_entry(&config, None) {
+            Ok((_, entry)) => match secrets::get(&entry) {
+                Ok(k) => k.is_some(),
+                Err(e) => {
+                    notes.push(e.to_string());
+                    false
+                }
+            },
+            Err(_) => false,
         } || env.iter().any(|(k, _)| k == "CHIEF_LLM_API_KEY");
         notes.dedup();
         Ok(SettingsView {
             sources,
-            llm: LlmSettings { provider: llm.provider.clone(), model: llm.model.clone(), base_url: llm.base_url.clone(), offline: llm.offline, key_stored },
-            desktop: self.config.desktop.clone(),
+            llm: LlmSettings {
+                provider: llm.provider.clone(),
+                model: llm.model.clone(),
+                base_url: llm.base_url.clone(),
+                offline: llm.offline,
+                key_stored,
+            },
+            desktop: config.desktop.clone(),
             notes,
         })
     }
 
     /// Applies an edit to `chief.toml` and to this engine's configuration.
-    pub fn update_settings(&mut self, patch: &SettingsPatch, env: &[(String, String)]) -> Result<SettingsView, EngineError> {
-        let config = apply_patch(&self.home, patch, env)?;
-        // What can change while running: sources, the LLM chain, the desktop settings.
-        self.config.sources = config.sources;
-        self.config.llm = config.llm;
-        self.config.desktop = config.desktop;
+    pub fn update_settings(
+        &self,
+        patch: &SettingsPatch,
+        env: &[(String, String)],
+    ) -> Result<SettingsView, EngineError> {
+        let config = apply_patch(self.home(), patch, env)?;
+        {
+            // What can change while running: sources, the LLM chain, the desktop settings.
+            let mut current = self.config.write().unwrap_or_else(|p| p.into_inner());
+            current.sources = config.sources;
+            current.llm = config.llm;
+            current.desktop = config.desktop;
+        }
         self.settings(env)
     }
 }
@@ -227,9 +253,15 @@ mod tests {
     fn edits_keep_comments_and_other_keys_and_unknown_sources_write_nothing() {
         let home = tempfile::tempdir().unwrap();
         let path = Config::path_in(home.path());
-        std::fs::write(&path, "# my settings\n[sources.slack]\napi_base = \"http://127.0.0.1:9\" # local mock\n").unwrap();
+        std::fs::write(&path, "# my settings\n[sources.slack]\napi_base = \"http://127.0.0.1:9\" # local mock\n")
+            .unwrap();
         let patch = SettingsPatch {
-            source: Some(SourcePatch { name: "slack".into(), keep_days: Some(30), live: Some(true), enabled: Some(true) }),
+            source: Some(SourcePatch {
+                name: "slack".into(),
+                keep_days: Some(30),
+                live: Some(true),
+                enabled: Some(true),
+            }),
             hotkey: Some(" Ctrl+Alt+K ".into()),
             capture_exclude: Some(vec!["Vault".into(), "  ".into()]),
             llm_offline: Some(true),
@@ -244,7 +276,10 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("# my settings") && text.contains("# local mock"), "{text}");
 
-        let bad = SettingsPatch { source: Some(SourcePatch { name: "myspace".into(), keep_days: Some(1), ..SourcePatch::default() }), ..SettingsPatch::default() };
+        let bad = SettingsPatch {
+            source: Some(SourcePatch { name: "myspace".into(), keep_days: Some(1), ..SourcePatch::default() }),
+            ..SettingsPatch::default()
+        };
         let err = apply_patch(home.path(), &bad, &[]).unwrap_err();
         assert!(err.to_string().contains("myspace"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "nothing written");

@@ -16,7 +16,14 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let base_url = args.next().unwrap_or_else(|| fail("usage: e2e BASE_URL MODEL"));
     let model = args.next().unwrap_or_else(|| "smollm2".into());
-    let cfg = ProviderConfig { name: "local".into(), kind: ProviderKind::OpenaiCompatible, model, base_url, timeout_secs: 120, ..Default::default() };
+    let cfg = ProviderConfig {
+        name: "local".into(),
+        kind: ProviderKind::OpenaiCompatible,
+        model,
+        base_url,
+        timeout_secs: 120,
+        ..Default::default()
+    };
     let llm = LlmClient::new(vec![(cfg, None)], false);
 
     let mut req = ChatRequest::new(vec![Message::system("You are terse."), Message::user("Say hello in three words.")]);
@@ -26,7 +33,13 @@ async fn main() {
     if c.text.trim().is_empty() || c.usage.output_tokens == 0 {
         fail(&format!("empty completion {c:?}"));
     }
-    println!("completion: {:?} ({} in / {} out tokens, {} ms)", c.text.trim(), c.usage.input_tokens, c.usage.output_tokens, t.elapsed().as_millis());
+    println!(
+        "completion: {:?} ({} in / {} out tokens, {} ms)",
+        c.text.trim(),
+        c.usage.input_tokens,
+        c.usage.output_tokens,
+        t.elapsed().as_millis()
+    );
 
     let mut pieces = 0;
     let mut first: Option<Duration> = None;
@@ -41,7 +54,11 @@ async fn main() {
     if pieces < 2 {
         fail(&format!("the stream came in {pieces} pieces"));
     }
-    println!("stream: {pieces} pieces, first after {} ms, text {:?}", first.map_or(0, |d| d.as_millis()), s.text.trim());
+    println!(
+        "stream: {pieces} pieces, first after {} ms, text {:?}",
+        first.map_or(0, |d| d.as_millis()),
+        s.text.trim()
+    );
 
     #[derive(serde::Deserialize, Debug)]
     struct Person {

@@ -15,14 +15,21 @@ pub(crate) fn build(cfg: &ProviderConfig, key: Option<&str>, req: &ChatRequest, 
     if let Some(k) = key {
         headers.push(("x-api-key", k.to_string()));
     }
-    let system: Vec<&str> = req.messages.iter().filter(|m| m.role == Role::System).map(|m| m.content.as_str()).collect();
-    let messages: Vec<Value> = req.messages.iter().filter(|m| m.role != Role::System).map(|m| json!({"role": m.role, "content": m.content})).collect();
+    let system: Vec<&str> =
+        req.messages.iter().filter(|m| m.role == Role::System).map(|m| m.content.as_str()).collect();
+    let messages: Vec<Value> = req
+        .messages
+        .iter()
+        .filter(|m| m.role != Role::System)
+        .map(|m| json!({"role": m.role, "content": m.content}))
+        .collect();
     let mut body = json!({"model": cfg.model, "max_tokens": req.max_tokens, "messages": messages, "temperature": req.temperature, "stream": stream});
     if !system.is_empty() {
         body["system"] = json!(system.join("\n\n"));
     }
     if let Some(s) = &req.json_schema {
-        body["tools"] = json!([{"name": s.name, "description": "Return the answer in this structure.", "input_schema": s.schema}]);
+        body["tools"] =
+            json!([{"name": s.name, "description": "Return the answer in this structure.", "input_schema": s.schema}]);
         body["tool_choice"] = json!({"type": "tool", "name": s.name});
     }
     Call { url: format!("{base}/v1/messages"), headers, body }
@@ -39,9 +46,15 @@ fn usage(v: &Value) -> Usage {
 /// Text blocks joined; a tool call's input becomes the JSON text.
 pub(crate) fn parse(provider: &str, v: &Value) -> Result<(String, Usage, Option<String>, String), LlmError> {
     if v["type"] == "error" {
-        return Err(LlmError::Transient { provider: provider.into(), message: v["error"]["message"].as_str().unwrap_or("error").into(), retry_after: None });
+        return Err(LlmError::Transient {
+            provider: provider.into(),
+            message: v["error"]["message"].as_str().unwrap_or("error").into(),
+            retry_after: None,
+        });
     }
-    let blocks = v["content"].as_array().ok_or_else(|| LlmError::Permanent { provider: provider.into(), message: "response has no content".into() })?;
+    let blocks = v["content"]
+        .as_array()
+        .ok_or_else(|| LlmError::Permanent { provider: provider.into(), message: "response has no content".into() })?;
     let mut text = String::new();
     for b in blocks {
         match b["type"].as_str() {
@@ -50,12 +63,21 @@ pub(crate) fn parse(provider: &str, v: &Value) -> Result<(String, Usage, Option<
             _ => {}
         }
     }
-    Ok((text, usage(&v["usage"]), v["stop_reason"].as_str().map(str::to_string), v["model"].as_str().unwrap_or("").to_string()))
+    Ok((
+        text,
+        usage(&v["usage"]),
+        v["stop_reason"].as_str().map(str::to_string),
+        v["model"].as_str().unwrap_or("").to_string(),
+    ))
 }
 
 /// Applies one stream event; returns the text delta, if any.
 pub(crate) fn on_event(provider: &str, ev: &SseEvent, st: &mut StreamState) -> Result<Option<String>, LlmError> {
-    let v: Value = serde_json::from_str(&ev.data).map_err(|e| LlmError::Transient { provider: provider.into(), message: format!("malformed stream event: {e}"), retry_after: None })?;
+    let v: Value = serde_json::from_str(&ev.data).map_err(|e| LlmError::Transient {
+        provider: provider.into(),
+        message: format!("malformed stream event: {e}"),
+        retry_after: None,
+    })?;
     match v["type"].as_str().unwrap_or(ev.event.as_str()) {
         "message_start" => {
             st.model = v["message"]["model"].as_str().unwrap_or("").to_string();
@@ -77,7 +99,11 @@ pub(crate) fn on_event(provider: &str, ev: &SseEvent, st: &mut StreamState) -> R
         }
         "message_stop" => st.done = true,
         "error" => {
-            return Err(LlmError::Transient { provider: provider.into(), message: format!("error mid-stream: {}", v["error"]["message"].as_str().unwrap_or("unknown")), retry_after: None });
+            return Err(LlmError::Transient {
+                provider: provider.into(),
+                message: format!("error mid-stream: {}", v["error"]["message"].as_str().unwrap_or("unknown")),
+                retry_after: None,
+            });
         }
         _ => {}
     }
@@ -87,11 +113,14 @@ pub(crate) fn on_event(provider: &str, ev: &SseEvent, st: &mut StreamState) -> R
 /// Maps an HTTP error to a class (529 is Anthropic's "overloaded").
 pub(crate) fn classify(provider: &str, status: u16, retry_after: Option<std::time::Duration>, body: &str) -> LlmError {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let message = v["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| body.chars().take(300).collect());
+    let message =
+        v["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| body.chars().take(300).collect());
     let p = provider.to_string();
     match status {
         401 | 403 => LlmError::Auth { provider: p, message },
-        400 | 413 if message.contains("prompt is too long") || message.contains("context window") => LlmError::ContextTooLong { provider: p, message },
+        400 | 413 if message.contains("prompt is too long") || message.contains("context window") => {
+            LlmError::ContextTooLong { provider: p, message }
+        }
         408 | 409 | 429 | 500..=599 => LlmError::Transient { provider: p, message, retry_after },
         _ => LlmError::Permanent { provider: p, message },
     }

@@ -51,10 +51,16 @@ pub struct LlmClient {
 }
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()) {
+    if let Some(ms) =
+        headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok())
+    {
         return Some(Duration::from_millis(ms));
     }
-    headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok()).map(Duration::from_secs_f64)
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(Duration::from_secs_f64)
 }
 
 impl LlmClient {
@@ -123,7 +129,9 @@ impl LlmClient {
     }
 
     fn cache_key(slot: &Slot, req: &ChatRequest) -> String {
-        let body = serde_json::to_string(&(slot.cfg.kind, &slot.cfg.base_url, &slot.cfg.deployment, &slot.cfg.model, req)).unwrap_or_default();
+        let body =
+            serde_json::to_string(&(slot.cfg.kind, &slot.cfg.base_url, &slot.cfg.deployment, &slot.cfg.model, req))
+                .unwrap_or_default();
         let digest = sha2::Sha256::digest(body.as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -149,7 +157,15 @@ impl LlmClient {
         });
         let u = c.map(|c| c.usage).unwrap_or_default();
         self.on_store(|s| {
-            s.llm_record_call(&slot.cfg.name, &slot.cfg.model, &req.pipeline, (u.input_tokens, u.output_tokens, u.cached_tokens), latency, c.is_some_and(|c| c.cached), class)
+            s.llm_record_call(
+                &slot.cfg.name,
+                &slot.cfg.model,
+                &req.pipeline,
+                (u.input_tokens, u.output_tokens, u.cached_tokens),
+                latency,
+                c.is_some_and(|c| c.cached),
+                class,
+            )
         });
     }
 
@@ -160,7 +176,11 @@ impl LlmClient {
 
     /// Sends a request and calls `on_delta` with each piece of text as it arrives.
     /// Dropping the future cancels the request.
-    pub async fn stream<D: FnMut(&str) + Send>(&self, req: &ChatRequest, on_delta: &mut D) -> Result<Completion, LlmError> {
+    pub async fn stream<D: FnMut(&str) + Send>(
+        &self,
+        req: &ChatRequest,
+        on_delta: &mut D,
+    ) -> Result<Completion, LlmError> {
         self.run(req, Some(on_delta)).await
     }
 
@@ -186,7 +206,11 @@ impl LlmClient {
             .map_err(|e| LlmError::InvalidOutput { schema: schema_name, message: e.to_string() })
     }
 
-    async fn run<D: FnMut(&str) + Send>(&self, req: &ChatRequest, mut on_delta: Option<&mut D>) -> Result<Completion, LlmError> {
+    async fn run<D: FnMut(&str) + Send>(
+        &self,
+        req: &ChatRequest,
+        mut on_delta: Option<&mut D>,
+    ) -> Result<Completion, LlmError> {
         if self.offline {
             return Err(LlmError::Offline);
         }
@@ -197,17 +221,17 @@ impl LlmClient {
             for slot in &self.slots {
                 let key = Self::cache_key(slot, req);
                 let now = chief_core::Timestamp::now().0;
-                if let Some(hit) = self.on_store(|s| s.llm_cache_get(&key, now)).flatten() {
-                    if let Ok(mut c) = serde_json::from_str::<Completion>(&hit) {
-                        c.cached = true;
-                        c.latency_ms = 0;
-                        tracing::info!(provider = %slot.cfg.name, model = %slot.cfg.model, cache_hit = true, "llm call");
-                        if let Some(f) = on_delta.as_mut() {
-                            f(&c.text);
-                        }
-                        self.log_call(slot, req, Some(&c), None, 0);
-                        return Ok(c);
+                if let Some(hit) = self.on_store(|s| s.llm_cache_get(&key, now)).flatten()
+                    && let Ok(mut c) = serde_json::from_str::<Completion>(&hit)
+                {
+                    c.cached = true;
+                    c.latency_ms = 0;
+                    tracing::info!(provider = %slot.cfg.name, model = %slot.cfg.model, cache_hit = true, "llm call");
+                    if let Some(f) = on_delta.as_mut() {
+                        f(&c.text);
                     }
+                    self.log_call(slot, req, Some(&c), None, 0);
+                    return Ok(c);
                 }
             }
         }
@@ -215,12 +239,20 @@ impl LlmClient {
         for slot in &self.slots {
             if !slot.breaker.allow() {
                 tracing::info!(provider = %slot.cfg.name, "circuit open; trying the next provider");
-                last = Some(LlmError::Transient { provider: slot.cfg.name.clone(), message: "circuit breaker open".into(), retry_after: None });
+                last = Some(LlmError::Transient {
+                    provider: slot.cfg.name.clone(),
+                    message: "circuit breaker open".into(),
+                    retry_after: None,
+                });
                 continue;
             }
             let estimate = req.estimated_tokens();
             let Some(_permit) = slot.budget.acquire(estimate, self.budget_wait).await else {
-                last = Some(LlmError::Transient { provider: slot.cfg.name.clone(), message: "request budget exhausted".into(), retry_after: None });
+                last = Some(LlmError::Transient {
+                    provider: slot.cfg.name.clone(),
+                    message: "request budget exhausted".into(),
+                    retry_after: None,
+                });
                 continue;
             };
             for attempt in 1..=self.retry.attempts.max(1) {
@@ -238,7 +270,16 @@ impl LlmClient {
                             let key = Self::cache_key(slot, req);
                             let body = serde_json::to_string(&c).unwrap_or_default();
                             let ttl = self.cache_ttl.as_millis() as i64;
-                            self.on_store(|s| s.llm_cache_put(&key, &slot.cfg.name, &slot.cfg.model, &body, chief_core::Timestamp::now().0, ttl));
+                            self.on_store(|s| {
+                                s.llm_cache_put(
+                                    &key,
+                                    &slot.cfg.name,
+                                    &slot.cfg.model,
+                                    &body,
+                                    chief_core::Timestamp::now().0,
+                                    ttl,
+                                )
+                            });
                         }
                         self.log_call(slot, req, Some(&c), None, latency);
                         return Ok(c);
@@ -274,7 +315,12 @@ impl LlmClient {
         Err(LlmError::AllFailed(Box::new(last.unwrap_or(LlmError::NotConfigured))))
     }
 
-    async fn send<D: FnMut(&str) + Send>(&self, slot: &Slot, req: &ChatRequest, on_delta: Option<&mut D>) -> Result<Completion, LlmError> {
+    async fn send<D: FnMut(&str) + Send>(
+        &self,
+        slot: &Slot,
+        req: &ChatRequest,
+        on_delta: Option<&mut D>,
+    ) -> Result<Completion, LlmError> {
         let stream = on_delta.is_some();
         let cfg = &slot.cfg;
         let name = cfg.name.as_str();
@@ -283,28 +329,41 @@ impl LlmClient {
             _ => crate::openai::build(cfg, slot.key.as_deref(), req, stream),
         };
         tracing::debug!(provider = name, url = %call.url, body = %redact(&call.body.to_string(), &self.secrets()), "llm request");
-        let mut builder = self.http.post(&call.url).timeout(Duration::from_secs(cfg.timeout_secs.max(1))).json(&call.body);
+        let mut builder =
+            self.http.post(&call.url).timeout(Duration::from_secs(cfg.timeout_secs.max(1))).json(&call.body);
         for (k, v) in &call.headers {
             builder = builder.header(*k, v);
         }
-        let transient = |message: String| LlmError::Transient { provider: name.to_string(), message, retry_after: None };
-        let resp = builder.send().await.map_err(|e| transient(if e.is_timeout() { "timed out".into() } else { format!("connection failed: {}", e.without_url()) }))?;
+        let transient =
+            |message: String| LlmError::Transient { provider: name.to_string(), message, retry_after: None };
+        let resp = builder.send().await.map_err(|e| {
+            transient(if e.is_timeout() {
+                "timed out".into()
+            } else {
+                format!("connection failed: {}", e.without_url())
+            })
+        })?;
         let status = resp.status().as_u16();
         // Rate-limit headers: when the provider says no requests are left, hold the
         // next callers back until its reset instead of collecting 429s.
         let h = resp.headers();
         let header = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let remaining = header("x-ratelimit-remaining-requests").or_else(|| header("anthropic-ratelimit-requests-remaining"));
+        let remaining =
+            header("x-ratelimit-remaining-requests").or_else(|| header("anthropic-ratelimit-requests-remaining"));
         if remaining.as_deref().map(str::trim) == Some("0") {
             let reset = header("x-ratelimit-reset-requests")
                 .and_then(|r| crate::policy::parse_reset(&r))
                 .or_else(|| {
-                    header("anthropic-ratelimit-requests-reset").and_then(|r| chief_core::Timestamp::parse_rfc3339(&r).ok()).map(|t| {
-                        Duration::from_millis((t.0 - chief_core::Timestamp::now().0).max(0) as u64)
-                    })
+                    header("anthropic-ratelimit-requests-reset")
+                        .and_then(|r| chief_core::Timestamp::parse_rfc3339(&r).ok())
+                        .map(|t| Duration::from_millis((t.0 - chief_core::Timestamp::now().0).max(0) as u64))
                 })
                 .unwrap_or(Duration::from_secs(1));
-            tracing::info!(provider = name, pause_ms = reset.as_millis() as u64, "provider reports no requests left; pausing");
+            tracing::info!(
+                provider = name,
+                pause_ms = reset.as_millis() as u64,
+                "provider reports no requests left; pausing"
+            );
             slot.budget.pause_for(reset);
         }
         if !(200..300).contains(&status) {
@@ -331,7 +390,13 @@ impl LlmClient {
                 Ok(())
             };
             while let Some(chunk) = bytes.next().await {
-                let chunk = chunk.map_err(|e| transient(if e.is_timeout() { "timed out mid-stream".into() } else { format!("stream interrupted: {}", e.without_url()) }))?;
+                let chunk = chunk.map_err(|e| {
+                    transient(if e.is_timeout() {
+                        "timed out mid-stream".into()
+                    } else {
+                        format!("stream interrupted: {}", e.without_url())
+                    })
+                })?;
                 for ev in parser.push(&chunk) {
                     apply(&ev, &mut st)?;
                 }
@@ -343,15 +408,32 @@ impl LlmClient {
                 return Err(transient("the stream ended before the answer was complete".into()));
             }
             let model = if st.model.is_empty() { cfg.model.clone() } else { st.model };
-            return Ok(Completion { text: st.text, usage: st.usage, provider: cfg.name.clone(), model, latency_ms: 0, cached: false, finish_reason: st.finish });
+            return Ok(Completion {
+                text: st.text,
+                usage: st.usage,
+                provider: cfg.name.clone(),
+                model,
+                latency_ms: 0,
+                cached: false,
+                finish_reason: st.finish,
+            });
         }
-        let v: serde_json::Value = resp.json().await.map_err(|e| transient(format!("unreadable response: {}", e.without_url())))?;
+        let v: serde_json::Value =
+            resp.json().await.map_err(|e| transient(format!("unreadable response: {}", e.without_url())))?;
         let (text, usage, finish, model) = match cfg.kind {
             ProviderKind::Anthropic => crate::anthropic::parse(name, &v)?,
             _ => crate::openai::parse(name, &v)?,
         };
         let model = if model.is_empty() { cfg.model.clone() } else { model };
-        Ok(Completion { text, usage, provider: cfg.name.clone(), model, latency_ms: 0, cached: false, finish_reason: finish })
+        Ok(Completion {
+            text,
+            usage,
+            provider: cfg.name.clone(),
+            model,
+            latency_ms: 0,
+            cached: false,
+            finish_reason: finish,
+        })
     }
 
     /// Usage per provider, model and pipeline, with estimated cost from the configured prices.
@@ -359,7 +441,12 @@ impl LlmClient {
         let rows = self.on_store(|s| s.llm_usage()).unwrap_or_default();
         rows.into_iter()
             .map(|(provider, model, pipeline, calls, hits, errors, input, output, cached, latency)| {
-                let price = self.slots.iter().find(|s| s.cfg.name == provider).map(|s| (s.cfg.price_input_per_mtok, s.cfg.price_output_per_mtok)).unwrap_or((0.0, 0.0));
+                let price = self
+                    .slots
+                    .iter()
+                    .find(|s| s.cfg.name == provider)
+                    .map(|s| (s.cfg.price_input_per_mtok, s.cfg.price_output_per_mtok))
+                    .unwrap_or((0.0, 0.0));
                 let network = (calls - hits).max(1);
                 UsageRow {
                     estimated_cost_usd: (input as f64 * price.0 + output as f64 * price.1) / 1e6,

@@ -9,7 +9,6 @@
 //! typed [`LlmError`] whose [`ErrorClass`] decides what to do next.
 
 mod anthropic;
-pub mod bench;
 mod client;
 mod openai;
 mod policy;
@@ -130,7 +129,9 @@ pub enum LlmError {
     Permanent { provider: String, message: String },
     #[error("{provider}: the prompt is longer than the model's context window: {message}")]
     ContextTooLong { provider: String, message: String },
-    #[error("{provider}: authentication failed ({message}); store a valid key with `chief llm set-key` or set CHIEF_LLM_API_KEY")]
+    #[error(
+        "{provider}: authentication failed ({message}); store a valid key with `chief llm set-key` or set CHIEF_LLM_API_KEY"
+    )]
     Auth { provider: String, message: String },
     #[error("the model's answer is not valid JSON for {schema} after one repair attempt: {message}")]
     InvalidOutput { schema: String, message: String },
@@ -226,16 +227,25 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
 }
 
 /// Request bodies as the providers build them, for contract tests against the
-/// official API descriptions.
+/// official API descriptions (feature `test-support`).
+#[cfg(feature = "test-support")]
 pub mod contract {
     use serde_json::{Value, json};
 
     use crate::{ChatRequest, JsonSchema, Message, ProviderConfig, ProviderKind};
 
     fn request(json_mode: bool) -> ChatRequest {
-        let mut r = ChatRequest::new(vec![Message::system("You are Chief."), Message::user("Summarize the thread."), Message::assistant("Sure."), Message::user("Go.")]);
+        let mut r = ChatRequest::new(vec![
+            Message::system("You are Chief."),
+            Message::user("Summarize the thread."),
+            Message::assistant("Sure."),
+            Message::user("Go."),
+        ]);
         if json_mode {
-            r.json_schema = Some(JsonSchema { name: "summary".into(), schema: json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}) });
+            r.json_schema = Some(JsonSchema {
+                name: "summary".into(),
+                schema: json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
+            });
         }
         r
     }
@@ -249,31 +259,43 @@ pub mod contract {
 
     /// An OpenAI chat completions body.
     pub fn openai_body(stream: bool, json_mode: bool) -> Value {
-        let cfg = ProviderConfig { kind: ProviderKind::Openai, model: "gpt-4o-mini".into(), base_url: "https://api.openai.com/v1".into(), ..Default::default() };
+        let cfg = ProviderConfig {
+            kind: ProviderKind::Openai,
+            model: "gpt-4o-mini".into(),
+            base_url: "https://api.openai.com/v1".into(),
+            ..Default::default()
+        };
         crate::openai::build(&cfg, Some("k"), &request(json_mode), stream).body
     }
 
     /// An Anthropic messages body.
     pub fn anthropic_body(stream: bool, json_mode: bool) -> Value {
-        let cfg = ProviderConfig { kind: ProviderKind::Anthropic, model: "claude-3-5-haiku-latest".into(), base_url: "https://api.anthropic.com".into(), ..Default::default() };
+        let cfg = ProviderConfig {
+            kind: ProviderKind::Anthropic,
+            model: "claude-3-5-haiku-latest".into(),
+            base_url: "https://api.anthropic.com".into(),
+            ..Default::default()
+        };
         crate::anthropic::build(&cfg, Some("k"), &request(json_mode), stream).body
     }
 }
 
+#[cfg(feature = "test-support")]
 impl contract::Parsed {
     fn new(text: String, usage: Usage) -> Self {
         contract::Parsed { text, usage }
     }
 }
 
+#[cfg(feature = "test-support")]
 pub mod contract_parsers {
     //! Parsers exposed for contract tests against the specs' example responses.
     use serde_json::Value;
 
+    use crate::LlmError;
     use crate::contract::Parsed;
     use crate::openai::StreamState;
     use crate::sse::SseEvent;
-    use crate::LlmError;
 
     /// Parses a non-streamed OpenAI chat completion.
     pub fn openai_response(v: &Value) -> Result<Parsed, LlmError> {

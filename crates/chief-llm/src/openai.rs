@@ -21,7 +21,10 @@ pub(crate) fn build(cfg: &ProviderConfig, key: Option<&str>, req: &ChatRequest, 
             format!("{base}/openai/deployments/{}/chat/completions?api-version={}", cfg.deployment, cfg.api_version),
             key.map(|k| vec![("api-key", k.to_string())]).unwrap_or_default(),
         ),
-        _ => (format!("{base}/chat/completions"), key.map(|k| vec![("authorization", format!("Bearer {k}"))]).unwrap_or_default()),
+        _ => (
+            format!("{base}/chat/completions"),
+            key.map(|k| vec![("authorization", format!("Bearer {k}"))]).unwrap_or_default(),
+        ),
     };
     headers.push(("content-type", "application/json".into()));
     let messages: Vec<Value> = req.messages.iter().map(|m| json!({"role": m.role, "content": m.content})).collect();
@@ -55,11 +58,22 @@ fn usage(v: &Value) -> Usage {
 /// Parses a non-streamed response: text, usage, finish reason, model.
 pub(crate) fn parse(provider: &str, v: &Value) -> Result<(String, Usage, Option<String>, String), LlmError> {
     if let Some(err) = v.get("error") {
-        return Err(LlmError::Transient { provider: provider.into(), message: err["message"].as_str().unwrap_or("error in response").into(), retry_after: None });
+        return Err(LlmError::Transient {
+            provider: provider.into(),
+            message: err["message"].as_str().unwrap_or("error in response").into(),
+            retry_after: None,
+        });
     }
-    let choice = v["choices"].get(0).ok_or_else(|| LlmError::Permanent { provider: provider.into(), message: "response has no choices".into() })?;
+    let choice = v["choices"]
+        .get(0)
+        .ok_or_else(|| LlmError::Permanent { provider: provider.into(), message: "response has no choices".into() })?;
     let text = choice["message"]["content"].as_str().unwrap_or("").to_string();
-    Ok((text, usage(&v["usage"]), choice["finish_reason"].as_str().map(str::to_string), v["model"].as_str().unwrap_or("").to_string()))
+    Ok((
+        text,
+        usage(&v["usage"]),
+        choice["finish_reason"].as_str().map(str::to_string),
+        v["model"].as_str().unwrap_or("").to_string(),
+    ))
 }
 
 /// Accumulates a stream.
@@ -78,9 +92,17 @@ pub(crate) fn on_event(provider: &str, ev: &SseEvent, st: &mut StreamState) -> R
         st.done = true;
         return Ok(None);
     }
-    let v: Value = serde_json::from_str(&ev.data).map_err(|e| LlmError::Transient { provider: provider.into(), message: format!("malformed stream event: {e}"), retry_after: None })?;
+    let v: Value = serde_json::from_str(&ev.data).map_err(|e| LlmError::Transient {
+        provider: provider.into(),
+        message: format!("malformed stream event: {e}"),
+        retry_after: None,
+    })?;
     if let Some(err) = v.get("error") {
-        return Err(LlmError::Transient { provider: provider.into(), message: format!("error mid-stream: {}", err["message"].as_str().unwrap_or("unknown")), retry_after: None });
+        return Err(LlmError::Transient {
+            provider: provider.into(),
+            message: format!("error mid-stream: {}", err["message"].as_str().unwrap_or("unknown")),
+            retry_after: None,
+        });
     }
     if let Some(m) = v["model"].as_str() {
         st.model = m.to_string();
@@ -103,12 +125,18 @@ pub(crate) fn on_event(provider: &str, ev: &SseEvent, st: &mut StreamState) -> R
 /// Maps an HTTP error to a class.
 pub(crate) fn classify(provider: &str, status: u16, retry_after: Option<std::time::Duration>, body: &str) -> LlmError {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let message = v["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| body.chars().take(300).collect());
+    let message =
+        v["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| body.chars().take(300).collect());
     let code = v["error"]["code"].as_str().unwrap_or("");
     let p = provider.to_string();
     match status {
         401 | 403 => LlmError::Auth { provider: p, message },
-        400 | 413 if code == "context_length_exceeded" || message.contains("maximum context length") || message.contains("context window") || message.contains("exceeds the context") => {
+        400 | 413
+            if code == "context_length_exceeded"
+                || message.contains("maximum context length")
+                || message.contains("context window")
+                || message.contains("exceeds the context") =>
+        {
             LlmError::ContextTooLong { provider: p, message }
         }
         408 | 409 | 429 | 500..=599 => LlmError::Transient { provider: p, message, retry_after },

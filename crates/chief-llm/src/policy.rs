@@ -21,7 +21,9 @@ impl Default for RetryPolicy {
 }
 
 fn jitter_unit() -> f64 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) as u64;
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+            as u64;
     let mut x = nanos.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -108,7 +110,13 @@ pub struct BudgetPermit<'a> {
 
 impl Budget {
     pub fn new(rpm: u32, tpm: u64, concurrency: usize) -> Self {
-        Budget { rpm, tpm, window: Mutex::new(Vec::new()), paused_until: Mutex::new(None), slots: Semaphore::new(concurrency.max(1)) }
+        Budget {
+            rpm,
+            tpm,
+            window: Mutex::new(Vec::new()),
+            paused_until: Mutex::new(None),
+            slots: Semaphore::new(concurrency.max(1)),
+        }
     }
 
     /// Holds new calls back for `d` (the provider reported no requests left).
@@ -259,7 +267,10 @@ mod tests {
         for _ in 0..2 {
             assert!(budget.acquire(1, Duration::from_secs(120)).await.is_some());
         }
-        assert!(budget.acquire(1, Duration::from_secs(1)).await.is_none(), "a third call within the minute would exceed 2 rpm");
+        assert!(
+            budget.acquire(1, Duration::from_secs(1)).await.is_none(),
+            "a third call within the minute would exceed 2 rpm"
+        );
         assert!(budget.acquire(1, Duration::from_secs(120)).await.is_some());
         assert!(start.elapsed() >= Duration::from_secs(59));
     }

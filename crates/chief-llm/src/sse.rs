@@ -32,14 +32,18 @@ impl SseParser {
             let line = line.trim_end_matches(['\n', '\r']);
             if line.is_empty() {
                 if !self.data.is_empty() || !self.event.is_empty() {
-                    out.push(SseEvent { event: std::mem::take(&mut self.event), data: std::mem::take(&mut self.data).join("\n") });
+                    out.push(SseEvent {
+                        event: std::mem::take(&mut self.event),
+                        data: std::mem::take(&mut self.data).join("\n"),
+                    });
                 }
                 continue;
             }
             if line.starts_with(':') {
                 continue;
             }
-            let (field, value) = line.split_once(':').map(|(f, v)| (f, v.strip_prefix(' ').unwrap_or(v))).unwrap_or((line, ""));
+            let (field, value) =
+                line.split_once(':').map(|(f, v)| (f, v.strip_prefix(' ').unwrap_or(v))).unwrap_or((line, ""));
             match field {
                 "event" => self.event = value.to_string(),
                 "data" => self.data.push(value.to_string()),
@@ -57,7 +61,10 @@ impl SseParser {
             out.extend(self.push(b"\n"));
         }
         if !self.data.is_empty() {
-            out.push(SseEvent { event: std::mem::take(&mut self.event), data: std::mem::take(&mut self.data).join("\n") });
+            out.push(SseEvent {
+                event: std::mem::take(&mut self.event),
+                data: std::mem::take(&mut self.data).join("\n"),
+            });
         }
         out.pop()
     }

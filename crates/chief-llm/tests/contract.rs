@@ -2,10 +2,14 @@
 //! API descriptions require and none they don't declare; the parsers accept the
 //! descriptions' response shapes.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use serde_json::{Value, json};
 
 fn shared(rel: &str) -> std::path::PathBuf {
-    let dir = std::env::var_os("CHIEF_SHARED_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let dir = std::env::var_os("CHIEF_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     let p = dir.join(rel);
     assert!(p.exists(), "the shared spec {} is required", p.display());
     p
@@ -21,8 +25,10 @@ fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
 /// Required and declared properties of a schema, following `$ref` and `allOf`.
 fn props(spec: &Value, schema: &Value) -> (Vec<String>, Vec<String>) {
     let s = resolve(spec, schema);
-    let mut required: Vec<String> = s["required"].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect();
-    let mut declared: Vec<String> = s["properties"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let mut required: Vec<String> =
+        s["required"].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect();
+    let mut declared: Vec<String> =
+        s["properties"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
     for part in s["allOf"].as_array().into_iter().flatten() {
         let (r, d) = props(spec, part);
         required.extend(r);
@@ -44,7 +50,10 @@ fn check(spec: &Value, schema: &Value, body: &Value) {
 
 #[test]
 fn anthropic_requests_match_the_messages_spec() {
-    let spec: Value = serde_json::from_slice(&std::fs::read(shared("specs/anthropic/anthropic_messages.trimmed.sanitized.json")).unwrap()).unwrap();
+    let spec: Value = serde_json::from_slice(
+        &std::fs::read(shared("specs/anthropic/anthropic_messages.trimmed.sanitized.json")).unwrap(),
+    )
+    .unwrap();
     let schema = &spec["paths"]["/v1/messages"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     for (stream, json_mode) in [(false, false), (true, false), (false, true)] {
         let body = chief_llm::contract::anthropic_body(stream, json_mode);
@@ -74,7 +83,8 @@ fn openai_requests_match_the_chat_completions_spec() {
     let _ = json!(null);
 
     // The parsers accept the spec's example responses, streamed and not.
-    let examples = spec["paths"]["/chat/completions"]["post"]["x-oaiMeta"]["examples"].as_array().expect("examples in the spec");
+    let examples =
+        spec["paths"]["/chat/completions"]["post"]["x-oaiMeta"]["examples"].as_array().expect("examples in the spec");
     let mut parsed = 0;
     for ex in examples {
         let Some(resp) = ex["response"].as_str() else { continue };
@@ -84,7 +94,8 @@ fn openai_requests_match_the_chat_completions_spec() {
             parsed += 1;
         } else {
             let chunks: Vec<&str> = resp.lines().filter(|l| l.trim_start().starts_with('{')).collect();
-            let p = chief_llm::contract_parsers::openai_stream(&chunks).unwrap_or_else(|e| panic!("{}: {e}", ex["title"]));
+            let p =
+                chief_llm::contract_parsers::openai_stream(&chunks).unwrap_or_else(|e| panic!("{}: {e}", ex["title"]));
             assert!(!p.text.is_empty(), "{}", ex["title"]);
             parsed += 1;
         }

@@ -1,10 +1,14 @@
 //! The LLM client against a local mock server: every fault the issue lists.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chief_llm::{ChatRequest, ErrorClass, JsonSchema, LlmClient, LlmError, Message, ProviderConfig, ProviderKind, RetryPolicy};
+use chief_llm::{
+    ChatRequest, ErrorClass, JsonSchema, LlmClient, LlmError, Message, ProviderConfig, ProviderKind, RetryPolicy,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -16,7 +20,15 @@ fn provider(server: &MockServer, name: &str, kind: ProviderKind) -> ProviderConf
         ProviderKind::Anthropic | ProviderKind::Azure => server.uri(),
         _ => format!("{}/v1", server.uri()),
     };
-    ProviderConfig { name: name.into(), kind, model: "test-model".into(), base_url: base, deployment: "dep1".into(), timeout_secs: 2, ..Default::default() }
+    ProviderConfig {
+        name: name.into(),
+        kind,
+        model: "test-model".into(),
+        base_url: base,
+        deployment: "dep1".into(),
+        timeout_secs: 2,
+        ..Default::default()
+    }
 }
 
 fn fast_retry() -> RetryPolicy {
@@ -59,7 +71,9 @@ fn seq(list: Vec<ResponseTemplate>) -> Sequence {
 #[tokio::test]
 async fn openai_completion_usage_and_request_shape() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/v1/chat/completions")).and(header("authorization", format!("Bearer {KEY}").as_str()))
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("hello")))
         .expect(1)
         .mount(&server)
@@ -76,7 +90,9 @@ async fn openai_completion_usage_and_request_shape() {
 #[tokio::test]
 async fn azure_uses_the_deployment_url_and_api_key_header() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/openai/deployments/dep1/chat/completions")).and(header("api-key", KEY))
+    Mock::given(method("POST"))
+        .and(path("/openai/deployments/dep1/chat/completions"))
+        .and(header("api-key", KEY))
         .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("from azure")))
         .mount(&server)
         .await;
@@ -97,9 +113,17 @@ async fn streaming_collects_deltas_until_done() {
         r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
         "[DONE]",
     ]);
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).insert_header("content-type", "text/event-stream").set_body_string(body)).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).insert_header("content-type", "text/event-stream").set_body_string(body),
+        )
+        .mount(&server)
+        .await;
     let mut pieces = Vec::new();
-    let c = client(vec![provider(&server, "p", ProviderKind::Openai)]).stream(&req("hi"), &mut |d: &str| pieces.push(d.to_string())).await.unwrap();
+    let c = client(vec![provider(&server, "p", ProviderKind::Openai)])
+        .stream(&req("hi"), &mut |d: &str| pieces.push(d.to_string()))
+        .await
+        .unwrap();
     assert_eq!(pieces, vec!["Hel", "lo ✓"]);
     assert_eq!(c.text, "Hello ✓");
     assert_eq!(c.usage.output_tokens, 2);
@@ -109,13 +133,18 @@ async fn streaming_collects_deltas_until_done() {
 #[tokio::test]
 async fn an_error_mid_stream_is_transient_and_retried() {
     let server = MockServer::start().await;
-    let broken = sse(&[r#"{"choices":[{"index":0,"delta":{"content":"par"}}]}"#, r#"{"error":{"message":"upstream reset"}}"#]);
+    let broken =
+        sse(&[r#"{"choices":[{"index":0,"delta":{"content":"par"}}]}"#, r#"{"error":{"message":"upstream reset"}}"#]);
     let good = sse(&[r#"{"choices":[{"index":0,"delta":{"content":"whole"},"finish_reason":"stop"}]}"#, "[DONE]"]);
     Mock::given(method("POST"))
-        .respond_with(seq(vec![ResponseTemplate::new(200).set_body_string(broken), ResponseTemplate::new(200).set_body_string(good)]))
+        .respond_with(seq(vec![
+            ResponseTemplate::new(200).set_body_string(broken),
+            ResponseTemplate::new(200).set_body_string(good),
+        ]))
         .mount(&server)
         .await;
-    let c = client(vec![provider(&server, "p", ProviderKind::Openai)]).stream(&req("hi"), &mut |_: &str| {}).await.unwrap();
+    let c =
+        client(vec![provider(&server, "p", ProviderKind::Openai)]).stream(&req("hi"), &mut |_: &str| {}).await.unwrap();
     assert_eq!(c.text, "whole");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
@@ -125,7 +154,9 @@ async fn rate_limits_honour_retry_after() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(seq(vec![
-            ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_json(json!({"error": {"message": "slow down", "code": "rate_limit_exceeded"}})),
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(json!({"error": {"message": "slow down", "code": "rate_limit_exceeded"}})),
             ResponseTemplate::new(200).set_body_json(openai_ok("after wait")),
         ]))
         .mount(&server)
@@ -140,22 +171,37 @@ async fn rate_limits_honour_retry_after() {
 async fn a_500_then_success() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(seq(vec![ResponseTemplate::new(500).set_body_string("oops"), ResponseTemplate::new(200).set_body_json(openai_ok("ok"))]))
+        .respond_with(seq(vec![
+            ResponseTemplate::new(500).set_body_string("oops"),
+            ResponseTemplate::new(200).set_body_json(openai_ok("ok")),
+        ]))
         .mount(&server)
         .await;
-    assert_eq!(client(vec![provider(&server, "p", ProviderKind::OpenaiCompatible)]).complete(&req("hi")).await.unwrap().text, "ok");
+    assert_eq!(
+        client(vec![provider(&server, "p", ProviderKind::OpenaiCompatible)]).complete(&req("hi")).await.unwrap().text,
+        "ok"
+    );
 }
 
 #[tokio::test]
 async fn a_slow_server_times_out_and_the_fallback_answers() {
     let slow = MockServer::start().await;
     let fast = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("late")).set_delay(Duration::from_secs(5))).mount(&slow).await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("backup"))).mount(&fast).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("late")).set_delay(Duration::from_secs(5)))
+        .mount(&slow)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("backup")))
+        .mount(&fast)
+        .await;
     let mut a = provider(&slow, "slow", ProviderKind::Openai);
     a.timeout_secs = 1;
-    let llm = LlmClient::new(vec![(a, Some(KEY.into())), (provider(&fast, "fast", ProviderKind::Openai), Some(KEY.into()))], false)
-        .with_retry(RetryPolicy { attempts: 1, ..fast_retry() });
+    let llm = LlmClient::new(
+        vec![(a, Some(KEY.into())), (provider(&fast, "fast", ProviderKind::Openai), Some(KEY.into()))],
+        false,
+    )
+    .with_retry(RetryPolicy { attempts: 1, ..fast_retry() });
     let c = llm.complete(&req("hi")).await.unwrap();
     assert_eq!((c.text.as_str(), c.provider.as_str()), ("backup", "fast"));
 }
@@ -180,11 +226,17 @@ async fn invalid_json_gets_one_repair_then_a_typed_error() {
     }
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(seq(vec![ResponseTemplate::new(200).set_body_json(openai_ok("{summary: oops")), ResponseTemplate::new(200).set_body_json(openai_ok("```json\n{\"summary\": \"fixed\"}\n```"))]))
+        .respond_with(seq(vec![
+            ResponseTemplate::new(200).set_body_json(openai_ok("{summary: oops")),
+            ResponseTemplate::new(200).set_body_json(openai_ok("```json\n{\"summary\": \"fixed\"}\n```")),
+        ]))
         .mount(&server)
         .await;
     let mut r = req("summarize");
-    r.json_schema = Some(JsonSchema { name: "answer".into(), schema: json!({"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}) });
+    r.json_schema = Some(JsonSchema {
+        name: "answer".into(),
+        schema: json!({"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}),
+    });
     let llm = client(vec![provider(&server, "p", ProviderKind::Openai)]);
     let (a, _): (Answer, _) = llm.complete_json(&r).await.unwrap();
     assert_eq!(a.summary, "fixed");
@@ -193,7 +245,10 @@ async fn invalid_json_gets_one_repair_then_a_typed_error() {
     assert_eq!(sent[1]["messages"].as_array().unwrap().len(), 4, "the repair shows the model its answer");
 
     let bad = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("not json at all"))).mount(&bad).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("not json at all")))
+        .mount(&bad)
+        .await;
     let err = client(vec![provider(&bad, "p", ProviderKind::Openai)]).complete_json::<Answer>(&r).await.unwrap_err();
     assert!(matches!(err, LlmError::InvalidOutput { .. }), "{err}");
 }
@@ -202,11 +257,23 @@ async fn invalid_json_gets_one_repair_then_a_typed_error() {
 async fn the_fallback_chain_and_the_circuit_breaker() {
     let down = MockServer::start().await;
     let up = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(503).set_body_string("overloaded")).mount(&down).await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("from b"))).mount(&up).await;
-    let llm = LlmClient::new(vec![(provider(&down, "a", ProviderKind::Openai), Some(KEY.into())), (provider(&up, "b", ProviderKind::Openai), Some(KEY.into()))], false)
-        .with_retry(RetryPolicy { attempts: 2, ..fast_retry() })
-        .with_breakers(2, Duration::from_secs(60));
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("overloaded"))
+        .mount(&down)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("from b")))
+        .mount(&up)
+        .await;
+    let llm = LlmClient::new(
+        vec![
+            (provider(&down, "a", ProviderKind::Openai), Some(KEY.into())),
+            (provider(&up, "b", ProviderKind::Openai), Some(KEY.into())),
+        ],
+        false,
+    )
+    .with_retry(RetryPolicy { attempts: 2, ..fast_retry() })
+    .with_breakers(2, Duration::from_secs(60));
     for _ in 0..3 {
         let c = llm.complete(&req("hi")).await.unwrap();
         assert_eq!(c.provider, "b");
@@ -219,10 +286,18 @@ async fn the_fallback_chain_and_the_circuit_breaker() {
 #[tokio::test]
 async fn the_cache_makes_a_rerun_call_nothing() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("cached answer"))).expect(1).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("cached answer")))
+        .expect(1)
+        .mount(&server)
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let store = || chief_store::Store::open(&dir.path().join("chief.db")).unwrap();
-    let first = client(vec![provider(&server, "p", ProviderKind::Openai)]).with_store(store()).complete(&req("same")).await.unwrap();
+    let first = client(vec![provider(&server, "p", ProviderKind::Openai)])
+        .with_store(store())
+        .complete(&req("same"))
+        .await
+        .unwrap();
     assert!(!first.cached);
     // A new client (a re-run of the pipeline) over the same store.
     let llm = client(vec![provider(&server, "p", ProviderKind::Openai)]).with_store(store());
@@ -235,7 +310,11 @@ async fn the_cache_makes_a_rerun_call_nothing() {
     assert_eq!(usage[0].input_tokens, 22);
     // --no-cache goes to the network even when an answer is cached.
     let nocache = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("fresh"))).expect(2).mount(&nocache).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("fresh")))
+        .expect(2)
+        .mount(&nocache)
+        .await;
     let cached_client = client(vec![provider(&nocache, "p", ProviderKind::Openai)]).with_store(store());
     cached_client.complete(&req("again")).await.unwrap();
     let bypass = client(vec![provider(&nocache, "p", ProviderKind::Openai)]).with_store(store()).without_cache();
@@ -246,7 +325,10 @@ async fn the_cache_makes_a_rerun_call_nothing() {
 async fn keys_never_appear_in_errors() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": format!("Incorrect API key provided: {KEY}")}})))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": {"message": format!("Incorrect API key provided: {KEY}")}})),
+        )
         .mount(&server)
         .await;
     let err = client(vec![provider(&server, "p", ProviderKind::Openai)]).complete(&req("hi")).await.unwrap_err();
@@ -259,7 +341,11 @@ async fn keys_never_appear_in_errors() {
 #[tokio::test]
 async fn offline_mode_calls_nothing() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("x"))).expect(0).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("x")))
+        .expect(0)
+        .mount(&server)
+        .await;
     let llm = LlmClient::new(vec![(provider(&server, "p", ProviderKind::Openai), None)], true);
     assert!(matches!(llm.complete(&req("hi")).await, Err(LlmError::Offline)));
 }
@@ -269,12 +355,18 @@ async fn anthropic_messages_json_by_tool_and_streaming() {
     let server = MockServer::start().await;
     let tool_answer = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-test", "stop_reason": "tool_use",
         "content": [{"type": "tool_use", "id": "t1", "name": "answer", "input": {"summary": "ok"}}], "usage": {"input_tokens": 9, "output_tokens": 4}});
-    Mock::given(method("POST")).and(path("/v1/messages")).and(header("x-api-key", KEY)).and(header("anthropic-version", "2023-06-01"))
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(header("x-api-key", KEY))
+        .and(header("anthropic-version", "2023-06-01"))
         .respond_with(ResponseTemplate::new(200).set_body_json(tool_answer))
         .mount(&server)
         .await;
     let mut r = req("summarize");
-    r.json_schema = Some(JsonSchema { name: "answer".into(), schema: json!({"type": "object", "properties": {"summary": {"type": "string"}}}) });
+    r.json_schema = Some(JsonSchema {
+        name: "answer".into(),
+        schema: json!({"type": "object", "properties": {"summary": {"type": "string"}}}),
+    });
     let llm = client(vec![provider(&server, "claude", ProviderKind::Anthropic)]);
     let (v, c): (Value, _) = llm.complete_json(&r).await.unwrap();
     assert_eq!(v["summary"], "ok");
@@ -286,21 +378,41 @@ async fn anthropic_messages_json_by_tool_and_streaming() {
 
     let streaming = MockServer::start().await;
     let events = [
-        ("message_start", r#"{"type":"message_start","message":{"model":"claude-test","usage":{"input_tokens":7,"output_tokens":1}}}"#),
-        ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi "}}"#),
-        ("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"there"}}"#),
+        (
+            "message_start",
+            r#"{"type":"message_start","message":{"model":"claude-test","usage":{"input_tokens":7,"output_tokens":1}}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi "}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"there"}}"#,
+        ),
         ("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}"#),
         ("message_stop", r#"{"type":"message_stop"}"#),
     ];
     let body: String = events.iter().map(|(e, d)| format!("event: {e}\ndata: {d}\n\n")).collect();
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string(body)).mount(&streaming).await;
     let mut got = String::new();
-    let c = client(vec![provider(&streaming, "claude", ProviderKind::Anthropic)]).stream(&req("hi"), &mut |d: &str| got.push_str(d)).await.unwrap();
+    let c = client(vec![provider(&streaming, "claude", ProviderKind::Anthropic)])
+        .stream(&req("hi"), &mut |d: &str| got.push_str(d))
+        .await
+        .unwrap();
     assert_eq!((got.as_str(), c.usage.output_tokens, c.finish_reason.as_deref()), ("Hi there", 5, Some("end_turn")));
 
     let overloaded = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(529).set_body_json(json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))).mount(&overloaded).await;
-    let e = client(vec![provider(&overloaded, "claude", ProviderKind::Anthropic)]).complete(&req("hi")).await.unwrap_err();
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(529).set_body_json(
+                json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+            ),
+        )
+        .mount(&overloaded)
+        .await;
+    let e =
+        client(vec![provider(&overloaded, "claude", ProviderKind::Anthropic)]).complete(&req("hi")).await.unwrap_err();
     assert_eq!(e.class(), ErrorClass::Transient);
 }
 
@@ -308,21 +420,26 @@ async fn anthropic_messages_json_by_tool_and_streaming() {
 async fn the_budget_delays_callers_and_never_exceeds_the_rate() {
     let server = MockServer::start().await;
     let hits = Arc::new(AtomicUsize::new(0));
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("x"))).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("x")))
+        .mount(&server)
+        .await;
     let mut p = provider(&server, "p", ProviderKind::Openai);
     p.rpm = 3;
     let llm = Arc::new(LlmClient::new(vec![(p, Some(KEY.into()))], false).with_budget_wait(Duration::from_millis(300)));
     let mut ok = 0;
     let mut refused = 0;
-    let handles: Vec<_> = (0..5).map(|i| {
-        let llm = llm.clone();
-        let hits = hits.clone();
-        tokio::spawn(async move {
-            let r = llm.complete(&req(&format!("q{i}"))).await;
-            hits.fetch_add(1, Ordering::SeqCst);
-            r
+    let handles: Vec<_> = (0..5)
+        .map(|i| {
+            let llm = llm.clone();
+            let hits = hits.clone();
+            tokio::spawn(async move {
+                let r = llm.complete(&req(&format!("q{i}"))).await;
+                hits.fetch_add(1, Ordering::SeqCst);
+                r
+            })
         })
-    }).collect();
+        .collect();
     for h in handles {
         match h.await.unwrap() {
             Ok(_) => ok += 1,
@@ -340,7 +457,12 @@ async fn the_budget_delays_callers_and_never_exceeds_the_rate() {
 async fn rate_limit_headers_pause_the_next_call() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).insert_header("x-ratelimit-remaining-requests", "0").insert_header("x-ratelimit-reset-requests", "800ms").set_body_json(openai_ok("x")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-ratelimit-remaining-requests", "0")
+                .insert_header("x-ratelimit-reset-requests", "800ms")
+                .set_body_json(openai_ok("x")),
+        )
         .mount(&server)
         .await;
     let llm = client(vec![provider(&server, "p", ProviderKind::Openai)]);

@@ -26,7 +26,9 @@ fn listing(req: &Req, mut items: Vec<Value>, default_sort: &str) -> Reply {
         _ => "created_at",
     };
     let default_dir = if req.param("sort").is_some() { "desc" } else { "asc" };
-    items.sort_by(|a, b| a[sort].as_str().unwrap_or("").cmp(b[sort].as_str().unwrap_or("")).then(a["id"].as_u64().cmp(&b["id"].as_u64())));
+    items.sort_by(|a, b| {
+        a[sort].as_str().unwrap_or("").cmp(b[sort].as_str().unwrap_or("")).then(a["id"].as_u64().cmp(&b["id"].as_u64()))
+    });
     if req.param("direction").unwrap_or(default_dir) == "desc" {
         items.reverse();
     }
@@ -46,7 +48,8 @@ fn page(req: &Req, items: Vec<Value>, wrap: impl Fn(Vec<Value>) -> Value) -> Rep
         format!("<http://{}{}?{}>", req.host, req.path, q.finish())
     };
     if page_no < last {
-        reply = reply.header("link", format!("{}; rel=\"next\", {}; rel=\"last\"", link_to(page_no + 1), link_to(last)));
+        reply =
+            reply.header("link", format!("{}; rel=\"next\", {}; rel=\"last\"", link_to(page_no + 1), link_to(last)));
     } else if page_no > 1 {
         reply = reply.header("link", format!("{}; rel=\"first\", {}; rel=\"prev\"", link_to(1), link_to(page_no - 1)));
     }
@@ -83,7 +86,10 @@ pub(crate) fn handle(world: &Mutex<World>, faults: &Mutex<Faults>, req: &Req, au
             .header("x-ratelimit-reset", until.to_string());
     }
     if !authorized {
-        return Reply::json(401, &json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}));
+        return Reply::json(
+            401,
+            &json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+        );
     }
     let w = lock(world);
     let g = &w.github;
@@ -91,21 +97,36 @@ pub(crate) fn handle(world: &Mutex<World>, faults: &Mutex<Faults>, req: &Req, au
     let reply = match parts.as_slice() {
         ["user"] => body(&g.user, req).header("x-oauth-scopes", g.scopes.join(", ")),
         ["user", "repos"] => page(req, g.repos.values().map(|r| r.meta.clone()).collect(), Value::Array),
-        ["users", login] => match g.users.get(*login).or_else(|| g.users.iter().find(|(k, _)| k.eq_ignore_ascii_case(login)).map(|(_, v)| v)) {
+        ["users", login] => match g
+            .users
+            .get(*login)
+            .or_else(|| g.users.iter().find(|(k, _)| k.eq_ignore_ascii_case(login)).map(|(_, v)| v))
+        {
             Some(u) => body(u, req),
             None => not_found(),
         },
         ["search", "repositories"] => {
             let q = req.param("q").unwrap_or("");
             let wanted: Vec<&str> = q.split_whitespace().filter_map(|t| t.strip_prefix("repo:")).collect();
-            let items: Vec<Value> = g.repos.iter().filter(|(k, _)| wanted.iter().any(|w| k.eq_ignore_ascii_case(w))).map(|(_, r)| r.meta.clone()).collect();
+            let items: Vec<Value> = g
+                .repos
+                .iter()
+                .filter(|(k, _)| wanted.iter().any(|w| k.eq_ignore_ascii_case(w)))
+                .map(|(_, r)| r.meta.clone())
+                .collect();
             let total = items.len();
             page(req, items, |items| json!({"total_count": total, "incomplete_results": false, "items": items}))
         }
-        ["rate_limit"] => body(&json!({"resources": {"core": {"limit": QUOTA, "remaining": QUOTA, "reset": reset, "used": 0}}}), req),
+        ["rate_limit"] => {
+            body(&json!({"resources": {"core": {"limit": QUOTA, "remaining": QUOTA, "reset": reset, "used": 0}}}), req)
+        }
         ["search", "issues"] => {
             let q = req.param("q").unwrap_or("");
-            let who = q.split_whitespace().find_map(|t| t.strip_prefix("involves:")).map(|w| if w == "@me" { g.login.as_str() } else { w }).unwrap_or("");
+            let who = q
+                .split_whitespace()
+                .find_map(|t| t.strip_prefix("involves:"))
+                .map(|w| if w == "@me" { g.login.as_str() } else { w })
+                .unwrap_or("");
             let since = q.split_whitespace().find_map(|t| t.strip_prefix("updated:>=")).unwrap_or("");
             let mut found = Vec::new();
             for (full, repo) in &g.repos {
@@ -124,12 +145,21 @@ pub(crate) fn handle(world: &Mutex<World>, faults: &Mutex<Faults>, req: &Req, au
         }
         ["repos", owner, name, rest @ ..] => {
             let full = format!("{owner}/{name}");
-            let Some(repo) = g.repos.get(&full).or_else(|| g.repos.iter().find(|(k, _)| k.eq_ignore_ascii_case(&full)).map(|(_, v)| v)) else { return not_found() };
+            let Some(repo) = g
+                .repos
+                .get(&full)
+                .or_else(|| g.repos.iter().find(|(k, _)| k.eq_ignore_ascii_case(&full)).map(|(_, v)| v))
+            else {
+                return not_found();
+            };
             repo_endpoint(repo, rest, req)
         }
         _ => not_found(),
     };
-    reply.header("x-ratelimit-limit", QUOTA.to_string()).header("x-ratelimit-remaining", (QUOTA - 1).to_string()).header("x-ratelimit-reset", reset.to_string())
+    reply
+        .header("x-ratelimit-limit", QUOTA.to_string())
+        .header("x-ratelimit-remaining", (QUOTA - 1).to_string())
+        .header("x-ratelimit-reset", reset.to_string())
 }
 
 fn repo_endpoint(repo: &RepoData, rest: &[&str], req: &Req) -> Reply {
@@ -137,13 +167,19 @@ fn repo_endpoint(repo: &RepoData, rest: &[&str], req: &Req) -> Reply {
         [] => body(&repo.meta, req),
         ["issues"] => {
             let state = req.param("state").unwrap_or("open");
-            let items = repo.issues.values().filter(|i| state == "all" || i["state"].as_str() == Some(state)).cloned().collect();
+            let items = repo
+                .issues
+                .values()
+                .filter(|i| state == "all" || i["state"].as_str() == Some(state))
+                .cloned()
+                .collect();
             listing(req, items, "created")
         }
         ["issues", "comments"] => listing(req, repo.issue_comments.values().cloned().collect(), "created"),
         ["pulls"] => {
             let state = req.param("state").unwrap_or("open");
-            let items = repo.pulls.values().filter(|i| state == "all" || i["state"].as_str() == Some(state)).cloned().collect();
+            let items =
+                repo.pulls.values().filter(|i| state == "all" || i["state"].as_str() == Some(state)).cloned().collect();
             listing(req, items, "created")
         }
         ["pulls", "comments"] => listing(req, repo.review_comments.values().cloned().collect(), "created"),

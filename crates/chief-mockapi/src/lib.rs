@@ -25,7 +25,17 @@ pub use world::{DEMO_TOKEN, GithubWorld, RepoData, SlackWorld, Synthetic, World,
 
 /// The user scopes Chief's Slack app manifest asks for.
 pub const SLACK_SCOPES: &[&str] = &[
-    "channels:read", "groups:read", "im:read", "mpim:read", "channels:history", "groups:history", "im:history", "mpim:history", "users:read", "users:read.email", "search:read",
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+    "users:read",
+    "users:read.email",
+    "search:read",
 ];
 
 /// The classic PAT scopes Chief needs on GitHub.
@@ -139,16 +149,26 @@ impl MockApi {
         Ok(api)
     }
 
-    fn prepare(world: World, listener: tokio::net::TcpListener) -> Result<(MockApi, impl std::future::Future<Output = ()> + Send + 'static), MockError> {
+    fn prepare(
+        world: World,
+        listener: tokio::net::TcpListener,
+    ) -> Result<(MockApi, impl std::future::Future<Output = ()> + Send + 'static), MockError> {
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared { world: Mutex::new(world), faults: Mutex::new(Faults::default()), log: Mutex::new(Vec::new()), cursor_gen: Mutex::new(1), requests: Mutex::new(0) });
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            faults: Mutex::new(Faults::default()),
+            log: Mutex::new(Vec::new()),
+            cursor_gen: Mutex::new(1),
+            requests: Mutex::new(0),
+        });
         let app = axum::Router::new().fallback(handle).with_state(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serve = async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
         };
         Ok((MockApi { addr, shared, shutdown: Some(tx), thread: None }, serve))
     }
@@ -214,7 +234,11 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn json(status: u16, v: &serde_json::Value) -> Reply {
-        Reply { status, headers: vec![("content-type".into(), "application/json; charset=utf-8".into())], body: v.to_string() }
+        Reply {
+            status,
+            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+            body: v.to_string(),
+        }
     }
     pub(crate) fn header(mut self, k: &str, v: impl Into<String>) -> Reply {
         self.headers.push((k.to_string(), v.into()));
@@ -290,7 +314,11 @@ async fn faults_gate(shared: &Shared, service: &'static str) -> (Gate, bool) {
             f.server_errors -= 1;
             Gate::Reply(Reply { status: 503, headers: vec![], body: "Service Unavailable".into() })
         } else if f.rate_limit_every > 0 && n % u64::from(f.rate_limit_every) == 0 {
-            let body = if service == "slack" { serde_json::json!({"ok": false, "error": "ratelimited"}) } else { serde_json::json!({"message": "You have exceeded a secondary rate limit."}) };
+            let body = if service == "slack" {
+                serde_json::json!({"ok": false, "error": "ratelimited"})
+            } else {
+                serde_json::json!({"message": "You have exceeded a secondary rate limit."})
+            };
             let status = if service == "slack" { 429 } else { 403 };
             Gate::Reply(Reply::json(status, &body).header("retry-after", f.retry_after_secs.to_string()))
         } else {
@@ -326,7 +354,8 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         Gate::Reply(r) => r,
         Gate::Pass => {
             let token = lock(&shared.world).token.clone();
-            let authorized = req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).is_some_and(|t| t == token);
+            let authorized =
+                req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).is_some_and(|t| t == token);
             let generation = *lock(&shared.cursor_gen);
             match service {
                 "slack" => slack::handle(&shared.world, &req, authorized, generation),
@@ -341,7 +370,14 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         .flatten()
         .filter(|v| v["ok"] == false)
         .and_then(|v| v["error"].as_str().map(str::to_string));
-    lock(&shared.log).push(Recorded { service, method: method.to_string(), path, query: req.query, status: reply.status, error });
+    lock(&shared.log).push(Recorded {
+        service,
+        method: method.to_string(),
+        path,
+        query: req.query,
+        status: reply.status,
+        error,
+    });
     let mut b = Response::builder().status(reply.status);
     for (k, v) in &reply.headers {
         b = b.header(k.as_str(), v.as_str());

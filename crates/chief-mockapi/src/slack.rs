@@ -29,7 +29,10 @@ fn cursor_in(req: &Req, generation: u64) -> Result<usize, Reply> {
     match req.param("cursor").filter(|c| !c.is_empty()) {
         None => Ok(0),
         Some(c) => {
-            let parsed = c.strip_prefix("bmV4dF9").and_then(|r| r.split_once('x')).and_then(|(g, o)| Some((g.parse::<u64>().ok()?, o.parse::<usize>().ok()?)));
+            let parsed = c
+                .strip_prefix("bmV4dF9")
+                .and_then(|r| r.split_once('x'))
+                .and_then(|(g, o)| Some((g.parse::<u64>().ok()?, o.parse::<usize>().ok()?)));
             match parsed {
                 Some((g, o)) if g == generation => Ok(o),
                 _ => Err(err("invalid_cursor")),
@@ -39,7 +42,13 @@ fn cursor_in(req: &Req, generation: u64) -> Result<usize, Reply> {
 }
 
 /// One page of `items` starting at the request's cursor.
-fn page(req: &Req, generation: u64, items: Vec<Value>, default: usize, max: usize) -> Result<(Vec<Value>, Value, bool), Reply> {
+fn page(
+    req: &Req,
+    generation: u64,
+    items: Vec<Value>,
+    default: usize,
+    max: usize,
+) -> Result<(Vec<Value>, Value, bool), Reply> {
     let start = cursor_in(req, generation)?;
     let n = limit(req, default, max);
     let end = (start + n).min(items.len());
@@ -57,13 +66,22 @@ pub(crate) fn handle(world: &Mutex<World>, req: &Req, authorized: bool, generati
     if !authorized {
         let w = lock(world);
         let given = req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or("");
-        return err(if given.is_empty() { "not_authed" } else if w.token.starts_with("revoked-") { "token_revoked" } else { "invalid_auth" });
+        return err(if given.is_empty() {
+            "not_authed"
+        } else if w.token.starts_with("revoked-") {
+            "token_revoked"
+        } else {
+            "invalid_auth"
+        });
     }
     let w = lock(world);
     let s = &w.slack;
     let result = (|| -> Result<Reply, Reply> {
         Ok(match method {
-            "auth.test" => ok(json!({"url": s.url, "team": s.team, "user": s.user, "team_id": s.team_id, "user_id": s.user_id})).header("x-oauth-scopes", s.scopes.join(",")),
+            "auth.test" => {
+                ok(json!({"url": s.url, "team": s.team, "user": s.user, "team_id": s.team_id, "user_id": s.user_id}))
+                    .header("x-oauth-scopes", s.scopes.join(","))
+            }
             "users.list" => {
                 let (members, meta, _) = page(req, generation, s.users.clone(), 200, 1000)?;
                 ok(json!({"members": members, "cache_ts": crate::now_secs(), "response_metadata": meta}))
@@ -103,14 +121,21 @@ pub(crate) fn handle(world: &Mutex<World>, req: &Req, authorized: bool, generati
             "conversations.replies" => {
                 let ch = req.param("channel").unwrap_or("");
                 let ts = req.param("ts").unwrap_or("");
-                let Some(parent) = s.messages.get(ch).and_then(|c| c.get(&ts_key(ts))) else { return Err(err("thread_not_found")) };
+                let Some(parent) = s.messages.get(ch).and_then(|c| c.get(&ts_key(ts))) else {
+                    return Err(err("thread_not_found"));
+                };
                 let oldest = ts_key(req.param("oldest").unwrap_or("0"));
                 let inclusive = truthy(req.param("inclusive"));
                 let mut msgs = vec![s.with_thread_fields(ch, parent)];
-                msgs.extend(s.replies(ch, ts).into_iter().filter(|r| {
-                    let k = ts_key(r["ts"].as_str().unwrap_or("0"));
-                    k > oldest || (inclusive && k == oldest)
-                }).cloned());
+                msgs.extend(
+                    s.replies(ch, ts)
+                        .into_iter()
+                        .filter(|r| {
+                            let k = ts_key(r["ts"].as_str().unwrap_or("0"));
+                            k > oldest || (inclusive && k == oldest)
+                        })
+                        .cloned(),
+                );
                 let (messages, meta, more) = page(req, generation, msgs, 100, 999)?;
                 ok(json!({"messages": messages, "has_more": more, "response_metadata": meta}))
             }
@@ -146,7 +171,8 @@ pub(crate) fn handle(world: &Mutex<World>, req: &Req, authorized: bool, generati
                 }
                 let total = matches.len();
                 let pages = total.div_ceil(count).max(1);
-                let slice: Vec<Value> = matches.into_iter().skip((page_no - 1) * count).take(count).map(|(_, _, v)| v).collect();
+                let slice: Vec<Value> =
+                    matches.into_iter().skip((page_no - 1) * count).take(count).map(|(_, _, v)| v).collect();
                 ok(json!({"query": q, "messages": {"total": total, "matches": slice,
                     "pagination": {"total_count": total, "page": page_no, "per_page": count, "page_count": pages, "first": (page_no - 1) * count + 1, "last": ((page_no) * count).min(total)},
                     "paging": {"count": count, "total": total, "page": page_no, "pages": pages}}}))

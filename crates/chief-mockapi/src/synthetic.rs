@@ -8,9 +8,49 @@ use serde_json::{Value, json};
 use crate::world::{GithubWorld, RepoData, SlackWorld, Synthetic, World};
 
 const WORDS: &[&str] = &[
-    "deploy", "rollback", "latency", "checkout", "refund", "ledger", "migration", "incident", "review", "flaky", "test", "cache", "queue", "worker",
-    "timeout", "release", "feature", "flag", "customer", "invoice", "webhook", "retry", "schema", "index", "alert", "dashboard", "on-call", "budget",
-    "roadmap", "hiring", "design", "spec", "sprint", "standup", "postgres", "kafka", "redis", "api", "gateway", "mobile", "android", "ios", "search",
+    "deploy",
+    "rollback",
+    "latency",
+    "checkout",
+    "refund",
+    "ledger",
+    "migration",
+    "incident",
+    "review",
+    "flaky",
+    "test",
+    "cache",
+    "queue",
+    "worker",
+    "timeout",
+    "release",
+    "feature",
+    "flag",
+    "customer",
+    "invoice",
+    "webhook",
+    "retry",
+    "schema",
+    "index",
+    "alert",
+    "dashboard",
+    "on-call",
+    "budget",
+    "roadmap",
+    "hiring",
+    "design",
+    "spec",
+    "sprint",
+    "standup",
+    "postgres",
+    "kafka",
+    "redis",
+    "api",
+    "gateway",
+    "mobile",
+    "android",
+    "ios",
+    "search",
 ];
 
 /// A small deterministic generator (splitmix64).
@@ -118,7 +158,8 @@ pub(crate) fn generate(spec: &Synthetic) -> World {
             let words = 5 + rng.below(40);
             let title = rng.sentence(5);
             let body = rng.sentence(words);
-            let url = format!("https://github.com/{full}/{}/{n}", if (n as usize) <= pulls { "pull" } else { "issues" });
+            let url =
+                format!("https://github.com/{full}/{}/{n}", if (n as usize) <= pulls { "pull" } else { "issues" });
             let mut issue = json!({"id": 10_000 * (r as u64 + 1) + n, "number": n, "title": title, "body": body, "state": if n % 3 == 0 { "closed" } else { "open" },
                 "user": {"login": login, "type": "User"}, "assignees": [], "labels": [], "created_at": iso(secs), "updated_at": iso(secs + 7_200), "html_url": url});
             if (n as usize) <= pulls {
@@ -128,7 +169,8 @@ pub(crate) fn generate(spec: &Synthetic) -> World {
                 pull["draft"] = json!(false);
                 pull["merged_at"] = Value::Null;
                 pull["requested_reviewers"] = json!([{"login": reviewer}]);
-                issue["pull_request"] = json!({"url": format!("https://api.github.com/repos/{full}/pulls/{n}"), "merged_at": Value::Null});
+                issue["pull_request"] =
+                    json!({"url": format!("https://api.github.com/repos/{full}/pulls/{n}"), "merged_at": Value::Null});
                 data.pulls.insert(n, pull);
                 data.reviews.insert(n, vec![json!({"id": review_id, "user": {"login": reviewer}, "body": rng.sentence(6), "state": "COMMENTED", "submitted_at": iso(secs + 3_600), "html_url": format!("{url}#pullrequestreview-{review_id}")})]);
                 review_id += 1;

@@ -77,7 +77,9 @@ impl SlackWorld {
     pub fn replies(&self, channel: &str, ts: &str) -> Vec<&Value> {
         self.messages
             .get(channel)
-            .map(|c| c.values().filter(|m| m["thread_ts"].as_str() == Some(ts) && m["ts"].as_str() != Some(ts)).collect())
+            .map(|c| {
+                c.values().filter(|m| m["thread_ts"].as_str() == Some(ts) && m["ts"].as_str() != Some(ts)).collect()
+            })
             .unwrap_or_default()
     }
 
@@ -151,7 +153,13 @@ impl GithubWorld {
     pub fn item_count(&self) -> usize {
         self.repos
             .values()
-            .map(|r| r.issues.values().filter(|i| i.get("pull_request").is_none()).count() + r.pulls.len() + r.issue_comments.len() + r.review_comments.len() + r.reviews.values().map(Vec::len).sum::<usize>())
+            .map(|r| {
+                r.issues.values().filter(|i| i.get("pull_request").is_none()).count()
+                    + r.pulls.len()
+                    + r.issue_comments.len()
+                    + r.review_comments.len()
+                    + r.reviews.values().map(Vec::len).sum::<usize>()
+            })
             .sum()
     }
 }
@@ -197,7 +205,13 @@ impl World {
             ..SlackWorld::default()
         };
         slack.users = list(read(dir, "slack/users.json")?);
-        slack.user = slack.users.iter().find(|u| u["id"] == me_slack).and_then(|u| u["name"].as_str()).unwrap_or("me").to_string();
+        slack.user = slack
+            .users
+            .iter()
+            .find(|u| u["id"] == me_slack)
+            .and_then(|u| u["name"].as_str())
+            .unwrap_or("me")
+            .to_string();
         let mut folders = Vec::new();
         for c in list(read(dir, "slack/channels.json")?) {
             let mut c = c;
@@ -214,13 +228,24 @@ impl World {
         }
         for d in list(read(dir, "slack/dms.json")?) {
             let id = d["id"].as_str().unwrap_or("").to_string();
-            let other = d["members"].as_array().into_iter().flatten().filter_map(Value::as_str).find(|m| *m != me_slack).unwrap_or("").to_string();
+            let other = d["members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .find(|m| *m != me_slack)
+                .unwrap_or("")
+                .to_string();
             slack.conversations.push(json!({"id": id, "is_im": true, "user": other, "created": d["created"]}));
             folders.push((id.clone(), id));
         }
         for (id, folder) in folders {
             let Ok(entries) = std::fs::read_dir(dir.join("slack").join(&folder)) else { continue };
-            let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+            let mut files: Vec<_> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
             files.sort();
             for f in files {
                 let rel = f.strip_prefix(dir).map(|p| p.to_string_lossy().to_string()).unwrap_or_default();
@@ -230,15 +255,22 @@ impl World {
             }
         }
 
-        let mut github = GithubWorld { login: me_github.into(), scopes: crate::GITHUB_SCOPES.iter().map(|s| s.to_string()).collect(), ..GithubWorld::default() };
+        let mut github = GithubWorld {
+            login: me_github.into(),
+            scopes: crate::GITHUB_SCOPES.iter().map(|s| s.to_string()).collect(),
+            ..GithubWorld::default()
+        };
         let users = list(read(dir, "github/users.json")?);
-        github.user = users.iter().find(|u| u["login"] == me_github).cloned().unwrap_or_else(|| json!({"login": me_github}));
+        github.user =
+            users.iter().find(|u| u["login"] == me_github).cloned().unwrap_or_else(|| json!({"login": me_github}));
         github.users = users.iter().filter_map(|u| Some((u["login"].as_str()?.to_string(), u.clone()))).collect();
         github.user["id"] = json!(1);
         github.user["type"] = json!("User");
         for meta in list(read(dir, "github/repos.json")?) {
             let Some(full) = meta["full_name"].as_str().map(str::to_string) else { continue };
-            let by = |v: Vec<Value>, key: &str| -> BTreeMap<u64, Value> { v.into_iter().filter_map(|x| x[key].as_u64().map(|k| (k, x))).collect() };
+            let by = |v: Vec<Value>, key: &str| -> BTreeMap<u64, Value> {
+                v.into_iter().filter_map(|x| x[key].as_u64().map(|k| (k, x))).collect()
+            };
             let mut repo = RepoData {
                 meta,
                 issues: by(list(read(dir, &format!("github/{full}/issues.json"))?), "number"),
@@ -284,6 +316,18 @@ pub struct Synthetic {
 
 impl Default for Synthetic {
     fn default() -> Self {
-        Synthetic { channels: 20, messages: 2_000, thread_every: 8, replies_per_thread: 3, repos: 3, pulls: 60, issues: 40, comments_per_pull: 2, days: 30, end_secs: 1_795_000_000, seed: 7 }
+        Synthetic {
+            channels: 20,
+            messages: 2_000,
+            thread_every: 8,
+            replies_per_thread: 3,
+            repos: 3,
+            pulls: 60,
+            issues: 40,
+            comments_per_pull: 2,
+            days: 30,
+            end_secs: 1_795_000_000,
+            seed: 7,
+        }
     }
 }

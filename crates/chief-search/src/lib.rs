@@ -11,21 +11,26 @@
 //! Searches use one `IndexReader` and a fresh searcher per query. Every call here is
 //! blocking: async callers run them on a blocking pool.
 
+pub mod config;
+mod hybrid;
 mod query;
 mod schema;
+pub mod semantic;
 pub mod vectors;
 mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
+use chief_store::{Follower, FollowerStopped};
+pub use config::{EmbedConfig, Fusion, SearchConfig};
+pub use hybrid::{Retriever, SearchMode, SearchQuery, SearchResponse, SearchResult};
 pub use query::{Filters, Hit, SearchRequest};
 pub use schema::{IndexSchema, container_key};
+pub use semantic::{EmbedProgress, Semantic};
 pub use vectors::VectorIndex;
-use writer::Command;
 
 /// Errors from the search index.
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +43,36 @@ pub enum SearchError {
     Store(#[from] chief_store::StoreError),
     /// Filesystem trouble with the index directory.
     #[error("search index directory {path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The writer thread is gone (it failed earlier, or the index is read-only).
     #[error("the search index writer is not running ({reason})")]
     WriterUnavailable { reason: String },
+    /// The writer thread or the embedding queue stopped.
+    #[error(transparent)]
+    Stopped(#[from] FollowerStopped),
+    /// The embedding model failed (or could not load).
+    #[error("semantic search: {0}")]
+    Embed(#[from] chief_embed::EmbedError),
+    /// Semantic search was asked for but does not run.
+    #[error("semantic search is off: {reason}")]
+    SemanticOff { reason: String },
+    /// A thread panicked while holding the vector index.
+    #[error("the vector index is unavailable after an internal failure; restart Chief")]
+    VectorsPoisoned,
+    /// A person filter matched nobody.
+    #[error("no person matches {name:?}; try part of a name, an email or a handle")]
+    NoSuchPerson { name: String },
+}
+
+impl SearchError {
+    /// True when the caller's input was at fault (not the index, the model or the disk).
+    pub fn is_user_input(&self) -> bool {
+        matches!(self, SearchError::NoSuchPerson { .. })
+    }
 }
 
 /// When the writer commits.
@@ -81,7 +112,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     schema: IndexSchema,
     dir: PathBuf,
-    writer: Option<(Sender<Command>, std::thread::JoinHandle<()>)>,
+    writer: Option<Follower<writer::Task>>,
     notes: Vec<String>,
     title_boost: f32,
 }
@@ -129,29 +160,28 @@ impl SearchIndex {
 
     /// Asks the writer to pick up new store changes (returns at once).
     pub fn nudge(&self) {
-        if let Some((tx, _)) = &self.writer {
-            let _ = tx.send(Command::Nudge);
+        if let Some(w) = &self.writer {
+            w.nudge();
         }
     }
 
     /// Applies every store change so far, commits, and makes it visible to searches.
     /// Returns the committed sequence number.
     pub fn flush(&self) -> Result<i64, SearchError> {
-        self.request(Command::Flush)
+        let seq = self.writer()?.flush()?;
+        self.reader.reload()?;
+        Ok(seq)
     }
 
     /// Drops every document and re-indexes the whole store. Returns the sequence reached.
     pub fn rebuild(&self) -> Result<i64, SearchError> {
-        self.request(Command::Rebuild)
-    }
-
-    fn request(&self, make: fn(Sender<Result<i64, SearchError>>) -> Command) -> Result<i64, SearchError> {
-        let (tx, _) = self.writer.as_ref().ok_or_else(|| SearchError::WriterUnavailable { reason: "opened read-only".into() })?;
-        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
-        tx.send(make(reply_tx)).map_err(|_| SearchError::WriterUnavailable { reason: "writer thread stopped".into() })?;
-        let seq = reply_rx.recv().map_err(|_| SearchError::WriterUnavailable { reason: "writer thread stopped".into() })??;
+        let seq = self.writer()?.call(writer::Task::rebuild)??;
         self.reader.reload()?;
         Ok(seq)
+    }
+
+    fn writer(&self) -> Result<&Follower<writer::Task>, SearchError> {
+        self.writer.as_ref().ok_or_else(|| SearchError::WriterUnavailable { reason: "opened read-only".into() })
     }
 
     /// Document count, segments, committed sequence, and notes from opening.
@@ -178,9 +208,8 @@ impl SearchIndex {
     }
 
     fn shutdown(&mut self) -> Result<(), SearchError> {
-        if let Some((tx, handle)) = self.writer.take() {
-            let _ = tx.send(Command::Shutdown);
-            handle.join().map_err(|_| SearchError::WriterUnavailable { reason: "writer thread panicked".into() })?;
+        if let Some(mut w) = self.writer.take() {
+            w.stop()?;
         }
         Ok(())
     }
@@ -197,7 +226,9 @@ fn open_or_create(dir: &Path) -> Result<(Index, IndexReader), SearchError> {
     let mut index = if has_meta {
         let index = Index::open_in_dir(dir)?;
         if !IndexSchema::matches(&index.schema()) {
-            return Err(SearchError::Tantivy(tantivy::TantivyError::SchemaError("the index schema is from another Chief version".into())));
+            return Err(SearchError::Tantivy(tantivy::TantivyError::SchemaError(
+                "the index schema is from another Chief version".into(),
+            )));
         }
         // Loading the metas validates that every segment file listed is present.
         index.searchable_segment_metas()?;

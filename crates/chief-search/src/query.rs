@@ -8,7 +8,9 @@ use chief_store::Store;
 use regex::Regex;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption, Term, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TokenStream;
@@ -145,7 +147,10 @@ impl SearchIndex {
             out.push(set(s.kind, f.kinds.iter().map(|v| v.to_lowercase()).collect()));
         }
         if !f.containers.is_empty() {
-            out.push(set(s.container_keys, f.containers.iter().map(|c| if c.contains(':') { c.clone() } else { container_key(c) }).collect()));
+            out.push(set(
+                s.container_keys,
+                f.containers.iter().map(|c| if c.contains(':') { c.clone() } else { container_key(c) }).collect(),
+            ));
         }
         for person in &f.people {
             out.push(set(s.people, person.clone()));
@@ -202,12 +207,14 @@ impl SearchIndex {
         };
         let mut snippets = SnippetGenerator::create(&searcher, &*query, s.body)?;
         snippets.set_max_num_chars(180);
-        let id_terms: Vec<Term> = identifier_terms(&req.text).iter().map(|r| Term::from_field_text(s.refs, r)).collect();
+        let id_terms: Vec<Term> =
+            identifier_terms(&req.text).iter().map(|r| Term::from_field_text(s.refs, r)).collect();
         let mut hits = Vec::with_capacity(docs.len());
         for (score, addr) in docs {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let Some(id) = doc.get_first(s.id).and_then(|v| v.as_str()).map(str::to_string) else { continue };
-            let body = if req.no_snippets { String::new() } else { store.item(&id)?.map(|i| i.item.body).unwrap_or_default() };
+            let body =
+                if req.no_snippets { String::new() } else { store.item(&id)?.map(|i| i.item.body).unwrap_or_default() };
             let snippet = snippets.snippet(&body);
             let (fragment, highlights) = if req.no_snippets {
                 (String::new(), Vec::new())
@@ -229,7 +236,11 @@ impl SearchIndex {
                             return Ok(true);
                         }
                         let t = Term::from_field_text(field, t.value().as_str().unwrap_or(""));
-                        let Some(mut postings) = inv.read_postings(&t, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? else { return Ok(false) };
+                        let Some(mut postings) =
+                            inv.read_postings(&t, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?
+                        else {
+                            return Ok(false);
+                        };
                         use tantivy::DocSet;
                         let here = postings.doc();
                         Ok(here == addr.doc_id || (here < addr.doc_id && postings.seek(addr.doc_id) == addr.doc_id))

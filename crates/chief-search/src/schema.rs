@@ -1,8 +1,12 @@
 //! The index schema, built once and shared as a typed struct of field handles.
 
-use tantivy::schema::{Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
 use tantivy::Index;
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
 
 /// Name of the stemming English analyzer used for text fields.
 pub const TEXT_ANALYZER: &str = "chief_en";
@@ -35,10 +39,13 @@ impl IndexSchema {
     pub fn build() -> IndexSchema {
         let mut b = Schema::builder();
         let text = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(TEXT_ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            TextFieldIndexing::default()
+                .set_tokenizer(TEXT_ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
-        let names = TextOptions::default()
-            .set_indexing_options(TextFieldIndexing::default().set_tokenizer("default").set_index_option(IndexRecordOption::WithFreqs));
+        let names = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer("default").set_index_option(IndexRecordOption::WithFreqs),
+        );
         let id = b.add_text_field("id", STRING | STORED);
         let title = b.add_text_field("title", text.clone());
         let body = b.add_text_field("body", text);

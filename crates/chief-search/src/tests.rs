@@ -1,6 +1,9 @@
 use std::path::Path;
 
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, RefKind, Reference, Source, Timestamp};
+use chief_core::{
+    Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, RefKind, Reference, Source,
+    Timestamp,
+};
 use chief_store::Store;
 use serde_json::json;
 
@@ -30,8 +33,14 @@ fn seed(path: &Path, items: &[Item]) -> Store {
     let mut store = Store::open(path).unwrap();
     let w = store.writer().unwrap();
     for (id, name) in [("C1", "#incidents"), ("C2", "#payments")] {
-        w.upsert_container(&Container { id: ContainerId::new(Source::Slack, id), source: Source::Slack, kind: ContainerKind::Channel, name: name.into(), description: String::new() })
-            .unwrap();
+        w.upsert_container(&Container {
+            id: ContainerId::new(Source::Slack, id),
+            source: Source::Slack,
+            kind: ContainerKind::Channel,
+            name: name.into(),
+            description: String::new(),
+        })
+        .unwrap();
     }
     for it in items {
         w.upsert_item(it).unwrap();
@@ -41,7 +50,12 @@ fn seed(path: &Path, items: &[Item]) -> Store {
 }
 
 fn ids(index: &SearchIndex, store: &Store, text: &str, filters: Filters) -> Vec<String> {
-    index.search(&SearchRequest { text: text.into(), filters, limit: 10, no_snippets: false }, store).unwrap().into_iter().map(|h| h.id).collect()
+    index
+        .search(&SearchRequest { text: text.into(), filters, limit: 10, no_snippets: false }, store)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
 }
 
 #[test]
@@ -95,20 +109,51 @@ fn filters_and_identifiers() {
     );
     let index = SearchIndex::open(&dir.path().join("index"), &db, CommitPolicy::default()).unwrap();
     index.flush().unwrap();
-    assert_eq!(ids(&index, &store, "payments", Filters { containers: vec!["#payments".into()], ..Default::default() }), vec!["slack:C2:2.0"]);
-    assert_eq!(ids(&index, &store, "payments", Filters { since: Some(2_000_000), until: Some(4_000_000), ..Default::default() }), vec!["slack:C2:2.0"]);
-    assert_eq!(ids(&index, &store, "payments", Filters { people: vec![vec!["slack:U2".into()]], ..Default::default() }), vec!["slack:C2:2.0"]);
-    assert!(ids(&index, &store, "payments", Filters { sources: vec!["github".into()], ..Default::default() }).is_empty());
+    assert_eq!(
+        ids(&index, &store, "payments", Filters { containers: vec!["#payments".into()], ..Default::default() }),
+        vec!["slack:C2:2.0"]
+    );
+    assert_eq!(
+        ids(
+            &index,
+            &store,
+            "payments",
+            Filters { since: Some(2_000_000), until: Some(4_000_000), ..Default::default() }
+        ),
+        vec!["slack:C2:2.0"]
+    );
+    assert_eq!(
+        ids(&index, &store, "payments", Filters { people: vec![vec!["slack:U2".into()]], ..Default::default() }),
+        vec!["slack:C2:2.0"]
+    );
+    assert!(
+        ids(&index, &store, "payments", Filters { sources: vec!["github".into()], ..Default::default() }).is_empty()
+    );
     // The exact identifier outranks a body that repeats the word many times.
-    let hits = index.search(&SearchRequest { text: "PAY-142 payments".into(), filters: Filters::default(), limit: 5, no_snippets: false }, &store).unwrap();
+    let hits = index
+        .search(
+            &SearchRequest {
+                text: "PAY-142 payments".into(),
+                filters: Filters::default(),
+                limit: 5,
+                no_snippets: false,
+            },
+            &store,
+        )
+        .unwrap();
     assert_eq!(hits[0].id, "slack:C1:1.0");
     assert!(hits[0].matched.contains(&"ref"), "a mention of the key");
     assert!(!hits[1].matched.contains(&"ref"));
     // Snippets highlight the matched word.
     let (s, e) = hits[0].highlights[0];
-    assert!(hits[0].snippet[s..e].eq_ignore_ascii_case("payments") || hits[0].snippet[s..e].eq_ignore_ascii_case("pay"));
+    assert!(
+        hits[0].snippet[s..e].eq_ignore_ascii_case("payments") || hits[0].snippet[s..e].eq_ignore_ascii_case("pay")
+    );
     // No words: newest first within the filters.
-    assert_eq!(ids(&index, &store, "", Filters { containers: vec!["slack:C2".into()], ..Default::default() }), vec!["slack:C2:3.0", "slack:C2:2.0"]);
+    assert_eq!(
+        ids(&index, &store, "", Filters { containers: vec!["slack:C2".into()], ..Default::default() }),
+        vec!["slack:C2:3.0", "slack:C2:2.0"]
+    );
 }
 
 #[test]

@@ -68,7 +68,16 @@ pub struct VectorIndex {
 impl VectorIndex {
     /// An empty index for vectors of `dims` dimensions.
     pub fn new(dims: usize) -> VectorIndex {
-        VectorIndex { dims, codes: Vec::new(), scales: Vec::new(), rows: Vec::new(), live: Vec::new(), by_rid: HashMap::new(), dead: 0, skipped: 0 }
+        VectorIndex {
+            dims,
+            codes: Vec::new(),
+            scales: Vec::new(),
+            rows: Vec::new(),
+            live: Vec::new(),
+            by_rid: HashMap::new(),
+            dead: 0,
+            skipped: 0,
+        }
     }
 
     /// Number of live chunk vectors.
@@ -83,7 +92,11 @@ impl VectorIndex {
 
     /// Approximate memory held, in bytes.
     pub fn memory_bytes(&self) -> usize {
-        self.codes.capacity() + self.scales.capacity() * 4 + self.rows.capacity() * 16 + self.live.capacity() + self.by_rid.len() * 48
+        self.codes.capacity()
+            + self.scales.capacity() * 4
+            + self.rows.capacity() * 16
+            + self.live.capacity()
+            + self.by_rid.len() * 48
     }
 
     /// Adds one stored chunk vector; returns false (and counts it) if the bytes are unusable.
@@ -155,7 +168,11 @@ impl VectorIndex {
                 let rows = self.by_rid.get(rid)?;
                 rows.iter()
                     .filter(|&&r| self.live[r])
-                    .map(|&r| dot_i8(&q_codes, &self.codes[r * self.dims..(r + 1) * self.dims]) as f32 * self.scales[r] * q_scale)
+                    .map(|&r| {
+                        dot_i8(&q_codes, &self.codes[r * self.dims..(r + 1) * self.dims]) as f32
+                            * self.scales[r]
+                            * q_scale
+                    })
                     .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
             })
             .collect()
@@ -163,7 +180,13 @@ impl VectorIndex {
 
     /// The `k` items whose best chunk is most similar to `query` (a unit vector),
     /// as `(rid, cosine)`, best first. `accept` can exclude items (filters).
-    pub fn search(&self, query: &[f32], k: usize, threads: usize, accept: &(dyn Fn(i64) -> bool + Sync)) -> Vec<(i64, f32)> {
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        threads: usize,
+        accept: &(dyn Fn(i64) -> bool + Sync),
+    ) -> Vec<(i64, f32)> {
         if query.len() != self.dims || self.rows.is_empty() || k == 0 {
             return Vec::new();
         }
@@ -199,7 +222,8 @@ impl VectorIndex {
             scan(0, n)
         } else {
             std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || scan(t * per, ((t + 1) * per).min(n)))).collect();
+                let handles: Vec<_> =
+                    (0..threads).map(|t| s.spawn(move || scan(t * per, ((t + 1) * per).min(n)))).collect();
                 handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
             })
         };
@@ -248,7 +272,11 @@ mod tests {
         }
         for qi in [3u64, 77, 1999] {
             let q = unit(qi * 7919 + 1, dims);
-            let mut exact: Vec<(f32, i64)> = vectors.iter().enumerate().map(|(i, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), i as i64)).collect();
+            let mut exact: Vec<(f32, i64)> = vectors
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.iter().zip(&q).map(|(a, b)| a * b).sum(), i as i64))
+                .collect();
             exact.sort_by(|a, b| b.0.total_cmp(&a.0));
             let got = idx.search(&q, 10, 2, &|_| true);
             let want: Vec<i64> = exact.iter().take(10).map(|x| x.1).collect();
@@ -274,7 +302,10 @@ mod tests {
         assert_eq!(idx.len(), 1);
         assert!(idx.search(&[0.0, 1.0, 0.0, 0.0], 5, 1, &|_| true).iter().all(|(r, _)| *r == 2));
         idx.replace(2, &[(0, encode(&[0.0, 0.0, 1.0, 0.0]))]);
-        assert_eq!(idx.search(&[0.0, 0.0, 1.0, 0.0], 1, 1, &|_| true)[0], (2, idx.search(&[0.0, 0.0, 1.0, 0.0], 1, 1, &|_| true)[0].1));
+        assert_eq!(
+            idx.search(&[0.0, 0.0, 1.0, 0.0], 1, 1, &|_| true)[0],
+            (2, idx.search(&[0.0, 0.0, 1.0, 0.0], 1, 1, &|_| true)[0].1)
+        );
         assert_eq!(idx.len(), 1);
     }
 }

@@ -1,37 +1,28 @@
-//! The one writer thread. It owns the `IndexWriter`, follows the store's change log,
-//! and commits in batches with the applied sequence number as the commit payload.
+//! The one writer. It owns the `IndexWriter`, follows the store's change log on a
+//! [`Follower`] thread, and commits in batches with the applied sequence number as the
+//! commit payload.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chief_store::{IndexRecord, Store};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use chief_store::{ChangeConsumer, Follower, IndexRecord, OnStop, Store};
 use tantivy::schema::Term;
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument};
 
 use crate::schema::{IndexSchema, container_key};
 use crate::{CommitPolicy, SearchError};
 
-/// Messages to the writer thread.
-pub(crate) enum Command {
-    /// New store changes may be available.
-    Nudge,
-    /// Catch up, commit, and reply with the committed sequence.
-    Flush(Sender<Result<i64, SearchError>>),
-    /// Delete everything, re-index the store, commit, reply.
-    Rebuild(Sender<Result<i64, SearchError>>),
-    /// Catch up, commit and stop.
-    Shutdown,
-}
-
 /// Reads the applied sequence from a commit payload (`{"seq": N}`); 0 when absent.
 pub(crate) fn payload_seq(payload: Option<&str>) -> i64 {
-    payload.and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok()).and_then(|v| v.get("seq")?.as_i64()).unwrap_or(0)
+    payload
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| v.get("seq")?.as_i64())
+        .unwrap_or(0)
 }
 
 const BATCH: usize = 2_000;
 
-struct Task {
+pub(crate) struct Task {
     writer: IndexWriter,
     reader: IndexReader,
     schema: IndexSchema,
@@ -49,72 +40,57 @@ pub(crate) fn spawn(
     schema: IndexSchema,
     store_path: &Path,
     policy: CommitPolicy,
-) -> Result<(Sender<Command>, std::thread::JoinHandle<()>), SearchError> {
-    let writer: IndexWriter = index.writer_with_num_threads(policy.threads.max(1), policy.writer_memory.max(15 << 20))?;
+) -> Result<Follower<Task>, SearchError> {
+    let writer: IndexWriter =
+        index.writer_with_num_threads(policy.threads.max(1), policy.writer_memory.max(15 << 20))?;
     let store = Store::open(store_path)?;
     let committed = payload_seq(index.load_metas()?.payload.as_deref());
-    let (tx, rx) = crossbeam_channel::bounded::<Command>(64);
-    let mut task = Task { writer, reader, schema, store, policy, applied: committed, committed, pending: 0, last_commit: Instant::now() };
-    let handle = std::thread::Builder::new()
-        .name("chief-index-writer".into())
-        .spawn(move || task.run(rx))
-        .map_err(|source| SearchError::Io { path: store_path.to_path_buf(), source })?;
-    // Catch up from the committed mark right away, in the background.
-    let _ = tx.send(Command::Nudge);
-    Ok((tx, handle))
+    let task = Task {
+        writer,
+        reader,
+        schema,
+        store,
+        policy,
+        applied: committed,
+        committed,
+        pending: 0,
+        last_commit: Instant::now(),
+    };
+    Follower::spawn("index-writer", task, OnStop::CatchUp)
+        .map_err(|source| SearchError::Io { path: store_path.to_path_buf(), source })
+}
+
+impl ChangeConsumer for Task {
+    type Error = SearchError;
+
+    fn apply_batch(&mut self) -> Result<bool, SearchError> {
+        let records = self.store.index_records_since(self.applied, BATCH)?;
+        if records.is_empty() {
+            return Ok(false);
+        }
+        let span = tracing::debug_span!("index_batch", from_seq = self.applied, items = records.len());
+        let _g = span.enter();
+        for rec in &records {
+            self.apply(rec)?;
+        }
+        self.applied = records.last().map(|r| r.seq).unwrap_or(self.applied);
+        self.pending += records.len();
+        if self.pending >= self.policy.every_items || self.last_commit.elapsed() >= self.policy.every {
+            self.commit()?;
+        }
+        Ok(true)
+    }
+
+    fn flush(&mut self) -> Result<i64, SearchError> {
+        self.commit()
+    }
+
+    fn flush_due(&self) -> Option<Duration> {
+        (self.pending > 0).then(|| self.policy.every.saturating_sub(self.last_commit.elapsed()))
+    }
 }
 
 impl Task {
-    fn run(&mut self, rx: Receiver<Command>) {
-        loop {
-            let wait = if self.pending > 0 { self.policy.every.saturating_sub(self.last_commit.elapsed()) } else { Duration::from_secs(3600) };
-            match rx.recv_timeout(wait) {
-                Ok(Command::Nudge) => {
-                    if let Err(e) = self.catch_up() {
-                        tracing::error!(error = %e, "search index catch-up failed");
-                    }
-                }
-                Ok(Command::Flush(reply)) => {
-                    let _ = reply.send(self.catch_up().and_then(|_| self.commit()));
-                }
-                Ok(Command::Rebuild(reply)) => {
-                    let _ = reply.send(self.rebuild());
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    if let Err(e) = self.commit() {
-                        tracing::error!(error = %e, "search index commit failed");
-                    }
-                }
-                Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
-                    if let Err(e) = self.catch_up().and_then(|_| self.commit()) {
-                        tracing::error!(error = %e, "search index final commit failed");
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Applies every store change after `applied`, committing every N items.
-    fn catch_up(&mut self) -> Result<(), SearchError> {
-        loop {
-            let records = self.store.index_records_since(self.applied, BATCH)?;
-            if records.is_empty() {
-                return Ok(());
-            }
-            let span = tracing::debug_span!("index_batch", from_seq = self.applied, items = records.len());
-            let _g = span.enter();
-            for rec in &records {
-                self.apply(rec)?;
-            }
-            self.applied = records.last().map(|r| r.seq).unwrap_or(self.applied);
-            self.pending += records.len();
-            if self.pending >= self.policy.every_items || self.last_commit.elapsed() >= self.policy.every {
-                self.commit()?;
-            }
-        }
-    }
-
     fn apply(&mut self, rec: &IndexRecord) -> Result<(), SearchError> {
         let s = &self.schema;
         self.writer.delete_term(Term::from_field_text(s.id, &rec.id));
@@ -164,11 +140,12 @@ impl Task {
         Ok(self.committed)
     }
 
-    fn rebuild(&mut self) -> Result<i64, SearchError> {
+    /// Drops every document and re-indexes the whole store.
+    pub(crate) fn rebuild(&mut self) -> Result<i64, SearchError> {
         self.writer.delete_all_documents()?;
         self.applied = 0;
         self.pending = 1; // force a commit even for an empty store
-        self.catch_up()?;
+        while self.apply_batch()? {}
         self.commit()
     }
 }

@@ -32,7 +32,13 @@ pub struct SyncOptions {
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions { overlap: Duration::from_secs(7 * 86_400), keep_days: None, live: false, reconcile: false, now: Timestamp::now() }
+        SyncOptions {
+            overlap: Duration::from_secs(7 * 86_400),
+            keep_days: None,
+            live: false,
+            reconcile: false,
+            now: Timestamp::now(),
+        }
     }
 }
 
@@ -47,17 +53,41 @@ impl SyncOptions {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncEvent {
-    Started { source: String },
+    Started {
+        source: String,
+    },
     /// Working on container `done + 1` of `total`.
-    Container { source: String, container: String, done: usize, total: usize },
+    Container {
+        source: String,
+        container: String,
+        done: usize,
+        total: usize,
+    },
     /// A page was stored.
-    Page { source: String, container: String, items: usize },
-    Finished { source: String, report: SourceReport },
+    Page {
+        source: String,
+        container: String,
+        items: usize,
+    },
+    Finished {
+        source: String,
+        report: SourceReport,
+    },
     /// Credentials were rejected: the source pauses until reconnected.
-    Paused { source: String, message: String },
+    Paused {
+        source: String,
+        message: String,
+    },
     /// A long rate-limit wait: the source resumes at `resume_at`.
-    Parked { source: String, resume_at: Timestamp, message: String },
-    Failed { source: String, message: String },
+    Parked {
+        source: String,
+        resume_at: Timestamp,
+        message: String,
+    },
+    Failed {
+        source: String,
+        message: String,
+    },
 }
 
 /// Where progress goes.

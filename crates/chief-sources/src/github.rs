@@ -3,7 +3,10 @@
 
 use chief_core::refs::{extract, pr_ref};
 use chief_core::text::markdown_to_text;
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source};
+use chief_core::{
+    Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind,
+    Reference, Source,
+};
 use serde_json::{Value, json};
 
 use crate::json::{s, time};
@@ -55,7 +58,12 @@ pub fn user_to_person(v: &Value) -> Result<PersonRecord, String> {
     if let Some(email) = s(v, "email").filter(|e| e.contains('@')) {
         identities.push(Identity::new(IdentityKind::Email, email));
     }
-    Ok(PersonRecord { display_name: s(v, "name").unwrap_or(l).to_string(), identities, title: String::new(), is_bot: s(v, "type") == Some("Bot") })
+    Ok(PersonRecord {
+        display_name: s(v, "name").unwrap_or(l).to_string(),
+        identities,
+        title: String::new(),
+        is_bot: s(v, "type") == Some("Bot"),
+    })
 }
 
 fn base_refs(repo: &str, text: &str, mentions: &[String]) -> Vec<Reference> {
@@ -84,7 +92,8 @@ pub fn issue_to_item(repo: &str, v: &Value) -> Result<Item, String> {
     let mut participants = logins(v, "assignees");
     participants.extend(logins(v, "requested_reviewers"));
     participants.extend(login(v.get("assignee")));
-    let labels: Vec<&str> = v.get("labels").and_then(Value::as_array).into_iter().flatten().filter_map(|l| s(l, "name")).collect();
+    let labels: Vec<&str> =
+        v.get("labels").and_then(Value::as_array).into_iter().flatten().filter_map(|l| s(l, "name")).collect();
     let merged = s(v, "merged_at").is_some() || v.get("pull_request").and_then(|p| s(p, "merged_at")).is_some();
     let mut extra = json!({
         "number": number,
@@ -94,7 +103,8 @@ pub fn issue_to_item(repo: &str, v: &Value) -> Result<Item, String> {
     if is_pr {
         extra["merged"] = json!(merged);
         extra["draft"] = json!(v.get("draft").and_then(Value::as_bool).unwrap_or(false));
-        extra["requested_reviewers"] = json!(logins(v, "requested_reviewers").iter().map(|i| i.value.clone()).collect::<Vec<_>>());
+        extra["requested_reviewers"] =
+            json!(logins(v, "requested_reviewers").iter().map(|i| i.value.clone()).collect::<Vec<_>>());
         if let Some(head) = v.get("head").and_then(|h| s(h, "ref")) {
             extra["head"] = json!(head);
         }
@@ -180,7 +190,11 @@ pub fn review_to_item(repo: &str, number: u64, v: &Value) -> Result<Item, String
         _ => "reviewed",
     };
     let who = login(v.get("user")).map(|i| i.value).unwrap_or_else(|| "someone".into());
-    let body = if rendered.text.is_empty() { format!("{who} {verb} {}", pr_ref_parts(repo, number)) } else { rendered.text.clone() };
+    let body = if rendered.text.is_empty() {
+        format!("{who} {verb} {}", pr_ref_parts(repo, number))
+    } else {
+        rendered.text.clone()
+    };
     let mut references = base_refs(repo, &rendered.text, &rendered.user_mentions);
     references.push(Reference::new(RefKind::PullRequest, pr_ref_parts(repo, number)));
     Ok(Item {
@@ -227,9 +241,15 @@ mod tests {
         let pr = issue_to_item("octocat/Hello-World", &example("pull-request.json")).unwrap();
         assert_eq!(pr.kind, ItemKind::PullRequest);
         assert!(!pr.participants.is_empty());
-        let c = comment_to_item("octocat/Hello-World", CommentKind::Issue, &first(example("issue-comment-items.json"))).unwrap();
+        let c = comment_to_item("octocat/Hello-World", CommentKind::Issue, &first(example("issue-comment-items.json")))
+            .unwrap();
         assert_eq!(c.parent.unwrap().as_str(), "github:octocat/hello-world#1347");
-        let rc = comment_to_item("octocat/Hello-World", CommentKind::Review, &first(example("pull-request-review-comment-items.json"))).unwrap();
+        let rc = comment_to_item(
+            "octocat/Hello-World",
+            CommentKind::Review,
+            &first(example("pull-request-review-comment-items.json")),
+        )
+        .unwrap();
         assert_eq!(rc.kind, ItemKind::Comment);
         let r = review_to_item("octocat/Hello-World", 12, &example("pull-request-review.json")).unwrap();
         assert_eq!(r.kind, ItemKind::Review);

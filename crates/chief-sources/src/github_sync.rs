@@ -68,7 +68,13 @@ fn next_link(link: &str) -> Option<String> {
 impl GithubApi {
     /// `base` is the API root (`https://api.github.com`, `https://HOST/api/v3`, a mock).
     pub fn new(base: &str, token: &str) -> Self {
-        GithubApi { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_string(), token: token.to_string(), core: Governor::new(Duration::ZERO), timeout: Duration::from_secs(30) }
+        GithubApi {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            core: Governor::new(Duration::ZERO),
+            timeout: Duration::from_secs(30),
+        }
     }
 
     /// Sets the per-request timeout (a stalled request is retried).
@@ -161,7 +167,10 @@ impl GithubApi {
                 }
                 self.core.defer(r).await;
             }
-            let v: Value = resp.json().await.map_err(|e| GithubError::Transient { path: path.clone(), message: format!("unreadable response: {}", e.without_url()) })?;
+            let v: Value = resp.json().await.map_err(|e| GithubError::Transient {
+                path: path.clone(),
+                message: format!("unreadable response: {}", e.without_url()),
+            })?;
             return Ok(Page { value: Some(v), next, etag: tag, scopes });
         }
         Err(GithubError::Transient { path, message: "gave up after 5 attempts".into() })
@@ -172,7 +181,10 @@ impl From<GithubError> for ConnectorError {
     fn from(e: GithubError) -> Self {
         match e {
             GithubError::Auth(_) => ConnectorError::Auth(e.to_string()),
-            GithubError::Parked(d) => ConnectorError::Parked { resume_at: Timestamp(Timestamp::now().0 + d.as_millis() as i64), message: e.to_string() },
+            GithubError::Parked(d) => ConnectorError::Parked {
+                resume_at: Timestamp(Timestamp::now().0 + d.as_millis() as i64),
+                message: e.to_string(),
+            },
             GithubError::Transient { .. } | GithubError::Http { .. } => ConnectorError::Transient(e.to_string()),
             GithubError::Invalid(m) => ConnectorError::Invalid(m),
             GithubError::Store(s) => ConnectorError::Store(s),
@@ -245,7 +257,11 @@ impl Stream {
         }
     }
     fn key(self, v: &Value) -> String {
-        let id = v["number"].as_u64().filter(|_| matches!(self, Stream::Issues | Stream::Pulls)).or(v["id"].as_u64()).map(|n| n.to_string());
+        let id = v["number"]
+            .as_u64()
+            .filter(|_| matches!(self, Stream::Issues | Stream::Pulls))
+            .or(v["id"].as_u64())
+            .map(|n| n.to_string());
         format!("{}:{}", self.name(), id.unwrap_or_else(|| crate::file_hash(v.to_string().as_bytes())))
     }
 }
@@ -257,16 +273,25 @@ fn iso_ms(ms: i64) -> String {
 /// Syncs GitHub: who the token is, the repositories (configured or discovered),
 /// per repository issues, pull requests (full records, reviews of those that
 /// moved), issue and review comments; items that involve the user elsewhere.
-pub async fn sync(store: &mut Store, api: &GithubApi, repos: &[String], options: &SyncOptions, progress: &Progress) -> Result<SourceReport, GithubError> {
+pub async fn sync(
+    store: &mut Store,
+    api: &GithubApi,
+    repos: &[String],
+    options: &SyncOptions,
+    progress: &Progress,
+) -> Result<SourceReport, GithubError> {
     let mut report = SourceReport { source: CURSOR_SOURCE.into(), ..SourceReport::default() };
     progress(&SyncEvent::Started { source: CURSOR_SOURCE.into() });
     let me = api.get_page("/user", None).await?.value.unwrap_or(Value::Null);
-    let login = me["login"].as_str().ok_or_else(|| GithubError::Invalid("GET /user returned no login".into()))?.to_string();
+    let login =
+        me["login"].as_str().ok_or_else(|| GithubError::Invalid("GET /user returned no login".into()))?.to_string();
     let account = login.to_lowercase();
     report.account = account.clone();
     for r in repos {
         if r.split('/').count() != 2 || r.split('/').any(str::is_empty) {
-            return Err(GithubError::Invalid(format!("{r:?} is not owner/name; fix [sources.github] containers in chief.toml")));
+            return Err(GithubError::Invalid(format!(
+                "{r:?} is not owner/name; fix [sources.github] containers in chief.toml"
+            )));
         }
     }
     let (involved, discovered) = involved(store, api, &account, &login, options).await?;
@@ -285,7 +310,12 @@ pub async fn sync(store: &mut Store, api: &GithubApi, repos: &[String], options:
     report.containers = targets.len();
     let mut known = store.known_identities("github")?;
     for (i, repo) in targets.iter().enumerate() {
-        progress(&SyncEvent::Container { source: CURSOR_SOURCE.into(), container: repo.clone(), done: i, total: targets.len() });
+        progress(&SyncEvent::Container {
+            source: CURSOR_SOURCE.into(),
+            container: repo.clone(),
+            done: i,
+            total: targets.len(),
+        });
         sync_repo(store, api, &account, repo, &mut known, options, progress, &mut report).await?;
         if options.reconcile {
             reconcile_repo(store, api, repo, &mut report).await?;
@@ -300,15 +330,23 @@ pub async fn sync(store: &mut Store, api: &GithubApi, repos: &[String], options:
 /// repository each hit is in. The window starts at the last search (or 90 days ago).
 type Involved = (Vec<(String, Value)>, Vec<String>);
 
-async fn involved(store: &mut Store, api: &GithubApi, account: &str, login: &str, options: &SyncOptions) -> Result<Involved, GithubError> {
+async fn involved(
+    store: &mut Store,
+    api: &GithubApi,
+    account: &str,
+    login: &str,
+    options: &SyncOptions,
+) -> Result<Involved, GithubError> {
     let key = "_search";
     let cursor = store.cursor(CURSOR_SOURCE, account, key)?.unwrap_or_else(|| json!({}));
     let floor = options.cutoff().map(|c| c.0).unwrap_or(0).max(options.now.0 - DISCOVERY_DAYS * 86_400_000);
     let since = cursor["since"].as_str().map(str::to_string).unwrap_or_else(|| iso_ms(floor));
     // Repositories found by earlier searches stay; this search adds to them.
-    let mut repos: std::collections::BTreeSet<String> = cursor["repos"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+    let mut repos: std::collections::BTreeSet<String> =
+        cursor["repos"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
     let mut hits: Vec<(String, Value)> = Vec::new();
-    let mut url = format!("/search/issues?q=involves:{login}+updated:>={}&sort=updated&order=desc&per_page=100", &since[..10]);
+    let mut url =
+        format!("/search/issues?q=involves:{login}+updated:>={}&sort=updated&order=desc&per_page=100", &since[..10]);
     loop {
         let page = api.get_page(&url, None).await?;
         for hit in page.value.as_ref().and_then(|v| v["items"].as_array()).into_iter().flatten() {
@@ -344,7 +382,10 @@ async fn sync_repo(
     // The repository record (name, description) via search, one request, with an ETag.
     let meta = api.get_page(&format!("/search/repositories?q=repo:{repo}"), meta_cursor["etag"].as_str()).await?;
     if let Some(found) = &meta.value {
-        let Some(v) = found["items"].as_array().and_then(|i| i.iter().find(|r| r["full_name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(repo)))) else {
+        let Some(v) = found["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|r| r["full_name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(repo))))
+        else {
             report.skipped.push((repo.to_string(), "not found or no access".into()));
             return Ok(());
         };
@@ -368,7 +409,8 @@ async fn sync_repo(
         if !since.is_empty() && stream != Stream::Pulls {
             url.push_str(&format!("&since={since}"));
         }
-        let mut etag = cursor["etag"].as_str().filter(|_| cursor["url"].as_str() == Some(url.as_str())).map(str::to_string);
+        let mut etag =
+            cursor["etag"].as_str().filter(|_| cursor["url"].as_str() == Some(url.as_str())).map(str::to_string);
         let first_url = url.clone();
         let mut first_etag = None;
         let mut newest = since.clone();
@@ -415,13 +457,13 @@ async fn sync_repo(
                 if updated > newest.as_str() {
                     newest = updated.to_string();
                 }
-                if stream == Stream::Pulls {
-                    if let Some(n) = v["number"].as_u64() {
-                        let pending = cursor["pending_reviews"].as_array_mut();
-                        match pending {
-                            Some(p) => p.push(json!(n)),
-                            None => cursor["pending_reviews"] = json!([n]),
-                        }
+                if stream == Stream::Pulls
+                    && let Some(n) = v["number"].as_u64()
+                {
+                    let pending = cursor["pending_reviews"].as_array_mut();
+                    match pending {
+                        Some(p) => p.push(json!(n)),
+                        None => cursor["pending_reviews"] = json!([n]),
                     }
                 }
             }
@@ -453,15 +495,23 @@ async fn sync_repo(
 /// The people behind the logins of a page (authors, assignees, reviewers) not known
 /// yet, from `/users/{login}`: their name and public email link them to the same
 /// person in Slack, Jira and Calendar.
-async fn people_of(api: &GithubApi, known: &mut std::collections::HashSet<String>, list: &[Value]) -> Result<Vec<chief_core::PersonRecord>, GithubError> {
+async fn people_of(
+    api: &GithubApi,
+    known: &mut std::collections::HashSet<String>,
+    list: &[Value],
+) -> Result<Vec<chief_core::PersonRecord>, GithubError> {
     let mut logins: Vec<String> = Vec::new();
     for v in list {
-        let users = std::iter::once(&v["user"]).chain(v["assignees"].as_array().into_iter().flatten()).chain(v["requested_reviewers"].as_array().into_iter().flatten());
+        let users = std::iter::once(&v["user"])
+            .chain(v["assignees"].as_array().into_iter().flatten())
+            .chain(v["requested_reviewers"].as_array().into_iter().flatten());
         for u in users {
-            if let Some(l) = u["login"].as_str().map(str::to_lowercase) {
-                if u["type"].as_str() != Some("Bot") && !known.contains(&l) && !logins.contains(&l) {
-                    logins.push(l);
-                }
+            if let Some(l) = u["login"].as_str().map(str::to_lowercase)
+                && u["type"].as_str() != Some("Bot")
+                && !known.contains(&l)
+                && !logins.contains(&l)
+            {
+                logins.push(l);
             }
         }
     }
@@ -483,10 +533,19 @@ async fn people_of(api: &GithubApi, known: &mut std::collections::HashSet<String
 
 /// Reviews of the pull requests whose records moved; each PR's reviews and its
 /// removal from the pending list commit together.
-async fn sync_reviews(store: &mut Store, api: &GithubApi, account: &str, repo: &str, key: &str, report: &mut SourceReport) -> Result<(), GithubError> {
+async fn sync_reviews(
+    store: &mut Store,
+    api: &GithubApi,
+    account: &str,
+    repo: &str,
+    key: &str,
+    report: &mut SourceReport,
+) -> Result<(), GithubError> {
     loop {
         let mut cursor = store.cursor(CURSOR_SOURCE, account, key)?.unwrap_or_else(|| json!({}));
-        let Some(n) = cursor["pending_reviews"].as_array().and_then(|p| p.first()).and_then(Value::as_u64) else { return Ok(()) };
+        let Some(n) = cursor["pending_reviews"].as_array().and_then(|p| p.first()).and_then(Value::as_u64) else {
+            return Ok(());
+        };
         let mut url = format!("/repos/{repo}/pulls/{n}/reviews?per_page=100");
         let mut all = Vec::new();
         loop {
@@ -521,7 +580,12 @@ async fn sync_reviews(store: &mut Store, api: &GithubApi, account: &str, repo: &
 
 /// Lists every issue, PR and comment of a repository and deletes stored ones that
 /// are gone (reviews cannot be deleted once submitted and are kept).
-async fn reconcile_repo(store: &mut Store, api: &GithubApi, repo: &str, report: &mut SourceReport) -> Result<(), GithubError> {
+async fn reconcile_repo(
+    store: &mut Store,
+    api: &GithubApi,
+    repo: &str,
+    report: &mut SourceReport,
+) -> Result<(), GithubError> {
     let mut seen = std::collections::HashSet::new();
     for stream in [Stream::Issues, Stream::IssueComments, Stream::ReviewComments] {
         let mut url = format!("/repos/{repo}/{}&per_page=100", stream.endpoint());
@@ -541,7 +605,8 @@ async fn reconcile_repo(store: &mut Store, api: &GithubApi, repo: &str, report: 
     let container = crate::github::repo_container_id(repo);
     let stored = store.live_ids_in(container.as_str(), Timestamp(0), Timestamp(i64::MAX))?;
     let w = store.writer()?;
-    report.deleted += w.delete_ids(stored.iter().map(String::as_str).filter(|id| !seen.contains(*id) && !id.contains("/review/")))?;
+    report.deleted +=
+        w.delete_ids(stored.iter().map(String::as_str).filter(|id| !seen.contains(*id) && !id.contains("/review/")))?;
     w.commit()?;
     Ok(())
 }
@@ -568,7 +633,9 @@ fn retry_failures(store: &mut Store, account: &str, report: &mut SourceReport) -
     let w = store.writer()?;
     for f in failures.iter().filter(|f| f.account == account) {
         let converted = match f.item_key.split_once(':') {
-            Some(("review", rest)) => rest.split(':').next().and_then(|n| n.parse().ok()).map(|n| review_to_item(&f.container, n, &f.payload)),
+            Some(("review", rest)) => {
+                rest.split(':').next().and_then(|n| n.parse().ok()).map(|n| review_to_item(&f.container, n, &f.payload))
+            }
             Some((stream, _)) => Stream::from_name(stream).map(|s| s.convert(&f.container, &f.payload)),
             None => None,
         };

@@ -2,7 +2,10 @@
 
 use chief_core::refs::extract;
 use chief_core::text::html_to_text;
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, Source, Timestamp};
+use chief_core::{
+    Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, Source,
+    Timestamp,
+};
 use serde_json::{Value, json};
 
 use crate::json::s;

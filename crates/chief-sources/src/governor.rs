@@ -43,7 +43,8 @@ impl Governor {
 /// Exponential backoff with ±25% jitter for retry `attempt` (1-based), capped.
 pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
     let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(cap);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     exp.mul_f64(0.75 + 0.5 * (nanos % 1000) as f64 / 1000.0)
 }
 

@@ -3,7 +3,10 @@
 
 use chief_core::refs::extract;
 use chief_core::text::{Rendered, adf_to_text};
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source};
+use chief_core::{
+    Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind,
+    Reference, Source,
+};
 use serde_json::{Value, json};
 
 use crate::json::{s, time};
@@ -20,7 +23,12 @@ pub fn user_to_person(v: &Value) -> Option<PersonRecord> {
     if let Some(e) = s(v, "emailAddress").filter(|e| e.contains('@')) {
         identities.push(Identity::new(IdentityKind::Email, e));
     }
-    Some(PersonRecord { display_name: s(v, "displayName").unwrap_or(id).to_string(), identities, title: String::new(), is_bot: s(v, "accountType") == Some("app") })
+    Some(PersonRecord {
+        display_name: s(v, "displayName").unwrap_or(id).to_string(),
+        identities,
+        title: String::new(),
+        is_bot: s(v, "accountType") == Some("app"),
+    })
 }
 
 /// Descriptions are ADF on API v3 and plain strings on v2 and older servers.
@@ -47,7 +55,8 @@ pub fn project_to_container(v: &Value) -> Result<Container, String> {
 /// People found on an issue: reporter, assignee, comment authors.
 pub fn issue_people(v: &Value) -> Vec<PersonRecord> {
     let f = &v["fields"];
-    let mut out: Vec<PersonRecord> = ["reporter", "assignee", "creator"].iter().filter_map(|k| user_to_person(&f[*k])).collect();
+    let mut out: Vec<PersonRecord> =
+        ["reporter", "assignee", "creator"].iter().filter_map(|k| user_to_person(&f[*k])).collect();
     for c in f["comment"]["comments"].as_array().into_iter().flatten() {
         out.extend(user_to_person(&c["author"]));
     }
@@ -76,7 +85,8 @@ pub fn issue_to_items(v: &Value, site: Option<&str>) -> Result<Vec<Item>, String
     let name = |k: &str| f.get(k).and_then(|x| s(x, "name")).map(str::to_string);
     let labels = f.get("labels").cloned().unwrap_or(json!([]));
     let mut participants: Vec<Identity> = account(f.get("assignee")).into_iter().collect();
-    let comments: Vec<&Value> = f.get("comment").and_then(|c| c.get("comments")).and_then(Value::as_array).into_iter().flatten().collect();
+    let comments: Vec<&Value> =
+        f.get("comment").and_then(|c| c.get("comments")).and_then(Value::as_array).into_iter().flatten().collect();
     participants.extend(comments.iter().filter_map(|c| account(c.get("author"))));
     let issue = Item {
         id: issue_item_id.clone(),

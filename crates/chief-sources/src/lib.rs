@@ -6,18 +6,39 @@
 //! importers ([`slack_export`], [`rest_dump`]) and, later, the live connectors share
 //! these conversions, so an item looks the same however it arrived.
 
+pub mod connector;
 pub mod github;
-pub mod google;
 pub mod github_sync;
+pub mod google;
+pub mod governor;
 pub mod jira;
 mod json;
 pub mod rest_dump;
+pub mod scheduler;
 pub mod slack;
 pub mod slack_export;
 pub mod slack_sync;
-pub mod governor;
-pub mod connector;
-pub mod scheduler;
+
+/// The Slack app manifest the user installs as an internal app of their workspace.
+pub const SLACK_MANIFEST: &str = include_str!("../slack-app-manifest.yaml");
+
+/// The user-token scopes Chief's Slack sync needs (all listed in [`SLACK_MANIFEST`]).
+pub const SLACK_SCOPES: &[&str] = &[
+    "channels:read",
+    "groups:read",
+    "im:read",
+    "mpim:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+    "users:read",
+    "users:read.email",
+    "search:read",
+];
+
+/// The classic personal-access-token scopes Chief's GitHub sync needs.
+pub const GITHUB_SCOPES: &[&str] = &["repo", "read:user", "read:org"];
 
 use std::path::PathBuf;
 
@@ -26,13 +47,29 @@ use std::path::PathBuf;
 pub enum SourceError {
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A file is not the JSON we expected; `line`/`column` point at the problem.
     #[error("{file}: invalid JSON at line {line}, column {column}: {source}")]
-    Json { file: String, line: usize, column: usize, #[source] source: serde_json::Error },
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        #[source]
+        source: serde_json::Error,
+    },
     /// A zip archive is damaged or truncated.
-    #[error("{path} is not a readable zip archive ({source}); re-download the export or unzip it and import the folder")]
-    Zip { path: PathBuf, #[source] source: zip::result::ZipError },
+    #[error(
+        "{path} is not a readable zip archive ({source}); re-download the export or unzip it and import the folder"
+    )]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
     /// The path does not look like the expected export.
     #[error("{path} is not a Slack export: {reason}")]
     NotAnExport { path: PathBuf, reason: String },

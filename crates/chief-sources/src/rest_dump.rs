@@ -68,6 +68,9 @@ fn put(w: &Writer<'_>, item: &Item, report: &mut DumpReport) -> Result<(), Sourc
 }
 
 /// Imports every file of the layout above that exists under `root`.
+/// One file's import, run in order.
+type Step<'a> = Box<dyn Fn(&mut Store, &mut DumpReport) -> Result<(), SourceError> + 'a>;
+
 pub fn import(store: &mut Store, root: &Path) -> Result<DumpReport, SourceError> {
     import_only(store, root, &["github/", "jira/", "google/"])
 }
@@ -75,97 +78,130 @@ pub fn import(store: &mut Store, root: &Path) -> Result<DumpReport, SourceError>
 /// Imports the files whose path starts with one of `prefixes` (`"jira/"`, ...).
 pub fn import_only(store: &mut Store, root: &Path, prefixes: &[&str]) -> Result<DumpReport, SourceError> {
     let mut report = DumpReport::default();
-    let mut steps: Vec<(String, Box<dyn Fn(&mut Store, &mut DumpReport) -> Result<(), SourceError> + '_>)> = Vec::new();
+    let mut steps: Vec<(String, Step<'_>)> = Vec::new();
 
     // GitHub.
-    steps.push(("github/users.json".into(), Box::new(|store, rep| {
-        let Some(v) = read_json(root, "github/users.json")? else { return Ok(()) };
-        let w = store.writer()?;
-        for u in array(&v) {
-            w.upsert_person(&github::user_to_person(u).map_err(|e| invalid("github/users.json", e))?)?;
-            rep.people += 1;
-        }
-        Ok(w.commit()?)
-    })));
+    steps.push((
+        "github/users.json".into(),
+        Box::new(|store, rep| {
+            let Some(v) = read_json(root, "github/users.json")? else { return Ok(()) };
+            let w = store.writer()?;
+            for u in array(&v) {
+                w.upsert_person(&github::user_to_person(u).map_err(|e| invalid("github/users.json", e))?)?;
+                rep.people += 1;
+            }
+            Ok(w.commit()?)
+        }),
+    ));
     let repos: Vec<String> = match read_json(root, "github/repos.json")? {
-        Some(v) => array(&v).iter().filter_map(|r| r.get("full_name").and_then(Value::as_str)).map(str::to_string).collect(),
+        Some(v) => {
+            array(&v).iter().filter_map(|r| r.get("full_name").and_then(Value::as_str)).map(str::to_string).collect()
+        }
         None => Vec::new(),
     };
-    steps.push(("github/repos.json".into(), Box::new(|store, _| {
-        let Some(v) = read_json(root, "github/repos.json")? else { return Ok(()) };
-        let w = store.writer()?;
-        for r in array(&v) {
-            w.upsert_container(&github::repo_to_container(r).map_err(|e| invalid("github/repos.json", e))?)?;
-        }
-        Ok(w.commit()?)
-    })));
+    steps.push((
+        "github/repos.json".into(),
+        Box::new(|store, _| {
+            let Some(v) = read_json(root, "github/repos.json")? else { return Ok(()) };
+            let w = store.writer()?;
+            for r in array(&v) {
+                w.upsert_container(&github::repo_to_container(r).map_err(|e| invalid("github/repos.json", e))?)?;
+            }
+            Ok(w.commit()?)
+        }),
+    ));
     for repo in &repos {
         // The issues listing includes pull requests; when the pulls listing is there
         // too, it is the fuller record (head, reviewers), so PRs come from it alone.
         let has_pulls = root.join(format!("github/{repo}/pulls.json")).exists();
-        for (file, kind) in [("issues.json", None), ("pulls.json", None), ("issue_comments.json", Some(github::CommentKind::Issue)), ("review_comments.json", Some(github::CommentKind::Review))] {
+        for (file, kind) in [
+            ("issues.json", None),
+            ("pulls.json", None),
+            ("issue_comments.json", Some(github::CommentKind::Issue)),
+            ("review_comments.json", Some(github::CommentKind::Review)),
+        ] {
             let rel = format!("github/{repo}/{file}");
             let repo = repo.clone();
-            steps.push((rel.clone(), Box::new(move |store, rep| {
-                let Some(v) = read_json(root, &rel)? else { return Ok(()) };
-                let w = store.writer()?;
-                for x in array(&v) {
-                    if file == "issues.json" && has_pulls && x.get("pull_request").is_some() {
-                        continue;
+            steps.push((
+                rel.clone(),
+                Box::new(move |store, rep| {
+                    let Some(v) = read_json(root, &rel)? else { return Ok(()) };
+                    let w = store.writer()?;
+                    for x in array(&v) {
+                        if file == "issues.json" && has_pulls && x.get("pull_request").is_some() {
+                            continue;
+                        }
+                        let item = match kind {
+                            None => github::issue_to_item(&repo, x),
+                            Some(k) => github::comment_to_item(&repo, k, x),
+                        }
+                        .map_err(|e| invalid(&rel, e))?;
+                        put(&w, &item, rep)?;
                     }
-                    let item = match kind {
-                        None => github::issue_to_item(&repo, x),
-                        Some(k) => github::comment_to_item(&repo, k, x),
-                    }
-                    .map_err(|e| invalid(&rel, e))?;
-                    put(&w, &item, rep)?;
-                }
-                Ok(w.commit()?)
-            })));
+                    Ok(w.commit()?)
+                }),
+            ));
         }
         let reviews_dir = root.join("github").join(repo).join("reviews");
         if let Ok(entries) = std::fs::read_dir(&reviews_dir) {
-            let mut files: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".json")).collect();
+            let mut files: Vec<String> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n.ends_with(".json"))
+                .collect();
             files.sort();
             for name in files {
                 let rel = format!("github/{repo}/reviews/{name}");
                 let repo = repo.clone();
-                steps.push((rel.clone(), Box::new(move |store, rep| {
-                    let number: u64 = name.trim_end_matches(".json").parse().map_err(|_| invalid(&rel, "expected reviews/<pull number>.json".into()))?;
-                    let Some(v) = read_json(root, &rel)? else { return Ok(()) };
-                    let w = store.writer()?;
-                    for x in array(&v) {
-                        put(&w, &github::review_to_item(&repo, number, x).map_err(|e| invalid(&rel, e))?, rep)?;
-                    }
-                    Ok(w.commit()?)
-                })));
+                steps.push((
+                    rel.clone(),
+                    Box::new(move |store, rep| {
+                        let number: u64 = name
+                            .trim_end_matches(".json")
+                            .parse()
+                            .map_err(|_| invalid(&rel, "expected reviews/<pull number>.json".into()))?;
+                        let Some(v) = read_json(root, &rel)? else { return Ok(()) };
+                        let w = store.writer()?;
+                        for x in array(&v) {
+                            put(&w, &github::review_to_item(&repo, number, x).map_err(|e| invalid(&rel, e))?, rep)?;
+                        }
+                        Ok(w.commit()?)
+                    }),
+                ));
             }
         }
     }
 
     // Jira.
-    steps.push(("jira/projects.json".into(), Box::new(|store, _| {
-        let Some(v) = read_json(root, "jira/projects.json")? else { return Ok(()) };
-        let w = store.writer()?;
-        for p in array(v.get("values").unwrap_or(&v)) {
-            w.upsert_container(&jira::project_to_container(p).map_err(|e| invalid("jira/projects.json", e))?)?;
-        }
-        Ok(w.commit()?)
-    })));
-    steps.push(("jira/issues.json".into(), Box::new(|store, rep| {
-        let Some(v) = read_json(root, "jira/issues.json")? else { return Ok(()) };
-        let site = read_json(root, "jira/serverInfo.json")?.and_then(|s| s.get("baseUrl").and_then(Value::as_str).map(str::to_string));
-        let w = store.writer()?;
-        for issue in array(v.get("issues").unwrap_or(&Value::Null)) {
-            for p in jira::issue_people(issue) {
-                w.upsert_person(&p)?;
+    steps.push((
+        "jira/projects.json".into(),
+        Box::new(|store, _| {
+            let Some(v) = read_json(root, "jira/projects.json")? else { return Ok(()) };
+            let w = store.writer()?;
+            for p in array(v.get("values").unwrap_or(&v)) {
+                w.upsert_container(&jira::project_to_container(p).map_err(|e| invalid("jira/projects.json", e))?)?;
             }
-            for item in jira::issue_to_items(issue, site.as_deref()).map_err(|e| invalid("jira/issues.json", e))? {
-                put(&w, &item, rep)?;
+            Ok(w.commit()?)
+        }),
+    ));
+    steps.push((
+        "jira/issues.json".into(),
+        Box::new(|store, rep| {
+            let Some(v) = read_json(root, "jira/issues.json")? else { return Ok(()) };
+            let site = read_json(root, "jira/serverInfo.json")?
+                .and_then(|s| s.get("baseUrl").and_then(Value::as_str).map(str::to_string));
+            let w = store.writer()?;
+            for issue in array(v.get("issues").unwrap_or(&Value::Null)) {
+                for p in jira::issue_people(issue) {
+                    w.upsert_person(&p)?;
+                }
+                for item in jira::issue_to_items(issue, site.as_deref()).map_err(|e| invalid("jira/issues.json", e))? {
+                    put(&w, &item, rep)?;
+                }
             }
-        }
-        Ok(w.commit()?)
-    })));
+            Ok(w.commit()?)
+        }),
+    ));
 
     // Google Calendar.
     let calendars: Vec<Value> = match read_json(root, "google/calendar/calendarList.json")? {
@@ -175,25 +211,28 @@ pub fn import_only(store: &mut Store, root: &Path, prefixes: &[&str]) -> Result<
     for cal in calendars {
         let Some(cal_id) = cal.get("id").and_then(Value::as_str).map(str::to_string) else { continue };
         let rel = format!("google/calendar/events/{cal_id}.json");
-        steps.push((rel.clone(), Box::new(move |store, rep| {
-            let Some(v) = read_json(root, &rel)? else { return Ok(()) };
-            let w = store.writer()?;
-            w.upsert_container(&google::calendar_to_container(&cal).map_err(|e| invalid(&rel, e))?)?;
-            for ev in array(v.get("items").unwrap_or(&Value::Null)) {
-                for p in google::event_people(ev) {
-                    w.upsert_person(&p)?;
-                }
-                match google::event_to_change(&cal_id, ev).map_err(|e| invalid(&rel, e))? {
-                    google::EventChange::Upsert(item) => put(&w, &item, rep)?,
-                    google::EventChange::Cancelled(id) => {
-                        if w.delete_item(&id)? {
-                            rep.deleted += 1;
+        steps.push((
+            rel.clone(),
+            Box::new(move |store, rep| {
+                let Some(v) = read_json(root, &rel)? else { return Ok(()) };
+                let w = store.writer()?;
+                w.upsert_container(&google::calendar_to_container(&cal).map_err(|e| invalid(&rel, e))?)?;
+                for ev in array(v.get("items").unwrap_or(&Value::Null)) {
+                    for p in google::event_people(ev) {
+                        w.upsert_person(&p)?;
+                    }
+                    match google::event_to_change(&cal_id, ev).map_err(|e| invalid(&rel, e))? {
+                        google::EventChange::Upsert(item) => put(&w, &item, rep)?,
+                        google::EventChange::Cancelled(id) => {
+                            if w.delete_item(&id)? {
+                                rep.deleted += 1;
+                            }
                         }
                     }
                 }
-            }
-            Ok(w.commit()?)
-        })));
+                Ok(w.commit()?)
+            }),
+        ));
     }
 
     for (rel, step) in steps {

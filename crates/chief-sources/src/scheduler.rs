@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chief_core::Timestamp;
-use chief_store::{SourceStatus, Store};
+use chief_store::{SourceState, SourceStatus, Store};
 
 use crate::connector::{Connector, ConnectorError, Progress, SourceReport, SyncCtx, SyncEvent, SyncOptions};
 
@@ -95,27 +95,35 @@ async fn run_job(store_path: PathBuf, job: &Job, progress: Progress, force: bool
     let event = match &result {
         Ok(report) => SyncEvent::Finished { source: source.clone(), report: report.clone() },
         Err(ConnectorError::Auth(m)) => SyncEvent::Paused { source: source.clone(), message: m.clone() },
-        Err(ConnectorError::Parked { resume_at, message }) => SyncEvent::Parked { source: source.clone(), resume_at: *resume_at, message: message.clone() },
+        Err(ConnectorError::Parked { resume_at, message }) => {
+            SyncEvent::Parked { source: source.clone(), resume_at: *resume_at, message: message.clone() }
+        }
         Err(e) => SyncEvent::Failed { source: source.clone(), message: e.to_string() },
     };
     progress(&event);
     JobOutcome { source, result }
 }
 
-async fn run_job_inner(store_path: &std::path::Path, job: &Job, progress: &Progress, force: bool) -> Result<SourceReport, ConnectorError> {
+async fn run_job_inner(
+    store_path: &std::path::Path,
+    job: &Job,
+    progress: &Progress,
+    force: bool,
+) -> Result<SourceReport, ConnectorError> {
     let source = job.connector.source();
     let mut store = Store::open(store_path)?;
     let now = Timestamp::now();
     let mut status = status_of(source, store.source_status(source)?);
-    if !force {
-        if let Some(resume) = status.resume_at.filter(|r| r.0 > now.0 && status.state == "parked") {
-            return Err(ConnectorError::Parked { resume_at: resume, message: format!("{source} is parked until {}", resume.to_rfc3339()) });
-        }
+    if !force && let Some(resume) = status.resume_at.filter(|r| r.0 > now.0 && status.state == SourceState::Parked) {
+        return Err(ConnectorError::Parked {
+            resume_at: resume,
+            message: format!("{source} is parked until {}", resume.to_rfc3339()),
+        });
     }
     let mut options = job.options.clone();
     options.now = now;
     options.reconcile |= status.last_reconcile.is_some_and(|t| now.0 - t.0 >= RECONCILE_EVERY.as_millis() as i64);
-    status.state = "running".into();
+    status.state = SourceState::Running;
     status.last_attempt = Some(now);
     write_status(&mut store, &status)?;
 
@@ -128,7 +136,7 @@ async fn run_job_inner(store_path: &std::path::Path, job: &Job, progress: &Progr
     }
     match &result {
         Ok(report) => {
-            status.state = "ok".into();
+            status.state = SourceState::Ok;
             status.message = String::new();
             status.account = report.account.clone();
             status.resume_at = None;
@@ -140,16 +148,16 @@ async fn run_job_inner(store_path: &std::path::Path, job: &Job, progress: &Progr
             status.stats = serde_json::to_value(report).unwrap_or_default();
         }
         Err(ConnectorError::Auth(m)) => {
-            status.state = "paused".into();
+            status.state = SourceState::Paused;
             status.message = m.clone();
         }
         Err(ConnectorError::Parked { resume_at, message }) => {
-            status.state = "parked".into();
+            status.state = SourceState::Parked;
             status.message = message.clone();
             status.resume_at = Some(*resume_at);
         }
         Err(e) => {
-            status.state = "failed".into();
+            status.state = SourceState::Failed;
             status.message = e.to_string();
         }
     }

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use chief_core::refs::extract;
 use chief_core::text::slack_mrkdwn;
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source, Timestamp};
+use chief_core::{
+    Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind,
+    Reference, Source, Timestamp,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -43,13 +46,18 @@ pub struct SlackProfile {
 impl SlackUser {
     /// The best human name: real name, then display name, then handle.
     pub fn display_name(&self) -> String {
-        [self.real_name.as_deref(), self.profile.real_name.as_deref(), self.profile.display_name.as_deref(), Some(self.name.as_str())]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .find(|s| !s.is_empty())
-            .unwrap_or(&self.id)
-            .to_string()
+        [
+            self.real_name.as_deref(),
+            self.profile.real_name.as_deref(),
+            self.profile.display_name.as_deref(),
+            Some(self.name.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .unwrap_or(&self.id)
+        .to_string()
     }
 
     /// The person record for the store (Slack id, plus email when known).
@@ -58,7 +66,12 @@ impl SlackUser {
         if let Some(email) = self.profile.email.as_deref().filter(|e| e.contains('@')) {
             identities.push(Identity::new(IdentityKind::Email, email));
         }
-        PersonRecord { display_name: self.display_name(), identities, title: self.profile.title.clone().unwrap_or_default(), is_bot: self.is_bot }
+        PersonRecord {
+            display_name: self.display_name(),
+            identities,
+            title: self.profile.title.clone().unwrap_or_default(),
+            is_bot: self.is_bot,
+        }
     }
 }
 
@@ -109,8 +122,13 @@ impl SlackConversation {
         };
         let name = match kind {
             ContainerKind::DirectMessage | ContainerKind::GroupMessage => {
-                let names: Vec<String> = self.members.iter().map(|m| user_name(m).unwrap_or_else(|| m.clone())).collect();
-                if names.is_empty() { self.name.clone().unwrap_or_else(|| self.id.clone()) } else { format!("DM: {}", names.join(", ")) }
+                let names: Vec<String> =
+                    self.members.iter().map(|m| user_name(m).unwrap_or_else(|| m.clone())).collect();
+                if names.is_empty() {
+                    self.name.clone().unwrap_or_else(|| self.id.clone())
+                } else {
+                    format!("DM: {}", names.join(", "))
+                }
             }
             _ => format!("#{}", self.name.clone().unwrap_or_else(|| self.id.clone())),
         };
@@ -127,15 +145,42 @@ impl SlackConversation {
 
 /// Subtypes that record channel housekeeping rather than conversation; skipped and counted.
 pub const HOUSEKEEPING_SUBTYPES: &[&str] = &[
-    "channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name", "channel_archive", "channel_unarchive",
-    "group_join", "group_leave", "group_topic", "group_purpose", "group_name", "group_archive", "group_unarchive",
-    "bot_add", "bot_remove", "pinned_item", "unpinned_item", "channel_convert_to_private", "channel_convert_to_public",
+    "channel_join",
+    "channel_leave",
+    "channel_topic",
+    "channel_purpose",
+    "channel_name",
+    "channel_archive",
+    "channel_unarchive",
+    "group_join",
+    "group_leave",
+    "group_topic",
+    "group_purpose",
+    "group_name",
+    "group_archive",
+    "group_unarchive",
+    "bot_add",
+    "bot_remove",
+    "pinned_item",
+    "unpinned_item",
+    "channel_convert_to_private",
+    "channel_convert_to_public",
 ];
 
 /// Subtypes whose messages are conversation and are imported as such.
 pub const CONTENT_SUBTYPES: &[&str] = &[
-    "bot_message", "file_share", "file_comment", "file_mention", "thread_broadcast", "me_message", "reminder_add",
-    "slackbot_response", "huddle_thread", "message_replied", "ekm_access_denied", "sh_room_created",
+    "bot_message",
+    "file_share",
+    "file_comment",
+    "file_mention",
+    "thread_broadcast",
+    "me_message",
+    "reminder_add",
+    "slackbot_response",
+    "huddle_thread",
+    "message_replied",
+    "ekm_access_denied",
+    "sh_room_created",
 ];
 
 /// What a raw message becomes.
@@ -218,7 +263,8 @@ pub fn convert_message(msg: &Value, ctx: &MessageContext<'_>) -> Result<Converte
 
     let user = str_field(msg, "user");
     let bot_id = str_field(msg, "bot_id");
-    let is_bot = subtype == Some("bot_message") || (user.is_none() && bot_id.is_some()) || msg.get("bot_profile").is_some();
+    let is_bot =
+        subtype == Some("bot_message") || (user.is_none() && bot_id.is_some()) || msg.get("bot_profile").is_some();
     let author = user.or(bot_id).map(|u| Identity::new(IdentityKind::Slack, u));
     let thread_ts = str_field(msg, "thread_ts");
     let parent = thread_ts.filter(|t| *t != ts).map(|t| message_id(ctx.channel_id, t));
@@ -263,7 +309,8 @@ pub fn convert_message(msg: &Value, ctx: &MessageContext<'_>) -> Result<Converte
     if !files.is_empty() {
         extra.insert("files".into(), Value::Array(files));
     }
-    if let Some(name) = str_field(msg, "username").or_else(|| msg.get("bot_profile").and_then(|b| str_field(b, "name"))) {
+    if let Some(name) = str_field(msg, "username").or_else(|| msg.get("bot_profile").and_then(|b| str_field(b, "name")))
+    {
         extra.insert("username".into(), json!(name));
     }
 
@@ -278,13 +325,18 @@ pub fn convert_message(msg: &Value, ctx: &MessageContext<'_>) -> Result<Converte
         updated,
         title: String::new(),
         body,
-        url: ctx.workspace_url.map(|base| format!("{}/archives/{}/p{}", base.trim_end_matches('/'), ctx.channel_id, ts.replace('.', ""))),
+        url: ctx
+            .workspace_url
+            .map(|base| format!("{}/archives/{}/p{}", base.trim_end_matches('/'), ctx.channel_id, ts.replace('.', ""))),
         parent,
         references,
         is_bot,
         extra: Value::Object(extra),
     };
-    if subtype == Some("tombstone") || msg.get("hidden").and_then(Value::as_bool) == Some(true) && str_field(msg, "text") == Some("This message was deleted.") {
+    if subtype == Some("tombstone")
+        || msg.get("hidden").and_then(Value::as_bool) == Some(true)
+            && str_field(msg, "text") == Some("This message was deleted.")
+    {
         return Ok(Converted::Tombstone(Box::new(item)));
     }
     Ok(Converted::Item(Box::new(item)))
@@ -324,7 +376,9 @@ mod tests {
     #[test]
     fn housekeeping_is_skipped_and_files_are_text() {
         let users = HashMap::new();
-        assert!(matches!(convert_message(&json!({"subtype":"channel_join","ts":"1.0","text":"x joined"}), &ctx(&users)).unwrap(), Converted::Skipped(s) if s == "channel_join"));
+        assert!(
+            matches!(convert_message(&json!({"subtype":"channel_join","ts":"1.0","text":"x joined"}), &ctx(&users)).unwrap(), Converted::Skipped(s) if s == "channel_join")
+        );
         let it = item(convert_message(&json!({"subtype":"file_share","ts":"1.0","text":"uploaded","file":{"name":"q3.pdf","title":"Q3 plan"}}), &ctx(&users)).unwrap());
         assert!(it.body.contains("[file: Q3 plan (q3.pdf)]"), "{}", it.body);
     }
@@ -332,12 +386,28 @@ mod tests {
     #[test]
     fn bots_unknown_subtypes_and_tombstones() {
         let users = HashMap::new();
-        let bot = item(convert_message(&json!({"subtype":"bot_message","bot_id":"B1","username":"deploybot","ts":"1.0","text":"deployed"}), &ctx(&users)).unwrap());
+        let bot = item(
+            convert_message(
+                &json!({"subtype":"bot_message","bot_id":"B1","username":"deploybot","ts":"1.0","text":"deployed"}),
+                &ctx(&users),
+            )
+            .unwrap(),
+        );
         assert!(bot.is_bot);
         assert_eq!(bot.extra["username"], "deploybot");
-        let odd = item(convert_message(&json!({"subtype":"brand_new_thing","ts":"2.0","user":"U1","text":"hello"}), &ctx(&users)).unwrap());
+        let odd = item(
+            convert_message(&json!({"subtype":"brand_new_thing","ts":"2.0","user":"U1","text":"hello"}), &ctx(&users))
+                .unwrap(),
+        );
         assert_eq!(odd.extra["unknown_subtype"], true);
-        assert!(matches!(convert_message(&json!({"subtype":"tombstone","ts":"3.0","text":"This message was deleted."}), &ctx(&users)).unwrap(), Converted::Tombstone(_)));
+        assert!(matches!(
+            convert_message(
+                &json!({"subtype":"tombstone","ts":"3.0","text":"This message was deleted."}),
+                &ctx(&users)
+            )
+            .unwrap(),
+            Converted::Tombstone(_)
+        ));
         assert!(convert_message(&json!({"text":"no ts"}), &ctx(&users)).is_err());
     }
 }

@@ -157,10 +157,12 @@ impl Archive {
             Archive::Zip { names, prefix, .. } => {
                 for name in names {
                     let Some(rel) = name.strip_prefix(prefix.as_str()) else { continue };
-                    if let Some((folder, file)) = rel.split_once('/') {
-                        if !folder.is_empty() && !file.contains('/') && is_day_file(file) {
-                            out.push((folder.to_string(), rel.to_string()));
-                        }
+                    if let Some((folder, file)) = rel.split_once('/')
+                        && !folder.is_empty()
+                        && !file.contains('/')
+                        && is_day_file(file)
+                    {
+                        out.push((folder.to_string(), rel.to_string()));
                     }
                 }
             }
@@ -222,7 +224,10 @@ pub fn import(
         }
     }
     if !any_list {
-        return Err(SourceError::NotAnExport { path: path.to_path_buf(), reason: "no channels.json, groups.json, dms.json or mpims.json at its top level".into() });
+        return Err(SourceError::NotAnExport {
+            path: path.to_path_buf(),
+            reason: "no channels.json, groups.json, dms.json or mpims.json at its top level".into(),
+        });
     }
 
     let account = users.iter().find_map(|u| u.team_id.clone().filter(|t| !t.is_empty())).unwrap_or_else(|| {
@@ -240,8 +245,16 @@ pub fn import(
             if !folders.contains_key(folder) {
                 // A conversation folder with no metadata entry: keep its messages anyway.
                 let conv = SlackConversation {
-                    id: folder.clone(), name: Some(folder.clone()), is_im: false, is_mpim: false, is_private: false,
-                    is_archived: false, members: vec![], user: None, topic: None, purpose: None,
+                    id: folder.clone(),
+                    name: Some(folder.clone()),
+                    is_im: false,
+                    is_mpim: false,
+                    is_private: false,
+                    is_archived: false,
+                    members: vec![],
+                    user: None,
+                    topic: None,
+                    purpose: None,
                 };
                 folders.insert(folder.clone(), conv.to_container(ContainerKind::Channel, &|_| None));
             }
@@ -271,7 +284,8 @@ pub fn import(
             Some(c) => c.clone(),
             None => store.cursor(CURSOR_SOURCE, &account, &channel_id)?.unwrap_or_else(|| json!({"files": {}})),
         };
-        let result = import_day_file(store, &mut archive, rel, &channel_id, &user_names, opts, &account, cursor, &mut report);
+        let result =
+            import_day_file(store, &mut archive, rel, &channel_id, &user_names, opts, &account, cursor, &mut report);
         match result {
             Ok(Some(new_cursor)) => {
                 cursors.insert(channel_id, new_cursor);
@@ -306,7 +320,9 @@ fn import_day_file(
     mut cursor: Value,
     report: &mut ImportReport,
 ) -> Result<Option<Value>, SourceError> {
-    let bytes = archive.read(rel)?.ok_or_else(|| SourceError::Invalid { file: rel.to_string(), reason: "listed but unreadable".into() })?;
+    let bytes = archive
+        .read(rel)?
+        .ok_or_else(|| SourceError::Invalid { file: rel.to_string(), reason: "listed but unreadable".into() })?;
     let hash = file_hash(&bytes);
     let file_name = rel.rsplit('/').next().unwrap_or(rel);
     if !opts.force && cursor["files"][file_name].as_str() == Some(hash.as_str()) {
@@ -316,7 +332,10 @@ fn import_day_file(
     let ctx = MessageContext { channel_id, users, workspace_url: opts.workspace_url.as_deref() };
     let mut converted = Vec::with_capacity(messages.len());
     for (i, m) in messages.iter().enumerate() {
-        let c = convert_message(m, &ctx).map_err(|reason| SourceError::Invalid { file: rel.to_string(), reason: format!("message {}: {reason}", i + 1) })?;
+        let c = convert_message(m, &ctx).map_err(|reason| SourceError::Invalid {
+            file: rel.to_string(),
+            reason: format!("message {}: {reason}", i + 1),
+        })?;
         converted.push(c);
     }
 
@@ -327,15 +346,16 @@ fn import_day_file(
             Converted::Item(item) => {
                 if item.is_bot {
                     local.bot_messages += 1;
-                    if let (Some(author), Some(name)) = (&item.author, item.extra.get("username").and_then(Value::as_str)) {
-                        if !users.contains_key(&author.value) {
-                            w.upsert_person(&PersonRecord {
-                                display_name: name.to_string(),
-                                identities: vec![Identity::new(IdentityKind::Slack, &author.value)],
-                                title: String::new(),
-                                is_bot: true,
-                            })?;
-                        }
+                    if let (Some(author), Some(name)) =
+                        (&item.author, item.extra.get("username").and_then(Value::as_str))
+                        && !users.contains_key(&author.value)
+                    {
+                        w.upsert_person(&PersonRecord {
+                            display_name: name.to_string(),
+                            identities: vec![Identity::new(IdentityKind::Slack, &author.value)],
+                            title: String::new(),
+                            is_bot: true,
+                        })?;
                     }
                 }
                 if item.parent.is_some() {
@@ -373,14 +393,17 @@ fn import_day_file(
 
 /// Stores a deleted thread anchor once: insert it, then mark it deleted. Shared with
 /// the live Slack sync.
-pub(crate) fn store_tombstone(w: &chief_store::Writer<'_>, item: &chief_core::Item) -> Result<bool, chief_store::StoreError> {
+pub(crate) fn store_tombstone(
+    w: &chief_store::Writer<'_>,
+    item: &chief_core::Item,
+) -> Result<bool, chief_store::StoreError> {
     if w.is_deleted(&item.id)? {
         return Ok(false);
     }
     let mut anchor = item.clone();
     anchor.body.clear();
     w.upsert_item(&anchor)?;
-    Ok(w.delete_item(&item.id)?)
+    w.delete_item(&item.id)
 }
 
 fn merge_report(into: &mut ImportReport, from: ImportReport) {

@@ -8,11 +8,12 @@
 //! auth failures stop the source, rate limits go through the governor, `not_in_channel`
 //! skips the conversation, `invalid_cursor` restarts the current window.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chief_core::{ContainerKind, Timestamp};
 use chief_store::Store;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::connector::{BoxFuture, Connector, ConnectorError, Progress, SourceReport, SyncCtx, SyncEvent, SyncOptions};
@@ -64,8 +65,16 @@ fn method_class(method: &str) -> &'static str {
 impl SlackApi {
     /// `base` is the API root (`https://slack.com/api`, or a mock server).
     pub fn new(base: &str, token: &str) -> Self {
-        let governors = ["history", "lists", "search", "other"].into_iter().map(|c| (c, Governor::new(Duration::ZERO))).collect();
-        SlackApi { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_string(), token: token.to_string(), governors, attempts: 5, timeout: Duration::from_secs(30) }
+        let governors =
+            ["history", "lists", "search", "other"].into_iter().map(|c| (c, Governor::new(Duration::ZERO))).collect();
+        SlackApi {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            governors,
+            attempts: 5,
+            timeout: Duration::from_secs(30),
+        }
     }
 
     /// Sets the per-request timeout (a stalled request is retried).
@@ -77,7 +86,8 @@ impl SlackApi {
     /// `auth.test`: who the token is, and the scopes Slack granted it.
     pub async fn auth_test(&self) -> Result<(Value, Vec<String>), SyncError> {
         let (v, scopes) = self.call_full("auth.test", &[]).await?;
-        let scopes = scopes.unwrap_or_default().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let scopes =
+            scopes.unwrap_or_default().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         Ok((v, scopes))
     }
 
@@ -111,7 +121,12 @@ impl SlackApi {
             };
             let status = resp.status().as_u16();
             if status == 429 {
-                let wait = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
+                let wait = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 let wait = wait.unwrap_or_else(|| backoff(attempt, Duration::from_secs(1), Duration::from_secs(60)));
                 tracing::info!(method, attempt, wait_ms = wait.as_millis() as u64, "slack rate limit");
                 governor.defer(wait).await;
@@ -129,13 +144,15 @@ impl SlackApi {
                 continue;
             }
             let scopes = resp.headers().get("x-oauth-scopes").and_then(|v| v.to_str().ok()).map(str::to_string);
-            let v: Value = resp.json().await.map_err(|e| transient(format!("unreadable response: {}", e.without_url())))?;
+            let v: Value =
+                resp.json().await.map_err(|e| transient(format!("unreadable response: {}", e.without_url())))?;
             if v["ok"].as_bool() == Some(true) {
                 return Ok((v, scopes));
             }
             let error = v["error"].as_str().unwrap_or("unknown_error").to_string();
             return Err(match error.as_str() {
-                "invalid_auth" | "not_authed" | "token_revoked" | "token_expired" | "account_inactive" | "missing_scope" => SyncError::Auth(error),
+                "invalid_auth" | "not_authed" | "token_revoked" | "token_expired" | "account_inactive"
+                | "missing_scope" => SyncError::Auth(error),
                 "ratelimited" => SyncError::RateLimited { method: method.to_string() },
                 _ => SyncError::Api { method: method.to_string(), error },
             });
@@ -176,7 +193,9 @@ impl From<SyncError> for ConnectorError {
     fn from(e: SyncError) -> Self {
         match e {
             SyncError::Auth(_) => ConnectorError::Auth(e.to_string()),
-            SyncError::RateLimited { .. } => ConnectorError::Parked { resume_at: Timestamp(Timestamp::now().0 + 5 * 60_000), message: e.to_string() },
+            SyncError::RateLimited { .. } => {
+                ConnectorError::Parked { resume_at: Timestamp(Timestamp::now().0 + 5 * 60_000), message: e.to_string() }
+            }
             SyncError::Transient { .. } => ConnectorError::Transient(e.to_string()),
             SyncError::Api { .. } => ConnectorError::Transient(e.to_string()),
             SyncError::Store(s) => ConnectorError::Store(s),
@@ -203,7 +222,9 @@ impl Connector for SlackConnector {
     }
 
     fn sync<'a>(&'a self, ctx: SyncCtx<'a>) -> BoxFuture<'a, Result<SourceReport, ConnectorError>> {
-        Box::pin(async move { Ok(sync(ctx.store, &self.api, self.workspace_url.as_deref(), ctx.options, ctx.progress).await?) })
+        Box::pin(async move {
+            Ok(sync(ctx.store, &self.api, self.workspace_url.as_deref(), ctx.options, ctx.progress).await?)
+        })
     }
 }
 
@@ -228,19 +249,31 @@ impl Conv<'_> {
 /// conversation's history from its cursor, threads that grew, replies under old
 /// threads found by `search.messages`, earlier failures, and (when asked) a full
 /// id listing that finds deletions.
-pub async fn sync(store: &mut Store, api: &SlackApi, workspace_url: Option<&str>, options: &SyncOptions, progress: &Progress) -> Result<SourceReport, SyncError> {
+pub async fn sync(
+    store: &mut Store,
+    api: &SlackApi,
+    workspace_url: Option<&str>,
+    options: &SyncOptions,
+    progress: &Progress,
+) -> Result<SourceReport, SyncError> {
     let mut report = SourceReport { source: CURSOR_SOURCE.into(), ..SourceReport::default() };
     progress(&SyncEvent::Started { source: CURSOR_SOURCE.into() });
     let (me, _) = api.auth_test().await?;
     let account = me["team_id"].as_str().unwrap_or("team").to_string();
     let me_id = me["user_id"].as_str().unwrap_or("").to_string();
     report.account = account.clone();
-    let url = workspace_url.map(str::to_string).or_else(|| me["url"].as_str().map(|u| u.trim_end_matches('/').to_string()));
+    let url =
+        workspace_url.map(str::to_string).or_else(|| me["url"].as_str().map(|u| u.trim_end_matches('/').to_string()));
     let mut ws = store.cursor(CURSOR_SOURCE, &account, WORKSPACE)?.unwrap_or_else(|| json!({}));
     let now = options.now;
 
     if options.reconcile || ws["users_synced_ms"].as_i64().is_none_or(|t| now.0 - t >= USERS_EVERY_MS) {
-        let users: Vec<SlackUser> = api.all_pages("users.list", &[("limit", "200".into())], "members").await?.into_iter().filter_map(|u| serde_json::from_value(u).ok()).collect();
+        let users: Vec<SlackUser> = api
+            .all_pages("users.list", &[("limit", "200".into())], "members")
+            .await?
+            .into_iter()
+            .filter_map(|u| serde_json::from_value(u).ok())
+            .collect();
         let w = store.writer()?;
         for u in &users {
             w.upsert_person(&u.to_person())?;
@@ -252,7 +285,11 @@ pub async fn sync(store: &mut Store, api: &SlackApi, workspace_url: Option<&str>
     }
     let names = store.identity_names("slack")?;
     let convs: Vec<SlackConversation> = api
-        .all_pages("users.conversations", &[("types", "public_channel,private_channel,mpim,im".into()), ("limit", "200".into())], "channels")
+        .all_pages(
+            "users.conversations",
+            &[("types", "public_channel,private_channel,mpim,im".into()), ("limit", "200".into())],
+            "channels",
+        )
         .await?
         .into_iter()
         .filter_map(|c| serde_json::from_value(c).ok())
@@ -274,11 +311,26 @@ pub async fn sync(store: &mut Store, api: &SlackApi, workspace_url: Option<&str>
     report.containers = convs.len();
 
     for (i, conv) in convs.iter().enumerate() {
-        progress(&SyncEvent::Container { source: CURSOR_SOURCE.into(), container: conv.id.clone(), done: i, total: convs.len() });
-        let c = Conv { api, account: &account, channel: &conv.id, names: &names, url: url.as_deref(), options, progress };
+        progress(&SyncEvent::Container {
+            source: CURSOR_SOURCE.into(),
+            container: conv.id.clone(),
+            done: i,
+            total: convs.len(),
+        });
+        let c =
+            Conv { api, account: &account, channel: &conv.id, names: &names, url: url.as_deref(), options, progress };
         match sync_conversation(store, &c, &mut report).await {
             Ok(()) => {}
-            Err(SyncError::Api { error, .. }) if matches!(error.as_str(), "not_in_channel" | "channel_not_found" | "access_denied" | "channel_is_limited_access" | "is_archived") => {
+            Err(SyncError::Api { error, .. })
+                if matches!(
+                    error.as_str(),
+                    "not_in_channel"
+                        | "channel_not_found"
+                        | "access_denied"
+                        | "channel_is_limited_access"
+                        | "is_archived"
+                ) =>
+            {
                 tracing::info!(channel = %conv.id, %error, "slack conversation skipped");
                 report.skipped.push((conv.id.clone(), error));
             }
@@ -290,7 +342,8 @@ pub async fn sync(store: &mut Store, api: &SlackApi, workspace_url: Option<&str>
     let today = now.to_rfc3339()[..10].to_string();
     if let Some(last) = ws["last_search_day"].as_str().map(str::to_string) {
         let known: std::collections::HashSet<&str> = convs.iter().map(|c| c.id.as_str()).collect();
-        search_delta(store, api, &account, &last, &known, &names, url.as_deref(), options, progress, &mut report).await?;
+        search_delta(store, api, &account, &last, &known, &names, url.as_deref(), options, progress, &mut report)
+            .await?;
     }
     ws["last_search_day"] = json!(today);
     {
@@ -305,7 +358,15 @@ pub async fn sync(store: &mut Store, api: &SlackApi, workspace_url: Option<&str>
             if report.skipped.iter().any(|(id, _)| id == &conv.id) {
                 continue;
             }
-            let c = Conv { api, account: &account, channel: &conv.id, names: &names, url: url.as_deref(), options, progress };
+            let c = Conv {
+                api,
+                account: &account,
+                channel: &conv.id,
+                names: &names,
+                url: url.as_deref(),
+                options,
+                progress,
+            };
             reconcile_conversation(store, &c, &mut report).await?;
         }
         report.reconciled = true;
@@ -323,9 +384,64 @@ fn strip_text(item: &mut chief_core::Item) {
     item.extra["live"] = json!(true);
 }
 
+/// Where one conversation's sync stands; stored as JSON in the store's cursor table
+/// and written in the same transaction as the page it covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConvCursor {
+    /// The newest top-level ts of the last window read to its end.
+    pub hwm: String,
+    /// The page cursor of a window read part-way (empty: start a new window).
+    pub page: String,
+    /// The newest ts seen in the window being read.
+    pub page_max: String,
+    /// Per thread (parent ts), the newest reply read.
+    pub threads: BTreeMap<String, String>,
+    /// Threads with replies still to read, oldest first.
+    pub pending: Vec<String>,
+}
+
+impl Default for ConvCursor {
+    fn default() -> Self {
+        ConvCursor {
+            hwm: "0".into(),
+            page: String::new(),
+            page_max: String::new(),
+            threads: BTreeMap::new(),
+            pending: Vec::new(),
+        }
+    }
+}
+
+impl ConvCursor {
+    fn load(store: &Store, account: &str, channel: &str) -> Result<ConvCursor, SyncError> {
+        Ok(match store.cursor(CURSOR_SOURCE, account, channel)? {
+            Some(v) => serde_json::from_value(v).unwrap_or_else(|e| {
+                tracing::warn!(channel, error = %e, "slack cursor unreadable; re-reading the conversation");
+                ConvCursor::default()
+            }),
+            None => ConvCursor::default(),
+        })
+    }
+
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_else(|_| json!({}))
+    }
+
+    fn drop_pending(&mut self, ts: &str) {
+        self.pending.retain(|x| x != ts);
+    }
+}
+
 /// Writes one page of messages and the conversation's cursor in one transaction.
 /// A message that cannot be converted is recorded in `sync_failures` with its payload.
-fn write_page(store: &mut Store, c: &Conv<'_>, messages: &[Value], cursor: &Value, report: &mut SourceReport) -> Result<(), SyncError> {
+fn write_page(
+    store: &mut Store,
+    c: &Conv<'_>,
+    messages: &[Value],
+    cursor: &ConvCursor,
+    report: &mut SourceReport,
+) -> Result<(), SyncError> {
     let ctx = c.ctx();
     let w = store.writer()?;
     for m in messages {
@@ -348,24 +464,32 @@ fn write_page(store: &mut Store, c: &Conv<'_>, messages: &[Value], cursor: &Valu
             }
             Ok(Converted::Skipped(_)) => {}
             Err(e) => {
-                let key = m["ts"].as_str().map(str::to_string).unwrap_or_else(|| crate::file_hash(m.to_string().as_bytes()));
+                let key =
+                    m["ts"].as_str().map(str::to_string).unwrap_or_else(|| crate::file_hash(m.to_string().as_bytes()));
                 tracing::warn!(channel = c.channel, %key, error = %e, "slack message not stored; recorded for retry");
                 w.record_failure(CURSOR_SOURCE, c.account, c.channel, &key, &e, m)?;
                 report.failed += 1;
             }
         }
     }
-    w.set_cursor(CURSOR_SOURCE, c.account, c.channel, cursor)?;
+    w.set_cursor(CURSOR_SOURCE, c.account, c.channel, &cursor.to_json())?;
     w.commit()?;
     report.pages += 1;
     tracing::info!(channel = c.channel, items = messages.len(), "slack page stored");
-    (c.progress)(&SyncEvent::Page { source: CURSOR_SOURCE.into(), container: c.channel.to_string(), items: messages.len() });
+    (c.progress)(&SyncEvent::Page {
+        source: CURSOR_SOURCE.into(),
+        container: c.channel.to_string(),
+        items: messages.len(),
+    });
     Ok(())
 }
 
 /// The newest ts in a list of messages, or `floor`.
 fn max_ts(messages: &[Value], floor: &str) -> String {
-    messages.iter().filter_map(|m| m["ts"].as_str()).fold(floor.to_string(), |acc, ts| if ts_gt(ts, &acc) { ts.to_string() } else { acc })
+    messages
+        .iter()
+        .filter_map(|m| m["ts"].as_str())
+        .fold(floor.to_string(), |acc, ts| if ts_gt(ts, &acc) { ts.to_string() } else { acc })
 }
 
 fn secs_ts(ms: i64) -> String {
@@ -373,17 +497,21 @@ fn secs_ts(ms: i64) -> String {
 }
 
 async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceReport) -> Result<(), SyncError> {
-    let mut cursor = store.cursor(CURSOR_SOURCE, c.account, c.channel)?.unwrap_or_else(|| json!({"hwm": "0", "threads": {}}));
-    let hwm = cursor["hwm"].as_str().unwrap_or("0").to_string();
+    let mut cursor = ConvCursor::load(store, c.account, c.channel)?;
+    let hwm = cursor.hwm.clone();
     let hwm_secs: u64 = hwm.split('.').next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let mut oldest = if hwm_secs == 0 { "0".to_string() } else { format!("{}.000000", hwm_secs.saturating_sub(c.options.overlap.as_secs())) };
-    if let Some(cut) = c.options.cutoff() {
-        if ts_gt(&secs_ts(cut.0), &oldest) {
-            oldest = secs_ts(cut.0);
-        }
+    let mut oldest = if hwm_secs == 0 {
+        "0".to_string()
+    } else {
+        format!("{}.000000", hwm_secs.saturating_sub(c.options.overlap.as_secs()))
+    };
+    if let Some(cut) = c.options.cutoff()
+        && ts_gt(&secs_ts(cut.0), &oldest)
+    {
+        oldest = secs_ts(cut.0);
     }
-    let mut page_max = cursor["page_max"].as_str().unwrap_or(&hwm).to_string();
-    let mut page = cursor["page"].as_str().unwrap_or("").to_string();
+    let mut page_max = if cursor.page_max.is_empty() { hwm.clone() } else { cursor.page_max.clone() };
+    let mut page = cursor.page.clone();
     // Threads a cut-short run had still to read.
     refresh_pending(store, c, &mut cursor, report).await?;
     // Top-level messages seen in this window; when the whole window is read in this
@@ -391,7 +519,12 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
     let mut whole_window = page.is_empty();
     let mut seen: std::collections::HashSet<String> = Default::default();
     loop {
-        let mut params = vec![("channel", c.channel.to_string()), ("oldest", oldest.clone()), ("inclusive", "false".into()), ("limit", "200".into())];
+        let mut params = vec![
+            ("channel", c.channel.to_string()),
+            ("oldest", oldest.clone()),
+            ("inclusive", "false".into()),
+            ("limit", "200".into()),
+        ];
         if !page.is_empty() {
             params.push(("cursor", page.clone()));
         }
@@ -408,30 +541,30 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
         };
         let messages = v["messages"].as_array().cloned().unwrap_or_default();
         page_max = max_ts(&messages, &page_max);
-        seen.extend(messages.iter().filter_map(|m| m["ts"].as_str()).map(|ts| crate::slack::message_id(c.channel, ts).as_str().to_string()));
+        seen.extend(
+            messages
+                .iter()
+                .filter_map(|m| m["ts"].as_str())
+                .map(|ts| crate::slack::message_id(c.channel, ts).as_str().to_string()),
+        );
         // Threads whose latest reply is newer than what we have: recorded as pending
         // in the page's transaction, so a run cut short reads them next time even when
         // their parents fall below the re-read window.
         for m in &messages {
             if let (Some(ts), Some(latest)) = (m["ts"].as_str(), m["latest_reply"].as_str()) {
-                let seen = cursor["threads"][ts].as_str().unwrap_or("0");
-                if ts_gt(latest, seen) {
-                    if !cursor["pending"].is_array() {
-                        cursor["pending"] = json!([]);
-                    }
-                    if let Some(p) = cursor["pending"].as_array_mut().filter(|p| !p.iter().any(|x| x == ts)) {
-                        p.push(json!(ts));
-                    }
+                let seen = cursor.threads.get(ts).map_or("0", String::as_str);
+                if ts_gt(latest, seen) && !cursor.pending.iter().any(|x| x == ts) {
+                    cursor.pending.push(ts.to_string());
                 }
             }
         }
         let next = v["response_metadata"]["next_cursor"].as_str().unwrap_or("").to_string();
         if next.is_empty() {
-            cursor["hwm"] = json!(page_max.clone());
-            cursor["page"] = json!("");
+            cursor.hwm = page_max.clone();
+            cursor.page.clear();
         } else {
-            cursor["page"] = json!(next.clone());
-            cursor["page_max"] = json!(page_max.clone());
+            cursor.page = next.clone();
+            cursor.page_max = page_max.clone();
         }
         write_page(store, c, &messages, &cursor, report)?;
         refresh_pending(store, c, &mut cursor, report).await?;
@@ -456,14 +589,19 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
 }
 
 /// Reads every pending thread, oldest first.
-async fn refresh_pending(store: &mut Store, c: &Conv<'_>, cursor: &mut Value, report: &mut SourceReport) -> Result<(), SyncError> {
-    while let Some(ts) = cursor["pending"].as_array().and_then(|p| p.first()).and_then(Value::as_str).map(str::to_string) {
+async fn refresh_pending(
+    store: &mut Store,
+    c: &Conv<'_>,
+    cursor: &mut ConvCursor,
+    report: &mut SourceReport,
+) -> Result<(), SyncError> {
+    while let Some(ts) = cursor.pending.first().cloned() {
         match refresh_thread(store, c, cursor, &ts, report).await {
             // The parent is gone: nothing to read.
             Err(SyncError::Api { error, .. }) if error == "thread_not_found" => {
-                drop_pending(cursor, &ts);
+                cursor.drop_pending(&ts);
                 let w = store.writer()?;
-                w.set_cursor(CURSOR_SOURCE, c.account, c.channel, cursor)?;
+                w.set_cursor(CURSOR_SOURCE, c.account, c.channel, &cursor.to_json())?;
                 w.commit()?;
             }
             other => other?,
@@ -472,23 +610,32 @@ async fn refresh_pending(store: &mut Store, c: &Conv<'_>, cursor: &mut Value, re
     Ok(())
 }
 
-fn drop_pending(cursor: &mut Value, ts: &str) {
-    if let Some(p) = cursor["pending"].as_array_mut() {
-        p.retain(|x| x.as_str() != Some(ts));
-    }
-}
-
 /// Reads a thread's replies newer than the last one seen; the thread's entry in the
 /// conversation cursor moves (and leaves the pending list) in the same transaction.
-async fn refresh_thread(store: &mut Store, c: &Conv<'_>, cursor: &mut Value, thread_ts: &str, report: &mut SourceReport) -> Result<(), SyncError> {
-    let seen = cursor["threads"][thread_ts].as_str().unwrap_or("0").to_string();
-    let replies = c.api.all_pages("conversations.replies", &[("channel", c.channel.to_string()), ("ts", thread_ts.to_string()), ("oldest", seen.clone()), ("limit", "200".into())], "messages").await?;
+async fn refresh_thread(
+    store: &mut Store,
+    c: &Conv<'_>,
+    cursor: &mut ConvCursor,
+    thread_ts: &str,
+    report: &mut SourceReport,
+) -> Result<(), SyncError> {
+    let seen = cursor.threads.get(thread_ts).cloned().unwrap_or_else(|| "0".into());
+    let replies = c
+        .api
+        .all_pages(
+            "conversations.replies",
+            &[
+                ("channel", c.channel.to_string()),
+                ("ts", thread_ts.to_string()),
+                ("oldest", seen.clone()),
+                ("limit", "200".into()),
+            ],
+            "messages",
+        )
+        .await?;
     let replies: Vec<Value> = replies.into_iter().filter(|r| r["ts"].as_str() != Some(thread_ts)).collect();
-    if !cursor["threads"].is_object() {
-        cursor["threads"] = json!({});
-    }
-    cursor["threads"][thread_ts] = json!(max_ts(&replies, &seen));
-    drop_pending(cursor, thread_ts);
+    cursor.threads.insert(thread_ts.to_string(), max_ts(&replies, &seen));
+    cursor.drop_pending(thread_ts);
     write_page(store, c, &replies, cursor, report)?;
     report.threads_refreshed += 1;
     Ok(())
@@ -518,7 +665,13 @@ async fn search_delta(
     let mut threads: std::collections::BTreeSet<(String, String)> = Default::default();
     let mut page = 1u64;
     loop {
-        let params = [("query", format!("after:{after}")), ("sort", "timestamp".into()), ("sort_dir", "asc".into()), ("count", "100".into()), ("page", page.to_string())];
+        let params = [
+            ("query", format!("after:{after}")),
+            ("sort", "timestamp".into()),
+            ("sort_dir", "asc".into()),
+            ("count", "100".into()),
+            ("page", page.to_string()),
+        ];
         let v = match api.call("search.messages", &params).await {
             // Without `search:read` the delta is skipped; the re-read window still works.
             Err(SyncError::Auth(e)) if e == "missing_scope" => {
@@ -539,7 +692,10 @@ async fn search_delta(
                 threads.insert((ch.to_string(), parent));
             }
         }
-        let pages = v["messages"]["pagination"]["page_count"].as_u64().or(v["messages"]["paging"]["pages"].as_u64()).unwrap_or(1);
+        let pages = v["messages"]["pagination"]["page_count"]
+            .as_u64()
+            .or(v["messages"]["paging"]["pages"].as_u64())
+            .unwrap_or(1);
         if page >= pages {
             break;
         }
@@ -547,7 +703,7 @@ async fn search_delta(
     }
     for (channel, parent) in threads {
         let c = Conv { api, account, channel: &channel, names, url, options, progress };
-        let mut cursor = store.cursor(CURSOR_SOURCE, account, &channel)?.unwrap_or_else(|| json!({"hwm": "0", "threads": {}}));
+        let mut cursor = ConvCursor::load(store, account, &channel)?;
         tracing::info!(%channel, thread = %parent, "slack search found a new reply under an older thread");
         match refresh_thread(store, &c, &mut cursor, &parent, report).await {
             Err(SyncError::Api { error, .. }) if error == "thread_not_found" => {}
@@ -559,7 +715,14 @@ async fn search_delta(
 
 /// Converts the stored payloads of earlier failures again; what converts is stored
 /// and forgotten, what is stored by now (edited since) is forgotten.
-fn retry_failures(store: &mut Store, account: &str, names: &HashMap<String, String>, url: Option<&str>, options: &SyncOptions, report: &mut SourceReport) -> Result<(), SyncError> {
+fn retry_failures(
+    store: &mut Store,
+    account: &str,
+    names: &HashMap<String, String>,
+    url: Option<&str>,
+    options: &SyncOptions,
+    report: &mut SourceReport,
+) -> Result<(), SyncError> {
     let failures = store.sync_failures(Some(CURSOR_SOURCE))?;
     if failures.is_empty() {
         return Ok(());
@@ -598,14 +761,28 @@ fn retry_failures(store: &mut Store, account: &str, names: &HashMap<String, Stri
 async fn reconcile_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceReport) -> Result<(), SyncError> {
     let from = c.options.cutoff().unwrap_or(Timestamp(0));
     let oldest = secs_ts(from.0);
-    let history = c.api.all_pages("conversations.history", &[("channel", c.channel.to_string()), ("oldest", oldest.clone()), ("limit", "200".into())], "messages").await?;
+    let history = c
+        .api
+        .all_pages(
+            "conversations.history",
+            &[("channel", c.channel.to_string()), ("oldest", oldest.clone()), ("limit", "200".into())],
+            "messages",
+        )
+        .await?;
     let mut seen: std::collections::HashSet<String> = Default::default();
     let mut all = Vec::new();
     for m in &history {
         if let Some(ts) = m["ts"].as_str() {
             seen.insert(crate::slack::message_id(c.channel, ts).as_str().to_string());
             if m["reply_count"].as_u64().unwrap_or(0) > 0 {
-                let replies = c.api.all_pages("conversations.replies", &[("channel", c.channel.to_string()), ("ts", ts.to_string()), ("limit", "200".into())], "messages").await?;
+                let replies = c
+                    .api
+                    .all_pages(
+                        "conversations.replies",
+                        &[("channel", c.channel.to_string()), ("ts", ts.to_string()), ("limit", "200".into())],
+                        "messages",
+                    )
+                    .await?;
                 for r in replies.into_iter().filter(|r| r["ts"].as_str() != Some(ts)) {
                     if let Some(rts) = r["ts"].as_str() {
                         seen.insert(crate::slack::message_id(c.channel, rts).as_str().to_string());
@@ -616,7 +793,7 @@ async fn reconcile_conversation(store: &mut Store, c: &Conv<'_>, report: &mut So
         }
         all.push(m.clone());
     }
-    let cursor = store.cursor(CURSOR_SOURCE, c.account, c.channel)?.unwrap_or_else(|| json!({"hwm": "0", "threads": {}}));
+    let cursor = ConvCursor::load(store, c.account, c.channel)?;
     write_page(store, c, &all, &cursor, report)?;
     let container = chief_core::ContainerId::new(chief_core::Source::Slack, c.channel);
     let stored = store.live_ids_in(container.as_str(), from, Timestamp(i64::MAX))?;
@@ -627,15 +804,33 @@ async fn reconcile_conversation(store: &mut Store, c: &Conv<'_>, report: &mut So
 }
 
 /// Fetches one message's current text (live mode keeps none locally).
-pub async fn fetch_text(api: &SlackApi, channel: &str, ts: &str, thread_ts: Option<&str>, names: &HashMap<String, String>, url: Option<&str>) -> Result<Option<String>, SyncError> {
+pub async fn fetch_text(
+    api: &SlackApi,
+    channel: &str,
+    ts: &str,
+    thread_ts: Option<&str>,
+    names: &HashMap<String, String>,
+    url: Option<&str>,
+) -> Result<Option<String>, SyncError> {
     let root = thread_ts.unwrap_or(ts);
-    let v = api.call("conversations.replies", &[("channel", channel.to_string()), ("ts", root.to_string()), ("oldest", ts.to_string()), ("inclusive", "true".into()), ("limit", "200".into())]).await?;
+    let v = api
+        .call(
+            "conversations.replies",
+            &[
+                ("channel", channel.to_string()),
+                ("ts", root.to_string()),
+                ("oldest", ts.to_string()),
+                ("inclusive", "true".into()),
+                ("limit", "200".into()),
+            ],
+        )
+        .await?;
     let ctx = MessageContext { channel_id: channel, users: names, workspace_url: url };
     for m in v["messages"].as_array().into_iter().flatten() {
-        if m["ts"].as_str() == Some(ts) {
-            if let Ok(Converted::Item(item)) = convert_message(m, &ctx) {
-                return Ok(Some(item.body));
-            }
+        if m["ts"].as_str() == Some(ts)
+            && let Ok(Converted::Item(item)) = convert_message(m, &ctx)
+        {
+            return Ok(Some(item.body));
         }
     }
     Ok(None)

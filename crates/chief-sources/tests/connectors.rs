@@ -4,6 +4,8 @@
 //! mock's data; changes between syncs (edits, deletes, replies under old threads,
 //! renames) arrive; retention and live mode keep what they promise.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,10 +52,21 @@ fn job(c: impl Connector + 'static, options: SyncOptions) -> Job {
 }
 
 /// Runs both connectors once through the scheduler; returns (slack, github) results.
-async fn sync_both(db: &std::path::Path, mock: &MockApi, options: SyncOptions) -> HashMap<String, Result<SourceReport, String>> {
+async fn sync_both(
+    db: &std::path::Path,
+    mock: &MockApi,
+    options: SyncOptions,
+) -> HashMap<String, Result<SourceReport, String>> {
     let token = mock.world(|w| w.token.clone());
-    let s = Scheduler::new(db.to_path_buf(), vec![job(slack(mock, &token), options.clone()), job(github(mock, &token), options)]);
-    s.run_once(&no_progress(), true).await.into_iter().map(|o| (o.source, o.result.map_err(|e| e.to_string()))).collect()
+    let s = Scheduler::new(
+        db.to_path_buf(),
+        vec![job(slack(mock, &token), options.clone()), job(github(mock, &token), options)],
+    );
+    s.run_once(&no_progress(), true)
+        .await
+        .into_iter()
+        .map(|o| (o.source, o.result.map_err(|e| e.to_string())))
+        .collect()
 }
 
 /// The store holds exactly the mock's messages (text included) and GitHub records.
@@ -80,7 +93,8 @@ fn assert_exact(store: &Store, mock: &MockApi) {
         assert_eq!(live("github") as usize, w.github.item_count(), "github items");
         for (repo, r) in &w.github.repos {
             for (n, p) in &r.pulls {
-                let item = store.item(&format!("github:{repo}#{n}")).unwrap().unwrap_or_else(|| panic!("{repo}#{n} missing"));
+                let item =
+                    store.item(&format!("github:{repo}#{n}")).unwrap().unwrap_or_else(|| panic!("{repo}#{n} missing"));
                 assert_eq!(item.item.title, p["title"].as_str().unwrap());
                 assert_eq!(item.item.kind.as_str(), "pull_request");
             }
@@ -106,16 +120,24 @@ async fn exact_after_rate_limits_5xx_stalls_and_expired_cursors() {
     let token = mock.world(|w| w.token.clone());
     // Slack alone first, so the cursor expiry lands after the first history page.
     faults(Some(7));
-    let out = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), SyncOptions::default())]).run_once(&no_progress(), true).await;
+    let out = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), SyncOptions::default())])
+        .run_once(&no_progress(), true)
+        .await;
     assert!(out[0].result.is_ok(), "{:?}", out[0].result);
-    assert!(mock.requests().iter().any(|r| r.error.as_deref() == Some("invalid_cursor")), "a page cursor expired mid-window");
+    assert!(
+        mock.requests().iter().any(|r| r.error.as_deref() == Some("invalid_cursor")),
+        "a page cursor expired mid-window"
+    );
     faults(None);
     let out = sync_both(&db, &mock, SyncOptions::default()).await;
     for (src, r) in &out {
         assert!(r.is_ok(), "{src}: {r:?}");
     }
     let statuses: Vec<u16> = mock.requests().iter().map(|r| r.status).collect();
-    assert!(statuses.contains(&429) && statuses.contains(&503) && statuses.contains(&403), "faults happened: {statuses:?}");
+    assert!(
+        statuses.contains(&429) && statuses.contains(&503) && statuses.contains(&403),
+        "faults happened: {statuses:?}"
+    );
     let store = Store::open(&db).unwrap();
     assert_exact(&store, &mock);
 
@@ -165,7 +187,10 @@ async fn edits_deletes_late_replies_and_renames_arrive() {
     assert_eq!(get(&edited).item.body, "edited: the rollback is done");
     assert!(get(&deleted).deleted, "deleted inside the overlap window");
     assert!(get(&tombstoned).deleted, "parent became a tombstone");
-    let late = store.item(message_id("C0000000", &format!("{now}.000001")).as_str()).unwrap().expect("search.messages found the reply under a 20-day-old thread");
+    let late = store
+        .item(message_id("C0000000", &format!("{now}.000001")).as_str())
+        .unwrap()
+        .expect("search.messages found the reply under a 20-day-old thread");
     assert_eq!(late.item.parent.unwrap().as_str(), message_id("C0000000", &old_thread).as_str());
     assert_eq!(late.container_name, "#renamed-team");
     assert!(second["slack"].as_ref().unwrap().threads_refreshed >= 1);
@@ -190,17 +215,23 @@ async fn a_revoked_token_pauses_only_its_source_and_a_reconnect_resumes_exactly(
     let err = out[0].result.as_ref().unwrap_err().to_string();
     assert!(err.contains("token_revoked") && err.contains("chief connect slack") && !err.contains(&token), "{err}");
     let store = Store::open(&db).unwrap();
-    assert_eq!(store.source_status("slack").unwrap().unwrap().state, "paused");
+    assert_eq!(store.source_status("slack").unwrap().unwrap().state, chief_store::SourceState::Paused);
 
     // Reconnected (the token works again): the next run completes exactly.
     mock.world(|w| w.token = token.clone());
-    let s = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), SyncOptions::default()), job(github(&mock, "ghp_wrong"), SyncOptions::default())]);
+    let s = Scheduler::new(
+        db.clone(),
+        vec![
+            job(slack(&mock, &token), SyncOptions::default()),
+            job(github(&mock, "ghp_wrong"), SyncOptions::default()),
+        ],
+    );
     let out = s.run_once(&no_progress(), true).await;
     let by: HashMap<_, _> = out.iter().map(|o| (o.source.as_str(), &o.result)).collect();
     assert!(by["slack"].is_ok());
     assert!(by["github"].as_ref().unwrap_err().to_string().contains("401"));
-    assert_eq!(store.source_status("slack").unwrap().unwrap().state, "ok");
-    assert_eq!(store.source_status("github").unwrap().unwrap().state, "paused");
+    assert_eq!(store.source_status("slack").unwrap().unwrap().state, chief_store::SourceState::Ok);
+    assert_eq!(store.source_status("github").unwrap().unwrap().state, chief_store::SourceState::Paused);
     let counts = store.counts().unwrap();
     assert!(counts.items.iter().all(|c| c.0 != "github"));
     mock.world(|w| {
@@ -220,11 +251,12 @@ async fn an_exhausted_quota_parks_github_while_slack_goes_on() {
     assert!(out["github"].as_ref().unwrap_err().contains("rate limit"), "{out:?}");
     let store = Store::open(&db).unwrap();
     let gh = store.source_status("github").unwrap().unwrap();
-    assert_eq!(gh.state, "parked");
+    assert_eq!(gh.state, chief_store::SourceState::Parked);
     let resume = gh.resume_at.unwrap().0 / 1000;
     assert!((now_secs() as i64 + 3_000..now_secs() as i64 + 3_700).contains(&resume), "resume_at {resume}");
     // Not forced: the parked source is not retried before its time.
-    let s = Scheduler::new(db.clone(), vec![job(github(&mock, &mock.world(|w| w.token.clone())), SyncOptions::default())]);
+    let s =
+        Scheduler::new(db.clone(), vec![job(github(&mock, &mock.world(|w| w.token.clone())), SyncOptions::default())]);
     let before = mock.request_count();
     let again = s.run_once(&no_progress(), false).await;
     assert!(again[0].result.is_err());
@@ -268,8 +300,18 @@ async fn retention_keeps_the_window_and_live_mode_keeps_no_text() {
         let m = msgs.values().last().unwrap();
         (ch.clone(), m["ts"].as_str().unwrap().to_string(), m["text"].as_str().unwrap().to_string())
     });
-    let thread = mock.world(|w| w.slack.messages[&ch][&chief_mockapi::ts_key(&ts)]["thread_ts"].as_str().map(str::to_string));
-    let fetched = slack_sync::fetch_text(&SlackApi::new(&mock.slack_base(), &token), &ch, &ts, thread.as_deref(), &HashMap::new(), None).await.unwrap();
+    let thread =
+        mock.world(|w| w.slack.messages[&ch][&chief_mockapi::ts_key(&ts)]["thread_ts"].as_str().map(str::to_string));
+    let fetched = slack_sync::fetch_text(
+        &SlackApi::new(&mock.slack_base(), &token),
+        &ch,
+        &ts,
+        thread.as_deref(),
+        &HashMap::new(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(fetched.as_deref(), Some(text.as_str()));
 }
 

@@ -4,6 +4,8 @@
 //! only declared query parameters, every required one present and values of the
 //! declared type; and our parsers accept the spec's recorded example payloads.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,9 +20,10 @@ use chief_sources::{github, slack_sync};
 use serde_json::Value;
 
 fn shared() -> PathBuf {
-    let root = std::env::var_os("CHIEF_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../../../shared"));
+    let root = std::env::var_os("CHIEF_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
+            .join("../../../shared")
+    });
     assert!(root.join("specs").is_dir(), "the shared specs are required at {} (set CHIEF_SHARED_DIR)", root.display());
     root
 }
@@ -60,9 +63,18 @@ fn type_ok(ty: &str, value: &str) -> bool {
 fn check(spec: &Value, r: &Recorded, path: &str, implicit: &[&str]) -> Vec<String> {
     let Some(t) = template(spec, path) else { return vec![format!("{path}: no such path in the spec")] };
     let item = &spec["paths"][t];
-    let Some(op) = item.get(r.method.to_lowercase()) else { return vec![format!("{} {t}: method not in the spec", r.method)] };
-    let params: Vec<&Value> = item["parameters"].as_array().into_iter().flatten().chain(op["parameters"].as_array().into_iter().flatten()).map(|p| resolve(spec, p)).collect();
-    let query: HashMap<&str, &Value> = params.iter().filter(|p| p["in"] == "query").map(|p| (p["name"].as_str().unwrap_or(""), *p)).collect();
+    let Some(op) = item.get(r.method.to_lowercase()) else {
+        return vec![format!("{} {t}: method not in the spec", r.method)];
+    };
+    let params: Vec<&Value> = item["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(op["parameters"].as_array().into_iter().flatten())
+        .map(|p| resolve(spec, p))
+        .collect();
+    let query: HashMap<&str, &Value> =
+        params.iter().filter(|p| p["in"] == "query").map(|p| (p["name"].as_str().unwrap_or(""), *p)).collect();
     let mut problems = Vec::new();
     for (k, v) in &r.query {
         match query.get(k.as_str()) {
@@ -73,10 +85,10 @@ fn check(spec: &Value, r: &Recorded, path: &str, implicit: &[&str]) -> Vec<Strin
                 if !type_ok(ty, v) {
                     problems.push(format!("{t}: {k}={v:?} is not a {ty}"));
                 }
-                if let Some(allowed) = schema["enum"].as_array() {
-                    if !allowed.iter().any(|a| a.as_str() == Some(v.as_str())) {
-                        problems.push(format!("{t}: {k}={v:?} not in {allowed:?}"));
-                    }
+                if let Some(allowed) = schema["enum"].as_array()
+                    && !allowed.iter().any(|a| a.as_str() == Some(v.as_str()))
+                {
+                    problems.push(format!("{t}: {k}={v:?} not in {allowed:?}"));
                 }
             }
         }
@@ -96,7 +108,15 @@ fn now_secs() -> u64 {
 
 #[tokio::test]
 async fn every_request_of_full_incremental_and_reconciling_syncs_is_in_the_specs() {
-    let world = World::synthetic(&Synthetic { messages: 900, channels: 4, pulls: 40, issues: 10, repos: 2, end_secs: now_secs() - 600, ..Default::default() });
+    let world = World::synthetic(&Synthetic {
+        messages: 900,
+        channels: 4,
+        pulls: 40,
+        issues: 10,
+        repos: 2,
+        end_secs: now_secs() - 600,
+        ..Default::default()
+    });
     let token = world.token.clone();
     let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let mock = MockApi::start(world).await.unwrap();
@@ -104,20 +124,34 @@ async fn every_request_of_full_incremental_and_reconciling_syncs_is_in_the_specs
     let jobs = |reconcile: bool, repos: Vec<String>| {
         let opts = SyncOptions { reconcile, keep_days: Some(60), ..SyncOptions::default() };
         vec![
-            Job { connector: std::sync::Arc::new(SlackConnector::new(SlackApi::new(&mock.slack_base(), &token), None)), options: opts.clone(), interval: Duration::from_secs(60) },
-            Job { connector: std::sync::Arc::new(GithubConnector::new(GithubApi::new(&mock.github_base(), &token), repos)), options: opts, interval: Duration::from_secs(60) },
+            Job {
+                connector: std::sync::Arc::new(SlackConnector::new(SlackApi::new(&mock.slack_base(), &token), None)),
+                options: opts.clone(),
+                interval: Duration::from_secs(60),
+            },
+            Job {
+                connector: std::sync::Arc::new(GithubConnector::new(
+                    GithubApi::new(&mock.github_base(), &token),
+                    repos,
+                )),
+                options: opts,
+                interval: Duration::from_secs(60),
+            },
         ]
     };
     // Full sync (configured repos), incremental (discovered repos, search delta), reconciling.
     for (reconcile, repos) in [(false, repos.clone()), (false, vec![]), (true, repos)] {
-        let out = Scheduler::new(dir.path().join("chief.db"), jobs(reconcile, repos)).run_once(&no_progress(), true).await;
+        let out =
+            Scheduler::new(dir.path().join("chief.db"), jobs(reconcile, repos)).run_once(&no_progress(), true).await;
         assert!(out.iter().all(|o| o.result.is_ok()), "{out:?}");
     }
     let (ch, ts) = mock.world(|w| {
         let (ch, msgs) = w.slack.messages.iter().next().unwrap();
         (ch.clone(), msgs.values().next().unwrap()["ts"].as_str().unwrap().to_string())
     });
-    slack_sync::fetch_text(&SlackApi::new(&mock.slack_base(), &token), &ch, &ts, None, &HashMap::new(), None).await.unwrap();
+    slack_sync::fetch_text(&SlackApi::new(&mock.slack_base(), &token), &ch, &ts, None, &HashMap::new(), None)
+        .await
+        .unwrap();
 
     let gh_spec = load("specs/github/api.github.com.trimmed.json");
     let slack_spec = load("specs/slack/slack_web_openapi_v2.trimmed.sanitized.json");
@@ -137,9 +171,21 @@ async fn every_request_of_full_incremental_and_reconciling_syncs_is_in_the_specs
     problems.dedup();
     assert!(problems.is_empty(), "{problems:#?}");
     for op in [
-        "/auth.test", "/users.list", "/users.conversations", "/conversations.history", "/conversations.replies", "/search.messages",
-        "/user", "/search/issues", "/search/repositories", "/repos/{owner}/{repo}/issues", "/repos/{owner}/{repo}/pulls",
-        "/repos/{owner}/{repo}/issues/comments", "/repos/{owner}/{repo}/pulls/comments", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "/users/{username}",
+        "/auth.test",
+        "/users.list",
+        "/users.conversations",
+        "/conversations.history",
+        "/conversations.replies",
+        "/search.messages",
+        "/user",
+        "/search/issues",
+        "/search/repositories",
+        "/repos/{owner}/{repo}/issues",
+        "/repos/{owner}/{repo}/pulls",
+        "/repos/{owner}/{repo}/issues/comments",
+        "/repos/{owner}/{repo}/pulls/comments",
+        "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+        "/users/{username}",
     ] {
         assert!(seen.contains_key(op), "{op} was exercised: {seen:?}");
     }
@@ -166,14 +212,20 @@ fn parsers_accept_the_specs_recorded_payloads() {
     let members = examples("slack", "users.list.200.json")["members"].clone();
     let members: Vec<SlackUser> = serde_json::from_value(members).unwrap();
     assert!(!members.is_empty() && members.iter().all(|u| !u.to_person().identities.is_empty()));
-    let convs: Vec<SlackConversation> = serde_json::from_value(examples("slack", "users.conversations.200.json")["channels"].clone()).unwrap();
+    let convs: Vec<SlackConversation> =
+        serde_json::from_value(examples("slack", "users.conversations.200.json")["channels"].clone()).unwrap();
     assert!(!convs.is_empty());
     let auth = examples("slack", "auth.test.200.json");
     assert!(auth["team_id"].is_string() && auth["user_id"].is_string());
 
     // GitHub.
     let repo = "octocat/Hello-World";
-    for v in examples("github", "issue-items.json").as_array().unwrap().iter().chain(examples("github", "pull-request-simple-items.json").as_array().unwrap()) {
+    for v in examples("github", "issue-items.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(examples("github", "pull-request-simple-items.json").as_array().unwrap())
+    {
         github::issue_to_item(repo, v).unwrap();
     }
     github::issue_to_item(repo, &examples("github", "pull-request.json")).unwrap();

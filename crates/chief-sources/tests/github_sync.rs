@@ -1,6 +1,8 @@
 //! GitHub sync against a mock serving octokit's recorded 5-page pagination fixture
 //! (Link headers rewritten to the mock), a primary rate limit, and a revoked token.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,9 +14,14 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn fixture() -> Vec<Value> {
-    let root = std::env::var_os("CHIEF_SHARED_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let root = std::env::var_os("CHIEF_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     let p = root.join("data/api-payloads/github/octokit-fixtures/paginate-issues/normalized-fixture.json");
-    serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("shared fixture {} is required: {e}", p.display()))).unwrap()
+    serde_json::from_slice(
+        &std::fs::read(&p).unwrap_or_else(|e| panic!("shared fixture {} is required: {e}", p.display())),
+    )
+    .unwrap()
 }
 
 /// The repo's metadata (via search); the first call hits an exhausted quota that resets in 1 s.
@@ -36,20 +43,50 @@ impl Respond for RepoMeta {
 async fn mock() -> MockServer {
     let server = MockServer::start().await;
     let uri = server.uri();
-    Mock::given(method("GET")).and(path("/search/repositories")).respond_with(RepoMeta(AtomicUsize::new(0))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/search/repositories"))
+        .respond_with(RepoMeta(AtomicUsize::new(0)))
+        .mount(&server)
+        .await;
     for (i, page) in fixture().into_iter().enumerate() {
         let link = page["headers"]["link"].as_str().unwrap_or("").replace("https://api.github.com", &uri);
-        let resp = ResponseTemplate::new(200).insert_header("link", link.as_str()).set_body_json(page["response"].clone());
+        let resp =
+            ResponseTemplate::new(200).insert_header("link", link.as_str()).set_body_json(page["response"].clone());
         if i == 0 {
-            Mock::given(method("GET")).and(path("/repos/octokit-fixture-org/paginate-issues/issues")).respond_with(resp).mount(&server).await;
+            Mock::given(method("GET"))
+                .and(path("/repos/octokit-fixture-org/paginate-issues/issues"))
+                .respond_with(resp)
+                .mount(&server)
+                .await;
         } else {
-            Mock::given(method("GET")).and(path("/repositories/1000/issues")).and(query_param("page", (i + 1).to_string().as_str())).respond_with(resp).mount(&server).await;
+            Mock::given(method("GET"))
+                .and(path("/repositories/1000/issues"))
+                .and(query_param("page", (i + 1).to_string().as_str()))
+                .respond_with(resp)
+                .mount(&server)
+                .await;
         }
     }
-    Mock::given(method("GET")).and(path("/user")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "me"}))).mount(&server).await;
-    Mock::given(method("GET")).and(path("/search/issues")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 0, "items": []}))).mount(&server).await;
-    for p in ["/repos/octokit-fixture-org/paginate-issues/issues/comments", "/repos/octokit-fixture-org/paginate-issues/pulls/comments", "/repos/octokit-fixture-org/paginate-issues/pulls"] {
-        Mock::given(method("GET")).and(path(p)).respond_with(ResponseTemplate::new(200).set_body_json(json!([]))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "me"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/search/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 0, "items": []})))
+        .mount(&server)
+        .await;
+    for p in [
+        "/repos/octokit-fixture-org/paginate-issues/issues/comments",
+        "/repos/octokit-fixture-org/paginate-issues/pulls/comments",
+        "/repos/octokit-fixture-org/paginate-issues/pulls",
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .mount(&server)
+            .await;
     }
     server
 }
@@ -81,9 +118,20 @@ async fn five_pages_via_link_headers_a_rate_limit_and_an_idempotent_resync() {
 #[tokio::test]
 async fn a_revoked_token_is_an_auth_error() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})))
+        .mount(&server)
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
-    let err = sync(&mut store, &GithubApi::new(&server.uri(), "ghp_x"), &["a/b".to_string()], &SyncOptions::default(), &no_progress()).await.unwrap_err();
+    let err = sync(
+        &mut store,
+        &GithubApi::new(&server.uri(), "ghp_x"),
+        &["a/b".to_string()],
+        &SyncOptions::default(),
+        &no_progress(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, GithubError::Auth(401)), "{err}");
 }

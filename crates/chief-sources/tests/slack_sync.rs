@@ -2,6 +2,8 @@
 //! Retry-After, not_in_channel, revoked tokens, idempotent re-syncs, and a reply that
 //! arrives under a thread after its parent was synced.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -64,26 +66,46 @@ impl Respond for Replies {
 async fn mock() -> (MockServer, Arc<AtomicUsize>) {
     let server = MockServer::start().await;
     let phase = Arc::new(AtomicUsize::new(0));
-    Mock::given(method("GET")).and(path("/auth.test")).respond_with(ok(json!({"team": "Kestrel", "team_id": "T1", "user_id": "U1", "url": "https://kestrel.slack.com/"}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/auth.test"))
+        .respond_with(ok(
+            json!({"team": "Kestrel", "team_id": "T1", "user_id": "U1", "url": "https://kestrel.slack.com/"}),
+        ))
+        .mount(&server)
+        .await;
     Mock::given(method("GET")).and(path("/users.list")).and(query_param("cursor", "u2"))
         .respond_with(ok(json!({"members": [{"id": "U2", "name": "tom", "real_name": "Tom Becker", "profile": {"email": "tom@kestrel.example"}}], "response_metadata": {"next_cursor": ""}})))
         .mount(&server).await;
     Mock::given(method("GET")).and(path("/users.list"))
         .respond_with(ok(json!({"members": [{"id": "U1", "name": "maya", "real_name": "Maya Chen", "profile": {"email": "maya@kestrel.example"}}], "response_metadata": {"next_cursor": "u2"}})))
         .mount(&server).await;
-    Mock::given(method("GET")).and(path("/search.messages"))
-        .respond_with(ok(json!({"messages": {"matches": [], "pagination": {"page": 1, "page_count": 1, "total_count": 0}}})))
-        .mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/search.messages"))
+        .respond_with(ok(
+            json!({"messages": {"matches": [], "pagination": {"page": 1, "page_count": 1, "total_count": 0}}}),
+        ))
+        .mount(&server)
+        .await;
     Mock::given(method("GET")).and(path("/users.conversations"))
         .respond_with(ok(json!({"channels": [{"id": "C1", "name": "incidents"}, {"id": "C2", "name": "secret"}], "response_metadata": {"next_cursor": ""}})))
         .mount(&server).await;
-    Mock::given(method("GET")).and(path("/conversations.history")).and(query_param("channel", "C2"))
+    Mock::given(method("GET"))
+        .and(path("/conversations.history"))
+        .and(query_param("channel", "C2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "not_in_channel"})))
-        .mount(&server).await;
-    Mock::given(method("GET")).and(path("/conversations.history")).and(query_param("channel", "C1"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/conversations.history"))
+        .and(query_param("channel", "C1"))
         .respond_with(History { calls: AtomicUsize::new(0), phase: phase.clone() })
-        .mount(&server).await;
-    Mock::given(method("GET")).and(path("/conversations.replies")).respond_with(Replies(phase.clone())).mount(&server).await;
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/conversations.replies"))
+        .respond_with(Replies(phase.clone()))
+        .mount(&server)
+        .await;
     (server, phase)
 }
 
@@ -121,10 +143,22 @@ async fn pages_rate_limits_threads_and_idempotent_resync() {
 #[tokio::test]
 async fn a_revoked_token_stops_the_sync_with_an_auth_error() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/auth.test")).respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "token_revoked"}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/auth.test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "token_revoked"})))
+        .mount(&server)
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
-    let err = sync(&mut store, &SlackApi::new(&server.uri(), "xoxp-secret-value"), None, &SyncOptions::default(), &no_progress()).await.unwrap_err();
+    let err = sync(
+        &mut store,
+        &SlackApi::new(&server.uri(), "xoxp-secret-value"),
+        None,
+        &SyncOptions::default(),
+        &no_progress(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, SyncError::Auth(ref e) if e == "token_revoked"), "{err}");
     assert!(!err.to_string().contains("xoxp-secret-value"));
 }

@@ -10,6 +10,7 @@
 //! re-reads at most one page and re-reading changes nothing (upserts compare a
 //! content hash).
 
+pub mod follow;
 mod migrations;
 mod read;
 mod sync;
@@ -20,18 +21,27 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use read::{Counts, EmbedRecord, ImportRun, IndexRecord, ItemEvent, PersonSummary, StoredItem};
-pub use sync::{SourceStatus, SyncFailure};
+pub use follow::{ChangeConsumer, Follower, FollowerStopped, OnStop};
+pub use read::{Change, Counts, EmbedRecord, ImportRun, IndexRecord, ItemEvent, PersonSummary, StoredItem};
+pub use sync::{SourceState, SourceStatus, SyncFailure};
 pub use write::{Upsert, Writer};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database file could not be opened or is not a Chief database.
-    #[error("cannot open the store at {path}: {source}. If the file is damaged, move it aside and re-import; the search index is rebuilt from it automatically")]
-    Open { path: PathBuf, #[source] source: rusqlite::Error },
+    #[error(
+        "cannot open the store at {path}: {source}. If the file is damaged, move it aside and re-import; the search index is rebuilt from it automatically"
+    )]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
     /// The database was written by a newer Chief.
-    #[error("the store at {path} has schema version {found}, newer than this Chief understands ({supported}); upgrade Chief")]
+    #[error(
+        "the store at {path} has schema version {found}, newer than this Chief understands ({supported}); upgrade Chief"
+    )]
     TooNew { path: PathBuf, found: i64, supported: i64 },
     /// A stored value could not be decoded.
     #[error("stored {what} is malformed: {detail}")]

@@ -51,12 +51,39 @@ pub struct EmbedRecord {
     pub body: String,
 }
 
+/// What happened to an item, in the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl Change {
+    /// The change's name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Updated => "updated",
+            Change::Deleted => "deleted",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<Change, StoreError> {
+        [Change::Created, Change::Updated, Change::Deleted]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| StoreError::Corrupt { what: "change-log entry", detail: format!("unknown change {s:?}") })
+    }
+}
+
 /// One entry of the append-only change log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemEvent {
     pub seq: i64,
     pub item_id: String,
-    pub change: String,
+    pub change: Change,
     pub at_ms: i64,
 }
 
@@ -90,7 +117,8 @@ pub struct ImportRun {
     pub stats: Value,
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.source, i.kind, i.container_id, i.author, i.participants_json, i.created_ms, i.updated_ms,
+const ITEM_COLUMNS: &str =
+    "i.id, i.source, i.kind, i.container_id, i.author, i.participants_json, i.created_ms, i.updated_ms,
     i.title, i.body, i.url, i.parent_id, i.refs_json, i.is_bot, i.extra_json, i.deleted, i.seq,
     (SELECT p.display_name FROM identities d JOIN people p ON p.id = d.person_id
       WHERE i.author IS NOT NULL AND d.kind = substr(i.author, 1, instr(i.author, ':') - 1)
@@ -130,10 +158,15 @@ fn stored_item(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
 /// The identifiers an item *is* (not merely mentions), as reference terms.
 fn own_terms(id: &str, source: &str, kind: &str, extra: &Value, has_parent: bool) -> Vec<String> {
     match (source, kind) {
-        ("jira", "issue") => extra.get("key").and_then(Value::as_str).map(|k| vec![Reference::new(chief_core::RefKind::Ticket, k).term()]).unwrap_or_default(),
-        ("github", "issue" | "pull_request") if !has_parent => {
-            id.strip_prefix("github:").map(|r| vec![Reference::new(chief_core::RefKind::PullRequest, r).term()]).unwrap_or_default()
-        }
+        ("jira", "issue") => extra
+            .get("key")
+            .and_then(Value::as_str)
+            .map(|k| vec![Reference::new(chief_core::RefKind::Ticket, k).term()])
+            .unwrap_or_default(),
+        ("github", "issue" | "pull_request") if !has_parent => id
+            .strip_prefix("github:")
+            .map(|r| vec![Reference::new(chief_core::RefKind::PullRequest, r).term()])
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -152,14 +185,22 @@ impl Store {
 
     /// A thread: the root item and every item whose parent is the root, oldest first.
     pub fn thread(&self, root: &str) -> Result<Vec<StoredItem>, StoreError> {
-        let sql = format!("SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?1 OR i.parent_id = ?1 ORDER BY i.id != ?1, i.created_ms");
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM items i WHERE i.id = ?1 OR i.parent_id = ?1 ORDER BY i.id != ?1, i.created_ms"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([root], stored_item)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Items in a container within a time window, oldest first.
-    pub fn items_in_window(&self, container: &str, from: Timestamp, to: Timestamp, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+    pub fn items_in_window(
+        &self,
+        container: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM items i WHERE i.container_id = ?1 AND i.created_ms BETWEEN ?2 AND ?3 AND i.deleted = 0
              ORDER BY i.created_ms LIMIT ?4"
@@ -185,9 +226,18 @@ impl Store {
 
     /// Change-log entries after `seq`, oldest first.
     pub fn events_since(&self, seq: i64, limit: usize) -> Result<Vec<ItemEvent>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT seq, item_id, change, at_ms FROM item_events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-        let rows = stmt.query_map(params![seq, limit as i64], |r| Ok(ItemEvent { seq: r.get(0)?, item_id: r.get(1)?, change: r.get(2)?, at_ms: r.get(3)? }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, item_id, change, at_ms FROM item_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![seq, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, item_id, change, at_ms) = row?;
+            out.push(ItemEvent { seq, item_id, change: Change::parse(&change)?, at_ms });
+        }
+        Ok(out)
     }
 
     /// The current state of every item changed after `seq`, for the search indexer.
@@ -207,14 +257,23 @@ impl Store {
             let parse_list = |i: usize| -> rusqlite::Result<String> { r.get::<_, String>(i) };
             let raw_participants = parse_list(11)?;
             let raw_refs = parse_list(12)?;
-            let participants: Vec<Identity> = if raw_participants == "[]" { Vec::new() } else { serde_json::from_str(&raw_participants).map_err(conv("participants"))? };
-            let refs: Vec<Reference> = if raw_refs == "[]" { Vec::new() } else { serde_json::from_str(&raw_refs).map_err(conv("references"))? };
+            let participants: Vec<Identity> = if raw_participants == "[]" {
+                Vec::new()
+            } else {
+                serde_json::from_str(&raw_participants).map_err(conv("participants"))?
+            };
+            let refs: Vec<Reference> = if raw_refs == "[]" {
+                Vec::new()
+            } else {
+                serde_json::from_str(&raw_refs).map_err(conv("references"))?
+            };
             let mut people: Vec<String> = author.iter().cloned().collect();
             people.extend(participants.iter().map(Identity::key));
             people.extend(refs.iter().filter(|r| r.kind == chief_core::RefKind::Person).map(|r| r.value.clone()));
             people.sort();
             people.dedup();
-            let author_name = author_name.or_else(|| author.as_deref().and_then(|a| a.split_once(':')).map(|(_, v)| v.to_string()));
+            let author_name =
+                author_name.or_else(|| author.as_deref().and_then(|a| a.split_once(':')).map(|(_, v)| v.to_string()));
             let id: String = r.get(1)?;
             let source: String = r.get(3)?;
             let kind: String = r.get(4)?;
@@ -248,19 +307,30 @@ impl Store {
 
     /// Items changed after `seq` (current state), for the embedding queue.
     pub fn embed_records_since(&self, seq: i64, limit: usize) -> Result<Vec<EmbedRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT seq, rid, deleted, title, body FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-        let rows = stmt.query_map(params![seq, limit as i64], |r| Ok(EmbedRecord { seq: r.get(0)?, rid: r.get(1)?, deleted: r.get(2)?, title: r.get(3)?, body: r.get(4)? }))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, rid, deleted, title, body FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![seq, limit as i64], |r| {
+            Ok(EmbedRecord { seq: r.get(0)?, rid: r.get(1)?, deleted: r.get(2)?, title: r.get(3)?, body: r.get(4)? })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The embedding queue's position for `model` (0 when it has not started).
     pub fn embed_seq(&self, model: &str) -> Result<i64, StoreError> {
-        Ok(self.conn.prepare_cached("SELECT seq FROM embed_state WHERE model = ?1")?.query_row([model], |r| r.get(0)).optional()?.unwrap_or(0))
+        Ok(self
+            .conn
+            .prepare_cached("SELECT seq FROM embed_state WHERE model = ?1")?
+            .query_row([model], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
     }
 
     /// Visits every stored chunk vector: `(item rid, chunk index, vector bytes)`.
     pub fn for_each_chunk(&self, mut visit: impl FnMut(i64, u32, &[u8])) -> Result<usize, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT c.item_rid, c.idx, c.vector FROM chunks c JOIN items i ON i.rid = c.item_rid WHERE i.deleted = 0")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT c.item_rid, c.idx, c.vector FROM chunks c JOIN items i ON i.rid = c.item_rid WHERE i.deleted = 0",
+        )?;
         let mut rows = stmt.query([])?;
         let mut n = 0;
         while let Some(r) = rows.next()? {
@@ -299,7 +369,15 @@ impl Store {
     }
 
     /// Stores an LLM response (outside any other transaction).
-    pub fn llm_cache_put(&self, key: &str, provider: &str, model: &str, response: &str, now_ms: i64, ttl_ms: i64) -> Result<(), StoreError> {
+    pub fn llm_cache_put(
+        &self,
+        key: &str,
+        provider: &str,
+        model: &str,
+        response: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO llm_cache (key, provider, model, response, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -341,19 +419,38 @@ impl Store {
             "SELECT provider, model, pipeline, COUNT(*), SUM(cache_hit), SUM(ok = 0), SUM(input_tokens), SUM(output_tokens), SUM(cached_tokens), SUM(latency_ms)
              FROM llm_calls GROUP BY provider, model, pipeline ORDER BY provider, model, pipeline",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// People whose name or any handle contains `query` (case-insensitive).
     pub fn find_people(&self, query: &str) -> Result<Vec<PersonSummary>, StoreError> {
-        let like = format!("%{}%", query.trim().replace('%', "").replace('_', "").to_lowercase());
+        let like = format!("%{}%", query.trim().replace(['%', '_'], "").to_lowercase());
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, display_name, title FROM people WHERE lower(display_name) LIKE ?1
              OR id IN (SELECT person_id FROM identities WHERE lower(value) LIKE ?1) ORDER BY id",
         )?;
-        let people: Vec<(i64, String, String)> = stmt.query_map([like], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
-        people.into_iter().map(|(id, display_name, title)| Ok(PersonSummary { id, display_name, title, identities: self.identities_of(id)? })).collect()
+        let people: Vec<(i64, String, String)> =
+            stmt.query_map([like], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        people
+            .into_iter()
+            .map(|(id, display_name, title)| {
+                Ok(PersonSummary { id, display_name, title, identities: self.identities_of(id)? })
+            })
+            .collect()
     }
 
     /// The person an identity belongs to.
@@ -363,11 +460,15 @@ impl Store {
             .prepare_cached("SELECT p.id, p.display_name, p.title FROM identities d JOIN people p ON p.id = d.person_id WHERE d.kind = ?1 AND d.value = ?2")?
             .query_row(params![ident.kind.as_str(), ident.value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        row.map(|(id, display_name, title)| Ok(PersonSummary { id, display_name, title, identities: self.identities_of(id)? })).transpose()
+        row.map(|(id, display_name, title)| {
+            Ok(PersonSummary { id, display_name, title, identities: self.identities_of(id)? })
+        })
+        .transpose()
     }
 
     fn identities_of(&self, person: i64) -> Result<Vec<Identity>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT kind, value FROM identities WHERE person_id = ?1 ORDER BY kind, value")?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT kind, value FROM identities WHERE person_id = ?1 ORDER BY kind, value")?;
         let rows = stmt.query_map([person], |r| {
             let kind: String = r.get(0)?;
             Ok(Identity::new(kind.parse().map_err(conv("identity kind"))?, &r.get::<_, String>(1)?))
@@ -390,7 +491,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT source, kind, SUM(deleted = 0), SUM(deleted = 1) FROM items GROUP BY source, kind ORDER BY source, kind",
         )?;
-        let items = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+        let items =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
         Ok(Counts {
             items,
             people: self.conn.query_row("SELECT COUNT(*) FROM people", [], |r| r.get(0))?,

@@ -9,6 +9,62 @@ use serde_json::Value;
 
 use crate::{Store, StoreError, Writer};
 
+/// Where a source's sync stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceState {
+    /// Never synced.
+    #[default]
+    Never,
+    /// A run is in progress (reset at start if a crash left it so).
+    Running,
+    /// The last run succeeded.
+    Ok,
+    /// The credentials were rejected; the source waits for `chief connect`.
+    Paused,
+    /// A rate limit resets later than Chief waits; the source resumes at `resume_at`.
+    Parked,
+    /// The last run failed; the next run retries.
+    Failed,
+    /// No credentials.
+    NotConnected,
+}
+
+impl SourceState {
+    /// The state's name, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::Never => "never",
+            SourceState::Running => "running",
+            SourceState::Ok => "ok",
+            SourceState::Paused => "paused",
+            SourceState::Parked => "parked",
+            SourceState::Failed => "failed",
+            SourceState::NotConnected => "not_connected",
+        }
+    }
+
+    fn parse(s: &str) -> SourceState {
+        [
+            SourceState::Running,
+            SourceState::Ok,
+            SourceState::Paused,
+            SourceState::Parked,
+            SourceState::Failed,
+            SourceState::NotConnected,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+        .unwrap_or(SourceState::Never)
+    }
+}
+
+impl std::fmt::Display for SourceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One source's sync status.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
@@ -16,7 +72,7 @@ pub struct SourceStatus {
     pub account: String,
     /// `ok`, `running`, `paused` (credentials), `parked` (waiting for `resume_at`),
     /// `failed` (will retry on the next run), `not_connected`.
-    pub state: String,
+    pub state: SourceState,
     pub message: String,
     pub last_attempt: Option<Timestamp>,
     pub last_success: Option<Timestamp>,
@@ -41,7 +97,15 @@ pub struct SyncFailure {
 
 impl Writer<'_> {
     /// Records (or re-records) an item that failed, with the raw payload to retry.
-    pub fn record_failure(&self, source: &str, account: &str, container: &str, item_key: &str, error: &str, payload: &Value) -> Result<(), StoreError> {
+    pub fn record_failure(
+        &self,
+        source: &str,
+        account: &str,
+        container: &str,
+        item_key: &str,
+        error: &str,
+        payload: &Value,
+    ) -> Result<(), StoreError> {
         let now = Timestamp::now().0;
         self.tx
             .prepare_cached(
@@ -53,10 +117,18 @@ impl Writer<'_> {
     }
 
     /// Forgets a failure once the item is stored.
-    pub fn clear_failure(&self, source: &str, account: &str, container: &str, item_key: &str) -> Result<bool, StoreError> {
+    pub fn clear_failure(
+        &self,
+        source: &str,
+        account: &str,
+        container: &str,
+        item_key: &str,
+    ) -> Result<bool, StoreError> {
         Ok(self
             .tx
-            .prepare_cached("DELETE FROM sync_failures WHERE source = ?1 AND account = ?2 AND container = ?3 AND item_key = ?4")?
+            .prepare_cached(
+                "DELETE FROM sync_failures WHERE source = ?1 AND account = ?2 AND container = ?3 AND item_key = ?4",
+            )?
             .execute(params![source, account, container, item_key])?
             > 0)
     }
@@ -74,7 +146,7 @@ impl Writer<'_> {
             .execute(params![
                 s.source,
                 s.account,
-                s.state,
+                s.state.as_str(),
                 s.message,
                 s.last_attempt.map(|t| t.0),
                 s.last_success.map(|t| t.0),
@@ -121,7 +193,7 @@ impl Store {
             Ok(SourceStatus {
                 source: r.get(0)?,
                 account: r.get(1)?,
-                state: r.get(2)?,
+                state: SourceState::parse(&r.get::<_, String>(2)?),
                 message: r.get(3)?,
                 last_attempt: ts(4)?,
                 last_success: ts(5)?,
@@ -163,7 +235,9 @@ impl Store {
     /// Ids of the live items of a container created in `[from, to)`, for delete
     /// reconciliation.
     pub fn live_ids_in(&self, container: &str, from: Timestamp, to: Timestamp) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND created_ms >= ?2 AND created_ms < ?3")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND created_ms >= ?2 AND created_ms < ?3",
+        )?;
         let rows = stmt.query_map(params![container, from.0, to.0], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -176,7 +250,12 @@ impl Store {
     }
 
     /// Like [`Store::live_ids_in`], thread roots and unthreaded items only.
-    pub fn live_top_level_ids_in(&self, container: &str, from: Timestamp, to: Timestamp) -> Result<Vec<String>, StoreError> {
+    pub fn live_top_level_ids_in(
+        &self,
+        container: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND parent_id IS NULL AND created_ms >= ?2 AND created_ms < ?3")?;
         let rows = stmt.query_map(params![container, from.0, to.0], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -184,14 +263,21 @@ impl Store {
 
     /// The stored content hash of an item, if any (lets a connector skip refetches).
     pub fn item_updated(&self, id: &str) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.conn.prepare_cached("SELECT updated_ms FROM items WHERE id = ?1 AND deleted = 0")?.query_row([id], |r| r.get::<_, i64>(0)).optional()?.map(Timestamp))
+        Ok(self
+            .conn
+            .prepare_cached("SELECT updated_ms FROM items WHERE id = ?1 AND deleted = 0")?
+            .query_row([id], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(Timestamp))
     }
 }
 
 impl Store {
     /// Display names by identity value for one identity kind (`slack` ids → names).
     pub fn identity_names(&self, kind: &str) -> Result<std::collections::HashMap<String, String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT i.value, p.display_name FROM identities i JOIN people p ON p.id = i.person_id WHERE i.kind = ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.value, p.display_name FROM identities i JOIN people p ON p.id = i.person_id WHERE i.kind = ?1",
+        )?;
         let rows = stmt.query_map([kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -200,6 +286,11 @@ impl Store {
 impl Writer<'_> {
     /// True if an item with this id is stored (deleted or not).
     pub fn item_exists(&self, id: &ItemId) -> Result<bool, StoreError> {
-        Ok(self.tx.prepare_cached("SELECT 1 FROM items WHERE id = ?1")?.query_row([id.as_str()], |_| Ok(())).optional()?.is_some())
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM items WHERE id = ?1")?
+            .query_row([id.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 }

@@ -1,10 +1,19 @@
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind, Reference, Source, Timestamp};
+use chief_core::{
+    Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, PersonRecord, RefKind,
+    Reference, Source, Timestamp,
+};
 use serde_json::json;
 
 use crate::{Store, Upsert};
 
 fn channel() -> Container {
-    Container { id: ContainerId::new(Source::Slack, "C1"), source: Source::Slack, kind: ContainerKind::Channel, name: "#ops".into(), description: String::new() }
+    Container {
+        id: ContainerId::new(Source::Slack, "C1"),
+        source: Source::Slack,
+        kind: ContainerKind::Channel,
+        name: "#ops".into(),
+        description: String::new(),
+    }
 }
 
 fn msg(ts: &str, body: &str) -> Item {
@@ -37,7 +46,10 @@ fn upsert_is_idempotent_and_edits_update_in_place() {
     assert_eq!(w.upsert_item(&msg("1.0", "hello, edited")).unwrap(), Upsert::Updated);
     w.commit().unwrap();
     let events = store.events_since(0, 10).unwrap();
-    assert_eq!(events.iter().map(|e| e.change.as_str()).collect::<Vec<_>>(), vec!["created", "updated"]);
+    assert_eq!(
+        events.iter().map(|e| e.change).collect::<Vec<_>>(),
+        vec![crate::Change::Created, crate::Change::Updated]
+    );
     let item = store.item("slack:C1:1.0").unwrap().unwrap();
     assert_eq!(item.item.body, "hello, edited");
     assert_eq!(item.seq, events[1].seq);
@@ -83,20 +95,31 @@ fn people_merge_across_sources_by_email() {
     let a = w
         .upsert_person(&PersonRecord {
             display_name: "Ana Ruiz".into(),
-            identities: vec![Identity::new(IdentityKind::Slack, "U1"), Identity::new(IdentityKind::Email, "Ana@Kestrel.example")],
+            identities: vec![
+                Identity::new(IdentityKind::Slack, "U1"),
+                Identity::new(IdentityKind::Email, "Ana@Kestrel.example"),
+            ],
             title: String::new(),
             is_bot: false,
         })
         .unwrap();
     let b = w
-        .upsert_person(&PersonRecord { display_name: "anaruiz".into(), identities: vec![Identity::new(IdentityKind::Github, "AnaRuiz")], title: String::new(), is_bot: false })
+        .upsert_person(&PersonRecord {
+            display_name: "anaruiz".into(),
+            identities: vec![Identity::new(IdentityKind::Github, "AnaRuiz")],
+            title: String::new(),
+            is_bot: false,
+        })
         .unwrap();
     assert_ne!(a, b);
     // A record that links the GitHub login to the email merges the two people.
     let c = w
         .upsert_person(&PersonRecord {
             display_name: "anaruiz".into(),
-            identities: vec![Identity::new(IdentityKind::Github, "anaruiz"), Identity::new(IdentityKind::Email, "ana@kestrel.example")],
+            identities: vec![
+                Identity::new(IdentityKind::Github, "anaruiz"),
+                Identity::new(IdentityKind::Email, "ana@kestrel.example"),
+            ],
             title: String::new(),
             is_bot: false,
         })

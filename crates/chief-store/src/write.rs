@@ -4,7 +4,7 @@ use chief_core::{Container, Identity, Item, ItemId, PersonId, PersonRecord, Time
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
 
-use crate::{StoreError, content_hash};
+use crate::{Change, StoreError, content_hash};
 
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,23 +57,29 @@ impl<'c> Writer<'c> {
         {
             let mut stmt = self.tx.prepare_cached("SELECT person_id FROM identities WHERE kind = ?1 AND value = ?2")?;
             for ident in &ids {
-                if let Some(pid) = stmt.query_row(params![ident.kind.as_str(), ident.value], |r| r.get::<_, i64>(0)).optional()? {
-                    if !found.contains(&pid) {
-                        found.push(pid);
-                    }
+                if let Some(pid) =
+                    stmt.query_row(params![ident.kind.as_str(), ident.value], |r| r.get::<_, i64>(0)).optional()?
+                    && !found.contains(&pid)
+                {
+                    found.push(pid);
                 }
             }
         }
         let pid = match found.iter().min() {
             Some(&keep) => {
                 for &other in found.iter().filter(|&&p| p != keep) {
-                    self.tx.execute("UPDATE identities SET person_id = ?1 WHERE person_id = ?2", params![keep, other])?;
+                    self.tx
+                        .execute("UPDATE identities SET person_id = ?1 WHERE person_id = ?2", params![keep, other])?;
                     self.tx.execute("DELETE FROM people WHERE id = ?1", params![other])?;
                 }
                 // A real name beats a handle: keep the longest name seen with a space in it.
-                let current: String = self.tx.query_row("SELECT display_name FROM people WHERE id = ?1", params![keep], |r| r.get(0))?;
+                let current: String =
+                    self.tx.query_row("SELECT display_name FROM people WHERE id = ?1", params![keep], |r| r.get(0))?;
                 if better_name(&rec.display_name, &current) {
-                    self.tx.execute("UPDATE people SET display_name = ?1 WHERE id = ?2", params![rec.display_name, keep])?;
+                    self.tx.execute(
+                        "UPDATE people SET display_name = ?1 WHERE id = ?2",
+                        params![rec.display_name, keep],
+                    )?;
                 }
                 if !rec.title.is_empty() {
                     self.tx.execute("UPDATE people SET title = ?1 WHERE id = ?2", params![rec.title, keep])?;
@@ -86,11 +92,15 @@ impl<'c> Writer<'c> {
                 } else {
                     rec.display_name.clone()
                 };
-                self.tx.execute("INSERT INTO people (display_name, title, is_bot) VALUES (?1, ?2, ?3)", params![name, rec.title, rec.is_bot])?;
+                self.tx.execute(
+                    "INSERT INTO people (display_name, title, is_bot) VALUES (?1, ?2, ?3)",
+                    params![name, rec.title, rec.is_bot],
+                )?;
                 self.tx.last_insert_rowid()
             }
         };
-        let mut ins = self.tx.prepare_cached("INSERT OR IGNORE INTO identities (kind, value, person_id) VALUES (?1, ?2, ?3)")?;
+        let mut ins =
+            self.tx.prepare_cached("INSERT OR IGNORE INTO identities (kind, value, person_id) VALUES (?1, ?2, ?3)")?;
         for ident in ids {
             ins.execute(params![ident.kind.as_str(), ident.value, pid])?;
         }
@@ -101,7 +111,11 @@ impl<'c> Writer<'c> {
     /// and logs no event.
     pub fn upsert_item(&self, item: &Item) -> Result<Upsert, StoreError> {
         let normalized;
-        let item = if item.references.is_sorted() && item.participants.is_sorted() && !has_dups(&item.references) && !has_dups(&item.participants) {
+        let item = if item.references.is_sorted()
+            && item.participants.is_sorted()
+            && !has_dups(&item.references)
+            && !has_dups(&item.participants)
+        {
             item
         } else {
             let mut copy = item.clone();
@@ -115,12 +129,13 @@ impl<'c> Writer<'c> {
             .prepare_cached("SELECT rid, hash, deleted FROM items WHERE id = ?1")?
             .query_row([item.id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        if let Some((_, old_hash, deleted)) = &existing {
-            if *old_hash == hash && !deleted {
-                return Ok(Upsert::Unchanged);
-            }
+        if let Some((_, old_hash, deleted)) = &existing
+            && *old_hash == hash
+            && !deleted
+        {
+            return Ok(Upsert::Unchanged);
         }
-        let change = if existing.is_some() { "updated" } else { "created" };
+        let change = if existing.is_some() { Change::Updated } else { Change::Created };
         let seq = self.log_event(&item.id, change)?;
         let author = item.author.as_ref().map(Identity::key);
         let participants = serde_json::to_string(&item.participants)?;
@@ -157,11 +172,12 @@ impl<'c> Writer<'c> {
                 rid
             }
         };
-        let mut ins = self.tx.prepare_cached("INSERT OR IGNORE INTO item_refs (item_rid, kind, value) VALUES (?1, ?2, ?3)")?;
+        let mut ins =
+            self.tx.prepare_cached("INSERT OR IGNORE INTO item_refs (item_rid, kind, value) VALUES (?1, ?2, ?3)")?;
         for r in &item.references {
             ins.execute(params![rid, r.kind.as_str(), r.value])?;
         }
-        Ok(if change == "created" { Upsert::Inserted } else { Upsert::Updated })
+        Ok(if change == Change::Created { Upsert::Inserted } else { Upsert::Updated })
     }
 
     /// Marks an item deleted: its text is wiped, it leaves search, and its id stays so
@@ -174,7 +190,7 @@ impl<'c> Writer<'c> {
             .query_row([id.as_str()], |r| r.get(0))
             .optional()?;
         let Some(rid) = live else { return Ok(false) };
-        let seq = self.log_event(id, "deleted")?;
+        let seq = self.log_event(id, Change::Deleted)?;
         self.tx.execute(
             "UPDATE items SET deleted = 1, title = '', body = '', refs_json = '[]', hash = 'deleted', seq = ?2 WHERE rid = ?1",
             params![rid, seq],
@@ -197,7 +213,9 @@ impl<'c> Writer<'c> {
     /// Each chunk is `(index, start, end, vector bytes)`.
     pub fn replace_chunks(&self, rid: i64, chunks: &[(u32, usize, usize, Vec<u8>)]) -> Result<(), StoreError> {
         self.tx.prepare_cached("DELETE FROM chunks WHERE item_rid = ?1")?.execute([rid])?;
-        let mut ins = self.tx.prepare_cached("INSERT INTO chunks (item_rid, idx, start, end, vector) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut ins = self
+            .tx
+            .prepare_cached("INSERT INTO chunks (item_rid, idx, start, end, vector) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for (idx, start, end, v) in chunks {
             ins.execute(params![rid, idx, *start as i64, *end as i64, v])?;
         }
@@ -254,10 +272,10 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    fn log_event(&self, id: &ItemId, change: &str) -> Result<i64, StoreError> {
+    fn log_event(&self, id: &ItemId, change: Change) -> Result<i64, StoreError> {
         self.tx
             .prepare_cached("INSERT INTO item_events (item_id, change, at_ms) VALUES (?1, ?2, ?3)")?
-            .execute(params![id.as_str(), change, Timestamp::now().0])?;
+            .execute(params![id.as_str(), change.as_str(), Timestamp::now().0])?;
         Ok(self.tx.last_insert_rowid())
     }
 }

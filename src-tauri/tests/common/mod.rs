@@ -21,19 +21,22 @@ impl Drop for Kill {
 pub fn demo_home() -> (tempfile::TempDir, chief_demo::GroundTruth) {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("chief.toml"), "[embed]\nenabled = false\n").unwrap();
-    let config = chief_engine::Config::load(home.path(), Vec::<(String, String)>::new()).unwrap();
-    let engine = chief_engine::Engine::open(home.path(), config).unwrap();
-    engine.load_demo(chief_sources::connector::no_progress()).unwrap();
+    let (engine, _) = chief_bench::demo::load(home.path(), false, Vec::new(), chief_engine::no_progress()).unwrap();
     engine.close().unwrap();
-    let truth = serde_json::from_slice(&std::fs::read(home.path().join("demo-data/ground_truth.json")).unwrap()).unwrap();
+    let truth =
+        serde_json::from_slice(&std::fs::read(home.path().join("demo-data/ground_truth.json")).unwrap()).unwrap();
     (home, truth)
 }
 
 /// Fails loudly unless an X display and the tools exist.
 pub fn need_x(tools: &[&str]) {
-    assert!(std::env::var_os("DISPLAY").is_some(), "the desktop tests need an X display: run them through scripts/test.sh (it starts Xvfb)");
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "the desktop tests need an X display: run them through scripts/test.sh (it starts Xvfb)"
+    );
     for tool in tools {
-        let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
+        let ok =
+            Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
         assert!(ok, "{tool} is required for the desktop tests (scripts/setup.sh --tests installs it)");
     }
 }
@@ -50,7 +53,24 @@ pub fn visible(name: &str) -> bool {
 
 /// Puts `text` in the X PRIMARY selection, served until the returned child drops.
 pub fn set_primary(text: &str) -> Kill {
-    let mut child = Command::new("xclip").args(["-selection", "primary", "-loops", "0", "-quiet"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("xclip runs");
+    let mut child = Command::new("xclip")
+        .args(["-selection", "primary", "-loops", "0", "-quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xclip runs");
     child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("xclip takes the text");
     Kill(child)
+}
+
+/// Prints a figure the run measured and appends it to `CHIEF_TEST_FIGURES` (the test
+/// script prints that file after the run, since passing tests' output is captured).
+pub fn figure(line: &str) {
+    println!("{line}");
+    if let Some(path) = std::env::var_os("CHIEF_TEST_FIGURES")
+        && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path)
+    {
+        let _ = writeln!(f, "{line}");
+    }
 }

@@ -1,16 +1,18 @@
-//! The search API every surface uses: BM25 (tantivy) and dense (local embeddings)
-//! retrieval fused into one ranking, with filters, an exact-identifier boost and a
-//! bounded recency boost.
+//! Hybrid retrieval, the search every surface and pipeline uses: BM25 (tantivy) and
+//! dense (local embeddings) rankings fused into one, with filters, an exact-identifier
+//! boost and a bounded recency boost. It lives here, not in the engine, so a brain
+//! pipeline can retrieve with nothing but a store and a [`Retriever`].
 
 use std::collections::HashMap;
 
-use chief_core::{ItemKind, Source, Timestamp};
+use chief_core::{Home, ItemKind, Source, Timestamp};
 use chief_embed::Embed;
-use chief_search::{Filters, SearchRequest};
-use chief_store::{StoredItem, Store};
+use chief_store::{Store, StoredItem};
 use serde::Serialize;
 
-use crate::{Engine, EngineError};
+use crate::config::{EmbedConfig, Fusion, SearchConfig};
+use crate::semantic::{EmbedProgress, Semantic};
+use crate::{CommitPolicy, Filters, IndexStatus, SearchError, SearchIndex, SearchRequest};
 
 /// How to retrieve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -25,14 +27,16 @@ pub enum SearchMode {
     Hybrid,
 }
 
-impl std::str::FromStr for SearchMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "bm25" => Ok(SearchMode::Bm25),
-            "dense" => Ok(SearchMode::Dense),
-            "hybrid" => Ok(SearchMode::Hybrid),
-            _ => Err(format!("unknown search mode {s:?}: expected bm25, dense or hybrid")),
+impl SearchMode {
+    /// Every mode, for `--mode all` and evaluations.
+    pub const ALL: [SearchMode; 3] = [SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid];
+
+    /// The mode's name as in `--mode` and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Bm25 => "bm25",
+            SearchMode::Dense => "dense",
+            SearchMode::Hybrid => "hybrid",
         }
     }
 }
@@ -115,9 +119,12 @@ fn display_title(title: &str, body: &str) -> String {
         return title.to_string();
     }
     let first = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    if first.chars().count() > 80 { format!("{}…", first.chars().take(79).collect::<String>()) } else { first.to_string() }
+    if first.chars().count() > 80 {
+        format!("{}…", first.chars().take(79).collect::<String>())
+    } else {
+        first.to_string()
+    }
 }
-
 
 /// Does a stored item pass the filters? Used for dense candidates, which the vector
 /// index does not filter.
@@ -133,8 +140,8 @@ fn passes(item: &StoredItem, f: &Filters) -> bool {
         return false;
     }
     if !f.containers.is_empty() {
-        let name = chief_search::container_key(&item.container_name);
-        if !f.containers.iter().any(|c| c == it.container.as_str() || chief_search::container_key(c) == name) {
+        let name = crate::container_key(&item.container_name);
+        if !f.containers.iter().any(|c| c == it.container.as_str() || crate::container_key(c) == name) {
             return false;
         }
     }
@@ -164,13 +171,114 @@ struct Candidate {
     snippet: Option<(String, Vec<(usize, usize)>)>,
 }
 
-impl Engine {
-    fn filters(&self, store: &Store, q: &SearchQuery) -> Result<Filters, EngineError> {
+/// The index, the vectors and the fusion settings: everything a search needs but the
+/// store, which the caller lends for each search.
+pub struct Retriever {
+    index: SearchIndex,
+    semantic: Option<Semantic>,
+    semantic_problem: Option<String>,
+    config: SearchConfig,
+}
+
+impl Retriever {
+    /// Opens the home's index (catching up with the store in the background) and, when
+    /// `[embed] enabled`, the embedding queue. Semantic search that cannot start (no
+    /// model, no ONNX Runtime) leaves BM25 working and says why in [`Retriever::semantic_problem`].
+    pub fn open(
+        home: &Home,
+        policy: CommitPolicy,
+        search: &SearchConfig,
+        embed: &EmbedConfig,
+    ) -> Result<Retriever, SearchError> {
+        let mut index = SearchIndex::open(&home.index(), &home.db(), policy)?;
+        index.set_title_boost(search.title_boost);
+        for note in index.status()?.notes {
+            tracing::warn!("{note}");
+        }
+        let (semantic, semantic_problem) = if embed.enabled {
+            match Semantic::start(&home.db(), embed) {
+                Ok(s) => {
+                    for n in &s.notes {
+                        tracing::warn!("{n}");
+                    }
+                    (Some(s), None)
+                }
+                Err(e) => {
+                    tracing::warn!("semantic search is off: {e}");
+                    (None, Some(e.to_string()))
+                }
+            }
+        } else {
+            (None, None)
+        };
+        Ok(Retriever { index, semantic, semantic_problem, config: search.clone() })
+    }
+
+    /// The full-text index.
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// The embedding queue and vectors, when semantic search runs.
+    pub fn semantic(&self) -> Option<&Semantic> {
+        self.semantic.as_ref()
+    }
+
+    /// Why semantic search is off when it should be on.
+    pub fn semantic_problem(&self) -> Option<&str> {
+        self.semantic_problem.as_deref()
+    }
+
+    /// New store changes may be waiting: the index writer and the embedding queue pick them up.
+    pub fn nudge(&self) {
+        self.index.nudge();
+        if let Some(s) = &self.semantic {
+            s.nudge();
+        }
+    }
+
+    /// Makes every store change searchable by words now; returns the committed sequence.
+    pub fn flush(&self) -> Result<i64, SearchError> {
+        let status = self.index.status()?;
+        if status.read_only {
+            return Ok(status.committed_seq);
+        }
+        self.index.flush()
+    }
+
+    /// Embeds every item not embedded yet (blocking), reporting progress.
+    pub fn embed_wait(&self, progress: &mut dyn FnMut(EmbedProgress)) -> Result<i64, SearchError> {
+        match &self.semantic {
+            Some(s) => s.wait(progress),
+            None => Err(SearchError::SemanticOff {
+                reason: self
+                    .semantic_problem
+                    .clone()
+                    .unwrap_or_else(|| "disabled in chief.toml ([embed] enabled = false)".into()),
+            }),
+        }
+    }
+
+    /// Index health.
+    pub fn status(&self) -> Result<IndexStatus, SearchError> {
+        self.index.status()
+    }
+
+    /// Stops the embedding queue after its batch in flight and the index writer after
+    /// a final commit.
+    pub fn close(mut self) -> Result<(), SearchError> {
+        if let Some(mut s) = self.semantic.take() {
+            s.stop();
+        }
+        self.index.close()
+    }
+
+    fn filters(&self, store: &Store, q: &SearchQuery) -> Result<Filters, SearchError> {
         let mut people = Vec::new();
         if let Some(name) = q.person.as_deref().filter(|n| !n.trim().is_empty()) {
             let found = store.find_people(name)?;
             if found.is_empty() {
-                return Err(EngineError::InvalidInput(format!("no person matches {name:?}; try part of a name, an email or a handle")));
+                return Err(SearchError::NoSuchPerson { name: name.to_string() });
             }
             people.push(found.iter().flat_map(|p| p.identities.iter().map(|i| i.key())).collect());
         }
@@ -185,18 +293,20 @@ impl Engine {
     }
 
     /// Searches the local index and vectors. Newest first when there are no words.
-    pub fn search(&self, q: &SearchQuery) -> Result<SearchResponse, EngineError> {
+    pub fn search(&self, store: &Store, q: &SearchQuery) -> Result<SearchResponse, SearchError> {
         let span = tracing::info_span!("search", mode = ?q.mode, limit = q.limit.unwrap_or(20));
         let _g = span.enter();
         let limit = q.limit.unwrap_or(20).clamp(1, 1000);
         let mut notes = Vec::new();
-        let store = self.store();
-        let filters = self.filters(&store, q)?;
-        let fusion = &self.config.search;
+        let filters = self.filters(store, q)?;
+        let fusion = &self.config;
         let mut mode = q.mode;
         if mode != SearchMode::Bm25 && (self.semantic.is_none() || q.text.trim().is_empty()) {
             if self.semantic.is_none() {
-                notes.push(format!("semantic search is off ({}); showing word matches only", self.semantic_problem.as_deref().unwrap_or("disabled in [embed]")));
+                notes.push(format!(
+                    "semantic search is off ({}); showing word matches only",
+                    self.semantic_problem.as_deref().unwrap_or("disabled in [embed]")
+                ));
             }
             mode = SearchMode::Bm25;
         }
@@ -206,20 +316,39 @@ impl Engine {
         let mut order: Vec<String> = Vec::new();
         if mode != SearchMode::Dense {
             let depth = if mode == SearchMode::Bm25 { limit } else { fusion.candidates.max(limit) };
-            let req = SearchRequest { text: q.text.clone(), filters: filters.clone(), limit: depth, no_snippets: mode != SearchMode::Bm25 };
-            for (rank, hit) in self.index.search(&req, &store)?.into_iter().enumerate() {
+            let req = SearchRequest {
+                text: q.text.clone(),
+                filters: filters.clone(),
+                limit: depth,
+                no_snippets: mode != SearchMode::Bm25,
+            };
+            for (rank, hit) in self.index.search(&req, store)?.into_iter().enumerate() {
                 order.push(hit.id.clone());
                 let snippet = (mode == SearchMode::Bm25).then(|| (hit.snippet.clone(), hit.highlights.clone()));
-                cands.insert(hit.id, Candidate { bm25_rank: Some(rank), bm25_score: hit.score, dense_rank: None, dense_score: 0.0, id_match: hit.matched.contains(&"id"), ref_match: hit.matched.contains(&"ref"), snippet });
+                cands.insert(
+                    hit.id,
+                    Candidate {
+                        bm25_rank: Some(rank),
+                        bm25_score: hit.score,
+                        dense_rank: None,
+                        dense_score: 0.0,
+                        id_match: hit.matched.contains(&"id"),
+                        ref_match: hit.matched.contains(&"ref"),
+                        snippet,
+                    },
+                );
             }
         }
         if let Some(sem) = self.semantic.as_ref().filter(|_| mode != SearchMode::Bm25) {
-            let qv = sem.embedder.embed(&[q.text.as_str()]).map_err(EngineError::Embed)?.pop().unwrap_or_default();
+            let qv = sem.embedder.embed(&[q.text.as_str()])?.pop().unwrap_or_default();
             query_vector = Some(qv.clone());
-            let filtered = filters.sources.len() + filters.kinds.len() + filters.containers.len() + filters.people.len() > 0 || filters.since.is_some() || filters.until.is_some();
+            let filtered =
+                filters.sources.len() + filters.kinds.len() + filters.containers.len() + filters.people.len() > 0
+                    || filters.since.is_some()
+                    || filters.until.is_some();
             let depth = if mode == SearchMode::Dense { limit } else { fusion.candidates.max(limit) };
             let raw = {
-                let vectors = sem.vectors.read().map_err(|_| EngineError::InvalidInput("vector index unavailable".into()))?;
+                let vectors = sem.vectors.read().map_err(|_| SearchError::VectorsPoisoned)?;
                 vectors.search(&qv, if filtered { depth * 4 } else { depth }, sem.threads, &|_| true)
             };
             let kept: Vec<(i64, f32)> = raw.into_iter().filter(|(_, sim)| *sim >= sem.min_similarity).collect();
@@ -236,7 +365,15 @@ impl Engine {
                 }
                 let c = cands.entry(id.clone()).or_insert_with(|| {
                     order.push(id.clone());
-                    Candidate { bm25_rank: None, bm25_score: 0.0, dense_rank: None, dense_score: 0.0, id_match: false, ref_match: false, snippet: None }
+                    Candidate {
+                        bm25_rank: None,
+                        bm25_score: 0.0,
+                        dense_rank: None,
+                        dense_score: 0.0,
+                        id_match: false,
+                        ref_match: false,
+                        snippet: None,
+                    }
                 });
                 c.dense_rank = Some(rank);
                 c.dense_score = sim;
@@ -249,13 +386,15 @@ impl Engine {
 
         // Linear fusion scores every candidate on both signals: exact cosines for word
         // matches the vector top list missed.
-        if let (Some(sem), Some(qv), true) = (&self.semantic, &query_vector, mode == SearchMode::Hybrid && fusion.fusion == "linear") {
+        if let (Some(sem), Some(qv), true) =
+            (&self.semantic, &query_vector, mode == SearchMode::Hybrid && fusion.fusion == Fusion::Linear)
+        {
             let missing: Vec<String> = order.iter().filter(|id| cands[*id].dense_rank.is_none()).cloned().collect();
             let mut rids = Vec::with_capacity(missing.len());
             for id in &missing {
                 rids.push(store.rid_of(id)?.unwrap_or(-1));
             }
-            let scores = sem.vectors.read().map_err(|_| EngineError::InvalidInput("vector index unavailable".into()))?.score_items(qv, &rids);
+            let scores = sem.vectors.read().map_err(|_| SearchError::VectorsPoisoned)?.score_items(qv, &rids);
             for (id, sc) in missing.iter().zip(scores) {
                 if let (Some(c), Some(sc)) = (cands.get_mut(id), sc) {
                     c.dense_score = sc;
@@ -270,12 +409,13 @@ impl Engine {
         let (wb, wd) = (fusion.bm25_weight, fusion.dense_weight);
         for id in &order {
             let c = &cands[id];
-            let mut score = if fusion.fusion == "linear" {
+            let mut score = if fusion.fusion == Fusion::Linear {
                 // BM25 scaled to [0, 1] by the best hit; cosine as is.
                 wb * c.bm25_score / max_bm25 + wd * c.dense_score
             } else {
                 let k = fusion.rrf_k;
-                wb * c.bm25_rank.map_or(0.0, |r| 1.0 / (k + r as f32 + 1.0)) + wd * c.dense_rank.map_or(0.0, |r| 1.0 / (k + r as f32 + 1.0))
+                wb * c.bm25_rank.map_or(0.0, |r| 1.0 / (k + r as f32 + 1.0))
+                    + wd * c.dense_rank.map_or(0.0, |r| 1.0 / (k + r as f32 + 1.0))
             };
             let mut why = Vec::new();
             if c.bm25_rank.is_some() && !q.text.trim().is_empty() {
@@ -330,7 +470,11 @@ impl Engine {
                 title: display_title(&it.title, &it.body),
                 snippet,
                 url: it.url.clone(),
-                author: stored.author_name.clone().or_else(|| it.extra.get("username").and_then(|u| u.as_str()).map(str::to_string)).or_else(|| it.author.as_ref().map(|a| a.value.clone())),
+                author: stored
+                    .author_name
+                    .clone()
+                    .or_else(|| it.extra.get("username").and_then(|u| u.as_str()).map(str::to_string))
+                    .or_else(|| it.author.as_ref().map(|a| a.value.clone())),
                 ts: it.created.to_rfc3339(),
                 score,
                 highlights,

@@ -6,22 +6,129 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chief_core::{Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, RefKind, Reference, Source, Timestamp};
+use chief_core::{
+    Container, ContainerId, ContainerKind, Identity, IdentityKind, Item, ItemId, ItemKind, RefKind, Reference, Source,
+    Timestamp,
+};
 use chief_search::{CommitPolicy, Filters, SearchIndex, SearchRequest};
 use chief_store::Store;
 use serde::Serialize;
 
-use crate::EngineError;
+use chief_engine::EngineError;
 
 const COMMON: &[&str] = &[
-    "the", "a", "to", "and", "we", "is", "for", "on", "in", "it", "this", "that", "can", "be", "with", "i", "you", "are", "of", "please",
-    "deploy", "release", "review", "merge", "rollback", "incident", "latency", "error", "customer", "checkout", "payments", "refund", "ledger",
-    "database", "migration", "schema", "index", "query", "timeout", "retry", "queue", "worker", "cache", "memory", "cpu", "alert", "dashboard",
-    "oncall", "pager", "postmortem", "standup", "sprint", "roadmap", "planning", "hiring", "interview", "budget", "headcount", "design", "mock",
-    "frontend", "backend", "api", "sdk", "client", "server", "kubernetes", "terraform", "staging", "production", "canary", "flag", "test",
-    "flaky", "build", "pipeline", "runner", "bug", "fix", "patch", "upgrade", "version", "config", "secret", "token", "auth", "login",
-    "billing", "invoice", "report", "finance", "security", "audit", "compliance", "vendor", "contract", "meeting", "tomorrow", "today",
-    "monday", "friday", "thanks", "blocked", "ready", "shipped", "approved", "question", "proposal", "rfc", "docs", "owner", "team",
+    "the",
+    "a",
+    "to",
+    "and",
+    "we",
+    "is",
+    "for",
+    "on",
+    "in",
+    "it",
+    "this",
+    "that",
+    "can",
+    "be",
+    "with",
+    "i",
+    "you",
+    "are",
+    "of",
+    "please",
+    "deploy",
+    "release",
+    "review",
+    "merge",
+    "rollback",
+    "incident",
+    "latency",
+    "error",
+    "customer",
+    "checkout",
+    "payments",
+    "refund",
+    "ledger",
+    "database",
+    "migration",
+    "schema",
+    "index",
+    "query",
+    "timeout",
+    "retry",
+    "queue",
+    "worker",
+    "cache",
+    "memory",
+    "cpu",
+    "alert",
+    "dashboard",
+    "oncall",
+    "pager",
+    "postmortem",
+    "standup",
+    "sprint",
+    "roadmap",
+    "planning",
+    "hiring",
+    "interview",
+    "budget",
+    "headcount",
+    "design",
+    "mock",
+    "frontend",
+    "backend",
+    "api",
+    "sdk",
+    "client",
+    "server",
+    "kubernetes",
+    "terraform",
+    "staging",
+    "production",
+    "canary",
+    "flag",
+    "test",
+    "flaky",
+    "build",
+    "pipeline",
+    "runner",
+    "bug",
+    "fix",
+    "patch",
+    "upgrade",
+    "version",
+    "config",
+    "secret",
+    "token",
+    "auth",
+    "login",
+    "billing",
+    "invoice",
+    "report",
+    "finance",
+    "security",
+    "audit",
+    "compliance",
+    "vendor",
+    "contract",
+    "meeting",
+    "tomorrow",
+    "today",
+    "monday",
+    "friday",
+    "thanks",
+    "blocked",
+    "ready",
+    "shipped",
+    "approved",
+    "question",
+    "proposal",
+    "rfc",
+    "docs",
+    "owner",
+    "team",
 ];
 
 /// Deterministic synthetic workplace messages with a Zipf-like word distribution.
@@ -34,7 +141,8 @@ pub struct Synthetic {
 impl Synthetic {
     pub fn new(seed: u64) -> Synthetic {
         let mut vocab: Vec<String> = COMMON.iter().map(|s| s.to_string()).collect();
-        let syllables = ["ka", "lo", "mi", "ren", "tos", "va", "pel", "dun", "sha", "qui", "bor", "nex", "tal", "gri", "zo"];
+        let syllables =
+            ["ka", "lo", "mi", "ren", "tos", "va", "pel", "dun", "sha", "qui", "bor", "nex", "tal", "gri", "zo"];
         for a in syllables {
             for b in syllables {
                 for c in ["", "ix", "on", "er", "us", "at"] {
@@ -94,7 +202,7 @@ impl Synthetic {
             body.push_str(&word);
         }
         let mut references = Vec::new();
-        if self.next() % 20 == 0 {
+        if self.next().is_multiple_of(20) {
             let key = format!("BENCH-{}", self.next() % 5000);
             body.push_str(&format!(" see {key}"));
             references.push(Reference::new(RefKind::Ticket, key));
@@ -169,7 +277,9 @@ pub struct SearchBenchReport {
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
@@ -194,17 +304,26 @@ struct Corpus {
 fn ingest(dir: &Path, items: usize, with_fts5: bool, progress: &mut dyn FnMut(&str)) -> Result<Corpus, EngineError> {
     let db = dir.join("chief.db");
     let mut store = Store::open(&db)?;
-    let policy = CommitPolicy { every_items: 200_000, every: Duration::from_secs(30), writer_memory: 256 << 20, threads: 2 };
+    let policy =
+        CommitPolicy { every_items: 200_000, every: Duration::from_secs(30), writer_memory: 256 << 20, threads: 2 };
     let index = SearchIndex::open(&dir.join("index"), &db, policy)?;
     {
         let w = store.writer()?;
         for c in 0..CONTAINERS {
-            w.upsert_container(&Container { id: ContainerId::new(Source::Slack, &format!("CB{c:03}")), source: Source::Slack, kind: ContainerKind::Channel, name: format!("#bench-{c}"), description: String::new() })?;
+            w.upsert_container(&Container {
+                id: ContainerId::new(Source::Slack, &format!("CB{c:03}")),
+                source: Source::Slack,
+                kind: ContainerKind::Channel,
+                name: format!("#bench-{c}"),
+                description: String::new(),
+            })?;
         }
         w.commit()?;
     }
     let mut synth = Synthetic::new(42);
-    let batch_items = |synth: &mut Synthetic, from: usize| -> Vec<Item> { (from..(from + BATCH).min(items)).map(|i| synth.item(i, CONTAINERS)).collect() };
+    let batch_items = |synth: &mut Synthetic, from: usize| -> Vec<Item> {
+        (from..(from + BATCH).min(items)).map(|i| synth.item(i, CONTAINERS)).collect()
+    };
 
     let start = Instant::now();
     let mut store_time = Duration::ZERO;
@@ -240,9 +359,12 @@ fn ingest(dir: &Path, items: usize, with_fts5: bool, progress: &mut dyn FnMut(&s
         let batch = batch_items(&mut synth, from);
         let tx = fts.transaction().map_err(chief_store::StoreError::from)?;
         {
-            let mut ins = tx.prepare_cached("INSERT INTO fts (rowid, body, container, ts) VALUES (?1, ?2, ?3, ?4)").map_err(chief_store::StoreError::from)?;
+            let mut ins = tx
+                .prepare_cached("INSERT INTO fts (rowid, body, container, ts) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(chief_store::StoreError::from)?;
             for (k, it) in batch.iter().enumerate() {
-                ins.execute(rusqlite::params![(from + k) as i64, it.body, it.container.as_str(), it.created.0]).map_err(chief_store::StoreError::from)?;
+                ins.execute(rusqlite::params![(from + k) as i64, it.body, it.container.as_str(), it.created.0])
+                    .map_err(chief_store::StoreError::from)?;
             }
         }
         tx.commit().map_err(chief_store::StoreError::from)?;
@@ -273,7 +395,12 @@ pub fn run_ingest(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> R
 
 /// Ingests, then runs `queries` 1–3 word searches with and without filters against
 /// Chief and FTS5, top 10 with snippets each.
-pub fn run_search(dir: &Path, items: usize, queries: usize, progress: &mut dyn FnMut(&str)) -> Result<SearchBenchReport, EngineError> {
+pub fn run_search(
+    dir: &Path,
+    items: usize,
+    queries: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<SearchBenchReport, EngineError> {
     let corpus = ingest(dir, items, true, progress)?;
     let mut synth = Synthetic::new(7);
     let qs: Vec<String> = (0..queries).map(|_| synth.query()).collect();
@@ -286,16 +413,25 @@ pub fn run_search(dir: &Path, items: usize, queries: usize, progress: &mut dyn F
     };
     // Warm both engines' caches with one pass, as a long-running app would be.
     for q in qs.iter().take(20) {
-        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10, no_snippets: false }, &corpus.store)?;
+        corpus.index.search(
+            &SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10, no_snippets: false },
+            &corpus.store,
+        )?;
     }
     let mut chief = Vec::new();
     let mut chief_f = Vec::new();
     for (k, q) in qs.iter().enumerate() {
         let t = Instant::now();
-        corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10, no_snippets: false }, &corpus.store)?;
+        corpus.index.search(
+            &SearchRequest { text: q.clone(), filters: Filters::default(), limit: 10, no_snippets: false },
+            &corpus.store,
+        )?;
         chief.push(t.elapsed());
         let t = Instant::now();
-        corpus.index.search(&SearchRequest { text: q.clone(), filters: filters(k), limit: 10, no_snippets: false }, &corpus.store)?;
+        corpus.index.search(
+            &SearchRequest { text: q.clone(), filters: filters(k), limit: 10, no_snippets: false },
+            &corpus.store,
+        )?;
         chief_f.push(t.elapsed());
     }
     progress("fts5 queries");
@@ -359,36 +495,52 @@ pub struct EmbedBenchRow {
 
 /// Embeds short messages and passages with 1 and 2 threads, and (given a Python with
 /// onnxruntime and tokenizers) the same texts through the plain reference pipeline.
-pub fn run_embed(cfg: &crate::EmbedConfig, python: Option<&Path>, reference_script: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<EmbedBenchRow>, EngineError> {
+pub fn run_embed(
+    cfg: &chief_engine::EmbedConfig,
+    python: Option<&Path>,
+    reference_script: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<EmbedBenchRow>, EngineError> {
     use chief_embed::Embed;
-    let files = crate::embedding::model_files(cfg);
+    let files = chief_search::semantic::model_files(cfg);
     let mut synth = Synthetic::new(99);
-    let short: Vec<String> = (0..512).map(|i| {
-        let mut it = synth.item(i, 1);
-        it.body.truncate(it.body.char_indices().nth(90).map_or(it.body.len(), |(b, _)| b));
-        it.body
-    }).collect();
-    let passage: Vec<String> = (0..96).map(|i| (0..6).map(|k| synth.item(i * 6 + k, 1).body).collect::<Vec<_>>().join(". ")).collect();
-    let mixed: Vec<String> = (0..384).map(|i| if i % 4 == 3 { passage[(i / 4) % passage.len()].clone() } else { short[i % short.len()].clone() }).collect();
+    let short: Vec<String> = (0..512)
+        .map(|i| {
+            let mut it = synth.item(i, 1);
+            it.body.truncate(it.body.char_indices().nth(90).map_or(it.body.len(), |(b, _)| b));
+            it.body
+        })
+        .collect();
+    let passage: Vec<String> =
+        (0..96).map(|i| (0..6).map(|k| synth.item(i * 6 + k, 1).body).collect::<Vec<_>>().join(". ")).collect();
+    let mixed: Vec<String> = (0..384)
+        .map(|i| if i % 4 == 3 { passage[(i / 4) % passage.len()].clone() } else { short[i % short.len()].clone() })
+        .collect();
     let dir = tempfile::tempdir().map_err(|source| EngineError::Home { path: std::env::temp_dir(), source })?;
     let mut rows = Vec::new();
     for threads in [1usize, 2] {
-        let embedder = chief_embed::OnnxEmbedder::load(&files, threads).map_err(EngineError::Embed)?;
+        let embedder = chief_embed::OnnxEmbedder::load(&files, threads).map_err(embed_err)?;
         for (name, texts) in [("short", &short), ("passage", &passage), ("mixed", &mixed)] {
             progress(&format!("embedding {name} texts with {threads} thread(s)"));
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let tokens: usize = embedder.token_counts(&refs).map_err(EngineError::Embed)?.iter().sum();
-            embedder.embed(&refs[..refs.len().min(32)]).map_err(EngineError::Embed)?;
+            let tokens: usize = embedder.token_counts(&refs).map_err(embed_err)?.iter().sum();
+            embedder.embed(&refs[..refs.len().min(32)]).map_err(embed_err)?;
             let t = Instant::now();
-            embedder.embed(&refs).map_err(EngineError::Embed)?;
+            embedder.embed(&refs).map_err(embed_err)?;
             let secs = t.elapsed().as_secs_f64();
             let python_rate = match python {
                 Some(py) => {
                     let texts_path = dir.path().join(format!("{name}.json"));
-                    std::fs::write(&texts_path, serde_json::to_vec(texts).unwrap_or_default()).map_err(|source| EngineError::Home { path: texts_path.clone(), source })?;
+                    std::fs::write(&texts_path, serde_json::to_vec(texts).unwrap_or_default())
+                        .map_err(|source| EngineError::Home { path: texts_path.clone(), source })?;
                     progress(&format!("python reference: {name}, {threads} thread(s)"));
                     let model_dir = files.model.parent().unwrap_or(Path::new("."));
-                    let out = std::process::Command::new(py).arg(reference_script).arg(model_dir).arg(&texts_path).arg(threads.to_string()).output();
+                    let out = std::process::Command::new(py)
+                        .arg(reference_script)
+                        .arg(model_dir)
+                        .arg(&texts_path)
+                        .arg(threads.to_string())
+                        .output();
                     match out {
                         Ok(o) if o.status.success() => serde_json::from_slice::<serde_json::Value>(&o.stdout)
                             .ok()
@@ -438,11 +590,18 @@ pub struct HybridBenchReport {
 
 /// Hybrid search latency over `items` synthetic messages with one vector each (random
 /// unit vectors stand in for embeddings: the scan cost does not depend on values).
-pub fn run_hybrid(dir: &Path, items: usize, queries: usize, cfg: &crate::EmbedConfig, progress: &mut dyn FnMut(&str)) -> Result<HybridBenchReport, EngineError> {
+pub fn run_hybrid(
+    dir: &Path,
+    items: usize,
+    queries: usize,
+    cfg: &chief_engine::EmbedConfig,
+    progress: &mut dyn FnMut(&str),
+) -> Result<HybridBenchReport, EngineError> {
     use chief_embed::Embed;
     use std::collections::HashMap;
     let corpus = ingest(dir, items, false, progress)?;
-    let embedder = chief_embed::OnnxEmbedder::load(&crate::embedding::model_files(cfg), cfg.threads.max(1)).map_err(EngineError::Embed)?;
+    let embedder = chief_embed::OnnxEmbedder::load(&chief_search::semantic::model_files(cfg), cfg.threads.max(1))
+        .map_err(embed_err)?;
     let dims = embedder.dims();
     progress("building the vector index");
     let mut vectors = chief_search::VectorIndex::new(dims);
@@ -465,9 +624,12 @@ pub fn run_hybrid(dir: &Path, items: usize, queries: usize, cfg: &crate::EmbedCo
     progress("hybrid queries");
     for (i, q) in qs.iter().enumerate() {
         let t0 = Instant::now();
-        let qv = embedder.embed(&[q.as_str()]).map_err(EngineError::Embed)?.pop().unwrap_or_default();
+        let qv = embedder.embed(&[q.as_str()]).map_err(embed_err)?.pop().unwrap_or_default();
         let t1 = Instant::now();
-        let hits = corpus.index.search(&SearchRequest { text: q.clone(), filters: Filters::default(), limit: 100, no_snippets: true }, &corpus.store)?;
+        let hits = corpus.index.search(
+            &SearchRequest { text: q.clone(), filters: Filters::default(), limit: 100, no_snippets: true },
+            &corpus.store,
+        )?;
         let t2 = Instant::now();
         let dense = vectors.search(&qv, 100, cfg.threads.max(1), &|_| true);
         let t3 = Instant::now();
@@ -503,7 +665,8 @@ pub fn run_hybrid(dir: &Path, items: usize, queries: usize, cfg: &crate::EmbedCo
         query_embedding: percentiles(emb),
         bm25: percentiles(bm),
         vectors: percentiles(vec_t),
-        vector_memory_mb_per_million: vectors.memory_bytes() as f64 / (1024.0 * 1024.0) * 1_000_000.0 / items.max(1) as f64,
+        vector_memory_mb_per_million: vectors.memory_bytes() as f64 / (1024.0 * 1024.0) * 1_000_000.0
+            / items.max(1) as f64,
         peak_rss_mb: peak_rss_mb(),
     };
     corpus.index.close()?;
@@ -532,7 +695,13 @@ pub struct SyncBenchReport {
 /// Syncs a generated workspace (`messages` Slack messages, `pulls` PRs with reviews
 /// and comments) from the local mock API with `latency` per request, through the
 /// real connectors and scheduler into a fresh store + index in `dir`.
-pub fn run_sync(dir: &Path, messages: usize, pulls: usize, latency: Duration, progress: &mut dyn FnMut(&str)) -> Result<SyncBenchReport, EngineError> {
+pub fn run_sync(
+    dir: &Path,
+    messages: usize,
+    pulls: usize,
+    latency: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<SyncBenchReport, EngineError> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -560,16 +729,26 @@ pub fn run_sync(dir: &Path, messages: usize, pulls: usize, latency: Duration, pr
     let (slack_messages, github_items) = (world.slack.message_count(), world.github.item_count());
     let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let token = world.token.clone();
-    let mock = chief_mockapi::MockApi::start_background(world).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+    let mock = chief_mockapi::MockApi::start_background(world)
+        .map_err(|e| EngineError::internal("starting the mock API", e))?;
     mock.faults(|f| f.latency = latency);
 
     let db = dir.join("chief.db");
     drop(Store::open(&db)?);
-    let policy = CommitPolicy { every_items: 5_000, every: Duration::from_millis(250), writer_memory: 128 << 20, threads: 1 };
+    let policy =
+        CommitPolicy { every_items: 5_000, every: Duration::from_millis(250), writer_memory: 128 << 20, threads: 1 };
     let index = SearchIndex::open(&dir.join("index"), &db, policy)?;
     let jobs = vec![
-        Job { connector: Arc::new(SlackConnector::new(SlackApi::new(&mock.slack_base(), &token), None)), options: SyncOptions::default(), interval: Duration::from_secs(600) },
-        Job { connector: Arc::new(GithubConnector::new(GithubApi::new(&mock.github_base(), &token), repos)), options: SyncOptions::default(), interval: Duration::from_secs(600) },
+        Job {
+            connector: Arc::new(SlackConnector::new(SlackApi::new(&mock.slack_base(), &token), None)),
+            options: SyncOptions::default(),
+            interval: Duration::from_secs(600),
+        },
+        Job {
+            connector: Arc::new(GithubConnector::new(GithubApi::new(&mock.github_base(), &token), repos)),
+            options: SyncOptions::default(),
+            interval: Duration::from_secs(600),
+        },
     ];
     let scheduler = Scheduler::new(db.clone(), jobs);
     let dirty = Arc::new(AtomicBool::new(false));
@@ -580,7 +759,10 @@ pub fn run_sync(dir: &Path, messages: usize, pulls: usize, latency: Duration, pr
         let (dirty, finished) = (dirty.clone(), finished.clone());
         Arc::new(move |e| match e {
             SyncEvent::Page { .. } => dirty.store(true, Ordering::Relaxed),
-            SyncEvent::Finished { source, .. } | SyncEvent::Failed { source, .. } | SyncEvent::Paused { source, .. } | SyncEvent::Parked { source, .. } => {
+            SyncEvent::Finished { source, .. }
+            | SyncEvent::Failed { source, .. }
+            | SyncEvent::Paused { source, .. }
+            | SyncEvent::Parked { source, .. } => {
                 finished.lock().unwrap_or_else(|p| p.into_inner()).push((source.clone(), start.elapsed()));
             }
             _ => {}
@@ -601,7 +783,11 @@ pub fn run_sync(dir: &Path, messages: usize, pulls: usize, latency: Duration, pr
             }
             first
         });
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|source| EngineError::Home { path: dir.to_path_buf(), source })?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|source| EngineError::Home { path: dir.to_path_buf(), source })?;
         let outcomes = rt.block_on(scheduler.run_once(&on_event, true));
         done.store(true, Ordering::Relaxed);
         let first = watcher.join().unwrap_or(None);
@@ -618,7 +804,14 @@ pub fn run_sync(dir: &Path, messages: usize, pulls: usize, latency: Duration, pr
     let store = Store::open(&db)?;
     let items: usize = store.counts()?.items.iter().map(|c| c.2 as usize).sum();
     let requests = mock.request_count();
-    let took = |src: &str| finished.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(s, _)| s == src).map_or(0.0, |(_, d)| d.as_secs_f64());
+    let took = |src: &str| {
+        finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(s, _)| s == src)
+            .map_or(0.0, |(_, d)| d.as_secs_f64())
+    };
     Ok(SyncBenchReport {
         slack_messages,
         github_items,
@@ -633,5 +826,121 @@ pub fn run_sync(dir: &Path, messages: usize, pulls: usize, latency: Duration, pr
         slack_seconds: took("slack"),
         github_seconds: took("github"),
         peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+fn embed_err(e: chief_embed::EmbedError) -> EngineError {
+    EngineError::Search(e.into())
+}
+
+/// Popup lookups on an idle engine and on the same engine while a sync runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextDuringSyncReport {
+    pub idle_lookups: usize,
+    pub idle: Percentiles,
+    pub during_sync_lookups: usize,
+    pub during_sync: Percentiles,
+    /// Messages and pull requests the concurrent sync stored.
+    pub synced_items: usize,
+    pub sync_seconds: f64,
+}
+
+/// `chief bench context`: the demo home, context lookups with nothing else running,
+/// then the same lookups while a sync of a synthetic workspace (every mock response
+/// delayed by `latency`) runs on another thread of the same engine.
+pub fn run_context_during_sync(
+    dir: &Path,
+    messages: usize,
+    latency: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ContextDuringSyncReport, EngineError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use chief_engine::{LiveSource, SyncEndpoint};
+
+    const TEXTS: [&str; 4] = [
+        "checkout 502 errors after the deploy",
+        "PAY-142",
+        "who owns the headcount plan",
+        "kestrel/web-app#214 review",
+    ];
+    progress("loading the demo workspace");
+    let (engine, _) =
+        crate::demo::load(&dir.join("home"), true, std::env::vars(), chief_sources::connector::no_progress())?;
+    let lookup = |i: usize| -> Result<Duration, EngineError> {
+        let t = Instant::now();
+        engine.context(TEXTS[i % TEXTS.len()], engine.clock())?;
+        Ok(t.elapsed())
+    };
+    // Warm up, then the idle figures.
+    for i in 0..8 {
+        lookup(i)?;
+    }
+    progress("lookups on an idle engine");
+    let idle: Vec<Duration> = (0..200).map(lookup).collect::<Result<_, _>>()?;
+
+    let now = Timestamp::now().0 as u64 / 1000;
+    let spec = chief_mockapi::Synthetic {
+        channels: 10,
+        messages,
+        thread_every: 8,
+        replies_per_thread: 3,
+        repos: 2,
+        pulls: messages / 50,
+        issues: messages / 200,
+        comments_per_pull: 2,
+        days: 10,
+        end_secs: now - 60,
+        seed: 7,
+    };
+    let world = chief_mockapi::World::synthetic(&spec);
+    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
+    let token = world.token.clone();
+    let mock = chief_mockapi::MockApi::start_background(world)
+        .map_err(|e| EngineError::internal("starting the mock API", e))?;
+    mock.faults(|f| f.latency = latency);
+    let endpoints = [
+        SyncEndpoint {
+            source: LiveSource::Slack,
+            api_base: mock.slack_base(),
+            token: token.clone(),
+            web_base: None,
+            containers: Vec::new(),
+        },
+        SyncEndpoint {
+            source: LiveSource::Github,
+            api_base: mock.github_base(),
+            token,
+            web_base: None,
+            containers: repos,
+        },
+    ];
+    progress("lookups during a sync");
+    let syncing = AtomicBool::new(true);
+    let start = Instant::now();
+    let (during, outcomes) = std::thread::scope(|s| -> Result<_, EngineError> {
+        let sync = s.spawn(|| {
+            let r = engine.sync_at(&endpoints, chief_sources::connector::no_progress());
+            syncing.store(false, Ordering::Relaxed);
+            r
+        });
+        let mut during = Vec::new();
+        while syncing.load(Ordering::Relaxed) {
+            during.push(lookup(during.len())?);
+        }
+        let outcomes =
+            sync.join().map_err(|_| EngineError::internal("the sync thread", std::io::Error::other("panicked")))??;
+        Ok((during, outcomes))
+    })?;
+    let sync_seconds = start.elapsed().as_secs_f64();
+    let synced_items = outcomes.iter().filter_map(|o| o.report.as_ref()).map(|r| r.inserted + r.updated).sum();
+    engine.close()?;
+    Ok(ContextDuringSyncReport {
+        idle_lookups: idle.len(),
+        idle: percentiles(idle),
+        during_sync_lookups: during.len(),
+        during_sync: percentiles(during),
+        synced_items,
+        sync_seconds,
     })
 }

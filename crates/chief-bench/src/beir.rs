@@ -9,7 +9,7 @@ use std::path::Path;
 use chief_core::{Container, ContainerId, ContainerKind, Item, ItemId, ItemKind, Source, Timestamp};
 use serde::Serialize;
 
-use crate::{Config, Engine, EngineError, SearchMode, SearchQuery};
+use chief_engine::{Config, Engine, EngineError, SearchMode, SearchQuery};
 
 /// Scores of one mode.
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +30,10 @@ fn read_jsonl(path: &Path) -> Result<Vec<serde_json::Value>, EngineError> {
         if line.trim().is_empty() {
             continue;
         }
-        out.push(serde_json::from_str(&line).map_err(|e| EngineError::InvalidInput(format!("{}: line {}: {e}", path.display(), n + 1)))?);
+        out.push(
+            serde_json::from_str(&line)
+                .map_err(|e| EngineError::InvalidInput(format!("{}: line {}: {e}", path.display(), n + 1)))?,
+        );
     }
     Ok(out)
 }
@@ -39,15 +42,27 @@ fn doc_id(native: &str) -> String {
     format!("local:beir/{native}")
 }
 
+fn corpus_id(doc: &serde_json::Value) -> Option<String> {
+    doc["_id"].as_str().map(str::to_string).or_else(|| doc["_id"].as_i64().map(|n| n.to_string()))
+}
+
 /// Loads the corpus (once per home) and waits until it is indexed and embedded.
 pub fn load(engine: &Engine, dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<usize, EngineError> {
     let corpus = read_jsonl(&dir.join("corpus.jsonl"))?;
-    let mut store = engine.store();
-    {
-        let w = store.writer()?;
-        w.upsert_container(&Container { id: ContainerId::new(Source::Local, "beir"), source: Source::Local, kind: ContainerKind::Folder, name: "BEIR corpus".into(), description: dir.display().to_string() })?;
+    if corpus.iter().any(|d| corpus_id(d).is_none()) {
+        return Err(EngineError::InvalidInput("corpus.jsonl: a document has no _id".into()));
+    }
+    engine.write(|w| {
+        w.upsert_container(&Container {
+            id: ContainerId::new(Source::Local, "beir"),
+            source: Source::Local,
+            kind: ContainerKind::Folder,
+            name: "BEIR corpus".into(),
+            description: dir.display().to_string(),
+        })?;
         for doc in &corpus {
-            let id = doc["_id"].as_str().map(str::to_string).or_else(|| doc["_id"].as_i64().map(|n| n.to_string())).ok_or_else(|| EngineError::InvalidInput("corpus.jsonl: a document has no _id".into()))?;
+            // Documents without an id were rejected before the transaction began.
+            let Some(id) = corpus_id(doc) else { continue };
             w.upsert_item(&Item {
                 id: ItemId::new(Source::Local, &format!("beir/{id}")),
                 source: Source::Local,
@@ -66,10 +81,8 @@ pub fn load(engine: &Engine, dir: &Path, progress: &mut dyn FnMut(&str)) -> Resu
                 extra: serde_json::Value::Null,
             })?;
         }
-        w.commit()?;
-    }
-    drop(store);
-    engine.nudge();
+        Ok(())
+    })?;
     progress("indexing");
     engine.sync_index()?;
     if engine.has_semantic() {
@@ -83,10 +96,16 @@ pub fn load(engine: &Engine, dir: &Path, progress: &mut dyn FnMut(&str)) -> Resu
 pub fn run(engine: &Engine, dir: &Path, modes: &[SearchMode]) -> Result<BTreeMap<String, ModeScores>, EngineError> {
     let queries: HashMap<String, String> = read_jsonl(&dir.join("queries.jsonl"))?
         .into_iter()
-        .filter_map(|q| Some((q["_id"].as_str().map(str::to_string).or_else(|| q["_id"].as_i64().map(|n| n.to_string()))?, q["text"].as_str()?.to_string())))
+        .filter_map(|q| {
+            Some((
+                q["_id"].as_str().map(str::to_string).or_else(|| q["_id"].as_i64().map(|n| n.to_string()))?,
+                q["text"].as_str()?.to_string(),
+            ))
+        })
         .collect();
     let qrels_path = dir.join("qrels/test.tsv");
-    let text = std::fs::read_to_string(&qrels_path).map_err(|source| EngineError::Home { path: qrels_path.clone(), source })?;
+    let text = std::fs::read_to_string(&qrels_path)
+        .map_err(|source| EngineError::Home { path: qrels_path.clone(), source })?;
     let mut qrels: BTreeMap<String, HashMap<String, f64>> = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -106,7 +125,13 @@ pub fn run(engine: &Engine, dir: &Path, modes: &[SearchMode]) -> Result<BTreeMap
         let (mut ndcg, mut recall, mut mrr, mut n) = (0.0, 0.0, 0.0, 0usize);
         for (qid, rels) in &qrels {
             let Some(text) = queries.get(qid) else { continue };
-            let resp = engine.search(&SearchQuery { text: text.clone(), mode, limit: Some(100), recency: false, ..Default::default() })?;
+            let resp = engine.search(&SearchQuery {
+                text: text.clone(),
+                mode,
+                limit: Some(100),
+                recency: false,
+                ..Default::default()
+            })?;
             let ranked: Vec<&str> = resp.results.iter().map(|r| r.id.as_str()).collect();
             ndcg += ndcg_at(&ranked, rels, 10);
             recall += ranked.iter().take(100).filter(|id| rels.contains_key(**id)).count() as f64 / rels.len() as f64;
@@ -121,7 +146,12 @@ pub fn run(engine: &Engine, dir: &Path, modes: &[SearchMode]) -> Result<BTreeMap
 }
 
 fn ndcg_at(ranked: &[&str], rels: &HashMap<String, f64>, k: usize) -> f64 {
-    let dcg: f64 = ranked.iter().take(k).enumerate().map(|(i, id)| rels.get(*id).copied().unwrap_or(0.0) / ((i + 2) as f64).log2()).sum();
+    let dcg: f64 = ranked
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, id)| rels.get(*id).copied().unwrap_or(0.0) / ((i + 2) as f64).log2())
+        .sum();
     let mut ideal: Vec<f64> = rels.values().copied().collect();
     ideal.sort_by(|a, b| b.total_cmp(a));
     let idcg: f64 = ideal.iter().take(k).enumerate().map(|(i, r)| r / ((i + 2) as f64).log2()).sum();

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::{ChatRequest, LlmClient, Message, ProviderConfig, ProviderKind, RetryPolicy};
+use chief_llm::{ChatRequest, LlmClient, Message, ProviderConfig, ProviderKind, RetryPolicy};
 
 const ANSWER: &str = r#"{"id":"b","object":"chat.completion","model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":1}}"#;
 
@@ -42,7 +42,10 @@ pub async fn mock_server() -> std::io::Result<(SocketAddr, Arc<AtomicUsize>)> {
                         }
                     };
                     let head = String::from_utf8_lossy(&buf[..header_end]).to_lowercase();
-                    let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                        .unwrap_or(0);
                     while buf.len() < header_end + len {
                         match sock.read(&mut chunk).await {
                             Ok(0) | Err(_) => return,
@@ -53,13 +56,16 @@ pub async fn mock_server() -> std::io::Result<(SocketAddr, Arc<AtomicUsize>)> {
                     buf.drain(..header_end + len);
                     counter.fetch_add(1, Ordering::SeqCst);
                     if body.contains("\"stream\":true") {
-                        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                        let head =
+                            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
                         if sock.write_all(head.as_bytes()).await.is_err() {
                             return;
                         }
                         for i in 0..21 {
                             let ev = if i < 20 {
-                                format!("data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"t{i} \"}}}}]}}\n\n")
+                                format!(
+                                    "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"t{i} \"}}}}]}}\n\n"
+                                )
                             } else {
                                 "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n".to_string()
                             };
@@ -73,7 +79,10 @@ pub async fn mock_server() -> std::io::Result<(SocketAddr, Arc<AtomicUsize>)> {
                             return;
                         }
                     } else {
-                        let resp = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{ANSWER}", ANSWER.len());
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{ANSWER}",
+                            ANSWER.len()
+                        );
                         if sock.write_all(resp.as_bytes()).await.is_err() {
                             return;
                         }
@@ -94,7 +103,8 @@ pub struct Millis {
 
 fn pct(mut d: Vec<Duration>) -> Millis {
     d.sort();
-    let at = |q: f64| d.get(((d.len().max(1) - 1) as f64 * q).round() as usize).map_or(0.0, |x| x.as_secs_f64() * 1000.0);
+    let at =
+        |q: f64| d.get(((d.len().max(1) - 1) as f64 * q).round() as usize).map_or(0.0, |x| x.as_secs_f64() * 1000.0);
     Millis { p50: at(0.5), p95: at(0.95) }
 }
 
@@ -126,8 +136,16 @@ fn request() -> ChatRequest {
 pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, String> {
     let (addr, _hits) = mock_server().await.map_err(|e| e.to_string())?;
     let base = format!("http://{addr}/v1");
-    let cfg = ProviderConfig { name: "mock".into(), kind: ProviderKind::OpenaiCompatible, model: "bench".into(), base_url: base.clone(), concurrency: 64, ..Default::default() };
-    let client = LlmClient::new(vec![(cfg.clone(), Some("k".into()))], false).with_retry(RetryPolicy { attempts: 1, ..Default::default() });
+    let cfg = ProviderConfig {
+        name: "mock".into(),
+        kind: ProviderKind::OpenaiCompatible,
+        model: "bench".into(),
+        base_url: base.clone(),
+        concurrency: 64,
+        ..Default::default()
+    };
+    let client = LlmClient::new(vec![(cfg.clone(), Some("k".into()))], false)
+        .with_retry(RetryPolicy { attempts: 1, ..Default::default() });
     let raw = reqwest::Client::new();
     let body = serde_json::json!({"model": "bench", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 512, "temperature": 0.0, "stream": false});
     let sbody = serde_json::json!({"model": "bench", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 512, "temperature": 0.0, "stream": true});
@@ -135,7 +153,16 @@ pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, St
     let (mut r, mut c, mut rf, mut cf) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..calls + 20 {
         let t = Instant::now();
-        let v: serde_json::Value = raw.post(&url).bearer_auth("k").json(&body).send().await.map_err(|e| e.to_string())?.json().await.map_err(|e| e.to_string())?;
+        let v: serde_json::Value = raw
+            .post(&url)
+            .bearer_auth("k")
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
         std::hint::black_box(v);
         let raw_t = t.elapsed();
         let t = Instant::now();
@@ -143,15 +170,19 @@ pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, St
         let ours = t.elapsed();
         // Time to first streamed token.
         let t = Instant::now();
-        let mut s = raw.post(&url).bearer_auth("k").json(&sbody).send().await.map_err(|e| e.to_string())?.bytes_stream();
+        let mut s =
+            raw.post(&url).bearer_auth("k").json(&sbody).send().await.map_err(|e| e.to_string())?.bytes_stream();
         let _ = s.next().await;
         let raw_first = t.elapsed();
         while s.next().await.is_some() {}
         let t = Instant::now();
         let mut first = None;
-        client.stream(&request(), &mut |_: &str| {
-            first.get_or_insert(t.elapsed());
-        }).await.map_err(|e| e.to_string())?;
+        client
+            .stream(&request(), &mut |_: &str| {
+                first.get_or_insert(t.elapsed());
+            })
+            .await
+            .map_err(|e| e.to_string())?;
         if i >= 20 {
             r.push(raw_t);
             c.push(ours);
@@ -164,7 +195,8 @@ pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, St
     // Budget: 20 callers loop for `budget_seconds` against a 60 RPM budget.
     let mut bcfg = cfg;
     bcfg.rpm = 60;
-    let budgeted = Arc::new(LlmClient::new(vec![(bcfg, None)], false).with_budget_wait(Duration::from_secs(budget_seconds + 60)));
+    let budgeted =
+        Arc::new(LlmClient::new(vec![(bcfg, None)], false).with_budget_wait(Duration::from_secs(budget_seconds + 60)));
     let started = Instant::now();
     let stamps = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let deadline = Duration::from_secs(budget_seconds);
@@ -175,7 +207,8 @@ pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, St
         tasks.push(tokio::spawn(async move {
             let mut done = 0usize;
             while started.elapsed() < deadline {
-                let r = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), llm.complete(&request())).await;
+                let r =
+                    tokio::time::timeout(deadline.saturating_sub(started.elapsed()), llm.complete(&request())).await;
                 if let Ok(Ok(_)) = r {
                     done += 1;
                     stamps.lock().unwrap_or_else(|p| p.into_inner()).push(started.elapsed());
@@ -189,7 +222,11 @@ pub async fn run(calls: usize, budget_seconds: u64) -> Result<LlmBenchReport, St
         per_caller.push(t.await.unwrap_or(0));
     }
     let stamps = stamps.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let max_per_minute = stamps.iter().map(|s| stamps.iter().filter(|t| **t >= *s && **t < *s + Duration::from_secs(60)).count()).max().unwrap_or(0);
+    let max_per_minute = stamps
+        .iter()
+        .map(|s| stamps.iter().filter(|t| **t >= *s && **t < *s + Duration::from_secs(60)).count())
+        .max()
+        .unwrap_or(0);
     Ok(LlmBenchReport {
         calls,
         overhead_p50_ms: chief_m.p50 - raw_m.p50,

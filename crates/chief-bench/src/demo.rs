@@ -1,0 +1,97 @@
+//! Loading the demo workspace: generate the org (`chief-demo`), serve its Slack and
+//! GitHub data from a local mock of their APIs (`chief-mockapi`) and sync it through
+//! the real connectors, import Jira and Calendar from saved REST responses, and wait
+//! until everything is searchable. It lives here, not in the engine, so the desktop
+//! app never links a mock HTTP server.
+
+use std::path::Path;
+
+use chief_engine::{
+    Config, Engine, EngineError, Home, LiveSource, SourceOutcome, SourceState, SyncEndpoint, SyncProgress,
+};
+use chief_sources::rest_dump::DumpReport;
+use serde::Serialize;
+
+/// What loading the demo did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    pub data_dir: String,
+    /// Slack and GitHub, synced through the connectors from a local mock API.
+    pub sync: Vec<SourceOutcome>,
+    /// Jira and Calendar, imported from saved REST responses.
+    pub rest: DumpReport,
+    pub indexed_seq: i64,
+}
+
+/// The `chief.toml` of a fresh demo home: who the user is, and the web roots links use.
+fn demo_config(truth: &chief_demo::GroundTruth) -> String {
+    format!(
+        "# Chief demo home: you are {name}.\n[me]\nname = {name:?}\nemail = {email:?}\nslack_id = {slack:?}\ngithub_login = {github:?}\n\n[sources.slack]\nweb_base = {web:?}\n\n[sources.jira]\nweb_base = \"https://kestrel.atlassian.net\"\n",
+        name = truth.me.name,
+        email = truth.me.email,
+        slack = truth.me.slack,
+        github = truth.me.github,
+        web = chief_demo::SLACK_URL,
+    )
+}
+
+/// Replaces the home's data with the demo workspace (refusing a home with the user's
+/// own data unless `force`) and returns the open engine with what was loaded.
+pub fn load(
+    home: &Path,
+    force: bool,
+    env: impl IntoIterator<Item = (String, String)>,
+    progress: SyncProgress,
+) -> Result<(Engine, DemoReport), EngineError> {
+    Engine::reset_demo_home(home, force)?;
+    let data = Home::new(home).demo_data();
+    let truth = chief_demo::generate(&data).map_err(|e| EngineError::internal("generating the demo workspace", e))?;
+    let now = chief_core::Timestamp::parse_rfc3339(&truth.now)
+        .map_err(|e| EngineError::internal("reading the demo's clock", e))?;
+    Engine::mark_demo_home(home, now, &demo_config(&truth))?;
+    let engine = Engine::open(home, Config::load(home, env)?)?;
+    let report = sync_into(&engine, &data, &truth, progress)?;
+    Ok((engine, report))
+}
+
+/// Loads generated demo data in `data` into an open engine.
+fn sync_into(
+    engine: &Engine,
+    data: &Path,
+    truth: &chief_demo::GroundTruth,
+    progress: SyncProgress,
+) -> Result<DemoReport, EngineError> {
+    let world = chief_mockapi::World::from_demo(data, chief_demo::SLACK_URL, &truth.me.slack, &truth.me.github)
+        .map_err(|e| EngineError::internal("reading the demo data", e))?;
+    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
+    let mock = chief_mockapi::MockApi::start_background(world)
+        .map_err(|e| EngineError::internal("starting the mock API", e))?;
+    let token = chief_mockapi::DEMO_TOKEN.to_string();
+    let endpoints = [
+        SyncEndpoint {
+            source: LiveSource::Slack,
+            api_base: mock.slack_base(),
+            token: token.clone(),
+            web_base: Some(chief_demo::SLACK_URL.to_string()),
+            containers: Vec::new(),
+        },
+        SyncEndpoint {
+            source: LiveSource::Github,
+            api_base: mock.github_base(),
+            token,
+            web_base: None,
+            containers: repos,
+        },
+    ];
+    let sync = engine.sync_at(&endpoints, progress)?;
+    drop(mock);
+    if let Some(bad) = sync.iter().find(|o| o.state != SourceState::Ok) {
+        return Err(EngineError::InvalidInput(format!("demo sync of {} failed: {}", bad.source, bad.message)));
+    }
+    let rest = engine.import_rest_dump(data, Some(&["jira/", "google/"]))?;
+    let indexed_seq = engine.sync_index()?;
+    if engine.has_semantic() {
+        engine.embed_wait(&mut |_| {})?;
+    }
+    Ok(DemoReport { data_dir: data.display().to_string(), sync, rest, indexed_seq })
+}

@@ -1,0 +1,95 @@
+//! Retrieval settings: how hybrid search fuses its two rankings ([`SearchConfig`]) and
+//! how the embedding queue runs ([`EmbedConfig`]). They are `[search]` and `[embed]` in
+//! `chief.toml`; the engine's configuration embeds them as they are.
+
+use serde::{Deserialize, Serialize};
+
+/// How hybrid search combines word and meaning matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fusion {
+    /// Reciprocal-rank fusion.
+    #[default]
+    Rrf,
+    /// Weighted sum of normalized scores, with exact cosines for every candidate.
+    Linear,
+}
+
+/// `[search]`: how hybrid search combines word and meaning matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// `rrf` (reciprocal-rank fusion) or `linear` (weighted sum of normalized scores).
+    pub fusion: Fusion,
+    /// The k of reciprocal-rank fusion.
+    pub rrf_k: f32,
+    /// Weight of word (BM25) matches.
+    pub bm25_weight: f32,
+    /// Weight of meaning (dense) matches.
+    pub dense_weight: f32,
+    /// Candidates taken from each retriever before fusion.
+    pub candidates: usize,
+    /// Weight of a word matching a title, relative to the body.
+    pub title_boost: f32,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            fusion: Fusion::Rrf,
+            rrf_k: 60.0,
+            bm25_weight: 1.0,
+            dense_weight: 1.0,
+            candidates: 100,
+            title_boost: 0.5,
+        }
+    }
+}
+
+/// `[embed]`: local embeddings (semantic search).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbedConfig {
+    /// Embed new items and search by meaning. Off: BM25 only.
+    pub enabled: bool,
+    /// Folder with model.onnx, tokenizer.json, MANIFEST.toml and libonnxruntime.so.
+    /// Empty: `models/` beside the executable, then the repository's `models/`.
+    pub model_dir: String,
+    /// The ONNX Runtime library; empty: ORT_DYLIB_PATH, then the model folder.
+    pub onnxruntime: String,
+    /// Threads for embedding and for vector search.
+    pub threads: usize,
+    /// Embed in the background as items arrive.
+    pub background: bool,
+    /// Meaning-only matches below this cosine similarity are dropped (0 keeps all).
+    pub min_similarity: f32,
+    /// At most this many chunks of one item are embedded (bounds the cost of huge items).
+    pub max_chunks_per_item: usize,
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        EmbedConfig {
+            enabled: true,
+            model_dir: String::new(),
+            onnxruntime: String::new(),
+            threads: 2,
+            background: true,
+            min_similarity: 0.25,
+            max_chunks_per_item: 32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_fusion_is_an_error_not_a_silent_default() {
+        let ok: SearchConfig = toml::from_str("fusion = \"linear\"").unwrap();
+        assert_eq!(ok.fusion, Fusion::Linear);
+        let err = toml::from_str::<SearchConfig>("fusion = \"linaer\"").unwrap_err().to_string();
+        assert!(err.contains("linaer") && err.contains("rrf"), "{err}");
+    }
+}

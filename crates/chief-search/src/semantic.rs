@@ -1,0 +1,208 @@
+//! The background embedding queue and the in-memory vector index it feeds.
+//!
+//! One thread follows the store's change log (like the search index writer): it
+//! chunks each new or changed item, embeds the chunks, and writes the vectors and its
+//! new log position in one transaction, then updates the in-memory index. A crash or
+//! `kill -9` loses at most the batch in flight, which is redone on the next start;
+//! deleted items leave the index. The vector index is rebuilt from SQLite on open.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chief_embed::{CHUNK_TOKENS, Embed, ModelFiles, OnnxEmbedder, chunk_text};
+use chief_store::{ChangeConsumer, Follower, OnStop, Store};
+
+use crate::SearchError;
+use crate::config::EmbedConfig;
+use crate::vectors::{VectorIndex, encode};
+
+/// The key under which the queue's position is stored.
+pub const MODEL_KEY: &str = "all-MiniLM-L6-v2-int8";
+const BATCH_ITEMS: usize = 64;
+const BATCH_CHUNKS: usize = 96;
+
+/// Where the model files are, by configuration or convention.
+pub fn model_files(cfg: &EmbedConfig) -> ModelFiles {
+    let dir = if !cfg.model_dir.is_empty() {
+        PathBuf::from(&cfg.model_dir)
+    } else {
+        let beside = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("models")));
+        match beside.filter(|d| d.join("model.onnx").exists()) {
+            Some(d) => d,
+            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+        }
+    };
+    let mut files = ModelFiles::in_dir(&dir);
+    if !cfg.onnxruntime.is_empty() {
+        files.onnxruntime = PathBuf::from(&cfg.onnxruntime);
+    }
+    files
+}
+
+/// Progress of the queue.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct EmbedProgress {
+    /// Change-log position embedded so far.
+    pub done_seq: i64,
+    /// Chunks in the in-memory index.
+    pub chunks: usize,
+}
+
+/// Shared state between the queue thread and searchers.
+pub struct Semantic {
+    pub embedder: Arc<OnnxEmbedder>,
+    pub vectors: Arc<RwLock<VectorIndex>>,
+    pub threads: usize,
+    pub min_similarity: f32,
+    done_seq: Arc<AtomicI64>,
+    queue: Follower<Worker>,
+    pub notes: Vec<String>,
+}
+
+impl Semantic {
+    /// Loads the model, rebuilds the vector index from the store, and starts the queue.
+    pub fn start(db: &Path, cfg: &EmbedConfig) -> Result<Semantic, SearchError> {
+        let files = model_files(cfg);
+        let embedder = Arc::new(OnnxEmbedder::load(&files, cfg.threads.max(1))?);
+        let store = Store::open(db)?;
+        let mut vectors = VectorIndex::new(embedder.dims());
+        let t = Instant::now();
+        store.for_each_chunk(|rid, idx, bytes| {
+            vectors.push_encoded(rid, idx, bytes);
+        })?;
+        let mut notes = Vec::new();
+        let mut done = store.embed_seq(MODEL_KEY)?;
+        if vectors.skipped > 0 {
+            // Unreadable vectors: re-embed everything; the store rewrites them.
+            notes.push(format!("{} stored vectors were unreadable; re-embedding from the store", vectors.skipped));
+            vectors = VectorIndex::new(embedder.dims());
+            done = 0;
+        }
+        tracing::info!(chunks = vectors.len(), ms = t.elapsed().as_millis() as u64, "vector index loaded");
+        let vectors = Arc::new(RwLock::new(vectors));
+        let done_seq = Arc::new(AtomicI64::new(done));
+        let worker = Worker {
+            store,
+            embedder: embedder.clone(),
+            vectors: vectors.clone(),
+            done_seq: done_seq.clone(),
+            max_chunks: cfg.max_chunks_per_item.max(1),
+            idle: !cfg.background,
+        };
+        let queue = Follower::spawn("embed", worker, OnStop::FinishBatch)
+            .map_err(|source| SearchError::Io { path: db.to_path_buf(), source })?;
+        if !cfg.background {
+            // The queue only embeds when asked ([`Semantic::wait`]); let it start idle.
+            queue.call(|w| w.idle = false)?;
+        }
+        Ok(Semantic {
+            embedder,
+            vectors,
+            threads: cfg.threads.max(1),
+            min_similarity: cfg.min_similarity,
+            done_seq,
+            queue,
+            notes,
+        })
+    }
+
+    /// Asks the queue to pick up new items.
+    pub fn nudge(&self) {
+        self.queue.nudge();
+    }
+
+    /// Embeds everything pending, calling `progress` about twice a second.
+    pub fn wait(&self, progress: &mut dyn FnMut(EmbedProgress)) -> Result<i64, SearchError> {
+        self.queue.flush_ticking(Duration::from_millis(500), &mut || progress(self.progress()))
+    }
+
+    /// Where the queue is.
+    pub fn progress(&self) -> EmbedProgress {
+        EmbedProgress {
+            done_seq: self.done_seq.load(Ordering::Relaxed),
+            chunks: self.vectors.read().map(|v| v.len()).unwrap_or(0),
+        }
+    }
+
+    /// Stops the queue after the batch in flight.
+    pub fn stop(&mut self) {
+        let _ = self.queue.stop();
+    }
+}
+
+/// An item's chunks as stored: index, byte range, encoded vector.
+type ChunkRows = Vec<(u32, usize, usize, Vec<u8>)>;
+
+struct Worker {
+    store: Store,
+    embedder: Arc<OnnxEmbedder>,
+    vectors: Arc<RwLock<VectorIndex>>,
+    done_seq: Arc<AtomicI64>,
+    max_chunks: usize,
+    /// Set while the queue must not embed on its own (`background = false`, at start).
+    idle: bool,
+}
+
+impl ChangeConsumer for Worker {
+    type Error = SearchError;
+
+    fn apply_batch(&mut self) -> Result<bool, SearchError> {
+        if self.idle {
+            return Ok(false);
+        }
+        let from = self.done_seq.load(Ordering::Relaxed);
+        let records = self.store.embed_records_since(from, BATCH_ITEMS)?;
+        if records.is_empty() {
+            return Ok(false);
+        }
+        // Chunk live items until the batch holds about BATCH_CHUNKS chunks, so one
+        // batch (and a shutdown waiting for it) stays short even for huge items.
+        let mut plan: Vec<(i64, Vec<chief_embed::Chunk>)> = Vec::with_capacity(records.len());
+        let mut last = from;
+        let mut chunk_count = 0;
+        for r in &records {
+            let mut chunks = if r.deleted { Vec::new() } else { chunk_text(&r.title, &r.body, CHUNK_TOKENS) };
+            chunks.truncate(self.max_chunks);
+            chunk_count += chunks.len();
+            plan.push((r.rid, chunks));
+            last = r.seq;
+            if chunk_count >= BATCH_CHUNKS {
+                break;
+            }
+        }
+        let span = tracing::debug_span!("embed_batch", from_seq = from, items = plan.len(), chunks = chunk_count);
+        let _g = span.enter();
+        let texts: Vec<&str> = plan.iter().flat_map(|(_, cs)| cs.iter().map(|c| c.text.as_str())).collect();
+        let vectors = self.embedder.embed(&texts)?;
+        let mut it = vectors.into_iter();
+        let mut encoded: Vec<(i64, ChunkRows)> = Vec::with_capacity(plan.len());
+        for (rid, chunks) in &plan {
+            let rows = chunks
+                .iter()
+                .map(|c| (c.index as u32, c.start, c.end, encode(&it.next().unwrap_or_default())))
+                .collect();
+            encoded.push((*rid, rows));
+        }
+        let w = self.store.writer()?;
+        for (rid, rows) in &encoded {
+            w.replace_chunks(*rid, rows)?;
+        }
+        w.set_embed_seq(MODEL_KEY, last)?;
+        w.commit()?;
+        if let Ok(mut v) = self.vectors.write() {
+            for (rid, rows) in &encoded {
+                let rows: Vec<(u32, Vec<u8>)> = rows.iter().map(|(i, _, _, b)| (*i, b.clone())).collect();
+                v.replace(*rid, &rows);
+            }
+        }
+        self.done_seq.store(last, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    fn flush(&mut self) -> Result<i64, SearchError> {
+        // Every batch commits with its position: nothing waits.
+        Ok(self.done_seq.load(Ordering::Relaxed))
+    }
+}

@@ -1,0 +1,62 @@
+//! The context popup: the lookup, its page's handshake, hiding, opening links.
+
+use chief_engine::ContextResponse;
+use tauri::{AppHandle, Manager};
+
+use crate::backend::UiError;
+use crate::events::UiEvent;
+use crate::{AppState, POPUP, epoch_ms};
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn context(state: tauri::State<'_, AppState>, text: String) -> Result<ContextResponse, UiError> {
+    state.engine.call(move |e| e.context(&text, e.clock())).await
+}
+
+/// The popup page has loaded: it takes the hotkey press it may have missed.
+#[tauri::command]
+pub fn popup_ready(state: tauri::State<'_, AppState>) -> Option<UiEvent> {
+    tracing::info!("popup ready");
+    state.pending.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, err(Debug))]
+pub fn hide_popup(app: AppHandle) -> Result<(), UiError> {
+    if let Some(w) = app.get_webview_window(POPUP) {
+        w.hide().map_err(|e| UiError::shell("window", e.to_string()))?;
+    }
+    Ok(())
+}
+
+#[tauri::command]
+#[tracing::instrument(err(Debug))]
+pub fn open_url(url: String) -> Result<(), UiError> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(UiError::shell("invalid_input", format!("not a web link: {url}")));
+    }
+    #[cfg(target_os = "macos")]
+    let opener = "open";
+    #[cfg(not(target_os = "macos"))]
+    let opener = "xdg-open";
+    std::process::Command::new(opener)
+        .arg(&url)
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| UiError::shell("open", format!("cannot open {url}: {e}")))
+}
+
+/// The popup reports when results are on screen: key press → render latency, and
+/// which items it shows (appended to `CHIEF_DESKTOP_REPORT` for the end-to-end test).
+#[tauri::command]
+pub fn popup_rendered(state: tauri::State<'_, AppState>, pressed_ms: u64, ids: Vec<String>) {
+    state.pending.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let latency = epoch_ms().saturating_sub(pressed_ms);
+    tracing::info!(latency_ms = latency, items = ids.len(), "popup rendered");
+    if let Some(path) = &state.report {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{}", serde_json::json!({"latency_ms": latency, "ids": ids}));
+        }
+    }
+}
