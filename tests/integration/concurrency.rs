@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chief_engine::{LiveSource, SourceState, SyncEndpoint, SyncEvent};
+use chief_engine::{SourceState, SyncEvent};
 
 use crate::demo::load_demo;
 
@@ -26,27 +26,8 @@ fn context_lookups_finish_while_a_slow_sync_of_the_same_engine_is_still_running(
         end_secs: now - 60,
         seed: 11,
     };
-    let world = chief_mockapi::World::synthetic(&spec);
-    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
-    let token = world.token.clone();
-    let mock = chief_mockapi::MockApi::start_background(world).unwrap();
+    let (mock, endpoints) = chief_bench::serve(chief_mockapi::World::synthetic(&spec), None).unwrap();
     mock.faults(|f| f.latency = Duration::from_millis(30));
-    let endpoints = [
-        SyncEndpoint {
-            source: LiveSource::Slack,
-            api_base: mock.slack_base(),
-            token: token.clone(),
-            web_base: None,
-            containers: Vec::new(),
-        },
-        SyncEndpoint {
-            source: LiveSource::Github,
-            api_base: mock.github_base(),
-            token,
-            web_base: None,
-            containers: repos,
-        },
-    ];
 
     // The order of what happened: lookups, sync pages and the sync's end, as they come.
     let log: Arc<Mutex<Vec<String>>> = Arc::default();

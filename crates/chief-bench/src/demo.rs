@@ -6,9 +6,7 @@
 
 use std::path::Path;
 
-use chief_engine::{
-    Config, Engine, EngineError, Home, LiveSource, SourceOutcome, SourceState, SyncEndpoint, SyncProgress,
-};
+use chief_engine::{Config, Engine, EngineError, Home, SourceOutcome, SourceState, SyncProgress};
 use chief_sources::rest_dump::DumpReport;
 use serde::Serialize;
 
@@ -63,26 +61,7 @@ fn sync_into(
 ) -> Result<DemoReport, EngineError> {
     let world = chief_mockapi::World::from_demo(data, chief_demo::SLACK_URL, &truth.me.slack, &truth.me.github)
         .map_err(|e| EngineError::internal("reading the demo data", e))?;
-    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
-    let mock = chief_mockapi::MockApi::start_background(world)
-        .map_err(|e| EngineError::internal("starting the mock API", e))?;
-    let token = chief_mockapi::DEMO_TOKEN.to_string();
-    let endpoints = [
-        SyncEndpoint {
-            source: LiveSource::Slack,
-            api_base: mock.slack_base(),
-            token: token.clone(),
-            web_base: Some(chief_demo::SLACK_URL.to_string()),
-            containers: Vec::new(),
-        },
-        SyncEndpoint {
-            source: LiveSource::Github,
-            api_base: mock.github_base(),
-            token,
-            web_base: None,
-            containers: repos,
-        },
-    ];
+    let (mock, endpoints) = crate::serve(world, Some(chief_demo::SLACK_URL.to_string()))?;
     let sync = engine.sync_at(&endpoints, progress)?;
     drop(mock);
     if let Some(bad) = sync.iter().find(|o| o.state != SourceState::Ok) {

@@ -12,3 +12,33 @@ pub mod beir;
 pub mod demo;
 pub mod llm;
 pub mod perf;
+
+use chief_engine::{EngineError, LiveSource, SyncEndpoint};
+
+/// A mock Slack + GitHub API serving `world` on 127.0.0.1, and the endpoints that sync
+/// every repository of it through the real connectors. The server stops when the
+/// returned `MockApi` drops.
+pub fn serve(
+    world: chief_mockapi::World,
+    web_base: Option<String>,
+) -> Result<(chief_mockapi::MockApi, [SyncEndpoint; 2]), EngineError> {
+    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
+    let token = world.token.clone();
+    let mock = chief_mockapi::MockApi::start_background(world)
+        .map_err(|e| EngineError::internal("starting the mock API", e))?;
+    let slack = SyncEndpoint {
+        source: LiveSource::Slack,
+        api_base: mock.slack_base(),
+        token: token.clone(),
+        web_base,
+        containers: Vec::new(),
+    };
+    let github = SyncEndpoint {
+        source: LiveSource::Github,
+        api_base: mock.github_base(),
+        token,
+        web_base: None,
+        containers: repos,
+    };
+    Ok((mock, [slack, github]))
+}

@@ -856,8 +856,6 @@ pub fn run_context_during_sync(
 ) -> Result<ContextDuringSyncReport, EngineError> {
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use chief_engine::{LiveSource, SyncEndpoint};
-
     const TEXTS: [&str; 4] = [
         "checkout 502 errors after the deploy",
         "PAY-142",
@@ -893,28 +891,8 @@ pub fn run_context_during_sync(
         end_secs: now - 60,
         seed: 7,
     };
-    let world = chief_mockapi::World::synthetic(&spec);
-    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
-    let token = world.token.clone();
-    let mock = chief_mockapi::MockApi::start_background(world)
-        .map_err(|e| EngineError::internal("starting the mock API", e))?;
+    let (mock, endpoints) = crate::serve(chief_mockapi::World::synthetic(&spec), None)?;
     mock.faults(|f| f.latency = latency);
-    let endpoints = [
-        SyncEndpoint {
-            source: LiveSource::Slack,
-            api_base: mock.slack_base(),
-            token: token.clone(),
-            web_base: None,
-            containers: Vec::new(),
-        },
-        SyncEndpoint {
-            source: LiveSource::Github,
-            api_base: mock.github_base(),
-            token,
-            web_base: None,
-            containers: repos,
-        },
-    ];
     progress("lookups during a sync");
     let syncing = AtomicBool::new(true);
     let start = Instant::now();

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod item;
 pub mod person;
 pub mod refs;
+pub mod scopes;
 pub mod text;
 pub mod time;
 

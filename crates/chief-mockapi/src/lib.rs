@@ -23,23 +23,8 @@ use axum::http::{HeaderMap, Method, Response, Uri};
 
 pub use world::{DEMO_TOKEN, GithubWorld, RepoData, SlackWorld, Synthetic, World, ts_key};
 
-/// The user scopes Chief's Slack app manifest asks for.
-pub const SLACK_SCOPES: &[&str] = &[
-    "channels:read",
-    "groups:read",
-    "im:read",
-    "mpim:read",
-    "channels:history",
-    "groups:history",
-    "im:history",
-    "mpim:history",
-    "users:read",
-    "users:read.email",
-    "search:read",
-];
-
-/// The classic PAT scopes Chief needs on GitHub.
-pub const GITHUB_SCOPES: &[&str] = &["repo", "read:user", "read:org"];
+/// What the mock grants a token: every scope Chief asks for.
+pub use chief_core::scopes::{GITHUB as GITHUB_SCOPES, SLACK as SLACK_SCOPES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {

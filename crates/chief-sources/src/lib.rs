@@ -22,23 +22,7 @@ pub mod slack_sync;
 /// The Slack app manifest the user installs as an internal app of their workspace.
 pub const SLACK_MANIFEST: &str = include_str!("../slack-app-manifest.yaml");
 
-/// The user-token scopes Chief's Slack sync needs (all listed in [`SLACK_MANIFEST`]).
-pub const SLACK_SCOPES: &[&str] = &[
-    "channels:read",
-    "groups:read",
-    "im:read",
-    "mpim:read",
-    "channels:history",
-    "groups:history",
-    "im:history",
-    "mpim:history",
-    "users:read",
-    "users:read.email",
-    "search:read",
-];
-
-/// The classic personal-access-token scopes Chief's GitHub sync needs.
-pub const GITHUB_SCOPES: &[&str] = &["repo", "read:user", "read:org"];
+pub use chief_core::scopes::{GITHUB as GITHUB_SCOPES, SLACK as SLACK_SCOPES};
 
 use std::path::PathBuf;
 
