@@ -11,8 +11,8 @@ use chief_bench::perf::{
     SyncBenchReport,
 };
 use chief_engine::{
-    Completion, ConnectReport, ContextResponse, DumpReport, Engine, EntityKind, Finding, ImportReport, ItemDetail,
-    Level, SearchQuery, SearchResponse, SourceOutcome, SourceState, Status, UsageRow,
+    Completion, ConnectReport, ContextResponse, DumpReport, Engine, Finding, ImportReport, ItemDetail, Level,
+    SearchQuery, SearchResponse, SourceOutcome, SourceState, Status, UsageRow,
 };
 use serde::Serialize;
 
@@ -352,22 +352,12 @@ pub fn sync(outcomes: &[SourceOutcome], json: bool, quiet: bool) -> Result<()> {
     })
 }
 
-/// An entity kind as in the JSON (`EntityKind` has no `Display`).
-fn entity_kind(k: EntityKind) -> &'static str {
-    match k {
-        EntityKind::Ticket => "ticket",
-        EntityKind::Pr => "pr",
-        EntityKind::Person => "person",
-        EntityKind::Url => "url",
-    }
-}
-
 pub fn context(r: &ContextResponse, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         for e in &r.entities {
             println!(
                 "{} {}{}",
-                entity_kind(e.kind),
+                e.kind.as_str(),
                 e.value,
                 if e.label.is_empty() { String::new() } else { format!(" — {}", e.label) }
             );

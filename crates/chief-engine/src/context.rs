@@ -20,6 +20,18 @@ pub enum EntityKind {
     Url,
 }
 
+impl EntityKind {
+    /// The kind's name, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Ticket => "ticket",
+            EntityKind::Pr => "pr",
+            EntityKind::Person => "person",
+            EntityKind::Url => "url",
+        }
+    }
+}
+
 /// The groups related items are shown in, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -221,11 +221,6 @@ impl Engine {
         self.now
     }
 
-    /// True if this home was created by the demo loader or holds nothing yet.
-    pub fn is_demo_or_empty(home: &Path) -> bool {
-        Home::new(home).is_demo_or_empty()
-    }
-
     /// Empties a home for the demo workspace: refuses a home with the user's own data
     /// unless `force`, and removes the store, index and generated data.
     pub fn reset_demo_home(home: &Path, force: bool) -> Result<(), EngineError> {

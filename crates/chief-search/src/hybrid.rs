@@ -239,9 +239,8 @@ impl Retriever {
 
     /// Makes every store change searchable by words now; returns the committed sequence.
     pub fn flush(&self) -> Result<i64, SearchError> {
-        let status = self.index.status()?;
-        if status.read_only {
-            return Ok(status.committed_seq);
+        if self.index.is_read_only() {
+            return Ok(self.index.status()?.committed_seq);
         }
         self.index.flush()
     }

@@ -197,6 +197,11 @@ impl SearchIndex {
         })
     }
 
+    /// True when another process holds the writer and this one only reads.
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_none()
+    }
+
     /// The index directory.
     pub fn dir(&self) -> &Path {
         &self.dir
