@@ -110,6 +110,7 @@ pub fn issue_to_items(v: &Value, site: Option<&str>) -> Result<Vec<Item>, String
             "type": name("issuetype"),
             "labels": labels,
             "assignee": f.get("assignee").and_then(|a| s(a, "displayName")),
+            "assignee_id": account(f.get("assignee")).map(|i| i.key()),
         }),
     };
     let mut items = vec![issue];

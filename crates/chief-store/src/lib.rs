@@ -10,6 +10,7 @@
 //! re-reads at most one page and re-reading changes nothing (upserts compare a
 //! content hash).
 
+mod brain;
 pub mod follow;
 mod migrations;
 mod read;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use brain::{BriefingRecord, FeedbackRecord, MeIdentity, RunRecord, RunStatus, StepRecord};
 pub use follow::{ChangeConsumer, Follower, FollowerStopped, OnStop};
 pub use read::{Change, Counts, EmbedRecord, ImportRun, IndexRecord, ItemEvent, PersonSummary, StoredItem};
 pub use sync::{SourceState, SourceStatus, SyncFailure};

@@ -157,6 +157,68 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, account, container, item_key)
     );
     "#,
+    // 5: the brain. Who the user is as each source reported it; the journal of pipeline
+    // runs and their steps (every intermediate output, so a run resumes at its first
+    // unfinished step and a bad sentence can be traced); task outputs cached by input
+    // hash; stored briefings; feedback on briefing stories.
+    r#"
+    CREATE INDEX items_created ON items(created_ms);
+    CREATE TABLE me_identities (
+        kind     TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        via      TEXT NOT NULL,
+        seen_ms  INTEGER NOT NULL,
+        PRIMARY KEY (kind, value)
+    );
+    CREATE TABLE brain_runs (
+        id          INTEGER PRIMARY KEY,
+        pipeline    TEXT NOT NULL,
+        params_key  TEXT NOT NULL,
+        params_json TEXT NOT NULL,
+        started_ms  INTEGER NOT NULL,
+        finished_ms INTEGER,
+        status      TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+        error       TEXT
+    );
+    CREATE INDEX brain_runs_params ON brain_runs(pipeline, params_key);
+    CREATE TABLE brain_steps (
+        run_id      INTEGER NOT NULL REFERENCES brain_runs(id) ON DELETE CASCADE,
+        idx         INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        input_hash  TEXT NOT NULL,
+        output_json TEXT,
+        started_ms  INTEGER NOT NULL,
+        elapsed_ms  INTEGER NOT NULL DEFAULT 0,
+        llm_calls   INTEGER NOT NULL DEFAULT 0,
+        tokens_in   INTEGER NOT NULL DEFAULT 0,
+        tokens_out  INTEGER NOT NULL DEFAULT 0,
+        reused      INTEGER NOT NULL DEFAULT 0,
+        error       TEXT,
+        PRIMARY KEY (run_id, idx)
+    );
+    CREATE TABLE brain_cache (
+        task        TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        output_json TEXT NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        PRIMARY KEY (task, key)
+    );
+    CREATE TABLE briefings (
+        id         INTEGER PRIMARY KEY,
+        run_id     INTEGER NOT NULL,
+        day        TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        json       TEXT NOT NULL
+    );
+    CREATE TABLE feedback (
+        id            INTEGER PRIMARY KEY,
+        story_id      TEXT NOT NULL,
+        vote          INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+        reason        TEXT NOT NULL DEFAULT '',
+        at_ms         INTEGER NOT NULL,
+        evidence_json TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -117,7 +117,7 @@ pub struct ImportRun {
     pub stats: Value,
 }
 
-const ITEM_COLUMNS: &str =
+pub(crate) const ITEM_COLUMNS: &str =
     "i.id, i.source, i.kind, i.container_id, i.author, i.participants_json, i.created_ms, i.updated_ms,
     i.title, i.body, i.url, i.parent_id, i.refs_json, i.is_bot, i.extra_json, i.deleted, i.seq,
     (SELECT p.display_name FROM identities d JOIN people p ON p.id = d.person_id
@@ -129,7 +129,7 @@ fn conv<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> rusqlite::Err
     move |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("{what}: {e}").into())
 }
 
-fn stored_item(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
+pub(crate) fn stored_item(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
     let json = |i: usize| -> rusqlite::Result<Value> {
         let s: String = r.get(i)?;
         serde_json::from_str(&s).map_err(conv("json column"))
