@@ -3,10 +3,9 @@
 //!
 //! Each step records its input hash and full output. A run that stops (killed, a
 //! provider's rate limit, `--stop-after`) resumes at its first unfinished step on the
-//! next run with the same parameters; a step whose input hash matches a finished
-//! step of any earlier run reuses that output, so a re-run with no new data repeats
-//! nothing. Summaries are also cached per discussion hash, so the next day's run
-//! summarizes only the discussions that changed.
+//! next run with the same parameters, and the steps it finished are not run again.
+//! Summaries are cached per discussion hash, so a re-run with no new data summarizes
+//! nothing and the next day's run summarizes only the discussions that changed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -183,10 +182,7 @@ impl Journal<'_> {
         }
         let started = Timestamp::now().0;
         let t = Instant::now();
-        let (value, reused) = match self.store.finished_step_output(step.as_str(), input_hash)? {
-            Some(v) => (v, true),
-            None => (serde_json::to_value(compute()?)?, false),
-        };
+        let value = serde_json::to_value(compute()?)?;
         self.store.put_step(&StepRecord {
             run_id: self.run_id,
             idx,
@@ -198,16 +194,9 @@ impl Journal<'_> {
             llm_calls: 0,
             tokens_in: 0,
             tokens_out: 0,
-            reused,
             error: None,
         })?;
-        tracing::info!(
-            run = self.run_id,
-            step = step.as_str(),
-            reused,
-            ms = t.elapsed().as_millis() as u64,
-            "step done"
-        );
+        tracing::info!(run = self.run_id, step = step.as_str(), ms = t.elapsed().as_millis() as u64, "step done");
         if self.stop_after == Some(step) {
             return Err(BrainError::Stopped { step: step.as_str() });
         }
@@ -334,7 +323,7 @@ fn pipeline(
     let summaries: Summaries = j.step(Step::Summarize, &d_hash, || {
         let mut out = Summaries { summaries: Vec::new(), computed: 0, cached: 0 };
         for d in &discussions {
-            let key = format!("{}:{}", summarizer.name(), d.hash);
+            let key = format!("{}@{}:{}", summarizer.name(), env!("CARGO_PKG_VERSION"), d.hash);
             if let Some(v) = store.brain_cache_get("summarize", &key)?
                 && let Ok(s) = serde_json::from_value::<Summary>(v)
             {

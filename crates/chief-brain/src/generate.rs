@@ -30,6 +30,7 @@ pub struct Draft {
 /// Rewrites text for the user: `@Their Name` → `you`, a leading vocative
 /// ("Maya, can you …") dropped.
 pub fn to_second_person(text: &str, me: &Me) -> String {
+    const MARK: &str = "\u{1}";
     let mut out = text.to_string();
     let mut handles: Vec<String> = vec![format!("@{}", me.name)];
     for key in &me.identities {
@@ -38,14 +39,26 @@ pub fn to_second_person(text: &str, me: &Me) -> String {
         }
     }
     for h in handles.iter().filter(|h| h.len() > 1) {
-        out = out.replace(h.as_str(), "you");
+        out = out.replace(h.as_str(), MARK);
     }
-    let first = me.first_name();
-    for lead in ["you ", "you, "] {
-        if let Some(rest) = out.strip_prefix(lead) {
-            out = capitalize(rest);
+    // A mention that opens a clause is a vocative ("@Ann FYI, …", "Done. @ann this
+    // is …"): dropped. Elsewhere it is the object: "you".
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out;
+    while let Some(i) = rest.find(MARK) {
+        result.push_str(&rest[..i]);
+        let after = rest[i + MARK.len()..].to_string();
+        let opens = result.trim_end().is_empty() || result.trim_end().ends_with(['.', '!', '?', ':']);
+        if opens {
+            rest = capitalize(after.trim_start_matches([',', ':', ' ']));
+        } else {
+            result.push_str("you");
+            rest = after;
         }
     }
+    result.push_str(&rest);
+    let mut out = result;
+    let first = me.first_name();
     if !first.is_empty() {
         for sep in [", ", " - ", ": "] {
             for greet in ["", "Hi ", "Hey ", "Hello "] {
@@ -213,6 +226,7 @@ mod tests {
         assert_eq!(to_second_person("@Ann Lee FYI, checkout is degraded", &me), "FYI, checkout is degraded");
         assert_eq!(to_second_person("Ann, can you send the plan?", &me), "Can you send the plan?");
         assert_eq!(to_second_person("looping in @annl for sign-off", &me), "looping in you for sign-off");
+        assert_eq!(to_second_person("Looks fine. @annl this is the one", &me), "Looks fine. This is the one");
         let mine = Sentence {
             text: "Approved".into(),
             sources: vec!["x".into()],

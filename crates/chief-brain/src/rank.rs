@@ -167,12 +167,15 @@ fn signals(d: &Discussion, input: &RankInput<'_>, out: &mut Vec<Reason>) {
     let high = matches!(priority.as_str(), "highest" | "critical" | "blocker" | "p0" | "p1" | "urgent");
     if strength >= 2 || (high && strength >= 1) {
         let src = d.new_posts().max_by_key(|p| incident_strength(&p.text)).map_or(d.id.clone(), |p| p.id.clone());
-        out.push(reason(
-            Signal::Incident,
-            format!("It reads as an incident ({} in {})", own_label(d), d.container_name),
-            vec![src],
-            1.5 + 0.25 * strength.min(6) as f64,
-        ));
+        let what = if d.own_refs.iter().any(|r| !r.starts_with("url:")) {
+            own_label(d)
+        } else {
+            format!("in {}", d.container_name)
+        };
+        let weight = 1.5 + 0.25 * strength.min(6) as f64;
+        // A meeting about an incident is not the incident: it counts, but less.
+        let weight = if d.kind == DiscussionKind::Meeting { weight / 2.0 } else { weight };
+        out.push(reason(Signal::Incident, format!("It reads as an incident ({what})"), vec![src], weight));
     }
     if high {
         out.push(reason(
@@ -228,6 +231,7 @@ fn score(s: &Story, input: &RankInput<'_>) -> RankedStory {
     // One reason per signal and wording; the strongest incident counts once.
     let mut seen = BTreeSet::new();
     reasons.retain(|r| seen.insert((r.signal, r.text.clone())));
+    reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
     let mut best_incident = 0.0f64;
     reasons.retain(|r| {
         if r.signal == Signal::Incident {
@@ -279,13 +283,21 @@ fn score(s: &Story, input: &RankInput<'_>) -> RankedStory {
         vec![s.discussions[0].clone()],
         0.5f64.powf(age_h / 24.0),
     ));
-    let interest = interest_of(&ds, input);
-    if interest.0.abs() >= 0.05 {
-        let text = match &interest.1 {
-            Some(label) if interest.0 > 0.0 => format!("It involves {label}, which you have been active around lately"),
-            _ => "It is close to what you engage with".into(),
+    let (weight, best) = interest_of(&ds, input);
+    if weight.abs() >= 0.05 {
+        let (text, cite) = match &best {
+            Some((key, label)) if weight > 0.0 => {
+                let text = match key.split(':').next() {
+                    Some("person") => format!("It involves {label}, whom you work with often"),
+                    Some("container") => format!("It is in {label}, where you are active"),
+                    Some("topic") => format!("It is about {label}, which you engage with"),
+                    _ => format!("It involves {label}, which you follow"),
+                };
+                (text, evidence_post(&ds, key, input.people).unwrap_or_else(|| s.discussions[0].clone()))
+            }
+            _ => ("It is close to what you engage with".into(), s.discussions[0].clone()),
         };
-        reasons.push(reason(Signal::Interest, text, vec![s.discussions[0].clone()], interest.0));
+        reasons.push(reason(Signal::Interest, text, vec![cite], weight));
     }
     if let Some(v) = input.votes.get(&s.id).copied().filter(|v| *v != 0) {
         let (text, w) = if v > 0 {
@@ -338,25 +350,45 @@ pub fn interest_keys(
     keys
 }
 
-/// The story's interest score (squashed) and its strongest positive label.
-fn interest_of(ds: &[&Discussion], input: &RankInput<'_>) -> (f64, Option<String>) {
+/// The post of a story that carries an interest key (so the reason can cite it).
+fn evidence_post(ds: &[&Discussion], key: &str, people: &dyn People) -> Option<String> {
+    let (kind, value) = key.split_once(':')?;
+    let posts = || ds.iter().flat_map(|d| d.posts.iter());
+    match kind {
+        "container" => ds.iter().find(|d| d.container == value).map(|d| d.id.clone()),
+        "person" => posts()
+            .find(|p| {
+                p.author.iter().chain(p.mentions.iter()).any(|k| people.canonical(k) == value)
+                    && !p.author_name.is_empty()
+            })
+            .map(|p| p.id.clone()),
+        "topic" => {
+            posts().find(|p| format!("{} {}", p.title, p.text).to_lowercase().contains(value)).map(|p| p.id.clone())
+        }
+        "ref" => ds.iter().find(|d| d.own_refs.iter().chain(d.refs.iter()).any(|r| r == value)).map(|d| d.id.clone()),
+        _ => None,
+    }
+}
+
+/// The story's interest score (squashed) and its strongest positive key and label.
+fn interest_of(ds: &[&Discussion], input: &RankInput<'_>) -> (f64, Option<(String, String)>) {
     let keys = interest_keys(ds, input.summaries, input.me, input.people);
     let mut total = 0.0;
-    let mut best: Option<(f64, String)> = None;
+    let mut best: Option<(f64, String, String)> = None;
     for (k, label) in &keys {
         let w = input.interests.weight(k);
         total += w;
-        if w > 0.0 && best.as_ref().is_none_or(|(b, _)| w > *b) {
+        if w > 0.0 && best.as_ref().is_none_or(|(b, _, _)| w > *b) {
             let label = if k.starts_with("container:") && !label.starts_with('#') && k.starts_with("container:slack:") {
                 format!("#{label}")
             } else {
                 label.clone()
             };
-            best = Some((w, label));
+            best = Some((w, k.clone(), label));
         }
     }
     let squashed = if total >= 0.0 { 2.0 * (1.0 - (-total / 6.0).exp()) } else { (total / 2.0).max(-6.0) };
-    (squashed, best.map(|b| b.1))
+    (squashed, best.map(|b| (b.1, b.2)))
 }
 
 fn join_and(names: &[&str]) -> String {

@@ -66,6 +66,17 @@ enum Command {
     /// Benchmarks that print numbers.
     #[command(subcommand)]
     Bench(cmd::bench::Cmd),
+    /// Today's briefing: the three stories that matter most to you, cited.
+    Brief(cmd::brief::Args),
+    /// The briefing pipeline's journaled runs and every step's output.
+    #[command(subcommand)]
+    Runs(cmd::runs::Cmd),
+    /// What Chief thinks you care about, with the evidence.
+    Interests(cmd::interests::Args),
+    /// Rate a briefing story up or down; the next ranking follows.
+    Feedback(cmd::feedback::Args),
+    /// Who you are in each source, and where Chief learned it.
+    Whoami(cmd::whoami::Args),
 }
 
 impl Command {
@@ -87,6 +98,11 @@ impl Command {
             Command::Llm(cmd) => cmd::llm::run(cli, cmd),
             Command::Usage(args) => cmd::usage::run(cli, args),
             Command::Bench(cmd) => cmd::bench::run(cli, cmd),
+            Command::Brief(args) => cmd::brief::run(cli, args),
+            Command::Runs(cmd) => cmd::runs::run(cli, cmd),
+            Command::Interests(args) => cmd::interests::run(cli, args),
+            Command::Feedback(args) => cmd::feedback::run(cli, args),
+            Command::Whoami(args) => cmd::whoami::run(cli, args),
         }
     }
 }

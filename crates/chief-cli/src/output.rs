@@ -11,8 +11,9 @@ use chief_bench::perf::{
     SyncBenchReport,
 };
 use chief_engine::{
-    Completion, ConnectReport, ContextResponse, DumpReport, Engine, Finding, ImportReport, ItemDetail, Level,
-    SearchQuery, SearchResponse, SourceOutcome, SourceState, Status, UsageRow,
+    Briefing, Completion, ConnectReport, ContextResponse, DumpReport, Engine, FeedbackOutcome, Finding, ImportReport,
+    InterestGraph, ItemDetail, Level, RunRecord, SearchQuery, SearchResponse, SourceOutcome, SourceState, Status,
+    StepRecord, UsageRow, WhoAmI,
 };
 use serde::Serialize;
 
@@ -568,6 +569,186 @@ pub fn usage(rows: &[UsageRow], json: bool) -> Result<()> {
                 r.avg_latency_ms,
                 r.estimated_cost_usd
             );
+        }
+    })
+}
+
+fn print_briefing(b: &Briefing) {
+    println!(
+        "{} — your briefing for {} (prepared from {} items in {} discussions, {} → {}; run {})",
+        bold("Chief"),
+        b.date,
+        b.items,
+        b.discussions,
+        chief_core::Timestamp(b.window.from_ms).to_rfc3339(),
+        chief_core::Timestamp(b.window.to_ms).to_rfc3339(),
+        b.run_id
+    );
+    if b.stories.is_empty() {
+        println!("\nNothing in this window needs you. Try a longer window with --since 3d.");
+    }
+    for (i, s) in b.stories.iter().enumerate() {
+        println!("\n{}. {}  [{}]", i + 1, bold(&s.title), s.id);
+        if !s.summary.is_empty() {
+            println!("   {}", s.summary);
+        }
+        if !s.why.is_empty() {
+            println!("   Why it matters to you: {}", s.why);
+        }
+        for src in s.sources.iter().take(4) {
+            println!(
+                "   - [{}] {}{}",
+                src.source,
+                src.title,
+                src.url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default()
+            );
+        }
+        if s.sources.len() > 4 {
+            println!("   - and {} more", s.sources.len() - 4);
+        }
+    }
+    if !b.dropped.is_empty() {
+        println!(
+            "\n({} sentence(s) dropped by the guard; `chief runs show {} --step 6` says why)",
+            b.dropped.len(),
+            b.run_id
+        );
+    }
+}
+
+pub fn briefing(b: &Briefing, json: bool) -> Result<()> {
+    print_json_or(b, json, || print_briefing(b))
+}
+
+pub fn briefings(list: &[Briefing], json: bool) -> Result<()> {
+    print_json_or(&list, json, || {
+        if list.is_empty() {
+            println!("No briefings yet: run `chief brief`.");
+        }
+        for b in list {
+            println!("{}  run {}  {} stories", b.date, b.run_id, b.stories.len());
+            for s in &b.stories {
+                println!("  - {}  [{}]", s.title, s.id);
+            }
+        }
+    })
+}
+
+pub fn runs(list: &[RunRecord], json: bool) -> Result<()> {
+    print_json_or(&list, json, || {
+        if list.is_empty() {
+            println!("No runs yet: run `chief brief`.");
+        }
+        for r in list {
+            let took = r.finished_ms.map(|f| format!("{} ms", f - r.started_ms)).unwrap_or_else(|| "-".into());
+            println!(
+                "{:>5}  {:<9} {:<7} {}  {took}{}",
+                r.id,
+                r.pipeline,
+                format!("{:?}", r.status).to_lowercase(),
+                chief_core::Timestamp(r.started_ms).to_rfc3339(),
+                r.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default()
+            );
+        }
+    })
+}
+
+pub fn run_detail(r: &RunRecord, steps: &[StepRecord], step: Option<i64>, json: bool) -> Result<()> {
+    if let Some(n) = step {
+        let s = steps.iter().find(|s| s.idx == n).ok_or_else(|| {
+            chief_engine::EngineError::InvalidInput(format!(
+                "run {} has no step {n}; it has steps {:?}",
+                r.id,
+                steps.iter().map(|s| s.idx).collect::<Vec<_>>()
+            ))
+        })?;
+        return print_json_or(s, json, || {
+            println!("run {} step {} ({}), input {}", r.id, s.idx, s.name, s.input_hash);
+            println!("{}", serde_json::to_string_pretty(&s.output).unwrap_or_default());
+        });
+    }
+    #[derive(Serialize)]
+    struct Detail<'a> {
+        run: &'a RunRecord,
+        steps: Vec<serde_json::Value>,
+    }
+    let brief: Vec<serde_json::Value> = steps
+        .iter()
+        .map(|s| {
+            serde_json::json!({"idx": s.idx, "name": s.name, "input_hash": s.input_hash, "elapsed_ms": s.elapsed_ms,
+                "llm_calls": s.llm_calls, "tokens_in": s.tokens_in, "tokens_out": s.tokens_out,
+                "error": s.error, "output_bytes": s.output.as_ref().map(|o| o.to_string().len())})
+        })
+        .collect();
+    print_json_or(&Detail { run: r, steps: brief }, json, || {
+        println!(
+            "run {} ({}) {}{}",
+            r.id,
+            r.pipeline,
+            format!("{:?}", r.status).to_lowercase(),
+            r.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+        );
+        for s in steps {
+            println!(
+                "  {} {:<12} {:>6} ms  calls {}  tokens {}/{}{}",
+                s.idx,
+                s.name,
+                s.elapsed_ms,
+                s.llm_calls,
+                s.tokens_in,
+                s.tokens_out,
+                s.error.as_deref().map(|e| format!("  error: {e}")).unwrap_or_default()
+            );
+        }
+        println!("  (`chief runs show {} --step N` prints a step's full output)", r.id);
+    })
+}
+
+pub fn interests(g: &InterestGraph, limit: usize, json: bool) -> Result<()> {
+    let top: Vec<&chief_engine::Interest> = g.top(limit);
+    print_json_or(&top, json, || {
+        if top.is_empty() {
+            println!("No interests yet: Chief learns them from what you write, review, react to and attend.");
+        }
+        for i in &top {
+            let ev: Vec<String> = i.evidence.iter().take(3).map(|e| format!("{} {}", e.what, e.item)).collect();
+            println!(
+                "{:>7.2}  {:<10} {:<32} {}",
+                i.weight,
+                format!("{:?}", i.kind).to_lowercase(),
+                i.label,
+                ev.join("; ")
+            );
+        }
+        println!("(half-life {} days)", g.half_life_days);
+    })
+}
+
+pub fn feedback(f: &FeedbackOutcome, json: bool) -> Result<()> {
+    print_json_or(f, json, || {
+        let verb = if f.vote > 0 { "up" } else { "down" };
+        println!(
+            "Rated {verb}: {} [{}]. The next briefing moves it and {} related interests.",
+            f.title,
+            f.story,
+            f.interests.len()
+        );
+    })
+}
+
+pub fn whoami(w: &WhoAmI, json: bool) -> Result<()> {
+    print_json_or(w, json, || {
+        println!("{}", if w.name.is_empty() { "(no name: set [me] name in chief.toml)" } else { &w.name });
+        if w.identities.is_empty() {
+            println!("  No identities: sync Slack or GitHub, or set [me] in chief.toml.");
+        }
+        for i in &w.identities {
+            println!("  {:<7} {:<36} from {}", i.kind, i.value, i.via);
+        }
+        let known: Vec<String> =
+            w.usual_start.iter().filter_map(|u| Some(format!("{} {}", &u.weekday[..3], u.time.as_deref()?))).collect();
+        if !known.is_empty() {
+            println!("  Usually starts (UTC): {}", known.join(", "));
         }
     })
 }

@@ -210,6 +210,34 @@ impl Default for DesktopConfig {
     }
 }
 
+/// Which implementation the brain's tasks use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrainMode {
+    /// Extractive and rule-based, no LLM (deterministic; what `--offline` forces).
+    #[default]
+    Local,
+    /// The configured LLM writes the prose, through the same steps and guard.
+    Llm,
+}
+
+/// The briefing and the interest graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrainConfig {
+    pub mode: BrainMode,
+    /// Half-life of the interest graph's weights, in days.
+    pub half_life_days: f64,
+    /// Stories in a briefing.
+    pub stories: usize,
+}
+
+impl Default for BrainConfig {
+    fn default() -> Self {
+        BrainConfig { mode: BrainMode::Local, half_life_days: 14.0, stories: 3 }
+    }
+}
+
 /// Chief's configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -221,10 +249,11 @@ pub struct Config {
     pub sources: SourcesConfig,
     pub llm: LlmConfig,
     pub desktop: DesktopConfig,
+    pub brain: BrainConfig,
 }
 
 /// Environment variables that are not configuration keys.
-const NOT_CONFIG: &[&str] = &["CHIEF_HOME", "CHIEF_LOG", "CHIEF_LLM_API_KEY", "CHIEF_SHARED_DIR"];
+const NOT_CONFIG: &[&str] = &["CHIEF_HOME", "CHIEF_LOG", "CHIEF_LLM_API_KEY", "CHIEF_SHARED_DIR", "CHIEF_NOW"];
 
 impl Config {
     /// The config file inside a home.

@@ -41,6 +41,8 @@ pub enum EngineError {
     Secret(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Sync(#[from] chief_sources::connector::ConnectorError),
+    #[error(transparent)]
+    Brain(#[from] chief_brain::BrainError),
     #[error("cannot use the Chief home {path}: {source}")]
     Home {
         path: PathBuf,
@@ -94,6 +96,11 @@ impl EngineError {
             EngineError::Sync(C::Auth(_)) => ErrorClass::Auth,
             EngineError::Sync(C::Parked { .. } | C::Transient(_)) => ErrorClass::Unavailable,
             EngineError::Sync(C::Invalid(_)) => ErrorClass::UserInput,
+            EngineError::Brain(chief_brain::BrainError::NoSuchRun(_) | chief_brain::BrainError::NoSuchStory(_)) => {
+                ErrorClass::NotFound
+            }
+            EngineError::Brain(chief_brain::BrainError::Stopped { .. }) => ErrorClass::UserInput,
+            EngineError::Brain(chief_brain::BrainError::Store(e)) if e.is_retryable() => ErrorClass::Unavailable,
             _ => ErrorClass::Internal,
         }
     }
@@ -113,6 +120,7 @@ impl EngineError {
             EngineError::Llm(_) => "llm",
             EngineError::Secret(_) => "keychain",
             EngineError::Sync(_) => "sync",
+            EngineError::Brain(_) => "brain",
             EngineError::Home { .. } => "home",
             EngineError::NotFound { .. } => "not_found",
             EngineError::NotConnected { .. } => "not_connected",

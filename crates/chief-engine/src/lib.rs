@@ -10,6 +10,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod brain;
 mod config;
 mod context;
 mod doctor;
@@ -29,14 +30,20 @@ pub use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportRepor
 use chief_store::{Counts, ImportRun, Store, StoredItem};
 use serde::Serialize;
 
+pub use brain::{
+    BriefRequest, Briefing, BriefingStory, FeedbackOutcome, KnownIdentity, SourceRef, UsualStart, WhoAmI, Window,
+};
+pub use chief_brain::Step as BriefStep;
+pub use chief_brain::interests::{Interest, InterestGraph};
 pub use chief_core::Home;
 pub use chief_llm::{ChatRequest, Completion, Message, UsageRow};
 pub use chief_search::{EmbedProgress, SearchMode, SearchQuery, SearchResponse, SearchResult};
 pub use chief_sources::connector::{Progress as SyncProgress, SourceReport, SyncEvent, no_progress};
 pub use chief_store::SourceState;
+pub use chief_store::{RunRecord, RunStatus, StepRecord};
 pub use config::{
-    Config, ConfigError, DesktopConfig, EmbedConfig, Fusion, IndexConfig, LlmConfig, MeConfig, SearchConfig,
-    SourceConfig, SourcesConfig,
+    BrainConfig, BrainMode, Config, ConfigError, DesktopConfig, EmbedConfig, Fusion, IndexConfig, LlmConfig, MeConfig,
+    SearchConfig, SourceConfig, SourcesConfig,
 };
 pub use context::{ContextGroup, ContextResponse, Entity, EntityKind, GroupKind};
 pub use doctor::{Finding, Level, doctor};

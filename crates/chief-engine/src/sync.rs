@@ -126,11 +126,13 @@ fn outcome(source: &str, result: Result<SourceReport, ConnectorError>) -> Source
 }
 
 impl Engine {
-    fn options_for(cfg: &SourceConfig, reconcile: bool, live: bool) -> SyncOptions {
+    fn options_for(&self, cfg: &SourceConfig, reconcile: bool, live: bool) -> SyncOptions {
         SyncOptions {
             keep_days: (cfg.keep_days > 0).then_some(cfg.keep_days),
             live,
             reconcile,
+            now: self.now(),
+            clock: self.clock(),
             ..SyncOptions::default()
         }
     }
@@ -185,7 +187,7 @@ impl Engine {
             };
             jobs.push(Job {
                 connector: Self::connector(&ep),
-                options: Self::options_for(cfg, req.reconcile, name == LiveSource::Slack && cfg.live),
+                options: self.options_for(cfg, req.reconcile, name == LiveSource::Slack && cfg.live),
                 interval: Duration::from_secs(u64::from(cfg.interval_minutes.max(1)) * 60),
             });
         }
@@ -200,7 +202,7 @@ impl Engine {
             .iter()
             .map(|ep| Job {
                 connector: Self::connector(ep),
-                options: Self::options_for(ep.source.config(&config), false, false),
+                options: self.options_for(ep.source.config(&config), false, false),
                 interval: Duration::from_secs(600),
             })
             .collect();

@@ -28,6 +28,8 @@ pub struct SyncOptions {
     pub reconcile: bool,
     /// The clock of this run.
     pub now: Timestamp,
+    /// A fixed clock (`--now`, the demo's): every run uses it instead of the wall clock.
+    pub clock: Option<Timestamp>,
 }
 
 impl Default for SyncOptions {
@@ -38,6 +40,7 @@ impl Default for SyncOptions {
             live: false,
             reconcile: false,
             now: Timestamp::now(),
+            clock: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use chief_core::Timestamp;
+use chief_core::{Identity, IdentityKind, Timestamp};
 use chief_store::Store;
 use serde_json::{Value, json};
 
@@ -287,6 +287,7 @@ pub async fn sync(
         me["login"].as_str().ok_or_else(|| GithubError::Invalid("GET /user returned no login".into()))?.to_string();
     let account = login.to_lowercase();
     report.account = account.clone();
+    store.record_me(&Identity::new(IdentityKind::Github, &login), "github GET /user", options.now.0)?;
     for r in repos {
         if r.split('/').count() != 2 || r.split('/').any(str::is_empty) {
             return Err(GithubError::Invalid(format!(

@@ -112,7 +112,7 @@ async fn run_job_inner(
 ) -> Result<SourceReport, ConnectorError> {
     let source = job.connector.source();
     let mut store = Store::open(store_path)?;
-    let now = Timestamp::now();
+    let now = job.options.clock.unwrap_or_else(Timestamp::now);
     let mut status = status_of(source, store.source_status(source)?);
     if !force && let Some(resume) = status.resume_at.filter(|r| r.0 > now.0 && status.state == SourceState::Parked) {
         return Err(ConnectorError::Parked {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use chief_core::{ContainerKind, Timestamp};
+use chief_core::{ContainerKind, Identity, IdentityKind, Timestamp};
 use chief_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -261,6 +261,9 @@ pub async fn sync(
     let (me, _) = api.auth_test().await?;
     let account = me["team_id"].as_str().unwrap_or("team").to_string();
     let me_id = me["user_id"].as_str().unwrap_or("").to_string();
+    if !me_id.is_empty() {
+        store.record_me(&Identity::new(IdentityKind::Slack, &me_id), "slack auth.test", options.now.0)?;
+    }
     report.account = account.clone();
     let url =
         workspace_url.map(str::to_string).or_else(|| me["url"].as_str().map(|u| u.trim_end_matches('/').to_string()));

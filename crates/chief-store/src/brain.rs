@@ -66,8 +66,6 @@ pub struct StepRecord {
     pub llm_calls: i64,
     pub tokens_in: i64,
     pub tokens_out: i64,
-    /// The output was taken from an earlier run's step with the same input.
-    pub reused: bool,
     pub error: Option<String>,
 }
 
@@ -124,7 +122,8 @@ fn finish_run_record((mut run, params, status): (RunRecord, String, String)) -> 
 }
 
 const RUN_COLUMNS: &str = "id, pipeline, params_json, started_ms, finished_ms, status, error";
-const STEP_COLUMNS: &str = "run_id, idx, name, input_hash, output_json, started_ms, elapsed_ms, llm_calls, tokens_in, tokens_out, reused, error";
+const STEP_COLUMNS: &str =
+    "run_id, idx, name, input_hash, output_json, started_ms, elapsed_ms, llm_calls, tokens_in, tokens_out, error";
 
 fn step_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(StepRecord, Option<String>)> {
     Ok((
@@ -139,8 +138,7 @@ fn step_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(StepRecord, Option<St
             llm_calls: r.get(7)?,
             tokens_in: r.get(8)?,
             tokens_out: r.get(9)?,
-            reused: r.get(10)?,
-            error: r.get(11)?,
+            error: r.get(10)?,
         },
         r.get(4)?,
     ))
@@ -209,7 +207,7 @@ impl Store {
     pub fn put_step(&self, s: &StepRecord) -> Result<(), StoreError> {
         let output = s.output.as_ref().map(serde_json::to_string).transpose()?;
         self.conn.execute(
-            &format!("INSERT OR REPLACE INTO brain_steps ({STEP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+            &format!("INSERT OR REPLACE INTO brain_steps ({STEP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
             params![
                 s.run_id,
                 s.idx,
@@ -221,26 +219,10 @@ impl Store {
                 s.llm_calls,
                 s.tokens_in,
                 s.tokens_out,
-                s.reused,
                 s.error
             ],
         )?;
         Ok(())
-    }
-
-    /// The output of a finished step named `name` whose input hashed to `input_hash`,
-    /// from any run (a re-run with the same input repeats nothing).
-    pub fn finished_step_output(&self, name: &str, input_hash: &str) -> Result<Option<Value>, StoreError> {
-        let out: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT output_json FROM brain_steps WHERE name = ?1 AND input_hash = ?2 AND output_json IS NOT NULL AND error IS NULL
-                 ORDER BY run_id DESC LIMIT 1",
-                params![name, input_hash],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(out.map(|o| serde_json::from_str(&o)).transpose()?)
     }
 
     /// A cached task output.
@@ -433,6 +415,15 @@ impl Store {
             )?
             .query_row(params![kind, value], |r| r.get(0))
             .optional()?)
+    }
+
+    /// Every identity key with its person's id and display name.
+    pub fn identity_people(&self) -> Result<Vec<(String, i64, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.kind || ':' || d.value, p.id, p.display_name FROM identities d JOIN people p ON p.id = d.person_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A container's name.

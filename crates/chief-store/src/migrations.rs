@@ -192,7 +192,6 @@ const MIGRATIONS: &[&str] = &[
         llm_calls   INTEGER NOT NULL DEFAULT 0,
         tokens_in   INTEGER NOT NULL DEFAULT 0,
         tokens_out  INTEGER NOT NULL DEFAULT 0,
-        reused      INTEGER NOT NULL DEFAULT 0,
         error       TEXT,
         PRIMARY KEY (run_id, idx)
     );

@@ -13,6 +13,7 @@ use chief_engine::{Config, Engine, SyncEvent, SyncProgress};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 pub mod bench;
+pub mod brief;
 pub mod config;
 pub mod connect;
 pub mod context;
@@ -20,14 +21,18 @@ pub mod demo;
 pub mod doctor;
 pub mod embed;
 pub mod eval;
+pub mod feedback;
 pub mod import;
+pub mod interests;
 pub mod llm;
 pub mod reindex;
+pub mod runs;
 pub mod search;
 pub mod show;
 pub mod status;
 pub mod sync;
 pub mod usage;
+pub mod whoami;
 
 /// The flags every command takes.
 #[derive(clap::Args)]
@@ -41,6 +46,26 @@ pub struct Global {
     /// Only print results and errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// The instant every time-relative decision uses (sync windows, ranking, the
+    /// briefing window): YYYY-MM-DD or an RFC 3339 time. Replays a saved workspace as
+    /// of that day.
+    #[arg(long, global = true, env = "CHIEF_NOW", value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+impl Global {
+    /// The clock `--now` / `CHIEF_NOW` sets, if any.
+    pub fn clock(&self) -> Result<Option<chief_core::Timestamp>> {
+        let Some(text) = self.now.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+        let t = chief_core::Timestamp::parse_rfc3339(text)
+            .or_else(|_| chief_core::Timestamp::parse_rfc3339(&format!("{text}T00:00:00Z")))
+            .map_err(|_| {
+                chief_engine::EngineError::InvalidInput(format!(
+                    "--now {text:?} is not a time: use YYYY-MM-DD or an RFC 3339 time such as 2026-11-25T09:00:00Z"
+                ))
+            })?;
+        Ok(Some(t))
+    }
 }
 
 /// Outcomes that are not plain success.
@@ -71,8 +96,9 @@ pub fn load_config(cli: &Global) -> Result<Config> {
 pub fn open(cli: &Global) -> Result<Engine> {
     let home = home(cli);
     let config = Config::load(&home, std::env::vars())?;
+    let clock = cli.clock()?;
     let engine = Engine::open(&home, config).with_context(|| format!("opening the Chief home {}", home.display()))?;
-    Ok(engine)
+    Ok(engine.with_clock(clock))
 }
 
 /// The process environment, for engine calls that read tokens and keys from it.

@@ -1,0 +1,286 @@
+//! The brain on the engine: who the user is, the daily briefing and its journaled
+//! runs, the interest graph and feedback. The pipeline runs on its own store
+//! connection, so a briefing never holds up a popup lookup.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chief_brain::interests::{InterestGraph, People};
+use chief_brain::{Me, Step};
+use chief_core::{Identity, IdentityKind, Timestamp};
+use chief_store::{RunRecord, StepRecord, Store};
+use serde::Serialize;
+
+use crate::config::BrainMode;
+use crate::{Engine, EngineError};
+
+pub use chief_brain::{Briefing, BriefingStory, SourceRef, Window};
+
+/// One of the user's identities and where Chief learned it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnownIdentity {
+    pub kind: String,
+    pub value: String,
+    /// `chief.toml [me]`, `slack auth.test`, `github GET /user`, or `the store's people`.
+    pub via: String,
+}
+
+/// When the user usually starts on a weekday.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsualStart {
+    pub weekday: &'static str,
+    /// `HH:MM` UTC, learned from the user's own activity; `None` with no activity that day.
+    pub time: Option<String>,
+}
+
+/// `chief whoami`.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhoAmI {
+    pub name: String,
+    pub identities: Vec<KnownIdentity>,
+    pub usual_start: Vec<UsualStart>,
+}
+
+/// What to brief.
+#[derive(Debug, Clone, Default)]
+pub struct BriefRequest {
+    /// Look back this many ms instead of the default window.
+    pub since_ms: Option<i64>,
+    /// No LLM, whatever the config says.
+    pub offline: bool,
+    /// Stop after this step (as if killed); the next run resumes after it.
+    pub stop_after: Option<Step>,
+}
+
+/// What a thumbs up or down recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedbackOutcome {
+    pub id: i64,
+    pub story: String,
+    pub title: String,
+    pub vote: i8,
+    /// The interests the vote moves.
+    pub interests: Vec<String>,
+}
+
+/// Identity keys → one key per person, and names, from the store's people.
+struct StorePeople {
+    map: HashMap<String, (i64, String)>,
+}
+
+impl People for StorePeople {
+    fn canonical(&self, identity_key: &str) -> String {
+        match self.map.get(identity_key) {
+            Some((id, _)) => format!("p{id}"),
+            None => identity_key.to_string(),
+        }
+    }
+    fn name(&self, identity_key: &str) -> Option<String> {
+        self.map.get(identity_key).map(|(_, n)| n.clone())
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+impl Engine {
+    /// The instant time-relative decisions use: `--now` / `CHIEF_NOW`, the demo's fixed
+    /// now in a demo home, else the wall clock.
+    pub fn now(&self) -> Timestamp {
+        self.now.unwrap_or_else(Timestamp::now)
+    }
+
+    /// Fixes the clock (`--now`); `None` keeps the home's (demo) or the wall clock.
+    pub fn with_clock(mut self, now: Option<Timestamp>) -> Engine {
+        if now.is_some() {
+            self.now = now;
+        }
+        self
+    }
+
+    fn brain_store(&self) -> Result<Store, EngineError> {
+        Ok(Store::open(&self.home.db())?)
+    }
+
+    fn people(store: &Store) -> Result<StorePeople, EngineError> {
+        let map = store.identity_people()?.into_iter().map(|(k, id, name)| (k, (id, name))).collect();
+        Ok(StorePeople { map })
+    }
+
+    fn known_identities(&self, store: &Store) -> Result<(String, Vec<KnownIdentity>), EngineError> {
+        let me = self.config().me;
+        let configured: Vec<Identity> = [
+            (IdentityKind::Email, &me.email),
+            (IdentityKind::Slack, &me.slack_id),
+            (IdentityKind::Github, &me.github_login),
+            (IdentityKind::Jira, &me.jira_account_id),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| Identity::new(k, v))
+        .collect();
+        let mut out: Vec<KnownIdentity> = configured
+            .iter()
+            .map(|i| KnownIdentity {
+                kind: i.kind.as_str().into(),
+                value: i.value.clone(),
+                via: "chief.toml [me]".into(),
+            })
+            .collect();
+        // [me] overrides: a kind it sets is not taken from what a source reported.
+        let kinds: BTreeSet<IdentityKind> = configured.iter().map(|i| i.kind).collect();
+        for r in store.me_identities()? {
+            if !kinds.contains(&r.identity.kind) && !out.iter().any(|k| k.value == r.identity.value) {
+                out.push(KnownIdentity { kind: r.identity.kind.as_str().into(), value: r.identity.value, via: r.via });
+            }
+        }
+        // The same person's other identities, as the store merged them.
+        let mut name = me.name.clone();
+        let seeds: Vec<Identity> =
+            out.iter().filter_map(|k| Some(Identity::new(k.kind.parse().ok()?, &k.value))).collect();
+        for ident in seeds {
+            if let Some(p) = store.person_by_identity(&ident)? {
+                if name.is_empty() {
+                    name = p.display_name.clone();
+                }
+                for other in p.identities {
+                    if !kinds.contains(&other.kind)
+                        && !out.iter().any(|k| k.kind == other.kind.as_str() && k.value == other.value)
+                    {
+                        out.push(KnownIdentity {
+                            kind: other.kind.as_str().into(),
+                            value: other.value,
+                            via: format!("the store's people (same person as {})", ident.key()),
+                        });
+                    }
+                }
+            }
+        }
+        Ok((name, out))
+    }
+
+    /// Who the user is, as one person across sources.
+    pub fn me(&self) -> Result<Me, EngineError> {
+        let store = self.brain_store()?;
+        let (name, ids) = self.known_identities(&store)?;
+        Ok(Me { name, identities: ids.into_iter().map(|k| format!("{}:{}", k.kind, k.value)).collect() })
+    }
+
+    /// `chief whoami`: the user's identities, where each came from, and when they
+    /// usually start work (the desktop prepares the briefing an hour before).
+    pub fn whoami(&self) -> Result<WhoAmI, EngineError> {
+        let store = self.brain_store()?;
+        let (name, identities) = self.known_identities(&store)?;
+        let me: Vec<String> = identities.iter().map(|k| format!("{}:{}", k.kind, k.value)).collect();
+        let since = Timestamp(self.now().0 - 8 * 7 * 86_400_000);
+        let mine: Vec<i64> = store
+            .items_involving(&me, since, 20_000)?
+            .into_iter()
+            .filter(|s| {
+                s.item.author.as_ref().is_some_and(|a| me.contains(&a.key())) && s.item.created.0 <= self.now().0
+            })
+            .map(|s| s.item.created.0)
+            .collect();
+        let starts = chief_brain::briefing::usual_start(&mine);
+        let usual_start = WEEKDAYS
+            .iter()
+            .zip(starts)
+            .map(|(d, m)| UsualStart { weekday: d, time: m.map(|m| format!("{:02}:{:02}", m / 60, m % 60)) })
+            .collect();
+        Ok(WhoAmI { name, identities, usual_start })
+    }
+
+    /// Runs (or resumes) today's briefing and stores it.
+    pub fn brief(&self, req: &BriefRequest) -> Result<Briefing, EngineError> {
+        let cfg = self.config();
+        if cfg.brain.mode == BrainMode::Llm && !req.offline && !cfg.llm.offline {
+            return Err(EngineError::InvalidInput(
+                "[brain] mode = \"llm\" is not available in this build yet; set mode = \"local\" or pass --offline"
+                    .into(),
+            ));
+        }
+        let me = self.me()?;
+        if me.is_unknown() {
+            return Err(EngineError::InvalidInput(
+                "Chief does not know who you are: sync Slack or GitHub, or set [me] in chief.toml (name, email, slack_id, github_login)".into(),
+            ));
+        }
+        if let Some(s) = req.since_ms
+            && s <= 0
+        {
+            return Err(EngineError::InvalidInput("--since must be a positive span such as 24h or 3d".into()));
+        }
+        self.sync_index()?;
+        let store = self.brain_store()?;
+        let people = Self::people(&store)?;
+        let opts = chief_brain::BriefOptions {
+            now: self.now(),
+            since_ms: req.since_ms,
+            stop_after: req.stop_after,
+            top: cfg.brain.stories.max(1),
+            half_life_days: cfg.brain.half_life_days,
+        };
+        Ok(chief_brain::briefing::run(&store, &me, &people, &opts)?)
+    }
+
+    /// Stored briefings, newest first.
+    pub fn briefings(&self, limit: usize) -> Result<Vec<Briefing>, EngineError> {
+        let store = self.brain_store()?;
+        let mut out = Vec::new();
+        for b in store.briefings(limit)? {
+            out.push(
+                serde_json::from_value(b.briefing)
+                    .map_err(|e| EngineError::internal("reading a stored briefing", e))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Journaled pipeline runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, EngineError> {
+        Ok(self.brain_store()?.runs(limit)?)
+    }
+
+    /// One run and its steps with their outputs.
+    pub fn run_detail(&self, id: i64) -> Result<(RunRecord, Vec<StepRecord>), EngineError> {
+        let store = self.brain_store()?;
+        let run = store.run(id)?.ok_or(chief_brain::BrainError::NoSuchRun(id))?;
+        Ok((run, store.steps(id)?))
+    }
+
+    /// The interest graph as of now.
+    pub fn interests(&self) -> Result<InterestGraph, EngineError> {
+        let store = self.brain_store()?;
+        let me = self.me()?;
+        let people = Self::people(&store)?;
+        let cfg = self.config().brain;
+        let now = self.now();
+        let since = Timestamp(now.0 - (cfg.half_life_days.max(1.0) * 5.0 * 86_400_000.0) as i64);
+        let ids: Vec<String> = me.identities.iter().cloned().collect();
+        let activity = store.items_involving(&ids, since, 50_000)?;
+        Ok(chief_brain::interests::build(&me, &activity, &store.feedback()?, &people, now.0, cfg.half_life_days))
+    }
+
+    /// Thumbs up or down on a story of a stored briefing: moves the story itself and
+    /// the people, places and topics it involves in the next ranking.
+    pub fn feedback(&self, story: &str, up: bool, reason: &str) -> Result<FeedbackOutcome, EngineError> {
+        let store = self.brain_store()?;
+        let found = store.briefings(1000)?.into_iter().find_map(|b| {
+            let s = b.briefing["stories"].as_array()?.iter().find(|s| s["id"] == story)?.clone();
+            Some((b.run_id, s))
+        });
+        let Some((run_id, s)) = found else { return Err(chief_brain::BrainError::NoSuchStory(story.into()).into()) };
+        let me = self.me()?;
+        let people = Self::people(&store)?;
+        let interests =
+            chief_brain::briefing::story_interest_keys(&store, run_id, story, &me, &people)?.unwrap_or_default();
+        let vote: i8 = if up { 1 } else { -1 };
+        let evidence = serde_json::json!({"run_id": run_id, "title": s["title"], "interests": interests});
+        let id = store.add_feedback(story, vote, reason.trim(), self.now().0, &evidence)?;
+        Ok(FeedbackOutcome {
+            id,
+            story: story.into(),
+            title: s["title"].as_str().unwrap_or("").into(),
+            vote,
+            interests,
+        })
+    }
+}
