@@ -9,6 +9,7 @@
 //! composition of the product's crates.
 
 pub mod beir;
+pub mod brief_eval;
 pub mod demo;
 pub mod llm;
 pub mod perf;

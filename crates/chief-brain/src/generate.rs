@@ -80,7 +80,10 @@ fn capitalize(s: &str) -> String {
 }
 
 fn render(s: &Sentence, me: &Me) -> Sentence {
-    let text = to_second_person(&s.text, me);
+    let mut text = to_second_person(&s.text, me);
+    if !text.ends_with(['.', '!', '?', '…', ')', '"']) {
+        text.push('.');
+    }
     let text = match &s.author {
         Some(a) if me.is(a) => format!("You: {text}"),
         Some(_) if !s.author_name.is_empty() => format!("{}: {text}", s.author_name),
@@ -234,6 +237,6 @@ mod tests {
             author_name: "Ann Lee".into(),
             at_ms: 0,
         };
-        assert_eq!(render(&mine, &me).text, "You: Approved");
+        assert_eq!(render(&mine, &me).text, "You: Approved.");
     }
 }

@@ -146,6 +146,24 @@ pub fn build(
             );
         };
         let author = it.author.as_ref().map(|a| a.key());
+        let label_of = |k: &str| people.name(k).unwrap_or_else(|| k.to_string());
+        if it.kind == ItemKind::Event {
+            // A meeting: its people and what it is about. Not its container: every
+            // meeting sits in the user's own calendar, which says nothing.
+            let refs = it.references.iter().filter(|r| matches!(r.kind, RefKind::Ticket | RefKind::PullRequest));
+            for r in refs {
+                add(&mut acc, format!("ref:{}", r.term()), InterestKind::Identifier, &r.value, "attended", 0.5);
+            }
+            for p in it.participants.iter().map(|p| p.key()).chain(author.clone()) {
+                if !is_me(&p) {
+                    add(&mut acc, person_key(people, &p), InterestKind::Person, &label_of(&p), "attended", 0.2);
+                }
+            }
+            for w in content_words(&it.title).into_iter().take(3) {
+                add(&mut acc, format!("topic:{w}"), InterestKind::Topic, &w, "attended", 0.2);
+            }
+            continue;
+        }
         let by_me = author.as_deref().is_some_and(is_me);
         let container = format!("container:{}", it.container.as_str());
         let refs: Vec<String> = it
@@ -156,7 +174,6 @@ pub fn build(
             .collect();
         let mentioned: Vec<String> =
             it.references.iter().filter(|r| r.kind == RefKind::Person).map(|r| r.value.clone()).collect();
-        let label_of = |k: &str| people.name(k).unwrap_or_else(|| k.to_string());
         if by_me {
             let what = match (it.kind, it.parent.is_some()) {
                 (ItemKind::Review, _) => "reviewed",
@@ -204,12 +221,11 @@ pub fn build(
         let involved = it.participants.iter().any(|p| is_me(&p.key()));
         if involved {
             let what = match (it.source, it.kind) {
-                (_, ItemKind::Event) => "attended",
                 (Source::Github, ItemKind::PullRequest) => "review_requested",
                 _ => "assigned",
             };
-            let (w_container, w_people) = if what == "attended" { (0.2, 0.2) } else { (1.0, 0.5) };
-            add(&mut acc, container.clone(), InterestKind::Container, &s.container_name, what, w_container);
+            let w_people = 0.5;
+            add(&mut acc, container.clone(), InterestKind::Container, &s.container_name, what, 1.0);
             for r in refs.iter().chain(own_ref(s).iter()) {
                 add(&mut acc, r.clone(), InterestKind::Identifier, &r[4..], what, 1.0);
             }

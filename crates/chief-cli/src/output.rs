@@ -11,9 +11,9 @@ use chief_bench::perf::{
     SyncBenchReport,
 };
 use chief_engine::{
-    Briefing, Completion, ConnectReport, ContextResponse, DumpReport, Engine, FeedbackOutcome, Finding, ImportReport,
-    InterestGraph, ItemDetail, Level, RunRecord, SearchQuery, SearchResponse, SourceOutcome, SourceState, Status,
-    StepRecord, UsageRow, WhoAmI,
+    Briefing, Completion, ConnectReport, ContextResponse, DumpReport, FeedbackOutcome, Finding, ImportReport,
+    InterestGraph, ItemDetail, Level, RunRecord, SearchResponse, SourceOutcome, SourceState, Status, StepRecord,
+    UsageRow, WhoAmI,
 };
 use serde::Serialize;
 
@@ -265,43 +265,37 @@ pub fn doctor(findings: &[Finding], json: bool) -> Result<()> {
 
 #[derive(Serialize)]
 struct DemoJson<'a> {
+    briefing: Option<&'a Briefing>,
     demo: &'a DemoReport,
     status: &'a Status,
 }
 
-pub fn demo(r: &DemoReport, s: &Status, engine: &Engine, json: bool, quiet: bool) -> Result<()> {
+pub fn demo(r: &DemoReport, s: &Status, brief: Option<&Briefing>, json: bool, quiet: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&DemoJson { demo: r, status: s })?);
+        println!("{}", serde_json::to_string_pretty(&DemoJson { demo: r, status: s, briefing: brief })?);
         return Ok(());
     }
     if quiet {
         return Ok(());
     }
     let total: i64 = s.counts.items.iter().map(|c| c.2).sum();
-    println!("Loaded the Kestrel demo workspace into {}", s.home);
+    let org =
+        if r.seed == 0 { "the Kestrel demo workspace".to_string() } else { format!("demo workspace seed {}", r.seed) };
+    println!("Loaded {org} into {}", s.home);
     println!(
         "  {total} items from Slack, GitHub, Jira and Calendar; {} people; {} channels/repos/projects/calendars",
         s.counts.people, s.counts.containers
     );
     println!("  source files: {}", r.data_dir);
     println!();
-    println!("You are Maya Chen, Director of Engineering. Yesterday checkout broke. Searching for it:");
+    println!("You are {}. It is {} in the demo. Your briefing:", r.user, r.truth.now);
     println!();
-    let q = SearchQuery {
-        text: "why did checkout fail yesterday".into(),
-        limit: Some(6),
-        now: engine.clock(),
-        ..Default::default()
-    };
-    match engine.search(&q) {
-        Ok(resp) => {
-            println!("$ chief search \"{}\"", q.text);
-            search(&resp, false)?;
-        }
-        Err(e) => eprintln!("demo search failed: {e}"),
+    match brief {
+        Some(b) => print_briefing(b),
+        None => println!("(no briefing: see the error above)"),
     }
     println!();
-    println!("Try: chief search PAY-142 · chief search --person \"Noah\" headcount · chief show <id> · chief status");
+    println!("Try: chief search <words> · chief context <text> · chief runs list · chief interests · chief whoami");
     Ok(())
 }
 
@@ -749,6 +743,49 @@ pub fn whoami(w: &WhoAmI, json: bool) -> Result<()> {
             w.usual_start.iter().filter_map(|u| Some(format!("{} {}", &u.weekday[..3], u.time.as_deref()?))).collect();
         if !known.is_empty() {
             println!("  Usually starts (UTC): {}", known.join(", "));
+        }
+    })
+}
+
+pub fn brief_eval(r: &chief_bench::brief_eval::BriefEvalReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        let pct = |x: f64| format!("{:.1} %", x * 100.0);
+        println!("Offline briefing on {} seeded demo orgs", r.seeds.len());
+        println!("  gold in top 3, per story kind:");
+        for (k, (hit, n)) in &r.gold_at_3 {
+            println!("    {k:<18} {hit}/{n}  {}", pct(*hit as f64 / (*n).max(1) as f64));
+        }
+        let total: (usize, usize) = r.gold_at_3.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        println!("    {:<18} {}/{}  {}", "overall", total.0, total.1, pct(total.0 as f64 / total.1.max(1) as f64));
+        println!("  duplicates in top 3: {}", r.duplicates);
+        if r.distractors.is_empty() {
+            println!("  distractors in top 3: 0");
+        } else {
+            let d: Vec<String> = r.distractors.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            println!("  distractors in top 3: {}", d.join(", "));
+        }
+        println!(
+            "  consolidation (BCubed): precision {:.3}, recall {:.3}, F1 {:.3}",
+            r.bcubed_precision, r.bcubed_recall, r.bcubed_f1
+        );
+        println!("  citation precision: {}", pct(r.citation_precision));
+        println!("  hard-fact check: {}", pct(r.hard_fact_rate));
+        println!("  second person: {}", pct(r.second_person_rate));
+        println!("  forbidden-phrase hits: {}", r.forbidden_hits);
+        println!("  briefing time p50: {} ms (this build)", r.briefing_ms_p50);
+        for s in &r.seeds {
+            let misses: Vec<&str> = s.gold.iter().filter(|(_, v)| !**v).map(|(k, _)| k.as_str()).collect();
+            if !misses.is_empty()
+                || !s.distractors.is_empty()
+                || s.duplicates > 0
+                || !s.ungrounded.is_empty()
+                || !s.forbidden_hits.is_empty()
+            {
+                println!(
+                    "  seed {} ({}): missed {:?}, distractors {:?}, duplicates {}, ungrounded {:?}, forbidden {:?}",
+                    s.seed, s.user, misses, s.distractors, s.duplicates, s.ungrounded, s.forbidden_hits
+                );
+            }
         }
     })
 }

@@ -18,8 +18,6 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use org::{ME_EMAIL, ME_GITHUB, ME_NAME, ME_SLACK, SLACK_URL};
-
 /// The instant the demo treats as "now" (its data ends just before).
 pub const DEMO_NOW: &str = "2026-11-25T18:00:00Z";
 
@@ -48,7 +46,8 @@ pub struct Me {
 pub struct Story {
     pub key: String,
     pub title: String,
-    /// incident | question_to_me | review_requested | irrelevant_busy | absence | prompt_injection
+    /// incident | question_to_me | review_requested (gold); irrelevant_busy | absence |
+    /// prompt_injection | older_resolved | other_team (distractors)
     pub kind: String,
     pub items: Vec<String>,
 }
@@ -60,22 +59,57 @@ pub struct Query {
     pub expected: Vec<String>,
 }
 
+/// Story kinds a briefing must surface; every other kind is a distractor.
+pub const GOLD_KINDS: &[&str] = &["incident", "question_to_me", "review_requested"];
+
 /// The ground truth shipped with the demo workspace.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroundTruth {
+    /// The seed the org was drawn from (0: Kestrel).
+    #[serde(default)]
+    pub seed: u64,
     pub now: String,
     pub me: Me,
+    /// Web roots for links.
+    #[serde(default)]
+    pub slack_url: String,
+    #[serde(default)]
+    pub jira_url: String,
+    /// Phrases a briefing must never contain.
+    #[serde(default)]
+    pub forbidden: Vec<String>,
+    /// Background threads, PRs and tickets (each one story, neither gold nor a
+    /// distractor), so consolidation can be scored on every item.
+    #[serde(default)]
+    pub background: Vec<Vec<String>>,
     pub stories: Vec<Story>,
     pub queries: Vec<Query>,
     /// How many items of each source the demo holds once imported.
     pub expected_counts: std::collections::BTreeMap<String, usize>,
 }
 
-/// Writes the demo workspace into `dir` (created if needed) and returns its ground
-/// truth, also written as `dir/ground_truth.json`. The same seed gives the same bytes.
+impl Story {
+    /// True for a story the briefing must surface (not a distractor).
+    pub fn is_gold(&self) -> bool {
+        GOLD_KINDS.contains(&self.kind.as_str())
+    }
+}
+
+/// Writes the Kestrel demo workspace (seed 0) into `dir`; see [`generate_seeded`].
 pub fn generate(dir: &Path) -> Result<GroundTruth, DemoError> {
-    let org = org::Org::build();
-    let mut world = chatter::World::new(&org, 0x4b45_5354_5245_4c21);
+    generate_seeded(dir, 0)
+}
+
+/// Writes the demo workspace for `seed` into `dir` (created if needed) and returns its
+/// ground truth, also written as `dir/ground_truth.json`. The same seed gives the same
+/// bytes; seed 0 is Kestrel, every other seed a different org (names, channels, the
+/// team's systems, phrasing, timing, noise) with two more distractors: an earlier
+/// resolved incident on the same system and another team's ticket-and-PR story.
+pub fn generate_seeded(dir: &Path, seed: u64) -> Result<GroundTruth, DemoError> {
+    let org = org::Org::build(seed);
+    let rng_seed =
+        if seed == 0 { 0x4b45_5354_5245_4c21 } else { seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x4b45_5354 };
+    let mut world = chatter::World::new(&org, rng_seed);
     world.populate();
     write::all(dir, &org, &world)
 }
@@ -127,5 +161,32 @@ mod tests {
         for k in ["incident", "question_to_me", "review_requested", "irrelevant_busy", "absence", "prompt_injection"] {
             assert!(kinds.contains(&k), "missing story kind {k}");
         }
+        assert_eq!(truth.me.name, "Maya Chen", "seed 0 stays Kestrel");
+    }
+
+    #[test]
+    fn seeds_draw_different_orgs_with_the_same_kinds_of_story() {
+        let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+        let truths: Vec<GroundTruth> =
+            dirs.iter().zip([1u64, 2, 1]).map(|(d, s)| generate_seeded(d.path(), s).unwrap()).collect();
+        assert_eq!(tree(dirs[0].path()), tree(dirs[2].path()), "a seed always gives the same org");
+        assert_ne!(truths[0].me.name, truths[1].me.name);
+        assert_ne!(truths[0].me.name, "Maya Chen");
+        let channels = |d: &Path| -> Vec<String> {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(d.join("slack/channels.json")).unwrap()).unwrap();
+            v.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect()
+        };
+        assert_ne!(channels(dirs[0].path()), channels(dirs[1].path()));
+        for t in &truths[..2] {
+            let kinds: Vec<&str> = t.stories.iter().map(|s| s.kind.as_str()).collect();
+            for k in GOLD_KINDS.iter().chain(["older_resolved", "other_team", "absence", "prompt_injection"].iter()) {
+                assert!(kinds.contains(k), "seed {}: missing {k}", t.seed);
+            }
+            assert!(!t.forbidden.is_empty() && !t.background.is_empty());
+        }
+        // The stories are phrased differently: the incident's first item differs in text.
+        let text = |d: &Path| std::fs::read_to_string(d.join("jira/issues.json")).unwrap();
+        assert_ne!(text(dirs[0].path()), text(dirs[1].path()));
     }
 }

@@ -27,11 +27,12 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
 
     // Slack export.
+    let team_id = format!("T01{}", org.company.to_uppercase());
     let users: Vec<Value> = org
         .people
         .iter()
         .map(|p| json!({
-            "id": p.slack, "team_id": "T01KESTREL", "name": p.handle, "real_name": p.name, "deleted": false, "is_bot": false, "tz": "Europe/Berlin",
+            "id": p.slack, "team_id": team_id, "name": p.handle, "real_name": p.name, "deleted": false, "is_bot": false, "tz": "Europe/Berlin",
             "profile": {"real_name": p.name, "display_name": p.handle, "email": p.email(), "title": p.title},
         }))
         .collect();
@@ -40,16 +41,16 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
         .channels
         .iter()
         .map(|c| json!({
-            "id": c.id, "name": c.name, "created": START - 86_400 * 400, "creator": ME_SLACK, "is_archived": false, "is_general": c.id == "C01GENERAL",
-            "members": c.members.iter().map(|&m| org.people[m].slack).collect::<Vec<_>>(),
-            "topic": {"value": "", "creator": "", "last_set": 0}, "purpose": {"value": c.purpose, "creator": ME_SLACK, "last_set": START - 86_400 * 400},
+            "id": c.id, "name": c.name, "created": START - 86_400 * 400, "creator": org.me().slack, "is_archived": false, "is_general": c.name == org.channels[GENERAL].name,
+            "members": c.members.iter().map(|&m| org.people[m].slack.clone()).collect::<Vec<_>>(),
+            "topic": {"value": "", "creator": "", "last_set": 0}, "purpose": {"value": c.purpose, "creator": org.me().slack, "last_set": START - 86_400 * 400},
         }))
         .collect();
     write_json(dir, "slack/channels.json", &Value::Array(channels))?;
     write_json(
         dir,
         "slack/dms.json",
-        &json!([{"id": DM_NOAH_MAYA, "created": START - 86_400 * 300, "members": [ME_SLACK, org.people[NOAH].slack]}]),
+        &json!([{"id": org.dm, "created": START - 86_400 * 300, "members": [org.me().slack, org.people[NOAH].slack]}]),
     )?;
 
     // Thread metadata on roots, as Slack writes it.
@@ -59,7 +60,7 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
             replies
                 .entry((m.channel.clone(), root.clone()))
                 .or_default()
-                .push((org.people[u].slack.to_string(), m.ts.clone()));
+                .push((org.people[u].slack.clone(), m.ts.clone()));
         }
     }
     let mut files: BTreeMap<String, Vec<(f64, Value)>> = BTreeMap::new();
@@ -68,7 +69,7 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
             .channels
             .iter()
             .find(|c| c.id == m.channel)
-            .map(|c| c.name.to_string())
+            .map(|c| c.name.clone())
             .unwrap_or_else(|| m.channel.clone());
         let mut v = serde_json::Map::new();
         v.insert("type".into(), json!("message"));
@@ -112,14 +113,17 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
     let gh_users: Vec<Value> = org
         .people
         .iter()
-        .filter_map(|p| p.github.map(|g| json!({"login": g, "name": p.name, "email": p.email(), "type": "User"})))
+        .filter_map(|p| {
+            p.github.as_ref().map(|g| json!({"login": g, "name": p.name, "email": p.email(), "type": "User"}))
+        })
         .collect();
     write_json(dir, "github/users.json", &Value::Array(gh_users))?;
-    let repos = [REPO_PAYMENTS, REPO_WEB];
+    let repos = [org.repo_main.as_str(), org.repo_web.as_str()];
+    let main_description = org.channels[PAYMENTS].purpose.replacen(" team:", " API:", 1);
     write_json(
         dir,
         "github/repos.json",
-        &Value::Array(repos.iter().map(|r| json!({"full_name": r, "name": r.split('/').nth(1), "owner": {"login": GITHUB_ORG}, "html_url": format!("https://github.com/{r}"), "description": if *r == REPO_PAYMENTS { "Payments API: checkout, refunds, ledger" } else { "Customer web app" }})).collect()),
+        &Value::Array(repos.iter().map(|r| json!({"full_name": r, "name": r.split('/').nth(1), "owner": {"login": org.github_org}, "html_url": format!("https://github.com/{r}"), "description": if *r == org.repo_main { main_description.as_str() } else { "Customer web app" }})).collect()),
     )?;
     for repo in repos {
         let mut issues = Vec::new();
@@ -161,12 +165,12 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
     write_json(
         dir,
         "jira/serverInfo.json",
-        &json!({"baseUrl": JIRA_URL, "deploymentType": "Cloud", "serverTitle": "Kestrel Jira"}),
+        &json!({"baseUrl": org.jira_url, "deploymentType": "Cloud", "serverTitle": format!("{} Jira", org.company)}),
     )?;
     write_json(
         dir,
         "jira/projects.json",
-        &json!({"values": [{"id": "10000", "key": JIRA_PROJECT.0, "name": JIRA_PROJECT.1, "description": "Payments team: checkout, refunds, ledger"}], "isLast": true, "total": 1}),
+        &json!({"values": [{"id": "10000", "key": org.team.jira_key, "name": org.team.jira_name, "description": org.channels[PAYMENTS].purpose}], "isLast": true, "total": 1}),
     )?;
     for issue in &world.jira {
         *counts.entry("jira".into()).or_default() +=
@@ -178,18 +182,28 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
     write_json(
         dir,
         "google/calendar/calendarList.json",
-        &json!({"kind": "calendar#calendarList", "items": [{"id": CALENDAR_ID, "summary": ME_NAME, "primary": true, "timeZone": "Europe/Berlin"}]}),
+        &json!({"kind": "calendar#calendarList", "items": [{"id": org.calendar_id, "summary": org.me().name, "primary": true, "timeZone": "Europe/Berlin"}]}),
     )?;
     write_json(
         dir,
-        &format!("google/calendar/events/{CALENDAR_ID}.json"),
+        &format!("google/calendar/events/{}.json", org.calendar_id),
         &json!({"kind": "calendar#events", "items": world.events, "nextSyncToken": "demo-sync-token-1"}),
     )?;
     counts.insert("google".into(), world.events.len());
 
     let truth = GroundTruth {
         now: crate::DEMO_NOW.to_string(),
-        me: Me { name: ME_NAME.into(), email: ME_EMAIL.into(), slack: ME_SLACK.into(), github: ME_GITHUB.into() },
+        seed: org.seed,
+        me: Me {
+            name: org.me().name.clone(),
+            email: org.me().email(),
+            slack: org.me().slack.clone(),
+            github: org.me().github.clone().unwrap_or_default(),
+        },
+        slack_url: org.slack_url.clone(),
+        jira_url: org.jira_url.clone(),
+        forbidden: world.forbidden.clone(),
+        background: world.background.clone(),
         stories: world.stories.clone(),
         queries: world.queries.clone(),
         expected_counts: counts,

@@ -1,4 +1,4 @@
-//! `chief eval`: retrieval quality on a benchmark.
+//! `chief eval`: retrieval quality on a benchmark; the briefing on seeded demos.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -13,6 +13,42 @@ use crate::output;
 pub enum Cmd {
     /// A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv): nDCG@10, recall@100, MRR@10.
     Beir(BeirArgs),
+    /// The offline briefing on seeded demo orgs, scored against their ground truth:
+    /// gold in the top 3 per story kind, duplicates, distractors, BCubed, citation
+    /// precision, the hard-fact check, second person, forbidden phrases.
+    Brief(BriefArgs),
+}
+
+#[derive(clap::Args)]
+pub struct BriefArgs {
+    /// Seeds: `1..20` (inclusive), `3`, or `1,4,9`.
+    #[arg(long, default_value = "1..20")]
+    seeds: String,
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_seeds(text: &str) -> Result<Vec<u64>> {
+    let bad = || {
+        EngineError::InvalidInput(format!("--seeds {text:?}: use a range like 1..20, a number, or a list like 1,4,9"))
+    };
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once("..") {
+            Some((a, b)) => {
+                let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+                if b < a || b - a > 1000 {
+                    return Err(bad().into());
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().map_err(|_| bad())?),
+        }
+    }
+    if out.is_empty() {
+        return Err(bad().into());
+    }
+    Ok(out)
 }
 
 /// The modes to evaluate (`--mode`).
@@ -55,7 +91,19 @@ pub struct BeirArgs {
 pub fn run(cli: &Global, cmd: &Cmd) -> Result<Outcome> {
     match cmd {
         Cmd::Beir(args) => beir(cli, args),
+        Cmd::Brief(args) => brief(cli, args),
     }
+}
+
+fn brief(cli: &Global, args: &BriefArgs) -> Result<Outcome> {
+    let seeds = parse_seeds(&args.seeds)?;
+    let mut line = status_line(cli);
+    let report = chief_bench::brief_eval::run(&seeds, &mut |m| line(m))?;
+    if !cli.quiet {
+        eprint!("\r\x1b[K");
+    }
+    output::brief_eval(&report, args.json)?;
+    Ok(Outcome::Ok)
 }
 
 fn beir(cli: &Global, args: &BeirArgs) -> Result<Outcome> {
