@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
 
 mod bad_input;
+mod brief;
 mod concurrency;
 mod demo;
 mod semantic;

@@ -377,3 +377,63 @@ fn chief_stdin(home: &Path, args: &[&str], input: &str) -> Output {
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
+
+#[test]
+fn brief_runs_interests_feedback_whoami_and_eval_brief() {
+    let home = tempfile::tempdir().unwrap();
+    let demo = chief(home.path(), &["demo", "--seed", "4"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let text = String::from_utf8_lossy(&demo.stdout);
+    assert!(text.contains("Your briefing") && text.contains("1. "), "the demo ends with the briefing: {text}");
+
+    let b = json(&chief(home.path(), &["brief", "--json", "--offline"]));
+    let stories = b["stories"].as_array().unwrap();
+    assert_eq!(stories.len(), 3, "{b}");
+    let run = b["run_id"].as_i64().unwrap();
+    let runs = json(&chief(home.path(), &["runs", "list", "--json"]));
+    assert!(runs.as_array().unwrap().iter().any(|r| r["id"] == run && r["status"] == "done"), "{runs}");
+    let detail = json(&chief(home.path(), &["runs", "show", &run.to_string(), "--json"]));
+    assert_eq!(detail["steps"].as_array().unwrap().len(), 7);
+    let guard = json(&chief(home.path(), &["runs", "show", &run.to_string(), "--step", "6", "--json"]));
+    assert_eq!(guard["name"], "guard");
+    assert!(guard["output"]["stories"].is_array());
+
+    let history = json(&chief(home.path(), &["brief", "--history", "--json"]));
+    assert!(history.as_array().unwrap().len() >= 2, "the demo's briefing and this one are stored");
+    let interests = json(&chief(home.path(), &["interests", "--json"]));
+    assert!(!interests.as_array().unwrap().is_empty());
+    let who = json(&chief(home.path(), &["whoami", "--json"]));
+    assert!(who["identities"].as_array().unwrap().len() >= 3, "{who}");
+
+    let id = stories[1]["id"].as_str().unwrap();
+    let fb = json(&chief(home.path(), &["feedback", id, "down", "--reason", "not my team", "--json"]));
+    assert_eq!(fb["vote"], -1);
+
+    // Bad input: exit 2 with what to do; unknown things: exit 1.
+    for args in [
+        vec!["--now", "yesterday-ish", "brief"],
+        vec!["brief", "--since", "x+a€"],
+        vec!["brief", "--since", "9999999999999999d"],
+        vec!["brief", "--stop-after", "nope"],
+        vec!["eval", "brief", "--seeds", "5..1"],
+    ] {
+        let out = chief(home.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = chief(home.path(), &["feedback", "s-0000000000", "up"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chief brief --history"));
+    let out = chief(home.path(), &["runs", "show", "9999"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // --now moves the window.
+    let later = json(&chief(home.path(), &["--now", "2026-11-30", "brief", "--json", "--since", "24h"]));
+    assert_eq!(later["window"]["to_ms"], 1_795_996_800_000i64);
+
+    let eval = json(&chief(home.path(), &["eval", "brief", "--seeds", "21..22", "--json"]));
+    assert_eq!(eval["seeds"].as_array().unwrap().len(), 2);
+    for (kind, v) in eval["gold_at_3"].as_object().unwrap() {
+        assert_eq!(v[0], v[1], "{kind}: {eval}");
+    }
+    assert_eq!(eval["forbidden_hits"], 0);
+}
