@@ -922,3 +922,104 @@ pub fn run_context_during_sync(
         sync_seconds,
     })
 }
+
+/// What `chief bench brief` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefBenchReport {
+    /// The demo (seed 0): items in the briefing window, the first briefing (every
+    /// discussion summarized) and a re-run (summaries cached).
+    pub demo_window_items: usize,
+    pub demo_first_ms: f64,
+    pub demo_rerun_ms: f64,
+    /// A synthetic home of `synthetic_items` messages (threads, mentions of the user).
+    pub synthetic_items: usize,
+    pub synthetic_window_items: usize,
+    pub synthetic_discussions: usize,
+    pub synthetic_first_ms: f64,
+    pub synthetic_rerun_ms: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Times the offline briefing on the demo and on a synthetic home of `items` messages.
+pub fn run_brief(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<BriefBenchReport, EngineError> {
+    let no_embed = || vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+    let offline = chief_engine::BriefRequest { offline: true, ..Default::default() };
+    let timed = |engine: &chief_engine::Engine| -> Result<(f64, chief_engine::Briefing), EngineError> {
+        let t = Instant::now();
+        let b = engine.brief(&offline)?;
+        Ok((t.elapsed().as_secs_f64() * 1000.0, b))
+    };
+    progress("loading the demo");
+    let demo_home = dir.join("demo");
+    let (engine, _) = crate::demo::load(&demo_home, false, no_embed(), chief_engine::no_progress())?;
+    let (demo_first_ms, b) = timed(&engine)?;
+    let (demo_rerun_ms, _) = timed(&engine)?;
+    engine.close()?;
+
+    let home = dir.join("synthetic");
+    std::fs::create_dir_all(&home).map_err(|e| EngineError::internal("creating the bench home", e))?;
+    std::fs::write(home.join("chief.toml"), "[me]\nname = \"Bench User\"\nslack_id = \"UB0001\"\n")
+        .map_err(|e| EngineError::internal("writing the bench config", e))?;
+    let engine = chief_engine::Engine::open(&home, chief_engine::Config::load(&home, no_embed())?)?;
+    engine.write(|w| {
+        for c in 0..CONTAINERS {
+            w.upsert_container(&Container {
+                id: ContainerId::new(Source::Slack, &format!("CB{c:03}")),
+                source: Source::Slack,
+                kind: ContainerKind::Channel,
+                name: format!("#bench-{c}"),
+                description: String::new(),
+            })?;
+        }
+        Ok(())
+    })?;
+    let mut synth = Synthetic::new(7);
+    let mut last_root: Vec<Option<ItemId>> = vec![None; CONTAINERS];
+    let mut from = 0;
+    let mut newest = Timestamp(0);
+    while from < items {
+        let batch: Vec<Item> = (from..(from + BATCH).min(items))
+            .map(|i| {
+                let mut it = synth.item(i, CONTAINERS);
+                let c = i % CONTAINERS;
+                // Three in four messages reply to the channel's latest thread; one in
+                // three hundred mentions the user.
+                match (&last_root[c], (i / CONTAINERS) % 4) {
+                    (Some(root), 1..=3) => it.parent = Some(root.clone()),
+                    _ => last_root[c] = Some(it.id.clone()),
+                }
+                if i % 300 == 7 {
+                    it.body.push_str(" @Bench User can you look at this?");
+                    it.references.push(Reference::new(RefKind::Person, "slack:UB0001"));
+                }
+                it
+            })
+            .collect();
+        newest = batch.last().map_or(newest, |it| it.created);
+        engine.write(|w| {
+            for it in &batch {
+                w.upsert_item(it)?;
+            }
+            Ok(())
+        })?;
+        from += batch.len();
+        progress(&format!("synthetic home {from}/{items}"));
+    }
+    engine.sync_index()?;
+    let engine = engine.with_clock(Some(Timestamp(newest.0 + 60_000)));
+    progress("briefing the synthetic home");
+    let (synthetic_first_ms, sb) = timed(&engine)?;
+    let (synthetic_rerun_ms, _) = timed(&engine)?;
+    engine.close()?;
+    Ok(BriefBenchReport {
+        demo_window_items: b.items,
+        demo_first_ms,
+        demo_rerun_ms,
+        synthetic_items: items,
+        synthetic_window_items: sb.items,
+        synthetic_discussions: sb.discussions,
+        synthetic_first_ms,
+        synthetic_rerun_ms,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

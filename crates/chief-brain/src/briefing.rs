@@ -215,10 +215,12 @@ pub fn load_items(store: &Store, w: Window) -> Result<Vec<StoredItem>, BrainErro
     let upcoming = store.items_created_between(Timestamp(w.to_ms), Timestamp(w.to_ms + LOOKAHEAD_MS), MAX_ITEMS)?;
     items.extend(upcoming.into_iter().filter(|s| s.item.kind == ItemKind::Event));
     let mut have: BTreeSet<String> = items.iter().map(|s| s.item.id.as_str().to_string()).collect();
+    // Replies to a root inside the window are inside it too; only threads that began
+    // before the window need their root and earlier replies.
     let roots: BTreeSet<String> = items
         .iter()
         .filter_map(|s| s.item.parent.as_ref().map(|p| p.as_str().to_string()))
-        .chain(items.iter().filter(|s| s.item.parent.is_none()).map(|s| s.item.id.as_str().to_string()))
+        .filter(|p| !have.contains(p))
         .collect();
     for root in roots {
         for s in store.thread(&root)? {

@@ -789,3 +789,22 @@ pub fn brief_eval(r: &chief_bench::brief_eval::BriefEvalReport, json: bool) -> R
         }
     })
 }
+
+pub fn bench_brief(r: &chief_bench::perf::BriefBenchReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!("Offline briefing");
+        println!(
+            "  demo:      {} items in the window; first run {:.0} ms, re-run {:.0} ms",
+            r.demo_window_items, r.demo_first_ms, r.demo_rerun_ms
+        );
+        println!(
+            "  synthetic: {} items, {} in the window ({} discussions); first run {:.0} ms, re-run {:.0} ms",
+            r.synthetic_items,
+            r.synthetic_window_items,
+            r.synthetic_discussions,
+            r.synthetic_first_ms,
+            r.synthetic_rerun_ms
+        );
+        println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
+    })
+}

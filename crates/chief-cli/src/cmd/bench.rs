@@ -63,6 +63,14 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The offline briefing: on the demo (first run and re-run) and on a synthetic home
+    /// of --items messages; peak RSS.
+    Brief {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Context (popup) lookup latency on the demo home, idle and while the same engine
     /// syncs a synthetic workspace from the local mock API.
     Context {
@@ -104,6 +112,7 @@ pub fn run(cli: &Global, cmd: &Cmd) -> Result<Outcome> {
             let config = load_config(cli)?;
             output::bench_hybrid(&perf::run_hybrid(dir, *items, *queries, &config.embed, &mut progress)?, *json)?;
         }
+        Cmd::Brief { items, json } => output::bench_brief(&perf::run_brief(dir, *items, &mut progress)?, *json)?,
         Cmd::Context { messages, latency_ms, json } => {
             let latency = Duration::from_millis(*latency_ms);
             output::bench_context(&perf::run_context_during_sync(dir, *messages, latency, &mut progress)?, *json)?;
