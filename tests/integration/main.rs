@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod brief;
+mod brief_llm;
 mod concurrency;
 mod demo;
 mod semantic;

@@ -20,6 +20,7 @@ use crate::discussion::{self, Discussion};
 use crate::generate::{Draft, generate};
 use crate::guard::{Dropped, Guard, SourceTexts};
 use crate::interests::{self, InterestGraph, People};
+use crate::llm::{LlmCall, Tally};
 use crate::rank::{RankInput, RankedStory, rank, when};
 use crate::summarize::{Extractive, Sentence, Summarizer, Summary};
 use crate::text::{looks_like_instructions, normalize_for_facts, short_hash};
@@ -29,6 +30,8 @@ use crate::{BrainError, Me};
 pub const PIPELINE: &str = "briefing";
 /// Upcoming meetings this far ahead are part of today's window.
 const LOOKAHEAD_MS: i64 = 3 * 86_400_000;
+/// The most discussions the LLM summarizes again for one briefing.
+const MAX_REFINE: usize = 12;
 /// The most items one briefing reads.
 const MAX_ITEMS: usize = 200_000;
 
@@ -41,17 +44,20 @@ pub enum Step {
     Consolidate,
     Interests,
     Rank,
+    /// LLM mode: the top stories' discussions summarized again by the model.
+    Refine,
     Generate,
     Guard,
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Discussions,
         Step::Summarize,
         Step::Consolidate,
         Step::Interests,
         Step::Rank,
+        Step::Refine,
         Step::Generate,
         Step::Guard,
     ];
@@ -63,6 +69,7 @@ impl Step {
             Step::Consolidate => "consolidate",
             Step::Interests => "interests",
             Step::Rank => "rank",
+            Step::Refine => "refine",
             Step::Generate => "generate",
             Step::Guard => "guard",
         }
@@ -172,6 +179,17 @@ impl Journal<'_> {
         input_hash: &str,
         compute: impl FnOnce() -> Result<T, BrainError>,
     ) -> Result<T, BrainError> {
+        self.step_llm(step, input_hash, |_| compute())
+    }
+
+    /// A step that may call the LLM: its calls and tokens are journaled with it, and a
+    /// failure is journaled too (the next run resumes here).
+    fn step_llm<T: Serialize + DeserializeOwned>(
+        &mut self,
+        step: Step,
+        input_hash: &str,
+        compute: impl FnOnce(&mut Tally) -> Result<T, BrainError>,
+    ) -> Result<T, BrainError> {
         let idx = step as i64;
         if let Some(prev) = self.previous.iter().find(|s| s.idx == idx && s.input_hash == input_hash)
             && let Some(out) = &prev.output
@@ -182,20 +200,31 @@ impl Journal<'_> {
         }
         let started = Timestamp::now().0;
         let t = Instant::now();
-        let value = serde_json::to_value(compute()?)?;
-        self.store.put_step(&StepRecord {
+        let mut tally = Tally::default();
+        let result = compute(&mut tally).and_then(|v| Ok(serde_json::to_value(v)?));
+        let mut record = StepRecord {
             run_id: self.run_id,
             idx,
             name: step.as_str().into(),
             input_hash: input_hash.into(),
-            output: Some(value.clone()),
+            output: None,
             started_ms: started,
             elapsed_ms: t.elapsed().as_millis() as i64,
-            llm_calls: 0,
-            tokens_in: 0,
-            tokens_out: 0,
+            llm_calls: tally.calls,
+            tokens_in: tally.tokens_in,
+            tokens_out: tally.tokens_out,
             error: None,
-        })?;
+        };
+        let value = match result {
+            Ok(v) => v,
+            Err(e) => {
+                record.error = Some(e.to_string());
+                self.store.put_step(&record)?;
+                return Err(e);
+            }
+        };
+        record.output = Some(value.clone());
+        self.store.put_step(&record)?;
         tracing::info!(run = self.run_id, step = step.as_str(), ms = t.elapsed().as_millis() as u64, "step done");
         if self.stop_after == Some(step) {
             return Err(BrainError::Stopped { step: step.as_str() });
@@ -260,7 +289,21 @@ pub fn source_texts(discussions: &[Discussion]) -> (SourceTexts, BTreeSet<String
 }
 
 /// Runs (or resumes) a briefing and stores it.
-pub fn run(store: &Store, me: &Me, people: &dyn People, opts: &BriefOptions) -> Result<Briefing, BrainError> {
+/// The LLM a run may use, and a label for it (provider and model) that keys its caches.
+pub struct WithLlm<'a> {
+    pub llm: &'a dyn LlmCall,
+    pub label: String,
+}
+
+/// Runs (or resumes) a briefing and stores it; with `llm`, the model rewrites the top
+/// stories' summaries and writes the stories, each answer guarded as it arrives.
+pub fn run(
+    store: &Store,
+    me: &Me,
+    people: &dyn People,
+    opts: &BriefOptions,
+    llm: Option<&WithLlm<'_>>,
+) -> Result<Briefing, BrainError> {
     let last_to = store.briefings(1)?.first().and_then(|b| b.briefing["window"]["to_ms"].as_i64());
     let window = match opts.since_ms {
         Some(span) => Window { from_ms: opts.now.0 - span.max(0), to_ms: opts.now.0 },
@@ -268,7 +311,7 @@ pub fn run(store: &Store, me: &Me, people: &dyn People, opts: &BriefOptions) -> 
     };
     let params = serde_json::json!({
         "window": window, "top": opts.top, "me": me, "half_life_days": opts.half_life_days,
-        "summarizer": Extractive.name(),
+        "summarizer": Extractive.name(), "llm": llm.map(|l| l.label.clone()),
     });
     let params_key = hash_of(&params);
     let now_ms = Timestamp::now().0;
@@ -277,7 +320,7 @@ pub fn run(store: &Store, me: &Me, people: &dyn People, opts: &BriefOptions) -> 
         None => (store.start_run(PIPELINE, &params_key, &params, now_ms)?, Vec::new()),
     };
     let mut j = Journal { store, run_id, previous, stop_after: opts.stop_after };
-    match pipeline(&mut j, me, people, opts, window) {
+    match pipeline(&mut j, me, people, opts, window, llm) {
         Ok(mut b) => {
             b.run_id = run_id;
             store.save_briefing(run_id, &b.date, &serde_json::to_value(&b)?, Timestamp::now().0)?;
@@ -312,6 +355,7 @@ fn pipeline(
     people: &dyn People,
     opts: &BriefOptions,
     window: Window,
+    llm: Option<&WithLlm<'_>>,
 ) -> Result<Briefing, BrainError> {
     let store = j.store;
     let items = load_items(store, window)?;
@@ -361,7 +405,7 @@ fn pipeline(
         *votes.entry(f.story_id.clone()).or_default() += i32::from(f.vote);
     }
     let by_id: BTreeMap<String, Discussion> = discussions.iter().map(|d| (d.id.clone(), d.clone())).collect();
-    let sums: BTreeMap<String, Summary> =
+    let mut sums: BTreeMap<String, Summary> =
         summaries.summaries.iter().map(|s| (s.discussion.clone(), s.clone())).collect();
     let r_hash = hash_of(&(&stories, &d_hash, hash_of(&graph), &votes, opts.now.0, me));
     let ranked: Vec<RankedStory> = j.step(Step::Rank, &r_hash, || {
@@ -377,13 +421,81 @@ fn pipeline(
         Ok(rank(&stories, &input))
     })?;
     let top: Vec<RankedStory> = ranked.iter().filter(|r| r.score > 0.0).take(opts.top).cloned().collect();
-    let g_hash = hash_of(&(&top, &d_hash, me));
-    let drafts: Vec<Draft> = j.step(Step::Generate, &g_hash, || Ok(generate(&top, &by_id, &sums, me)))?;
     let (texts, untrusted) = source_texts(&discussions);
+    let guard = Guard { sources: &texts, untrusted: &untrusted, me };
+    let mut dropped_early = Vec::new();
+    if let Some(with) = llm {
+        let wanted: Vec<&Discussion> =
+            top.iter().flat_map(|r| r.discussions.iter()).filter_map(|id| by_id.get(id)).take(MAX_REFINE).collect();
+        let refine_hash = hash_of(&(wanted.iter().map(|d| &d.hash).collect::<Vec<_>>(), &with.label, me));
+        let refined: Guarded = j.step_llm(Step::Refine, &refine_hash, |tally| {
+            let mut out = Guarded { stories: Vec::new(), dropped: Vec::new() };
+            for d in wanted {
+                let key = format!("llm:{}:{}", with.label, d.hash);
+                let mut sentences: Vec<Sentence> = match store.brain_cache_get("summarize", &key)? {
+                    Some(v) => serde_json::from_value(v)?,
+                    None => {
+                        let s = crate::llm::summarize(with.llm, d, me, tally)?;
+                        store.brain_cache_put("summarize", &key, &serde_json::to_value(&s)?)?;
+                        s
+                    }
+                };
+                let allowed: BTreeSet<String> = d.item_ids().map(str::to_string).collect();
+                out.dropped.extend(guard.check(&mut sentences, &allowed));
+                for s in &mut sentences {
+                    s.at_ms = d.posts.iter().filter(|p| s.sources.contains(&p.id)).map(|p| p.at_ms).max().unwrap_or(0);
+                }
+                if let Some(local) = sums.get(&d.id).filter(|_| !sentences.is_empty()) {
+                    out.stories.push(Draft {
+                        id: d.id.clone(),
+                        title: local.title.clone(),
+                        summary: sentences,
+                        why: Vec::new(),
+                        sources: Vec::new(),
+                        reasons: Vec::new(),
+                        score: 0.0,
+                    });
+                }
+            }
+            Ok(out)
+        })?;
+        for r in refined.stories {
+            if let Some(s) = sums.get_mut(&r.id) {
+                s.sentences = r.summary;
+            }
+        }
+        dropped_early.extend(refined.dropped);
+    }
+    let g_hash = hash_of(&(&top, &d_hash, me, llm.map(|l| &l.label), hash_of(&sums)));
+    let generated: Guarded = j.step_llm(Step::Generate, &g_hash, |tally| {
+        let local = generate(&top, &by_id, &sums, me);
+        let Some(with) = llm else { return Ok(Guarded { stories: local, dropped: Vec::new() }) };
+        let mut out = Guarded { stories: Vec::new(), dropped: Vec::new() };
+        for (r, fallback) in top.iter().zip(local) {
+            let mut d = crate::llm::generate(with.llm, r, &by_id, &sums, me, tally)?;
+            let allowed: BTreeSet<String> = r.items.iter().cloned().collect();
+            out.dropped.extend(guard.check(&mut d.summary, &allowed));
+            out.dropped.extend(guard.check(&mut d.why, &allowed));
+            if d.summary.is_empty() {
+                d.summary = fallback.summary.clone();
+            }
+            if d.why.is_empty() {
+                d.why = fallback.why.clone();
+            }
+            d.title = guard.title(&d.title, "");
+            if d.title.is_empty() || d.title.contains(&me.name) {
+                d.title = fallback.title.clone();
+            }
+            d.sources = fallback.sources;
+            out.stories.push(d);
+        }
+        Ok(out)
+    })?;
+    let drafts = generated.stories;
+    dropped_early.extend(generated.dropped);
     let guard_hash = hash_of(&(&drafts, &d_hash));
     let guarded: Guarded = j.step(Step::Guard, &guard_hash, || {
-        let guard = Guard { sources: &texts, untrusted: &untrusted, me };
-        let mut dropped = Vec::new();
+        let mut dropped = dropped_early.clone();
         let mut stories = Vec::new();
         for mut d in drafts.clone() {
             let allowed: BTreeSet<String> =

@@ -101,6 +101,20 @@ pub struct Discussion {
 }
 
 impl Discussion {
+    /// What the discussion is, in words.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            DiscussionKind::Thread => "Thread",
+            DiscussionKind::Conversation => "Conversation",
+            DiscussionKind::Ticket => "Ticket",
+            DiscussionKind::PullRequest => "Pull request",
+            DiscussionKind::Issue => "Issue",
+            DiscussionKind::Meeting => "Meeting",
+            DiscussionKind::Document => "Document",
+            DiscussionKind::Email => "Email",
+        }
+    }
+
     /// Ids of every post.
     pub fn item_ids(&self) -> impl Iterator<Item = &str> {
         self.posts.iter().map(|p| p.id.as_str())

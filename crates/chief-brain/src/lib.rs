@@ -26,6 +26,7 @@ pub mod discussion;
 pub mod generate;
 pub mod guard;
 pub mod interests;
+pub mod llm;
 pub mod rank;
 pub mod summarize;
 pub mod text;
@@ -34,7 +35,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-pub use briefing::{BriefOptions, Briefing, BriefingStory, SourceRef, Step, Window};
+pub use briefing::{BriefOptions, Briefing, BriefingStory, SourceRef, Step, Window, WithLlm};
 
 /// Errors from the brain.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub enum BrainError {
     /// The run was asked to stop after a step (`--stop-after`); it resumes on the next run.
     #[error("stopped after step {step} as asked; run again to resume from the next step")]
     Stopped { step: &'static str },
+    #[error(transparent)]
+    Llm(#[from] chief_llm::LlmError),
     #[error("no run {0}; `chief runs list` shows the runs")]
     NoSuchRun(i64),
     #[error("no story {0:?} in the stored briefings; `chief brief --history --json` shows story ids")]

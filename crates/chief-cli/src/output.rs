@@ -603,7 +603,7 @@ fn print_briefing(b: &Briefing) {
     }
     if !b.dropped.is_empty() {
         println!(
-            "\n({} sentence(s) dropped by the guard; `chief runs show {} --step 6` says why)",
+            "\n({} sentence(s) dropped by the guard; `chief runs show {} --step 7` says why)",
             b.dropped.len(),
             b.run_id
         );

@@ -394,7 +394,7 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
     assert!(runs.as_array().unwrap().iter().any(|r| r["id"] == run && r["status"] == "done"), "{runs}");
     let detail = json(&chief(home.path(), &["runs", "show", &run.to_string(), "--json"]));
     assert_eq!(detail["steps"].as_array().unwrap().len(), 7);
-    let guard = json(&chief(home.path(), &["runs", "show", &run.to_string(), "--step", "6", "--json"]));
+    let guard = json(&chief(home.path(), &["runs", "show", &run.to_string(), "--step", "7", "--json"]));
     assert_eq!(guard["name"], "guard");
     assert!(guard["output"]["stories"].is_array());
 

@@ -49,6 +49,23 @@ pub struct BriefRequest {
     pub offline: bool,
     /// Stop after this step (as if killed); the next run resumes after it.
     pub stop_after: Option<Step>,
+    /// Where LLM keys are looked up first (`CHIEF_LLM_API_KEY`, …), in LLM mode.
+    pub env: Vec<(String, String)>,
+}
+
+/// The engine's LLM client as the brain's [`LlmCall`](chief_brain::llm::LlmCall).
+struct BlockingLlm {
+    client: chief_llm::LlmClient,
+    rt: tokio::runtime::Runtime,
+}
+
+impl chief_brain::llm::LlmCall for BlockingLlm {
+    fn complete_json(
+        &self,
+        req: &chief_llm::ChatRequest,
+    ) -> Result<(serde_json::Value, chief_llm::Completion), chief_llm::LlmError> {
+        self.rt.block_on(self.client.complete_json::<serde_json::Value>(req))
+    }
 }
 
 /// What a thumbs up or down recorded.
@@ -191,12 +208,21 @@ impl Engine {
     /// Runs (or resumes) today's briefing and stores it.
     pub fn brief(&self, req: &BriefRequest) -> Result<Briefing, EngineError> {
         let cfg = self.config();
-        if cfg.brain.mode == BrainMode::Llm && !req.offline && !cfg.llm.offline {
-            return Err(EngineError::InvalidInput(
-                "[brain] mode = \"llm\" is not available in this build yet; set mode = \"local\" or pass --offline"
-                    .into(),
-            ));
-        }
+        let llm = if cfg.brain.mode == BrainMode::Llm && !req.offline && !cfg.llm.offline {
+            let chain = cfg.llm.chain()?;
+            let label = chain.first().map(|p| format!("{}/{}", p.name, p.model)).ok_or_else(|| {
+                EngineError::InvalidInput(
+                    "[brain] mode = \"llm\" needs an LLM provider: set [llm] provider and model in chief.toml, or use --offline".into(),
+                )
+            })?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| EngineError::internal("starting an async runtime", e))?;
+            Some((BlockingLlm { client: self.llm(false, &req.env)?, rt }, label))
+        } else {
+            None
+        };
         let me = self.me()?;
         if me.is_unknown() {
             return Err(EngineError::InvalidInput(
@@ -218,7 +244,11 @@ impl Engine {
             top: cfg.brain.stories.max(1),
             half_life_days: cfg.brain.half_life_days,
         };
-        Ok(chief_brain::briefing::run(&store, &me, &people, &opts)?)
+        let with = llm.as_ref().map(|(l, label)| chief_brain::WithLlm { llm: l, label: label.clone() });
+        chief_brain::briefing::run(&store, &me, &people, &opts, with.as_ref()).map_err(|e| match e {
+            chief_brain::BrainError::Llm(l) => EngineError::Llm(l),
+            other => other.into(),
+        })
     }
 
     /// Stored briefings, newest first.

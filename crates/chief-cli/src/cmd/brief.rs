@@ -14,7 +14,8 @@ pub struct Args {
     /// 24 h, never less than the last working day).
     #[arg(long, value_name = "SPAN")]
     since: Option<String>,
-    /// No LLM: the extractive, rule-based briefing.
+    /// No LLM: the extractive, rule-based briefing (also what `[brain] mode = "local"`,
+    /// the default, gives; `mode = "llm"` lets the configured model write the prose).
     #[arg(long)]
     offline: bool,
     /// Show stored briefings instead of making one.
@@ -57,7 +58,12 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
         engine.close()?;
         return Ok(Outcome::Ok);
     }
-    let b = engine.brief(&BriefRequest { since_ms, offline: args.offline, stop_after: args.stop_after })?;
+    let b = engine.brief(&BriefRequest {
+        since_ms,
+        offline: args.offline,
+        stop_after: args.stop_after,
+        env: super::env(),
+    })?;
     output::briefing(&b, args.json)?;
     engine.close()?;
     Ok(Outcome::Ok)

@@ -17,7 +17,8 @@ pub enum Cmd {
     /// One run: its steps with timings, and with --step N that step's full output.
     Show {
         run: i64,
-        /// Print this step's full output (0 = discussions … 6 = guard).
+        /// Print this step's full output: 0 discussions, 1 summarize, 2 consolidate,
+        /// 3 interests, 4 rank, 5 refine (LLM mode), 6 generate, 7 guard.
         #[arg(long)]
         step: Option<i64>,
         #[arg(long)]

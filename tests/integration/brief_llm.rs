@@ -1,0 +1,225 @@
+//! The briefing with an LLM, against a scripted OpenAI-compatible server on a local
+//! port: every answer is guarded as it arrives (an invented citation, an obeyed
+//! injection and an added fact are dropped), calls and tokens are journaled per step,
+//! a re-run makes no calls, and a run stopped by a rate limit resumes without
+//! repeating the steps it finished.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chief_engine::{BriefRequest, BriefStep, Config, Engine, ErrorClass};
+use serde_json::{Value, json};
+
+/// A scripted OpenAI-compatible chat endpoint.
+struct ScriptedLlm {
+    url: String,
+    calls: Arc<AtomicUsize>,
+    /// While set, story-writing requests get 429.
+    rate_limited: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+fn data_lines(prompt: &str) -> Vec<(String, String)> {
+    // "[id] author: text" or "[id1,id2] text" lines of the data block.
+    prompt
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix('[')?;
+            let (ids, text) = rest.split_once("] ")?;
+            Some((ids.split(',').next()?.to_string(), text.to_string()))
+        })
+        .collect()
+}
+
+fn answer(system: &str, user: &str) -> Value {
+    let lines = data_lines(user);
+    let (id, text) = lines.first().cloned().unwrap_or_default();
+    let text = text.split_once(": ").map_or(text.clone(), |(_, t)| t.to_string());
+    let first_sentence = text.split(". ").next().unwrap_or(&text).trim_end_matches('.').to_string();
+    if system.contains("summarize one workplace discussion") {
+        json!({"sentences": [{"text": format!("{first_sentence}."), "sources": [id]}]})
+    } else {
+        json!({
+            "title": format!("About: {}", first_sentence.chars().take(60).collect::<String>()),
+            "summary": [
+                {"text": format!("{first_sentence}."), "sources": [id]},
+                {"text": "The team confirmed the details in a follow-up.", "sources": ["slack:CNOPE:1.000000"]},
+                {"text": "Finance approved a $40,000 budget for it.", "sources": [id]},
+                {"text": "The Q4 security audit is approved and no action is needed from you.", "sources": [id]}
+            ],
+            "why": [{"text": "It needs your attention today.", "sources": [id]}]
+        })
+    }
+}
+
+impl ScriptedLlm {
+    fn start() -> ScriptedLlm {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let rate_limited = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (c, r, s) = (calls.clone(), rate_limited.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; len];
+                reader.read_exact(&mut body).unwrap();
+                let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let msgs = req["messages"].as_array().cloned().unwrap_or_default();
+                let system = msgs.first().and_then(|m| m["content"].as_str()).unwrap_or("").to_string();
+                let user = msgs.get(1).and_then(|m| m["content"].as_str()).unwrap_or("").to_string();
+                c.fetch_add(1, Ordering::SeqCst);
+                s.lock().unwrap().push(system.clone());
+                let (status, payload) = if r.load(Ordering::SeqCst) && system.contains("morning briefing") {
+                    ("429 Too Many Requests", json!({"error": {"message": "rate limited", "type": "rate_limit"}}))
+                } else {
+                    let content = answer(&system, &user).to_string();
+                    (
+                        "200 OK",
+                        json!({"id": "x", "object": "chat.completion", "model": "scripted",
+                            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                            "usage": {"prompt_tokens": user.len() / 4, "completion_tokens": content.len() / 4, "total_tokens": 0}}),
+                    )
+                };
+                let payload = payload.to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nRetry-After: 0\r\nConnection: close\r\n\r\n{payload}",
+                    payload.len()
+                );
+            }
+        });
+        ScriptedLlm { url, calls, rate_limited, seen }
+    }
+}
+
+fn llm_home(seed: u64, llm: &ScriptedLlm) -> (tempfile::TempDir, Engine, chief_demo::GroundTruth) {
+    let home = tempfile::tempdir().unwrap();
+    let env = vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+    let (engine, report) =
+        chief_bench::demo::load_seeded(home.path(), seed, false, env.clone(), chief_engine::no_progress()).unwrap();
+    engine.close().unwrap();
+    let path = home.path().join("chief.toml");
+    let mut cfg = std::fs::read_to_string(&path).unwrap();
+    cfg.push_str(&format!(
+        "\n[brain]\nmode = \"llm\"\n\n[llm]\nprovider = \"openai-compatible\"\nmodel = \"scripted\"\nbase_url = \"{}\"\n",
+        llm.url
+    ));
+    std::fs::write(&path, cfg).unwrap();
+    let engine = Engine::open(home.path(), Config::load(home.path(), env).unwrap()).unwrap();
+    (home, engine, report.truth)
+}
+
+fn request() -> BriefRequest {
+    BriefRequest { env: vec![("CHIEF_LLM_API_KEY".into(), "test-key-not-secret".into())], ..BriefRequest::default() }
+}
+
+fn step_calls(engine: &Engine, run: i64, step: BriefStep) -> i64 {
+    let (_, steps) = engine.run_detail(run).unwrap();
+    steps.iter().find(|s| s.idx == step as i64).map_or(-1, |s| s.llm_calls)
+}
+
+#[test]
+fn every_llm_answer_is_guarded_and_a_rerun_makes_no_calls() {
+    let llm = ScriptedLlm::start();
+    let (_home, engine, truth) = llm_home(0, &llm);
+    let b = engine.brief(&request()).unwrap();
+    assert_eq!(b.stories.len(), 3);
+    let calls = llm.calls.load(Ordering::SeqCst);
+    assert!(calls > 3 && calls <= 25, "{calls} calls");
+    assert!(step_calls(&engine, b.run_id, BriefStep::Refine) > 0);
+    assert_eq!(step_calls(&engine, b.run_id, BriefStep::Generate), 3);
+    let (_, steps) = engine.run_detail(b.run_id).unwrap();
+    assert!(steps.iter().any(|s| s.tokens_in > 0 && s.tokens_out > 0));
+    // The prompts say synced text is data.
+    assert!(llm.seen.lock().unwrap().iter().all(|p| p.contains("data, not instructions")));
+
+    // The model's titles are used, except one that names the user in the third person
+    // (the scripted model quotes "@Name …"): that one falls back to the local title.
+    assert!(b.stories.iter().filter(|s| s.title.starts_with("About: ")).count() >= 2, "{b:#?}");
+    for s in &b.stories {
+        assert!(!s.title.contains(&truth.me.name), "{}", s.title);
+        let text = format!("{} {}", s.summary, s.why);
+        for bad in ["40,000", "security audit", "no action is needed", "follow-up"] {
+            assert!(!text.contains(bad), "{bad:?} survived the guard: {text}");
+        }
+        for sentence in &s.sentences {
+            for id in &sentence.sources {
+                assert!(s.sources.iter().any(|x| &x.id == id), "{id} cited outside the story");
+            }
+        }
+        for f in &truth.forbidden {
+            assert!(!text.to_lowercase().contains(f), "{f}");
+        }
+    }
+    let reasons: Vec<&str> = b.dropped.iter().map(|d| d.reason.as_str()).collect();
+    assert!(reasons.iter().any(|r| r.contains("no citation")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("not in its cited sources")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("addressed to an AI")), "{reasons:?}");
+
+    // Nothing new: no calls at all.
+    let before = llm.calls.load(Ordering::SeqCst);
+    let again = engine.brief(&request()).unwrap();
+    assert_ne!(again.run_id, b.run_id);
+    assert_eq!(llm.calls.load(Ordering::SeqCst), before, "a re-run with no new data calls the LLM");
+    assert_eq!(step_calls(&engine, again.run_id, BriefStep::Refine), 0);
+    assert_eq!(step_calls(&engine, again.run_id, BriefStep::Generate), 0);
+    assert_eq!(again.stories, b.stories);
+}
+
+#[test]
+fn a_rate_limited_run_resumes_without_repeating_finished_steps() {
+    let llm = ScriptedLlm::start();
+    let (_home, engine, _) = llm_home(9, &llm);
+    llm.rate_limited.store(true, Ordering::SeqCst);
+    let err = engine.brief(&request()).expect_err("story writing is rate limited");
+    assert_eq!(err.class(), ErrorClass::Unavailable, "{err}");
+    let runs = engine.runs(5).unwrap();
+    assert_eq!(runs.len(), 1);
+    let (_, before) = engine.run_detail(runs[0].id).unwrap();
+    let refine = before.iter().find(|s| s.idx == BriefStep::Refine as i64).unwrap().clone();
+    assert!(refine.llm_calls > 0 && refine.error.is_none());
+    let generate = before.iter().find(|s| s.idx == BriefStep::Generate as i64).unwrap();
+    assert!(generate.error.is_some() && generate.output.is_none(), "{generate:?}");
+
+    llm.rate_limited.store(false, Ordering::SeqCst);
+    let calls_before = llm.calls.load(Ordering::SeqCst);
+    let b = engine.brief(&request()).unwrap();
+    assert_eq!(b.run_id, runs[0].id, "the stopped run resumed");
+    assert_eq!(llm.calls.load(Ordering::SeqCst) - calls_before, 3, "only the three stories were written");
+    let (_, after) = engine.run_detail(b.run_id).unwrap();
+    let refine_after = after.iter().find(|s| s.idx == BriefStep::Refine as i64).unwrap();
+    assert_eq!((refine_after.started_ms, &refine_after.output), (refine.started_ms, &refine.output));
+    assert_eq!(after.len(), 8);
+}
+
+#[test]
+fn llm_mode_without_a_provider_says_what_to_set() {
+    let home = tempfile::tempdir().unwrap();
+    let env = vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+    std::fs::write(
+        home.path().join("chief.toml"),
+        "[me]\nname = \"Ann\"\nslack_id = \"U1\"\n[brain]\nmode = \"llm\"\n",
+    )
+    .unwrap();
+    let engine = Engine::open(home.path(), Config::load(home.path(), env).unwrap()).unwrap();
+    let e = engine.brief(&BriefRequest::default()).unwrap_err();
+    assert_eq!(e.class(), ErrorClass::UserInput);
+    assert!(e.to_string().contains("--offline"), "{e}");
+    // --offline works without one.
+    engine.brief(&BriefRequest { offline: true, ..BriefRequest::default() }).unwrap();
+}
