@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the bundled demo workspace: build `chief`, load the demo into its own
-# home, and search it. Pass a different home with CHIEF_HOME=...
+# home, print your briefing, and search it. Pass a different home with CHIEF_HOME=...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

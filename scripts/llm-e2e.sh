@@ -43,3 +43,44 @@ for _ in $(seq 1 120); do
 done
 
 cargo run --locked -q -p chief-llm --example e2e -- "http://127.0.0.1:$PORT/v1" smollm2
+
+# The briefing with the real model: the demo (Kestrel), [brain] mode = "llm", every
+# citation must resolve to a stored item; calls and tokens per step are printed.
+HOME_E2E=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$HOME_E2E"' EXIT
+cargo build --locked -q -p chief-cli
+CHIEF="$CARGO_TARGET_DIR/debug/chief"
+CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" demo -q
+cat >> "$HOME_E2E/chief.toml" <<TOML
+
+[brain]
+mode = "llm"
+
+[llm]
+provider = "openai-compatible"
+model = "smollm2"
+base_url = "http://127.0.0.1:$PORT/v1"
+TOML
+START=$(date +%s)
+CHIEF_EMBED_ENABLED=false CHIEF_LLM_API_KEY=local "$CHIEF" --home "$HOME_E2E" brief --json > "$HOME_E2E/brief.json"
+echo "llm-e2e: briefing with the model took $(( $(date +%s) - START )) s"
+RUN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$HOME_E2E/brief.json")
+python3 - "$HOME_E2E/brief.json" <<'PY' > "$HOME_E2E/cited.txt"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert len(b["stories"]) == 3, b
+for s in b["stories"]:
+    print("#", s["title"], "|", s["summary"], "|", s["why"], file=sys.stderr)
+    for sentence in s["sentences"]:
+        for i in sentence["sources"]:
+            print(i)
+PY
+while read -r id; do
+  CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" show "$id" --json > /dev/null || { echo "llm-e2e: citation $id does not resolve" >&2; exit 1; }
+done < "$HOME_E2E/cited.txt"
+echo "llm-e2e: $(wc -l < "$HOME_E2E/cited.txt") citations, all resolve"
+CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" runs show "$RUN"
+CHIEF_EMBED_ENABLED=false CHIEF_LLM_API_KEY=local "$CHIEF" --home "$HOME_E2E" brief --json > /dev/null
+RERUN=$(CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" runs list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" runs show "$RERUN"
+echo "llm-e2e: briefing OK"

@@ -23,6 +23,8 @@ desktop_deps=$(surface_deps chief-desktop)
 cli_deps=$(surface_deps chief-cli)
 [ "$cli_deps" = "chief-bench chief-core chief-engine " ] || arch_fail "chief-cli may depend only on chief-engine, chief-core and chief-bench, not: $cli_deps"
 tree -p chief-search | grep -Eq '^chief-(engine|sources|llm) ' && arch_fail "chief-search depends on a crate above it"
+brain_above=$(surface_deps chief-brain | tr ' ' '\n' | grep -Ev '^(chief-core|chief-store|chief-search|chief-llm|)$' || true)
+[ -z "$brain_above" ] || arch_fail "chief-brain may depend only on chief-core, chief-store, chief-search and chief-llm, not: $brain_above"
 
 cargo clippy --locked --workspace --all-targets -- -D warnings
 

@@ -18,6 +18,8 @@ struct ScriptedLlm {
     calls: Arc<AtomicUsize>,
     /// While set, story-writing requests get 429.
     rate_limited: Arc<AtomicBool>,
+    /// While set, every answer is prose instead of JSON.
+    garbage: Arc<AtomicBool>,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
@@ -61,7 +63,8 @@ impl ScriptedLlm {
         let calls = Arc::new(AtomicUsize::new(0));
         let rate_limited = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (c, r, s) = (calls.clone(), rate_limited.clone(), seen.clone());
+        let garbage = Arc::new(AtomicBool::new(false));
+        let (c, r, s, g) = (calls.clone(), rate_limited.clone(), seen.clone(), garbage.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -87,7 +90,11 @@ impl ScriptedLlm {
                 let (status, payload) = if r.load(Ordering::SeqCst) && system.contains("morning briefing") {
                     ("429 Too Many Requests", json!({"error": {"message": "rate limited", "type": "rate_limit"}}))
                 } else {
-                    let content = answer(&system, &user).to_string();
+                    let content = if g.load(Ordering::SeqCst) {
+                        "Sure! Here is a lovely summary of the discussion.".to_string()
+                    } else {
+                        answer(&system, &user).to_string()
+                    };
                     (
                         "200 OK",
                         json!({"id": "x", "object": "chat.completion", "model": "scripted",
@@ -103,7 +110,7 @@ impl ScriptedLlm {
                 );
             }
         });
-        ScriptedLlm { url, calls, rate_limited, seen }
+        ScriptedLlm { url, calls, rate_limited, garbage, seen }
     }
 }
 
@@ -222,4 +229,15 @@ fn llm_mode_without_a_provider_says_what_to_set() {
     assert!(e.to_string().contains("--offline"), "{e}");
     // --offline works without one.
     engine.brief(&BriefRequest { offline: true, ..BriefRequest::default() }).unwrap();
+}
+
+#[test]
+fn answers_that_are_not_json_fall_back_to_the_local_briefing() {
+    let llm = ScriptedLlm::start();
+    let (_home, engine, _) = llm_home(13, &llm);
+    llm.garbage.store(true, Ordering::SeqCst);
+    let b = engine.brief(&request()).unwrap();
+    assert_eq!(b.stories.len(), 3);
+    assert!(b.stories.iter().all(|s| !s.summary.is_empty() && !s.title.starts_with("About: ")));
+    assert!(b.dropped.iter().any(|d| d.reason.contains("not valid JSON")), "{:?}", b.dropped);
 }

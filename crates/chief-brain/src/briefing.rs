@@ -237,6 +237,15 @@ fn hash_of<T: Serialize>(v: &T) -> String {
     short_hash(&serde_json::to_string(v).unwrap_or_default())
 }
 
+/// An LLM failure that the local output covers: the model's answer was unusable for
+/// this input (not JSON, rejected, too long). Rate limits, outages and a bad key stop
+/// the run instead, so it resumes once the provider answers.
+fn keeps_local(e: &chief_llm::LlmError) -> bool {
+    use chief_llm::ErrorClass;
+    matches!(e.class(), ErrorClass::Permanent | ErrorClass::ContextTooLong)
+        && !matches!(e, chief_llm::LlmError::Offline)
+}
+
 /// Loads the window's items and the context they need: the threads, tickets and PRs
 /// they belong to, and meetings coming up.
 pub fn load_items(store: &Store, w: Window) -> Result<Vec<StoredItem>, BrainError> {
@@ -434,11 +443,17 @@ fn pipeline(
                 let key = format!("llm:{}:{}", with.label, d.hash);
                 let mut sentences: Vec<Sentence> = match store.brain_cache_get("summarize", &key)? {
                     Some(v) => serde_json::from_value(v)?,
-                    None => {
-                        let s = crate::llm::summarize(with.llm, d, me, tally)?;
-                        store.brain_cache_put("summarize", &key, &serde_json::to_value(&s)?)?;
-                        s
-                    }
+                    None => match crate::llm::summarize(with.llm, d, me, tally) {
+                        Ok(s) => {
+                            store.brain_cache_put("summarize", &key, &serde_json::to_value(&s)?)?;
+                            s
+                        }
+                        Err(e) if keeps_local(&e) => {
+                            out.dropped.push(Dropped { text: format!("(summary of {})", d.id), reason: e.to_string() });
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    },
                 };
                 let allowed: BTreeSet<String> = d.item_ids().map(str::to_string).collect();
                 out.dropped.extend(guard.check(&mut sentences, &allowed));
@@ -472,7 +487,15 @@ fn pipeline(
         let Some(with) = llm else { return Ok(Guarded { stories: local, dropped: Vec::new() }) };
         let mut out = Guarded { stories: Vec::new(), dropped: Vec::new() };
         for (r, fallback) in top.iter().zip(local) {
-            let mut d = crate::llm::generate(with.llm, r, &by_id, &sums, me, tally)?;
+            let mut d = match crate::llm::generate(with.llm, r, &by_id, &sums, me, tally) {
+                Ok(d) => d,
+                Err(e) if keeps_local(&e) => {
+                    out.dropped.push(Dropped { text: format!("(story {})", r.id), reason: e.to_string() });
+                    out.stories.push(fallback);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let allowed: BTreeSet<String> = r.items.iter().cloned().collect();
             out.dropped.extend(guard.check(&mut d.summary, &allowed));
             out.dropped.extend(guard.check(&mut d.why, &allowed));
