@@ -412,6 +412,9 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
     // Bad input: exit 2 with what to do; unknown things: exit 1.
     for args in [
         vec!["--now", "yesterday-ish", "brief"],
+        vec!["--now", "x+a€", "brief"],
+        vec!["search", "--since", "x+a€", "checkout"],
+        vec!["search", "--since", "9999999999999999d", "checkout"],
         vec!["brief", "--since", "x+a€"],
         vec!["brief", "--since", "9999999999999999d"],
         vec!["brief", "--stop-after", "nope"],

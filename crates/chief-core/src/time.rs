@@ -41,14 +41,16 @@ impl Timestamp {
         let secs: i64 = secs.parse().map_err(|_| bad("expected seconds.micros"))?;
         let frac3: String = frac.chars().chain(std::iter::repeat('0')).take(3).collect();
         let ms: i64 = frac3.parse().map_err(|_| bad("expected seconds.micros"))?;
-        Ok(Timestamp(secs * 1000 + ms))
+        secs.checked_mul(1000).and_then(|s| s.checked_add(ms)).map(Timestamp).ok_or_else(|| bad("out of range"))
     }
 
     /// Parses RFC 3339 (`2026-11-20T09:30:00Z`) and Jira's `2026-11-20T09:30:00.000+0000`.
     pub fn parse_rfc3339(s: &str) -> Result<Self, CoreError> {
         let parsed = OffsetDateTime::parse(s, &Rfc3339).or_else(|_| {
-            // Jira writes offsets without a colon: +0000 → +00:00.
-            let fixed = if s.len() > 5 && (s.as_bytes()[s.len() - 5] == b'+' || s.as_bytes()[s.len() - 5] == b'-') {
+            // Jira writes offsets without a colon: +0000 → +00:00. Only ASCII can be a
+            // timestamp, so anything else is left to fail parsing (never sliced).
+            let b = s.as_bytes();
+            let fixed = if s.is_ascii() && b.len() > 5 && (b[b.len() - 5] == b'+' || b[b.len() - 5] == b'-') {
                 format!("{}:{}", &s[..s.len() - 2], &s[s.len() - 2..])
             } else {
                 s.to_string()
@@ -65,14 +67,18 @@ impl Timestamp {
     /// (`7d`, `12h`, `30m`), as the CLI's `--since` / `--until` accept.
     pub fn parse_user(s: &str, now: Timestamp) -> Result<Self, CoreError> {
         let s = s.trim();
-        if let Some(n) = s.strip_suffix('d').and_then(|n| n.parse::<i64>().ok()) {
-            return Ok(Timestamp(now.0 - n * 86_400_000));
-        }
-        if let Some(n) = s.strip_suffix('h').and_then(|n| n.parse::<i64>().ok()) {
-            return Ok(Timestamp(now.0 - n * 3_600_000));
-        }
-        if let Some(n) = s.strip_suffix('m').and_then(|n| n.parse::<i64>().ok()) {
-            return Ok(Timestamp(now.0 - n * 60_000));
+        for (suffix, unit) in [('d', 86_400_000i64), ('h', 3_600_000), ('m', 60_000)] {
+            if let Some(n) = s.strip_suffix(suffix).and_then(|n| n.parse::<i64>().ok()) {
+                return n
+                    .checked_mul(unit)
+                    .filter(|span| *span >= 0)
+                    .and_then(|span| now.0.checked_sub(span))
+                    .map(Timestamp)
+                    .ok_or_else(|| CoreError::InvalidTimestamp {
+                        value: s.to_string(),
+                        reason: "the span is negative or too large; use e.g. 7d, 12h or 30m".to_string(),
+                    });
+            }
         }
         if s.len() == 10 {
             return Self::parse_rfc3339(&format!("{s}T00:00:00Z"));
@@ -111,5 +117,11 @@ mod tests {
         assert_eq!(Timestamp::parse_user("2d", now).unwrap().0, 8 * 86_400_000);
         assert_eq!(Timestamp::parse_user("1970-01-02", now).unwrap().0, 86_400_000);
         assert!(Timestamp::parse_user("yesterday-ish", now).is_err());
+        for hostile in ["x+a€", "2026-11-2€", "€€€€€€", "9999999999999999d", "-5d", "99999999999999999999h"]
+        {
+            assert!(Timestamp::parse_user(hostile, now).is_err(), "{hostile}");
+            assert!(Timestamp::parse_rfc3339(hostile).is_err(), "{hostile}");
+        }
+        assert!(Timestamp::from_slack_ts("99999999999999999.1").is_err());
     }
 }

@@ -60,8 +60,10 @@ pub struct Args {
 }
 
 pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
-    let query = query(args)?;
+    let mut query = query(args, cli.clock()?.unwrap_or_else(Timestamp::now))?;
     let engine = open(cli)?;
+    // Recency is relative to the engine's clock (--now, a demo home's fixed now).
+    query.now = engine.clock();
     engine.sync_index()?;
     let response = engine.search(&query)?;
     output::search(&response, args.json)?;
@@ -69,8 +71,8 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn query(args: &Args) -> Result<SearchQuery, EngineError> {
-    let now = Timestamp::now();
+/// The query; spans such as `--since 7d` count back from `now`.
+fn query(args: &Args, now: Timestamp) -> Result<SearchQuery, EngineError> {
     let bad = |e: CoreError| EngineError::InvalidInput(e.to_string());
     let when = |s: &Option<String>| s.as_deref().map(|s| Timestamp::parse_user(s, now).map_err(bad)).transpose();
     Ok(SearchQuery {
