@@ -223,6 +223,25 @@ fn the_clock_sets_the_window() {
         truth.stories.iter().find(|s| s.kind == "incident").unwrap().items.iter().map(String::as_str).collect();
     let today = engine.brief(&offline()).unwrap();
     assert!(today.stories.iter().any(|s| s.sources.iter().any(|x| incident.contains(x.id.as_str()))));
+    // What arrives after "now" does not change that day's briefing when it is replayed.
+    let now = engine.now();
+    let dm = engine.show(&truth.stories.iter().find(|s| s.kind == "question_to_me").unwrap().items[0]).unwrap();
+    let later_ask = Item {
+        id: ItemId::new(
+            Source::Slack,
+            &format!("{}:{}.000200", dm.item.item.container.as_str().trim_start_matches("slack:"), now.0 / 1000 + 3600),
+        ),
+        created: Timestamp(now.0 + 3_600_000),
+        updated: Timestamp(now.0 + 3_600_000),
+        body: "Can you also review the hiring budget by tomorrow? Urgent".into(),
+        ..dm.item.item.clone()
+    };
+    engine.write(|w| w.upsert_item(&later_ask).map(|_| ())).unwrap();
+    let replay =
+        engine.brief(&BriefRequest { since_ms: Some(today.window.to_ms - today.window.from_ms), ..offline() }).unwrap();
+    assert_eq!(replay.window, today.window);
+    let ids = |b: &Briefing| b.stories.iter().map(|s| (s.id.clone(), s.summary.clone())).collect::<Vec<_>>();
+    assert_eq!(ids(&replay), ids(&today), "the same briefing as on that day");
     engine.close().unwrap();
     // Two days later the incident has left the window.
     let later = Timestamp(Timestamp::parse_rfc3339(&truth.now).unwrap().0 + 2 * 86_400_000);
