@@ -93,7 +93,7 @@ fn the_briefing_surfaces_the_users_stories_with_resolving_citations() {
 
 #[test]
 fn a_stopped_run_resumes_without_repeating_finished_steps() {
-    let (_home, engine, _) = seeded(3);
+    let (home, engine, _) = seeded(3);
     let stopped = engine
         .brief(&BriefRequest { stop_after: Some(BriefStep::Consolidate), ..offline() })
         .expect_err("the run stops after consolidate");
@@ -104,8 +104,14 @@ fn a_stopped_run_resumes_without_repeating_finished_steps() {
     let (_, before) = engine.run_detail(runs[0].id).unwrap();
     assert_eq!(before.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["discussions", "summarize", "consolidate"]);
 
+    // Resumed ten minutes later: the clock moved, the run and its window did not.
+    let later = chief_core::Timestamp(engine.now().0 + 600_000);
+    engine.close().unwrap();
+    let engine =
+        Engine::open(home.path(), Config::load(home.path(), no_embed()).unwrap()).unwrap().with_clock(Some(later));
     let b = engine.brief(&offline()).unwrap();
     assert_eq!(b.run_id, runs[0].id, "the same run resumed");
+    assert_eq!(b.window.to_ms, later.0 - 600_000, "the resumed run keeps its window");
     let (run, after) = engine.run_detail(b.run_id).unwrap();
     assert_eq!(run.status, chief_engine::RunStatus::Done);
     assert_eq!(after.len(), 7);

@@ -151,18 +151,18 @@ pub struct Briefing {
     pub dropped: Vec<Dropped>,
 }
 
-/// The default window: since the last briefing, at most 24 hours back, but never less
-/// than the whole last working day (on Monday morning, Friday is covered).
-pub fn default_window(now: Timestamp, last_briefing_to: Option<i64>) -> Window {
+/// The default window: from the start of the last working day before today (on Monday
+/// morning, Friday) to now. For a reader who opens the briefing every day this covers
+/// everything since the last briefing; it is never shorter than 24 hours, and never
+/// less than the whole last working day, so "yesterday's" incident is always in it.
+pub fn default_window(now: Timestamp) -> Window {
     let day = 86_400_000;
-    let since_last = last_briefing_to.filter(|t| *t < now.0).unwrap_or(now.0 - day).max(now.0 - day);
-    let today_start = now.0.div_euclid(day) * day;
-    let mut d = today_start - day;
+    let mut d = now.0.div_euclid(day) * day - day;
     // 1970-01-01 was a Thursday: day number + 3 mod 7 gives Monday = 0.
     while matches!((d.div_euclid(day) + 3).rem_euclid(7), 5 | 6) {
         d -= day;
     }
-    Window { from_ms: since_last.min(d), to_ms: now.0 }
+    Window { from_ms: d.min(now.0 - day), to_ms: now.0 }
 }
 
 struct Journal<'s> {
@@ -196,6 +196,9 @@ impl Journal<'_> {
             && prev.error.is_none()
         {
             tracing::info!(run = self.run_id, step = step.as_str(), "resumed: step already done in this run");
+            if self.stop_after == Some(step) {
+                return Err(BrainError::Stopped { step: step.as_str() });
+            }
             return Ok(serde_json::from_value(out.clone())?);
         }
         let started = Timestamp::now().0;
@@ -241,9 +244,12 @@ fn hash_of<T: Serialize>(v: &T) -> String {
 /// this input (not JSON, rejected, too long). Rate limits, outages and a bad key stop
 /// the run instead, so it resumes once the provider answers.
 fn keeps_local(e: &chief_llm::LlmError) -> bool {
-    use chief_llm::ErrorClass;
-    matches!(e.class(), ErrorClass::Permanent | ErrorClass::ContextTooLong)
-        && !matches!(e, chief_llm::LlmError::Offline)
+    use chief_llm::LlmError as E;
+    match e {
+        E::InvalidOutput { .. } | E::ContextTooLong { .. } | E::Permanent { .. } => true,
+        E::AllFailed(inner) => keeps_local(inner),
+        _ => false,
+    }
 }
 
 /// Loads the window's items and the context they need: the threads, tickets and PRs
@@ -262,7 +268,8 @@ pub fn load_items(store: &Store, w: Window) -> Result<Vec<StoredItem>, BrainErro
         .collect();
     for root in roots {
         for s in store.thread(&root)? {
-            if !s.deleted && have.insert(s.item.id.as_str().to_string()) {
+            // Replies after the window's end are the future of a replayed day.
+            if !s.deleted && s.item.created.0 < w.to_ms && have.insert(s.item.id.as_str().to_string()) {
                 items.push(s);
             }
         }
@@ -313,20 +320,28 @@ pub fn run(
     opts: &BriefOptions,
     llm: Option<&WithLlm<'_>>,
 ) -> Result<Briefing, BrainError> {
-    let last_to = store.briefings(1)?.first().and_then(|b| b.briefing["window"]["to_ms"].as_i64());
     let window = match opts.since_ms {
         Some(span) => Window { from_ms: opts.now.0 - span.max(0), to_ms: opts.now.0 },
-        None => default_window(opts.now, last_to),
+        None => default_window(opts.now),
     };
-    let params = serde_json::json!({
-        "window": window, "top": opts.top, "me": me, "half_life_days": opts.half_life_days,
-        "summarizer": Extractive.name(), "llm": llm.map(|l| l.label.clone()),
+    // Runs resume each other when they ask for the same thing on the same day: the
+    // key leaves out the window's end (the clock moves between a stop and a resume),
+    // and a resumed run keeps its own window, so its finished steps' inputs still match.
+    let key = serde_json::json!({
+        "day": date_of(opts.now), "since_ms": opts.since_ms, "top": opts.top, "me": me,
+        "half_life_days": opts.half_life_days, "summarizer": Extractive.name(), "llm": llm.map(|l| l.label.clone()),
     });
-    let params_key = hash_of(&params);
+    let params_key = hash_of(&key);
     let now_ms = Timestamp::now().0;
-    let (run_id, previous) = match store.unfinished_run(PIPELINE, &params_key)? {
-        Some(id) => (id, store.steps(id)?),
-        None => (store.start_run(PIPELINE, &params_key, &params, now_ms)?, Vec::new()),
+    let (run_id, previous, window) = match store.unfinished_run(PIPELINE, &params_key)? {
+        Some(id) => {
+            let stored = store.run(id)?.and_then(|r| serde_json::from_value::<Window>(r.params["window"].clone()).ok());
+            (id, store.steps(id)?, stored.unwrap_or(window))
+        }
+        None => {
+            let params = serde_json::json!({"window": window, "key": key});
+            (store.start_run(PIPELINE, &params_key, &params, now_ms)?, Vec::new(), window)
+        }
     };
     let mut j = Journal { store, run_id, previous, stop_after: opts.stop_after };
     match pipeline(&mut j, me, people, opts, window, llm) {
@@ -507,7 +522,7 @@ fn pipeline(
                 d.why = fallback.why.clone();
             }
             d.title = guard.title(&d.title, "");
-            if d.title.is_empty() || d.title.contains(&me.name) {
+            if d.title.is_empty() || (!me.name.is_empty() && d.title.contains(&me.name)) {
                 d.title = fallback.title.clone();
             }
             d.sources = fallback.sources;
@@ -650,14 +665,10 @@ mod tests {
     fn the_window_covers_the_last_working_day() {
         // Wednesday 2026-11-25 18:00 UTC: from Tuesday 00:00.
         let wed = Timestamp::parse_rfc3339("2026-11-25T18:00:00Z").unwrap();
-        let w = default_window(wed, None);
-        assert_eq!(Timestamp(w.from_ms).to_rfc3339(), "2026-11-24T00:00:00Z");
+        assert_eq!(Timestamp(default_window(wed).from_ms).to_rfc3339(), "2026-11-24T00:00:00Z");
         // Monday 08:00: from Friday 00:00.
         let mon = Timestamp::parse_rfc3339("2026-11-30T08:00:00Z").unwrap();
-        assert_eq!(Timestamp(default_window(mon, None).from_ms).to_rfc3339(), "2026-11-27T00:00:00Z");
-        // A briefing two days ago does not stretch the window beyond the working-day rule.
-        let w = default_window(wed, Some(wed.0 - 2 * 86_400_000));
-        assert_eq!(Timestamp(w.from_ms).to_rfc3339(), "2026-11-24T00:00:00Z");
+        assert_eq!(Timestamp(default_window(mon).from_ms).to_rfc3339(), "2026-11-27T00:00:00Z");
     }
 
     #[test]

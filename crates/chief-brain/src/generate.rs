@@ -39,7 +39,10 @@ pub fn to_second_person(text: &str, me: &Me) -> String {
         }
     }
     for h in handles.iter().filter(|h| h.len() > 1) {
-        out = out.replace(h.as_str(), MARK);
+        // A whole handle only: "@ann" is the user, "@anna" is someone else.
+        if let Ok(re) = regex::Regex::new(&format!(r"{}\b", regex::escape(h))) {
+            out = re.replace_all(&out, MARK).into_owned();
+        }
     }
     // A mention that opens a clause is a vocative ("@Ann FYI, …", "Done. @ann this
     // is …"): dropped. Elsewhere it is the object: "you".
@@ -230,6 +233,7 @@ mod tests {
         assert_eq!(to_second_person("Ann, can you send the plan?", &me), "Can you send the plan?");
         assert_eq!(to_second_person("looping in @annl for sign-off", &me), "looping in you for sign-off");
         assert_eq!(to_second_person("Looks fine. @annl this is the one", &me), "Looks fine. This is the one");
+        assert_eq!(to_second_person("thanks @annlee, over to @annl", &me), "thanks @annlee, over to you");
         let mine = Sentence {
             text: "Approved".into(),
             sources: vec!["x".into()],

@@ -378,13 +378,14 @@ impl Store {
             }
             let n = args.len();
             clauses.push(format!(
-                "i.author = ?{a} OR i.participants_json LIKE ?{b} OR i.extra_json LIKE ?{b}
+                "i.author = ?{a} OR i.participants_json LIKE ?{b} ESCAPE '\\' OR i.extra_json LIKE ?{b} ESCAPE '\\'
                  OR i.rid IN (SELECT item_rid FROM item_refs WHERE kind = 'person' AND value = ?{a})",
                 a = n + 3,
                 b = n + 4
             ));
             args.push(key.clone());
-            args.push(format!("%\"{}\"%", value.replace(['%', '_'], "")));
+            let escaped = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            args.push(format!("%\"{escaped}\"%"));
         }
         if clauses.is_empty() {
             return Ok(Vec::new());

@@ -157,3 +157,20 @@ fn a_file_that_is_not_a_database_is_a_clear_error() {
     let err = Store::open(&path).err().expect("garbage must not open");
     assert!(err.to_string().contains("cannot open the store"), "{err}");
 }
+
+#[test]
+fn items_involving_matches_identities_literally() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut a = msg("1700000000.000100", "planning");
+    a.participants = vec![Identity::new(IdentityKind::Email, "first_last@x.com")];
+    let mut b = msg("1700000001.000100", "lookalike");
+    b.participants = vec![Identity::new(IdentityKind::Email, "firstxlast@x.com")];
+    let w = store.writer().unwrap();
+    w.upsert_container(&channel()).unwrap();
+    w.upsert_item(&a).unwrap();
+    w.upsert_item(&b).unwrap();
+    w.commit().unwrap();
+    let found = store.items_involving(&["email:first_last@x.com".to_string()], Timestamp(0), 10).unwrap();
+    let bodies: Vec<&str> = found.iter().map(|s| s.item.body.as_str()).collect();
+    assert_eq!(bodies, ["planning"], "`_` is a literal underscore, not a wildcard");
+}
