@@ -266,3 +266,56 @@ fn no_identity_is_a_clear_error() {
     assert_eq!(e.class(), ErrorClass::UserInput);
     assert!(e.to_string().contains("[me]"), "{e}");
 }
+
+/// A real community workspace (a Slack export the generator never saw): the briefing
+/// completes, cites only stored items whose text carries its facts, and never leads
+/// with something only the user did.
+#[test]
+fn a_real_workspace_gets_a_grounded_briefing() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("chief.toml"), "[me]\nslack_id = \"U061A1R2R\"\n").unwrap();
+    let engine = Engine::open(home.path(), Config::load(home.path(), no_embed()).unwrap()).unwrap();
+    engine
+        .import_slack_export(
+            &chief_tests::shared_data("slack-exports/houstondatavis"),
+            &chief_engine::ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    let me = engine.me().unwrap();
+    assert!(me.identities.len() >= 2, "the store merged the user's email: {me:?}");
+    let engine = engine.with_clock(Some(Timestamp::parse_rfc3339("2015-06-10T08:00:00Z").unwrap()));
+    let b = engine.brief(&offline()).unwrap();
+    assert!(!b.stories.is_empty() && b.stories.len() <= 3, "{b:#?}");
+    for s in &b.stories {
+        let others = s.sources.iter().any(|src| {
+            let item = engine.show(&src.id).unwrap().item.item;
+            item.author.map(|a| a.key()) != Some("slack:U061A1R2R".into())
+        });
+        assert!(others, "a story of only the user's own posts: {s:#?}");
+        for sentence in &s.sentences {
+            let cited: String = sentence
+                .sources
+                .iter()
+                .map(|id| {
+                    let d = engine.show(id).unwrap().item;
+                    format!(
+                        "{} {} {} {}",
+                        d.author_name.unwrap_or_default(),
+                        d.container_name,
+                        d.item.title,
+                        d.item.body
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let cited = chief_brain::text::normalize_for_facts(&cited);
+            for fact in chief_brain::text::hard_facts(&sentence.text) {
+                assert!(
+                    chief_brain::text::fact_in(&fact, &cited) || me.name.to_lowercase().contains(&fact),
+                    "{fact} in {sentence:?}"
+                );
+            }
+        }
+    }
+}

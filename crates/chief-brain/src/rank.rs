@@ -39,6 +39,8 @@ pub enum Signal {
     Recency,
     Busy,
     BotsOnly,
+    /// Everything new in it is the user's own.
+    OnlyMine,
     Instructions,
 }
 
@@ -264,6 +266,15 @@ fn score(s: &Story, input: &RankInput<'_>) -> RankedStory {
     let humans = ds.iter().flat_map(|d| d.new_posts()).filter(|p| !p.is_bot).count();
     if humans == 0 {
         reasons.push(reason(Signal::BotsOnly, "Only bots posted".into(), vec![s.discussions[0].clone()], -1.0));
+    }
+    // What only the user did is not news to them: nobody else posted, reacted or asked.
+    let others = ds
+        .iter()
+        .flat_map(|d| d.new_posts())
+        .any(|p| !input.me.is_opt(p.author.as_deref()) || p.reactors.iter().any(|r| !input.me.is(r)));
+    let upcoming = ds.iter().any(|d| d.kind == DiscussionKind::Meeting);
+    if humans > 0 && !others && !upcoming {
+        reasons.push(reason(Signal::OnlyMine, "Only your own posts".into(), vec![s.discussions[0].clone()], -4.0));
     }
     let new_posts = ds.iter().flat_map(|d| d.new_posts()).count();
     if new_posts > 0 {

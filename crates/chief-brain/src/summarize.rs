@@ -146,7 +146,8 @@ impl Summarizer for Extractive {
         if let Some(s) = status {
             picked.push(s);
         }
-        picked.retain(|s| !s.text.trim().is_empty());
+        // A sentence that says nothing ("Examples:", a bare link) is not a summary.
+        picked.retain(|s| content_words(&s.text).len() >= 2);
         picked.sort_by_key(|s| s.at_ms);
         let mut seen = BTreeSet::new();
         picked.retain(|s| seen.insert(s.text.clone()));
