@@ -42,7 +42,8 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 
-cargo run --locked -q -p chief-llm --example e2e -- "http://127.0.0.1:$PORT/v1" smollm2
+CLIENT_OK=1
+cargo run --locked -q -p chief-llm --example e2e -- "http://127.0.0.1:$PORT/v1" smollm2 || CLIENT_OK=0
 
 # The briefing with the real model: the demo (Kestrel), [brain] mode = "llm", every
 # citation must resolve to a stored item; calls and tokens per step are printed.
@@ -84,3 +85,4 @@ CHIEF_EMBED_ENABLED=false CHIEF_LLM_API_KEY=local "$CHIEF" --home "$HOME_E2E" br
 RERUN=$(CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" runs list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" runs show "$RERUN"
 echo "llm-e2e: briefing OK"
+[ "$CLIENT_OK" = 1 ] || { echo "llm-e2e: the client checks above failed" >&2; exit 1; }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chief_llm::{ChatRequest, Completion, JsonSchema, LlmError, Message};
+use chief_llm::{ChatRequest, JsonSchema, LlmError, Message};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -17,9 +17,10 @@ use crate::rank::RankedStory;
 use crate::summarize::{Sentence, Summary};
 
 /// Sends one JSON request. The engine implements it over its LLM client (fallback
-/// chain, budget, retry, response cache).
+/// chain, budget, retry, response cache) and adds to `tally` every network call the
+/// request made — a repair round-trip and failed attempts included, cache hits not.
 pub trait LlmCall {
-    fn complete_json(&self, req: &ChatRequest) -> Result<(Value, Completion), LlmError>;
+    fn complete_json(&self, req: &ChatRequest, tally: &mut Tally) -> Result<Value, LlmError>;
 }
 
 /// Calls and tokens of one step (cache hits are not calls).
@@ -28,16 +29,6 @@ pub struct Tally {
     pub calls: i64,
     pub tokens_in: i64,
     pub tokens_out: i64,
-}
-
-impl Tally {
-    fn add(&mut self, c: &Completion) {
-        if !c.cached {
-            self.calls += 1;
-            self.tokens_in += c.usage.input_tokens as i64;
-            self.tokens_out += c.usage.output_tokens as i64;
-        }
-    }
 }
 
 /// A sentence as the model returns it.
@@ -108,8 +99,7 @@ pub fn summarize(llm: &dyn LlmCall, d: &Discussion, me: &Me, tally: &mut Tally) 
         name: "summary".into(),
         schema: json!({"type": "object", "required": ["sentences"], "properties": {"sentences": sentences_schema()}}),
     });
-    let (v, c) = llm.complete_json(&req)?;
-    tally.add(&c);
+    let v = llm.complete_json(&req, tally)?;
     let a: SummaryAnswer = serde_json::from_value(v)
         .map_err(|e| LlmError::InvalidOutput { schema: "summary".into(), message: e.to_string() })?;
     Ok(to_sentences(a.sentences))
@@ -153,8 +143,7 @@ pub fn generate(
         schema: json!({"type": "object", "required": ["title", "summary", "why"], "properties": {
             "title": {"type": "string"}, "summary": sentences_schema(), "why": sentences_schema()}}),
     });
-    let (v, c) = llm.complete_json(&req)?;
-    tally.add(&c);
+    let v = llm.complete_json(&req, tally)?;
     let a: StoryAnswer = serde_json::from_value(v)
         .map_err(|e| LlmError::InvalidOutput { schema: "story".into(), message: e.to_string() })?;
     Ok(Draft {

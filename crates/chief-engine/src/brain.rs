@@ -59,12 +59,29 @@ struct BlockingLlm {
     rt: tokio::runtime::Runtime,
 }
 
+impl BlockingLlm {
+    /// Network calls, input and output tokens logged so far.
+    fn totals(&self) -> (i64, i64, i64) {
+        self.client
+            .usage()
+            .iter()
+            .fold((0, 0, 0), |t, u| (t.0 + u.calls - u.cache_hits, t.1 + u.input_tokens, t.2 + u.output_tokens))
+    }
+}
+
 impl chief_brain::llm::LlmCall for BlockingLlm {
     fn complete_json(
         &self,
         req: &chief_llm::ChatRequest,
-    ) -> Result<(serde_json::Value, chief_llm::Completion), chief_llm::LlmError> {
-        self.rt.block_on(self.client.complete_json::<serde_json::Value>(req))
+        tally: &mut chief_brain::llm::Tally,
+    ) -> Result<serde_json::Value, chief_llm::LlmError> {
+        let before = self.totals();
+        let out = self.rt.block_on(self.client.complete_json::<serde_json::Value>(req)).map(|(v, _)| v);
+        let after = self.totals();
+        tally.calls += after.0 - before.0;
+        tally.tokens_in += after.1 - before.1;
+        tally.tokens_out += after.2 - before.2;
+        out
     }
 }
 
