@@ -185,6 +185,8 @@ fn every_llm_answer_is_guarded_and_a_rerun_makes_no_calls() {
     assert_eq!(llm.calls.load(Ordering::SeqCst), before, "a re-run with no new data calls the LLM");
     assert_eq!(step_calls(&engine, again.run_id, BriefStep::Refine), 0);
     assert_eq!(step_calls(&engine, again.run_id, BriefStep::Generate), 0);
+    let (_, steps) = engine.run_detail(again.run_id).unwrap();
+    assert!(steps.iter().all(|s| s.tokens_in == 0 && s.tokens_out == 0), "cache hits cost no tokens: {steps:?}");
     assert_eq!(again.stories, b.stories);
 }
 

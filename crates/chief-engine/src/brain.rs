@@ -57,15 +57,14 @@ pub struct BriefRequest {
 struct BlockingLlm {
     client: chief_llm::LlmClient,
     rt: tokio::runtime::Runtime,
+    /// The store the client logs its calls to (a connection of its own).
+    log: Store,
 }
 
 impl BlockingLlm {
-    /// Network calls, input and output tokens logged so far.
+    /// Network calls, input and output tokens logged so far (cache hits excluded).
     fn totals(&self) -> (i64, i64, i64) {
-        self.client
-            .usage()
-            .iter()
-            .fold((0, 0, 0), |t, u| (t.0 + u.calls - u.cache_hits, t.1 + u.input_tokens, t.2 + u.output_tokens))
+        self.log.llm_network_totals().unwrap_or_default()
     }
 }
 
@@ -236,7 +235,7 @@ impl Engine {
                 .enable_all()
                 .build()
                 .map_err(|e| EngineError::internal("starting an async runtime", e))?;
-            Some((BlockingLlm { client: self.llm(false, &req.env)?, rt }, label))
+            Some((BlockingLlm { client: self.llm(false, &req.env)?, rt, log: self.brain_store()? }, label))
         } else {
             None
         };

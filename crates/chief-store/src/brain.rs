@@ -427,6 +427,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// LLM calls that went to a provider (cache hits excluded, failed attempts
+    /// included) and their input and output tokens, over the whole log.
+    pub fn llm_network_totals(&self) -> Result<(i64, i64, i64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0) FROM llm_calls WHERE cache_hit = 0",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
+    }
+
     /// A container's name.
     pub fn container_name(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
         Ok(self
