@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::discussion::Discussion;
+use crate::discussion::{Discussion, DiscussionKind};
 use crate::text::short_hash;
 
 /// A reference named by more discussions than this links none of them.
@@ -87,6 +87,7 @@ pub fn consolidate(discussions: &[Discussion]) -> Vec<Story> {
             links.entry(g).or_default().insert(term.to_string());
         }
     }
+    shared_entities(discussions, &mut dsu, &mut links);
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in 0..discussions.len() {
         let r = dsu.find(i);
@@ -112,6 +113,71 @@ pub fn consolidate(discussions: &[Discussion]) -> Vec<Story> {
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
+}
+
+/// Chat discussions that name no common identifier still join when they are the same
+/// conversation held in two places: different channels, the same people (at least two),
+/// the same rare words (at least three that no other discussion in the window uses), at
+/// the same time (their new posts within two hours of each other). Tickets and PRs join
+/// only through references; an older discussion that only shares words is not the same
+/// conversation.
+fn shared_entities(discussions: &[Discussion], dsu: &mut Dsu, links: &mut BTreeMap<usize, BTreeSet<String>>) {
+    const GAP_MS: i64 = 2 * 3_600_000;
+    struct Sketch {
+        people: BTreeSet<String>,
+        words: BTreeSet<String>,
+        from: i64,
+        to: i64,
+    }
+    let sketches: Vec<Option<Sketch>> = discussions
+        .iter()
+        .map(|d| {
+            let new: Vec<_> = d.new_posts().filter(|p| !p.is_bot).collect();
+            let chat = d.own_refs.iter().all(|r| r.starts_with("url:"))
+                && matches!(d.kind, DiscussionKind::Thread | DiscussionKind::Conversation);
+            if new.len() < 2 || !chat {
+                return None;
+            }
+            let words = new
+                .iter()
+                .flat_map(|p| crate::text::content_words(&format!("{} {}", p.title, p.text)))
+                .filter(|w| w.len() > 3)
+                .collect();
+            Some(Sketch {
+                people: new.iter().filter_map(|p| p.author.clone()).collect(),
+                words,
+                from: new.iter().map(|p| p.at_ms).min().unwrap_or(0),
+                to: new.iter().map(|p| p.at_ms).max().unwrap_or(0),
+            })
+        })
+        .collect();
+    let mut df: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in sketches.iter().flatten() {
+        for w in &s.words {
+            *df.entry(w.as_str()).or_default() += 1;
+        }
+    }
+    let idx: Vec<usize> = (0..discussions.len()).filter(|&i| sketches[i].is_some()).collect();
+    for (n, &i) in idx.iter().enumerate() {
+        for &j in &idx[n + 1..] {
+            let (Some(a), Some(b)) = (&sketches[i], &sketches[j]) else { continue };
+            let same_place = discussions[i].container == discussions[j].container;
+            if same_place || a.from > b.to + GAP_MS || b.from > a.to + GAP_MS || dsu.find(i) == dsu.find(j) {
+                continue;
+            }
+            if a.people.intersection(&b.people).count() < 2 {
+                continue;
+            }
+            let rare: Vec<&String> =
+                a.words.intersection(&b.words).filter(|w| df.get(w.as_str()).copied().unwrap_or(0) <= 2).collect();
+            if rare.len() >= 3 {
+                dsu.union(i, j);
+                let why = format!("shared:{}", rare.iter().take(3).map(|w| w.as_str()).collect::<Vec<_>>().join(","));
+                links.entry(i).or_default().insert(why.clone());
+                links.entry(j).or_default().insert(why);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

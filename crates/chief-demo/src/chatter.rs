@@ -875,8 +875,9 @@ impl<'o> World<'o> {
                     format!(
                         "Yes, {ver0} leaked DB connections from the {worker} and starved {product}. Rolled back at {rollback}, tracked in {key}"
                     ),
+                    // No ticket key here: this thread joins the incident by who and what, not by reference.
                     format!(
-                        "It is: the {worker} in {ver0} leaked connections. Rolled back at {rollback}; {key} tracks the fix"
+                        "It is: the {worker} in {ver0} leaked connections and starved {product}. Rolled back at {rollback}"
                     ),
                 ],
             ),
