@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::discussion::{Discussion, Post};
+use crate::discussion::{Discussion, DiscussionKind, Post};
 use crate::text::{clip, content_words, incident_strength, is_request, looks_like_instructions, outcome_strength};
 
 /// Longest sentence kept, in characters.
@@ -109,7 +109,11 @@ impl Summarizer for Extractive {
         let usable: Vec<&Post> = d.posts.iter().filter(|p| substantive(p)).collect();
         // 1. What it is: the subject's title, or the opening message.
         if !looks_like_instructions(&root.text) && !looks_like_instructions(&root.title) {
-            if !root.title.is_empty() {
+            if let (DiscussionKind::Meeting, Some(start)) = (d.kind, d.details.starts_ms) {
+                // A meeting is its title and its time.
+                let text = format!("{}, {}", root.title, crate::rank::when(start));
+                picked.push(Sentence { author: None, author_name: String::new(), ..quote(root, &text) });
+            } else if !root.title.is_empty() {
                 // A subject's title speaks for the subject, not for whoever filed it.
                 picked.push(Sentence { author: None, author_name: String::new(), ..quote(root, &root.title) });
                 let opening = first_sentence(&root.text);

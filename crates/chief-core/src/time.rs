@@ -98,6 +98,27 @@ impl Timestamp {
     }
 }
 
+/// The longest wait a `Retry-After` header can ask for; longer asks are clamped here,
+/// and callers park (stop and come back later) rather than sleep beyond their own cap.
+pub const MAX_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Reads a `Retry-After` value in seconds (`"30"`, `"1.5"`). Negative, infinite, NaN or
+/// unparsable values give `None`; huge ones are clamped to [`MAX_RETRY_AFTER`]. HTTP
+/// dates are not accepted (`None`: the caller's own backoff applies).
+pub fn parse_retry_after(value: &str) -> Option<std::time::Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(std::time::Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())))
+}
+
+/// Reads a `retry-after-ms` value, clamped like [`parse_retry_after`].
+pub fn parse_retry_after_ms(value: &str) -> Option<std::time::Duration> {
+    let ms: u64 = value.trim().parse().ok()?;
+    Some(std::time::Duration::from_millis(ms).min(MAX_RETRY_AFTER))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +130,21 @@ mod tests {
         assert_eq!(Timestamp::parse_rfc3339("1970-01-01T01:00:01.000+0100").unwrap().0, 1000);
         assert!(Timestamp::from_slack_ts("abc").is_err());
         assert_eq!(Timestamp::from_slack_ts("12").unwrap().0, 12_000);
+    }
+
+    #[test]
+    fn retry_after_is_bounded_and_never_panics() {
+        use std::time::Duration;
+        assert_eq!(parse_retry_after("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after(" 1.5 "), Some(Duration::from_millis(1500)));
+        for bad in ["-1", "inf", "-inf", "NaN", "", "Wed, 21 Oct 2015 07:28:00 GMT", "x+a€"] {
+            assert_eq!(parse_retry_after(bad), None, "{bad}");
+        }
+        for huge in ["1e30", "18446744073709551615", "1e308"] {
+            assert_eq!(parse_retry_after(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        assert_eq!(parse_retry_after_ms("18446744073709551615"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after_ms("-5"), None);
     }
 
     #[test]

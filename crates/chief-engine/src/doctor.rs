@@ -45,6 +45,17 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
             "choose another home with --home or CHIEF_HOME, or fix its permissions",
         )),
     }
+    // Privacy: the home holds everything synced; only its owner may read it.
+    if let Some(mode) = crate::privacy::mode(home)
+        && mode & 0o077 != 0
+    {
+        out.push(finding(
+            "privacy",
+            Level::Warning,
+            format!("{} can be read by other users (mode {:o})", home.display(), mode & 0o777),
+            format!("chmod 700 {} (Chief does this when it opens a home it created)", home.display()),
+        ));
+    }
     // Config.
     let config = match Config::load(home, env.clone()) {
         Ok(c) => {

@@ -16,6 +16,7 @@ mod context;
 mod doctor;
 mod error;
 mod llm;
+mod privacy;
 pub mod secrets;
 mod settings;
 mod sync;
@@ -124,6 +125,13 @@ impl Engine {
         std::fs::create_dir_all(home.root())
             .map_err(|source| EngineError::Home { path: home.root().to_path_buf(), source })?;
         let store = Store::open(&home.db())?;
+        privacy::restrict(&home);
+        // A sync that has said "running" for six hours belongs to a process that is gone
+        // (a live one finishing later writes its own state over this).
+        let stale = store.reset_stale_running(chief_core::Timestamp(chief_core::Timestamp::now().0 - 6 * 3_600_000))?;
+        if stale > 0 {
+            tracing::warn!(sources = stale, "reset sources left running by an interrupted sync");
+        }
         let policy = CommitPolicy {
             every_items: config.index.commit_every_items.max(1),
             every: Duration::from_millis(config.index.commit_every_ms.max(10)),

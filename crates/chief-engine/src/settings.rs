@@ -148,8 +148,13 @@ pub fn apply_patch(home: &Path, patch: &SettingsPatch, env: &[(String, String)])
         item[key] = toml_edit::value(to_edit(&value));
     }
     let after = doc.to_string();
-    let write =
-        |text: &str| std::fs::write(&path, text).map_err(|source| EngineError::Home { path: path.clone(), source });
+    // Written beside and renamed over: a crash mid-write never leaves half a chief.toml.
+    let write = |text: &str| {
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .map_err(|source| EngineError::Home { path: path.clone(), source })
+    };
     write(&after)?;
     match Config::load(home, env.to_vec()) {
         Ok(c) => Ok(c),

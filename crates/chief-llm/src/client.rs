@@ -51,17 +51,15 @@ pub struct LlmClient {
 }
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    if let Some(ms) =
-        headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        return Some(Duration::from_millis(ms));
-    }
-    headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    get("retry-after-ms")
+        .and_then(chief_core::time::parse_retry_after_ms)
+        .or_else(|| get("retry-after").and_then(chief_core::time::parse_retry_after))
 }
+
+/// The longest a call waits before retrying. A provider that asks for longer gets the
+/// error back at once: the caller (a journaled run) stops and resumes later.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
 impl LlmClient {
     /// A client over `providers` (in fallback order) with their keys.
@@ -76,7 +74,8 @@ impl LlmClient {
             })
             .collect();
         LlmClient {
-            http: reqwest::Client::builder().build().unwrap_or_default(),
+            // No redirects: an API key header must never follow a redirect to another host.
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default(),
             slots,
             retry: RetryPolicy::default(),
             offline,
@@ -295,8 +294,9 @@ impl LlmClient {
                                     _ => None,
                                 };
                                 last = Some(e);
-                                if attempt < self.retry.attempts && slot.breaker.allow() {
-                                    tokio::time::sleep(self.retry.delay(attempt, wait)).await;
+                                let delay = self.retry.delay(attempt, wait);
+                                if attempt < self.retry.attempts && slot.breaker.allow() && delay <= MAX_RETRY_WAIT {
+                                    tokio::time::sleep(delay).await;
                                     continue;
                                 }
                                 break;

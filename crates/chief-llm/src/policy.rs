@@ -37,7 +37,7 @@ impl RetryPolicy {
         let exp = self.base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let backoff = exp.min(self.max).mul_f64(0.75 + 0.5 * jitter_unit());
         match retry_after {
-            Some(ra) => ra.max(backoff.min(ra + self.base)),
+            Some(ra) => ra.max(backoff.min(ra.saturating_add(self.base))),
             None => backoff,
         }
     }
@@ -211,7 +211,8 @@ pub fn parse_reset(s: &str) -> Option<Duration> {
         total += num.parse::<f64>().ok()?;
         any = true;
     }
-    any.then(|| Duration::from_secs_f64(total))
+    (any && total.is_finite() && total >= 0.0)
+        .then(|| Duration::from_secs_f64(total.min(chief_core::time::MAX_RETRY_AFTER.as_secs_f64())))
 }
 
 #[cfg(test)]

@@ -471,3 +471,50 @@ async fn rate_limit_headers_pause_the_next_call() {
     llm.complete(&req("two")).await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(750), "the second call waited for the reset: {:?}", t.elapsed());
 }
+
+#[tokio::test]
+async fn hostile_retry_after_values_never_panic_and_never_wait_long() {
+    for value in ["-1", "inf", "NaN", "1e30", "18446744073709551615", "soon"] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(seq(vec![
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", value)
+                    .set_body_json(json!({"error": {"message": "slow down"}})),
+                ResponseTemplate::new(200).set_body_json(openai_ok("after wait")),
+            ]))
+            .mount(&server)
+            .await;
+        let t = Instant::now();
+        let out = client(vec![provider(&server, "p", ProviderKind::Openai)]).complete(&req("hi")).await;
+        // Unreadable values fall back to the client's own backoff; huge ones are beyond
+        // the longest wait, so the error comes back at once for the caller to resume later.
+        match out {
+            Ok(c) => assert_eq!(c.text, "after wait", "{value}"),
+            Err(e) => assert!(e.is_retryable(), "{value}: {e}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "{value}: waited {:?}", t.elapsed());
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_the_key_stays_home() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(openai_ok("stolen")))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/v1/chat/completions", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    let out = client(vec![provider(&server, "p", ProviderKind::Openai)]).complete(&req("hi")).await;
+    assert!(out.is_err(), "a redirect is an error, not an answer: {out:?}");
+    assert!(
+        elsewhere.received_requests().await.unwrap_or_default().is_empty(),
+        "the request (and its key) went to another host"
+    );
+}

@@ -69,7 +69,8 @@ impl GithubApi {
     /// `base` is the API root (`https://api.github.com`, `https://HOST/api/v3`, a mock).
     pub fn new(base: &str, token: &str) -> Self {
         GithubApi {
-            http: reqwest::Client::new(),
+            // No redirects: the token header must never follow a redirect to another host.
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default(),
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             core: Governor::new(Duration::ZERO),
@@ -120,11 +121,11 @@ impl GithubApi {
             let status = resp.status().as_u16();
             let h = resp.headers();
             let header = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let retry_after = header("retry-after").and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
+            let retry_after = header("retry-after").as_deref().and_then(chief_core::time::parse_retry_after);
             let remaining = header("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok());
             let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()).map(|epoch| {
                 let now = chief_core::Timestamp::now().0 / 1000;
-                Duration::from_secs((epoch - now).max(0) as u64 + 1)
+                Duration::from_secs(epoch.saturating_sub(now).max(0) as u64 + 1).min(chief_core::time::MAX_RETRY_AFTER)
             });
             let next = header("link").and_then(|l| next_link(&l));
             let tag = header("etag");

@@ -68,7 +68,8 @@ impl SlackApi {
         let governors =
             ["history", "lists", "search", "other"].into_iter().map(|c| (c, Governor::new(Duration::ZERO))).collect();
         SlackApi {
-            http: reqwest::Client::new(),
+            // No redirects: the token header must never follow a redirect to another host.
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default(),
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             governors,
@@ -125,9 +126,12 @@ impl SlackApi {
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .and_then(chief_core::time::parse_retry_after);
                 let wait = wait.unwrap_or_else(|| backoff(attempt, Duration::from_secs(1), Duration::from_secs(60)));
+                if wait > MAX_RATE_WAIT {
+                    // Longer than a sync should sit blocked: park the source instead.
+                    return Err(SyncError::RateLimited { method: method.to_string() });
+                }
                 tracing::info!(method, attempt, wait_ms = wait.as_millis() as u64, "slack rate limit");
                 governor.defer(wait).await;
                 if attempt == self.attempts {
@@ -244,6 +248,9 @@ impl Conv<'_> {
         MessageContext { channel_id: self.channel, users: self.names, workspace_url: self.url }
     }
 }
+
+/// The longest a Slack rate limit is waited out in place; longer parks the source.
+const MAX_RATE_WAIT: Duration = Duration::from_secs(300);
 
 /// Syncs Slack into the store: people (daily), the user's conversations, each
 /// conversation's history from its cursor, threads that grew, replies under old

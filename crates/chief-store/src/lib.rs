@@ -79,6 +79,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        // Deleted text (tombstones, retention) is overwritten, not left in free pages.
+        conn.pragma_update(None, "secure_delete", "ON").map_err(open_err)?;
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(open_err)?;
         // A 64 MiB page cache keeps the id and reference b-trees hot during large
         // imports; SQLite allocates it lazily, so small homes don't pay for it.

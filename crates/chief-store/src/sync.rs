@@ -205,6 +205,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Marks sources still "running" since before `before` as failed: the process that
+    /// ran them stopped (a crash, a kill, a panic in a connector) and nothing else will.
+    pub fn reset_stale_running(&self, before: Timestamp) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE source_status SET state = 'failed', message = 'interrupted: the sync stopped before it finished; it runs again at the next sync'
+             WHERE state = 'running' AND COALESCE(last_attempt_ms, 0) < ?1",
+            [before.0],
+        )?)
+    }
+
     /// One source's status.
     pub fn source_status(&self, source: &str) -> Result<Option<SourceStatus>, StoreError> {
         Ok(self.source_statuses()?.into_iter().find(|s| s.source == source))
