@@ -247,7 +247,10 @@ mod tests {
         assert_eq!(parse_reset("1s"), Some(Duration::from_secs(1)));
         assert_eq!(parse_reset("6m0s"), Some(Duration::from_secs(360)));
         assert_eq!(parse_reset("20ms"), Some(Duration::from_millis(20)));
-        assert_eq!(parse_reset("1h2m3.5s"), Some(Duration::from_secs_f64(3723.5)));
+        assert_eq!(parse_reset("2m3.5s"), Some(Duration::from_secs_f64(123.5)));
+        // Clamped: a provider cannot make Chief wait hours (or overflow a Duration).
+        assert_eq!(parse_reset("1h2m3.5s"), Some(chief_core::time::MAX_RETRY_AFTER));
+        assert_eq!(parse_reset("99999999999999999999999s"), Some(chief_core::time::MAX_RETRY_AFTER));
         assert_eq!(parse_reset("soon"), None);
     }
 
