@@ -8,6 +8,7 @@ mod brief;
 mod brief_llm;
 mod concurrency;
 mod demo;
+mod notify;
 mod privacy;
 mod semantic;
 mod slack_exports;

@@ -43,6 +43,15 @@ pub struct SeedScore {
     pub forbidden_hits: Vec<String>,
     pub briefing_ms: u128,
     pub titles: Vec<String>,
+    /// Notifications: sent, correct (kind and story match a gold event), gold events,
+    /// gold events notified, sent from a distractor, sent in quiet hours, most in an hour.
+    pub notified: usize,
+    pub notified_correct: usize,
+    pub notify_gold: usize,
+    pub notify_gold_hit: usize,
+    pub notify_distractors: usize,
+    pub notify_quiet: usize,
+    pub notify_max_per_hour: usize,
 }
 
 /// Scores over all seeds.
@@ -62,6 +71,13 @@ pub struct BriefEvalReport {
     pub second_person_rate: f64,
     pub forbidden_hits: usize,
     pub briefing_ms_p50: u128,
+    /// Notifications: precision and recall of (kind, story) against gold events, sent
+    /// from distractors, sent in quiet hours, most in any hour.
+    pub notify_precision: f64,
+    pub notify_recall: f64,
+    pub notify_distractors: usize,
+    pub notify_quiet: usize,
+    pub notify_max_per_hour: usize,
 }
 
 fn f1(p: f64, r: f64) -> f64 {
@@ -206,7 +222,62 @@ pub fn score(
         forbidden_hits,
         briefing_ms: 0,
         titles: brief.stories.iter().map(|s| s.title.clone()).collect(),
+        notified: 0,
+        notified_correct: 0,
+        notify_gold: 0,
+        notify_gold_hit: 0,
+        notify_distractors: 0,
+        notify_quiet: 0,
+        notify_max_per_hour: 0,
     }
+}
+
+/// Scores notifications against the gold events that deserve one: each gold question,
+/// review request and incident (by story), and each of the user's meetings whose
+/// 15-minute mark falls in the window (by event id).
+pub fn score_notifications(
+    row: &mut SeedScore,
+    truth: &GroundTruth,
+    sent: &[chief_engine::Notification],
+    meetings: &BTreeSet<String>,
+) {
+    use chief_engine::NotificationKind as K;
+    let story_of: BTreeMap<&str, &chief_demo::Story> =
+        truth.stories.iter().flat_map(|s| s.items.iter().map(move |i| (i.as_str(), s))).collect();
+    let gold_kind = |k: K| match k {
+        K::QuestionToMe => Some("question_to_me"),
+        K::ReviewRequested => Some("review_requested"),
+        K::Incident => Some("incident"),
+        _ => None,
+    };
+    let mut gold: BTreeSet<String> = truth.stories.iter().filter(|s| s.is_gold()).map(|s| s.key.clone()).collect();
+    gold.extend(meetings.iter().cloned());
+    let mut hit = BTreeSet::new();
+    for n in sent {
+        let mut stories: Vec<&chief_demo::Story> =
+            n.sources.iter().filter_map(|id| story_of.get(id.as_str()).copied()).collect();
+        stories.dedup_by_key(|s| s.key.clone());
+        if stories.iter().any(|s| !s.is_gold()) {
+            row.notify_distractors += 1;
+        }
+        let correct = match n.kind {
+            K::MeetingSoon => meetings.contains(&n.item).then(|| n.item.clone()),
+            k => stories.iter().find(|s| Some(s.kind.as_str()) == gold_kind(k)).map(|s| s.key.clone()),
+        };
+        if let Some(key) = correct {
+            row.notified_correct += 1;
+            hit.insert(key);
+        }
+        let minute = (n.send_ms.rem_euclid(86_400_000) / 60_000) as u32;
+        if !(8 * 60..22 * 60).contains(&minute) {
+            row.notify_quiet += 1;
+        }
+        let in_hour = sent.iter().filter(|m| m.send_ms > n.send_ms - 3_600_000 && m.send_ms <= n.send_ms).count();
+        row.notify_max_per_hour = row.notify_max_per_hour.max(in_hour);
+    }
+    row.notified = sent.len();
+    row.notify_gold = gold.len();
+    row.notify_gold_hit = hit.len();
 }
 
 fn item_text(engine: &chief_engine::Engine, id: &str) -> Option<String> {
@@ -236,6 +307,32 @@ fn item_text(engine: &chief_engine::Engine, id: &str) -> Option<String> {
     Some(t)
 }
 
+/// The user's meetings whose 15-minute mark falls in the window: each deserves a
+/// notification. Read from the store's calendar items, not from the notifier.
+fn meetings_due(
+    engine: &chief_engine::Engine,
+    truth: &GroundTruth,
+    w: chief_engine::Window,
+) -> Result<BTreeSet<String>, EngineError> {
+    let q = chief_engine::SearchQuery {
+        text: String::new(),
+        kinds: vec![chief_core::ItemKind::Event],
+        limit: Some(10_000),
+        mode: chief_engine::SearchMode::Bm25,
+        ..Default::default()
+    };
+    let mut out = BTreeSet::new();
+    for r in engine.search(&q)?.results {
+        let item = engine.show(&r.id)?.item.item;
+        let mine = item.participants.iter().any(|p| p.value == truth.me.email.to_lowercase());
+        let at = item.created.0 - 15 * 60_000;
+        if mine && item.created.0 >= w.from_ms && at <= w.to_ms {
+            out.insert(r.id);
+        }
+    }
+    Ok(out)
+}
+
 /// Loads each seed's demo into a temporary home, makes the offline briefing and scores
 /// it. `progress` gets one line per seed.
 pub fn run(seeds: &[u64], progress: &mut dyn FnMut(&str)) -> Result<BriefEvalReport, EngineError> {
@@ -258,6 +355,9 @@ pub fn run(seeds: &[u64], progress: &mut dyn FnMut(&str)) -> Result<BriefEvalRep
             .unwrap_or_default();
         let mut row = score(seed, &report.truth, &brief, &stories, &|id| item_text(&engine, id));
         row.briefing_ms = ms;
+        let sent = engine.notifications(None)?;
+        let meetings = meetings_due(&engine, &report.truth, brief.window)?;
+        score_notifications(&mut row, &report.truth, &sent, &meetings);
         progress(&format!(
             "seed {seed}: gold {}/{} distractors {} duplicates {} BCubed F1 {:.3} facts {}/{}",
             row.gold.values().filter(|v| **v).count(),
@@ -305,6 +405,11 @@ fn summarize(rows: Vec<SeedScore>) -> BriefEvalReport {
         second_person_rate: ratio(rows.iter().map(|r| r.second_person).sum(), rows.iter().map(|r| r.stories).sum()),
         forbidden_hits: rows.iter().map(|r| r.forbidden_hits.len()).sum(),
         briefing_ms_p50: ms.get(ms.len() / 2).copied().unwrap_or(0),
+        notify_precision: ratio(rows.iter().map(|r| r.notified_correct).sum(), rows.iter().map(|r| r.notified).sum()),
+        notify_recall: ratio(rows.iter().map(|r| r.notify_gold_hit).sum(), rows.iter().map(|r| r.notify_gold).sum()),
+        notify_distractors: rows.iter().map(|r| r.notify_distractors).sum(),
+        notify_quiet: rows.iter().map(|r| r.notify_quiet).sum(),
+        notify_max_per_hour: rows.iter().map(|r| r.notify_max_per_hour).max().unwrap_or(0),
         seeds: rows,
     }
 }

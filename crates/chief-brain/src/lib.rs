@@ -27,6 +27,7 @@ pub mod generate;
 pub mod guard;
 pub mod interests;
 pub mod llm;
+pub mod notify;
 pub mod rank;
 pub mod summarize;
 pub mod text;

@@ -77,6 +77,8 @@ enum Command {
     Feedback(cmd::feedback::Args),
     /// Who you are in each source, and where Chief learned it.
     Whoami(cmd::whoami::Args),
+    /// What the notifier sent (or would have sent): the reason, the sources, what was held.
+    Notifications(cmd::notifications::Args),
 }
 
 impl Command {
@@ -103,6 +105,7 @@ impl Command {
             Command::Interests(args) => cmd::interests::run(cli, args),
             Command::Feedback(args) => cmd::feedback::run(cli, args),
             Command::Whoami(args) => cmd::whoami::run(cli, args),
+            Command::Notifications(args) => cmd::notifications::run(cli, args),
         }
     }
 }

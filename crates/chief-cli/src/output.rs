@@ -773,6 +773,14 @@ pub fn brief_eval(r: &chief_bench::brief_eval::BriefEvalReport, json: bool) -> R
         println!("  second person: {}", pct(r.second_person_rate));
         println!("  forbidden-phrase hits: {}", r.forbidden_hits);
         println!("  briefing time p50: {} ms (this build)", r.briefing_ms_p50);
+        println!(
+            "  notifications: precision {}, recall {}, from distractors {}, in quiet hours {}, most in an hour {}",
+            pct(r.notify_precision),
+            pct(r.notify_recall),
+            r.notify_distractors,
+            r.notify_quiet,
+            r.notify_max_per_hour
+        );
         for s in &r.seeds {
             let misses: Vec<&str> = s.gold.iter().filter(|(_, v)| !**v).map(|(k, _)| k.as_str()).collect();
             if !misses.is_empty()
@@ -806,5 +814,24 @@ pub fn bench_brief(r: &chief_bench::perf::BriefBenchReport, json: bool) -> Resul
             r.synthetic_rerun_ms
         );
         println!("  peak RSS: {:.0} MiB", r.peak_rss_mb);
+    })
+}
+
+pub fn notifications(list: &[chief_engine::Notification], json: bool) -> Result<()> {
+    print_json_or(&list, json, || {
+        if list.is_empty() {
+            println!("Nothing in this window deserved a notification.");
+        }
+        for n in list {
+            let held = n.held.as_deref().map(|h| format!("  ({h})")).unwrap_or_default();
+            println!(
+                "{}  {:<16} {}{held}\n    {}\n    [{}]",
+                chief_core::Timestamp(n.send_ms).to_rfc3339(),
+                n.kind.as_str(),
+                n.title,
+                n.line,
+                n.sources.join(", ")
+            );
+        }
     })
 }

@@ -405,6 +405,13 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
     let who = json(&chief(home.path(), &["whoami", "--json"]));
     assert!(who["identities"].as_array().unwrap().len() >= 3, "{who}");
 
+    let sent = json(&chief(home.path(), &["notifications", "--json"]));
+    let sent = sent.as_array().unwrap();
+    assert!(sent.len() >= 3, "{sent:?}");
+    for key in ["kind", "story", "item", "send_ms", "title", "line", "sources", "held"] {
+        assert!(sent[0].get(key).is_some(), "notification {key} missing");
+    }
+
     let id = stories[1]["id"].as_str().unwrap();
     let fb = json(&chief(home.path(), &["feedback", id, "down", "--reason", "not my team", "--json"]));
     assert_eq!(fb["vote"], -1);

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::config::BrainMode;
 use crate::{Engine, EngineError};
 
+pub use chief_brain::notify::{Notification, NotificationKind};
 pub use chief_brain::{Briefing, BriefingStory, SourceRef, Window};
 
 /// One of the user's identities and where Chief learned it.
@@ -265,6 +266,31 @@ impl Engine {
             chief_brain::BrainError::Llm(l) => EngineError::Llm(l),
             other => other.into(),
         })
+    }
+
+    /// The notifications the window's items deserve (sent, or held by quiet hours and
+    /// the cap), oldest first; `since_ms` replaces the default window.
+    pub fn notifications(&self, since_ms: Option<i64>) -> Result<Vec<Notification>, EngineError> {
+        let me = self.me()?;
+        if me.is_unknown() {
+            return Err(EngineError::InvalidInput(
+                "Chief does not know who you are: sync Slack or GitHub, or set [me] in chief.toml".into(),
+            ));
+        }
+        self.sync_index()?;
+        let store = self.brain_store()?;
+        let people = Self::people(&store)?;
+        let cfg = self.config().brain;
+        let rules = chief_brain::notify::NotifyRules::default();
+        Ok(chief_brain::briefing::notifications(
+            &store,
+            &me,
+            &people,
+            self.now(),
+            since_ms,
+            cfg.half_life_days,
+            &rules,
+        )?)
     }
 
     /// Stored briefings, newest first.

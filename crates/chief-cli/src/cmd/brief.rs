@@ -30,7 +30,8 @@ pub struct Args {
     stop_after: Option<BriefStep>,
 }
 
-fn span_ms(text: &str) -> Result<i64> {
+/// A span such as `24h`, `3d` or `90m`, in ms (at most a year).
+pub fn span_ms(text: &str) -> Result<i64> {
     let t = text.trim();
     let (n, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
     let n: i64 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| bad_span(text))?;

@@ -25,6 +25,7 @@ pub mod feedback;
 pub mod import;
 pub mod interests;
 pub mod llm;
+pub mod notifications;
 pub mod reindex;
 pub mod runs;
 pub mod search;

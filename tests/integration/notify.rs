@@ -1,0 +1,86 @@
+//! The notifier on demo orgs: each gold question, review request and incident gets one
+//! notification, distractors none; quiet hours hold and the hourly cap spreads them.
+
+use chief_core::{ContainerId, Identity, IdentityKind, Item, ItemId, ItemKind, RefKind, Reference, Source, Timestamp};
+use chief_engine::NotificationKind;
+
+fn seeded(seed: u64) -> (tempfile::TempDir, chief_engine::Engine, chief_demo::GroundTruth) {
+    let home = tempfile::tempdir().unwrap();
+    let env = vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+    let (engine, report) =
+        chief_bench::demo::load_seeded(home.path(), seed, false, env, chief_engine::no_progress()).unwrap();
+    (home, engine, report.truth)
+}
+
+#[test]
+fn gold_events_get_one_notification_each_and_distractors_none() {
+    for seed in [0u64, 6] {
+        let (_home, engine, truth) = seeded(seed);
+        let sent = engine.notifications(None).unwrap();
+        let citing = |items: &[String]| sent.iter().filter(|n| n.sources.iter().any(|s| items.contains(s))).count();
+        for story in &truth.stories {
+            match story.kind.as_str() {
+                "incident" | "review_requested" => {
+                    assert_eq!(citing(&story.items), 1, "seed {seed} {}: {sent:#?}", story.key)
+                }
+                "question_to_me" => {
+                    for q in &story.items {
+                        assert_eq!(citing(std::slice::from_ref(q)), 1, "seed {seed}: question {q}: {sent:#?}");
+                    }
+                }
+                _ => assert_eq!(citing(&story.items), 0, "seed {seed}: distractor {} notified: {sent:#?}", story.key),
+            }
+        }
+        assert!(sent.iter().any(|n| n.kind == NotificationKind::MeetingSoon), "the user's meetings are announced");
+        for n in &sent {
+            assert!(!n.line.to_lowercase().contains(&truth.me.name.to_lowercase()), "second person: {}", n.line);
+        }
+    }
+}
+
+#[test]
+fn quiet_hours_hold_and_the_cap_spreads_them() {
+    let (_home, engine, truth) = seeded(0);
+    // Six people ask the user something between 23:00 and 23:50 the night before.
+    let night = Timestamp::parse_rfc3339("2026-11-24T23:00:00Z").unwrap();
+    let general = "C01GENERAL";
+    let askers = ["U02RAVI", "U03SOFIA", "U04TOM", "U05AISHA", "U08DIEGO", "U13NOAH"];
+    engine
+        .write(|w| {
+            for (k, who) in askers.iter().enumerate() {
+                let at = Timestamp(night.0 + k as i64 * 600_000);
+                w.upsert_item(&Item {
+                    id: ItemId::new(Source::Slack, &format!("{general}:{}.000900", at.0 / 1000)),
+                    source: Source::Slack,
+                    kind: ItemKind::Message,
+                    container: ContainerId::new(Source::Slack, general),
+                    author: Some(Identity::new(IdentityKind::Slack, who)),
+                    participants: vec![],
+                    created: at,
+                    updated: at,
+                    title: String::new(),
+                    body: format!("@{} could you approve the offsite budget line {k}?", truth.me.name),
+                    url: None,
+                    parent: None,
+                    references: vec![Reference::new(RefKind::Person, format!("slack:{}", truth.me.slack))],
+                    is_bot: false,
+                    extra: serde_json::json!({}),
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let sent = engine.notifications(None).unwrap();
+    let night_ones: Vec<_> = sent.iter().filter(|n| n.at_ms >= night.0 && n.at_ms < night.0 + 3_600_000).collect();
+    assert_eq!(night_ones.len(), 6, "{sent:#?}");
+    let eight = Timestamp::parse_rfc3339("2026-11-25T08:00:00Z").unwrap().0;
+    for n in &night_ones {
+        assert!(n.send_ms >= eight, "sent in quiet hours: {n:?}");
+        assert!(n.held.is_some());
+    }
+    for n in &sent {
+        let in_hour = sent.iter().filter(|m| m.send_ms > n.send_ms - 3_600_000 && m.send_ms <= n.send_ms).count();
+        assert!(in_hour <= 4, "more than 4 in the hour before {}: {sent:#?}", n.send_ms);
+    }
+    assert!(night_ones.iter().filter(|n| n.send_ms == eight).count() <= 4);
+}
