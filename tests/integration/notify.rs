@@ -84,3 +84,30 @@ fn quiet_hours_hold_and_the_cap_spreads_them() {
     }
     assert!(night_ones.iter().filter(|n| n.send_ms == eight).count() <= 4);
 }
+
+/// The popup's explanation: cited, grounded, led by the item the text names, and
+/// separate from the local lookup.
+#[test]
+fn context_explains_what_a_ticket_is_and_why_it_matters() {
+    for seed in [0u64, 9] {
+        let (_home, engine, truth) = seeded(seed);
+        let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
+        let jira = incident.items.iter().find(|i| i.starts_with("jira:") && !i.contains("/comment/")).unwrap();
+        let key = engine.show(jira).unwrap().item.item.extra["key"].as_str().unwrap().to_string();
+        let ctx = engine.context(&key, engine.clock()).unwrap();
+        let e = engine.explain(&ctx).unwrap();
+        assert!(e.sentences.len() >= 3, "seed {seed}: {e:#?}");
+        assert_eq!(e.sentences[0].sources, vec![jira.clone()], "the ticket itself leads");
+        assert!(e.sentences.iter().any(|s| s.text.contains("incident")), "why it matters: {e:#?}");
+        for s in &e.sentences {
+            assert!(!s.sources.is_empty());
+            for id in &s.sources {
+                assert!(incident.items.contains(id), "seed {seed}: {id} cited outside the incident: {s:?}");
+            }
+            assert!(!s.text.contains(&truth.me.name), "second person: {}", s.text);
+        }
+    }
+    let (_home, engine, _) = seeded(0);
+    let ctx = engine.context("zzzz qqqq nothing like this", engine.clock()).unwrap();
+    assert!(engine.explain(&ctx).unwrap().sentences.is_empty());
+}

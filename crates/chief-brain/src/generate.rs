@@ -82,7 +82,8 @@ fn capitalize(s: &str) -> String {
     }
 }
 
-fn render(s: &Sentence, me: &Me) -> Sentence {
+/// A sentence as the user reads it: second person, its speaker named, ended.
+pub(crate) fn render(s: &Sentence, me: &Me) -> Sentence {
     let mut text = to_second_person(&s.text, me);
     if !text.ends_with(['.', '!', '?', '…', ')', '"']) {
         text.push('.');

@@ -23,6 +23,7 @@
 pub mod briefing;
 pub mod consolidate;
 pub mod discussion;
+pub mod explain;
 pub mod generate;
 pub mod guard;
 pub mod interests;

@@ -835,3 +835,21 @@ pub fn notifications(list: &[chief_engine::Notification], json: bool) -> Result<
         }
     })
 }
+
+pub fn context_explained(r: &ContextResponse, e: &chief_engine::Explanation, json: bool) -> Result<()> {
+    if json {
+        let mut v = serde_json::to_value(r)?;
+        v["explanation"] = serde_json::to_value(e)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    context(r, false)?;
+    println!();
+    if e.sentences.is_empty() {
+        println!("(nothing to explain: no related items)");
+    }
+    for (i, s) in e.sentences.iter().enumerate() {
+        println!("{}. {}  [{}]", i + 1, s.text, s.sources.join(", "));
+    }
+    Ok(())
+}

@@ -412,6 +412,9 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
         assert!(sent[0].get(key).is_some(), "notification {key} missing");
     }
 
+    let ctx = json(&chief(home.path(), &["context", "--explain", "--json", "why is this late"]));
+    assert!(ctx["groups"].is_array() && ctx["explanation"]["sentences"].is_array(), "{ctx}");
+
     let id = stories[1]["id"].as_str().unwrap();
     let fb = json(&chief(home.path(), &["feedback", id, "down", "--reason", "not my team", "--json"]));
     assert_eq!(fb["vote"], -1);

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::config::BrainMode;
 use crate::{Engine, EngineError};
 
+pub use chief_brain::explain::Explanation;
 pub use chief_brain::notify::{Notification, NotificationKind};
 pub use chief_brain::{Briefing, BriefingStory, SourceRef, Window};
 
@@ -291,6 +292,31 @@ impl Engine {
             cfg.half_life_days,
             &rules,
         )?)
+    }
+
+    /// The popup's explanation of a context lookup: what this is, what happened around
+    /// it, why it matters to you, every sentence cited. A separate call, so the popup
+    /// shows the local part (entities and related items) without waiting for it.
+    pub fn explain(&self, ctx: &crate::ContextResponse) -> Result<Explanation, EngineError> {
+        let me = self.me().unwrap_or_default();
+        let focus: Vec<String> = ctx.entities.iter().filter_map(|e| e.item_id.clone()).collect();
+        let mut ids: Vec<String> = focus.clone();
+        for g in &ctx.groups {
+            ids.extend(g.items.iter().map(|r| r.id.clone()));
+        }
+        let store = self.brain_store()?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut items = Vec::new();
+        for id in ids {
+            let Some(it) = store.item(&id)? else { continue };
+            let root = it.item.parent.as_ref().map(|p| p.as_str().to_string()).unwrap_or_else(|| id.clone());
+            for s in store.thread(&root)? {
+                if !s.deleted && seen.insert(s.item.id.as_str().to_string()) {
+                    items.push(s);
+                }
+            }
+        }
+        Ok(chief_brain::explain::explain(&items, &focus, &me, self.now().0))
     }
 
     /// Stored briefings, newest first.

@@ -32,8 +32,8 @@ use chief_store::{Counts, ImportRun, Store, StoredItem};
 use serde::Serialize;
 
 pub use brain::{
-    BriefRequest, Briefing, BriefingStory, FeedbackOutcome, KnownIdentity, Notification, NotificationKind, SourceRef,
-    UsualStart, WhoAmI, Window,
+    BriefRequest, Briefing, BriefingStory, Explanation, FeedbackOutcome, KnownIdentity, Notification, NotificationKind,
+    SourceRef, UsualStart, WhoAmI, Window,
 };
 pub use chief_brain::Step as BriefStep;
 pub use chief_brain::interests::{Interest, InterestGraph};

@@ -11,13 +11,22 @@ pub struct Args {
     text: Vec<String>,
     #[arg(long)]
     json: bool,
+    /// Add a short cited explanation: what this is, what happened around it, why it
+    /// matters to you (offline, extractive).
+    #[arg(long)]
+    explain: bool,
 }
 
 pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
     let engine = open(cli)?;
     engine.sync_index()?;
     let resp = engine.context(&args.text.join(" "), engine.clock())?;
-    output::context(&resp, args.json)?;
+    if args.explain {
+        let explanation = engine.explain(&resp)?;
+        output::context_explained(&resp, &explanation, args.json)?;
+    } else {
+        output::context(&resp, args.json)?;
+    }
     engine.close()?;
     Ok(Outcome::Ok)
 }
