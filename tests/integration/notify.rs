@@ -111,3 +111,45 @@ fn context_explains_what_a_ticket_is_and_why_it_matters() {
     let ctx = engine.context("zzzz qqqq nothing like this", engine.clock()).unwrap();
     assert!(engine.explain(&ctx).unwrap().sentences.is_empty());
 }
+
+/// Meeting prep: the postmortem brings its incident's ticket and PR; a 1:1 with the
+/// manager brings the question the user has not answered.
+#[test]
+fn prep_cards_bring_related_items_and_open_questions() {
+    for seed in [0u64, 8] {
+        let (_home, engine, truth) = seeded(seed);
+        let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
+        let pm = incident.items.iter().find(|i| i.starts_with("google:")).unwrap();
+        let card = engine.prep(Some(pm)).unwrap();
+        assert!(card.attendees.len() >= 4, "{card:#?}");
+        assert!(card.attendees.iter().all(|a| a.name != truth.me.name), "you are not your own attendee");
+        let related: Vec<&str> = card.related.iter().map(|r| r.id.as_str()).collect();
+        assert!(related.iter().any(|r| r.starts_with("jira:") && incident.items.iter().any(|i| i == r)), "{related:?}");
+
+        // The manager's question (the first question item) comes up in their next 1:1.
+        let question = &truth.stories.iter().find(|s| s.kind == "question_to_me").unwrap().items[0];
+        let asker = engine.show(question).unwrap().item.author_name.unwrap();
+        let first = asker.split_whitespace().next().unwrap().to_string();
+        let q = chief_engine::SearchQuery {
+            text: first.clone(),
+            kinds: vec![ItemKind::Event],
+            limit: Some(50),
+            mode: chief_engine::SearchMode::Bm25,
+            ..Default::default()
+        };
+        let now = engine.now().0;
+        let one_on_one = engine
+            .search(&q)
+            .unwrap()
+            .results
+            .into_iter()
+            .map(|r| engine.show(&r.id).unwrap().item)
+            .filter(|s| s.item.created.0 > now && s.item.title.starts_with("1:1") && s.item.title.contains(&first))
+            .min_by_key(|s| s.item.created.0)
+            .expect("a coming 1:1 with the manager");
+        let card = engine.prep(Some(one_on_one.item.id.as_str())).unwrap();
+        let open: Vec<&str> = card.open_items.iter().flat_map(|o| o.sources.iter().map(String::as_str)).collect();
+        assert!(open.contains(&question.as_str()), "seed {seed}: {card:#?}");
+        assert!(card.open_items.iter().all(|o| !o.text.contains(&format!("@{}", truth.me.name))));
+    }
+}

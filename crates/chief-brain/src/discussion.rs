@@ -137,7 +137,8 @@ pub fn is_direct(container: &str) -> bool {
     container.strip_prefix("slack:").is_some_and(|id| id.starts_with('D'))
 }
 
-fn str_list(v: &Value, key: &str) -> Vec<String> {
+/// The strings of a JSON array field (missing or odd values: none).
+pub(crate) fn str_list(v: &Value, key: &str) -> Vec<String> {
     v.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
 }
 

@@ -29,6 +29,7 @@ pub mod guard;
 pub mod interests;
 pub mod llm;
 pub mod notify;
+pub mod prep;
 pub mod rank;
 pub mod summarize;
 pub mod text;

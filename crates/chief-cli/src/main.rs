@@ -79,6 +79,8 @@ enum Command {
     Whoami(cmd::whoami::Args),
     /// What the notifier sent (or would have sent): the reason, the sources, what was held.
     Notifications(cmd::notifications::Args),
+    /// A meeting's prep card: attendees, what is open between you, related items.
+    Prep(cmd::prep::Args),
 }
 
 impl Command {
@@ -106,6 +108,7 @@ impl Command {
             Command::Feedback(args) => cmd::feedback::run(cli, args),
             Command::Whoami(args) => cmd::whoami::run(cli, args),
             Command::Notifications(args) => cmd::notifications::run(cli, args),
+            Command::Prep(args) => cmd::prep::run(cli, args),
         }
     }
 }

@@ -853,3 +853,25 @@ pub fn context_explained(r: &ContextResponse, e: &chief_engine::Explanation, jso
     }
     Ok(())
 }
+
+pub fn prep(p: &chief_engine::Prep, json: bool) -> Result<()> {
+    print_json_or(p, json, || {
+        println!("{} — {}  [{}]", bold(&p.title), p.starts, p.event);
+        println!("Who is coming:");
+        for a in &p.attendees {
+            let last = a.last_talked.as_deref().map(|t| format!("; you last talked {}", &t[..10])).unwrap_or_default();
+            println!("  {}{}{last}", a.name, if a.title.is_empty() { String::new() } else { format!(", {}", a.title) });
+        }
+        println!("Open between you:");
+        if p.open_items.is_empty() {
+            println!("  nothing");
+        }
+        for o in &p.open_items {
+            println!("  - {}  [{}]", o.text, o.sources.join(", "));
+        }
+        println!("About:");
+        for r in &p.related {
+            println!("  - [{}] {}  [{}]", r.source, r.title, r.id);
+        }
+    })
+}

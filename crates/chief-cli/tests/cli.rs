@@ -412,6 +412,12 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
         assert!(sent[0].get(key).is_some(), "notification {key} missing");
     }
 
+    let card = json(&chief(home.path(), &["prep", "--next", "--json"]));
+    for key in ["event", "title", "starts", "attendees", "open_items", "related"] {
+        assert!(card.get(key).is_some(), "prep {key} missing: {card}");
+    }
+    let out = chief(home.path(), &["prep", "google:calendar/nobody/none"]);
+    assert_eq!(out.status.code(), Some(1), "an unknown event: {}", String::from_utf8_lossy(&out.stderr));
     let ctx = json(&chief(home.path(), &["context", "--explain", "--json", "why is this late"]));
     assert!(ctx["groups"].is_array() && ctx["explanation"]["sentences"].is_array(), "{ctx}");
 

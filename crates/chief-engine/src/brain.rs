@@ -15,6 +15,7 @@ use crate::{Engine, EngineError};
 
 pub use chief_brain::explain::Explanation;
 pub use chief_brain::notify::{Notification, NotificationKind};
+pub use chief_brain::prep::Prep;
 pub use chief_brain::{Briefing, BriefingStory, SourceRef, Window};
 
 /// One of the user's identities and where Chief learned it.
@@ -317,6 +318,55 @@ impl Engine {
             }
         }
         Ok(chief_brain::explain::explain(&items, &focus, &me, self.now().0))
+    }
+
+    /// Meeting prep for `event` (an event id), or the user's next meeting: attendees,
+    /// what is open between you and each, and related threads, tickets and PRs.
+    pub fn prep(&self, event: Option<&str>) -> Result<Prep, EngineError> {
+        let me = self.me()?;
+        let store = self.brain_store()?;
+        let now = self.now();
+        let is_mine = |s: &chief_store::StoredItem| s.item.participants.iter().any(|p| me.is(&p.key()));
+        let ev = match event {
+            Some(id) => store
+                .item(id)?
+                .filter(|s| s.item.kind == chief_core::ItemKind::Event)
+                .ok_or_else(|| EngineError::NotFound { id: id.to_string() })?,
+            None => store
+                .items_created_between(now, Timestamp(now.0 + 14 * 86_400_000), 10_000)?
+                .into_iter()
+                .find(|s| s.item.kind == chief_core::ItemKind::Event && is_mine(s))
+                .ok_or_else(|| {
+                    EngineError::InvalidInput("no meeting of yours in the next 14 days; name one with EVENT_ID".into())
+                })?,
+        };
+        let mut attendees = Vec::new();
+        for p in ev.item.participants.iter().filter(|p| !me.is(&p.key())) {
+            let person = store.person_by_identity(p)?;
+            let identities: Vec<String> = match &person {
+                Some(x) => x.identities.iter().map(|i| i.key()).collect(),
+                None => vec![p.key()],
+            };
+            let items = store.items_involving(&identities, Timestamp(now.0 - 60 * 86_400_000), 5_000)?;
+            attendees.push(chief_brain::prep::AttendeeInput {
+                name: person.as_ref().map(|x| x.display_name.clone()).unwrap_or_else(|| p.value.clone()),
+                title: person.as_ref().map(|x| x.title.clone()).unwrap_or_default(),
+                identities,
+                items,
+            });
+        }
+        let query = format!("{} {}", ev.item.title, ev.item.body.chars().take(200).collect::<String>());
+        let found =
+            self.search(&crate::SearchQuery { text: query, limit: Some(12), now: Some(now), ..Default::default() })?;
+        let related = found
+            .results
+            .into_iter()
+            .filter(|r| r.kind != "event")
+            .take(5)
+            .map(|r| chief_brain::prep::Related { id: r.id, title: r.title, source: r.source })
+            .collect();
+        let thread_of = |root: &str| store.thread(root).unwrap_or_default();
+        Ok(chief_brain::prep::prep(&ev, &me, &attendees, &thread_of, related, now.0))
     }
 
     /// Stored briefings, newest first.

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 pub use brain::{
     BriefRequest, Briefing, BriefingStory, Explanation, FeedbackOutcome, KnownIdentity, Notification, NotificationKind,
-    SourceRef, UsualStart, WhoAmI, Window,
+    Prep, SourceRef, UsualStart, WhoAmI, Window,
 };
 pub use chief_brain::Step as BriefStep;
 pub use chief_brain::interests::{Interest, InterestGraph};

@@ -26,6 +26,7 @@ pub mod import;
 pub mod interests;
 pub mod llm;
 pub mod notifications;
+pub mod prep;
 pub mod reindex;
 pub mod runs;
 pub mod search;
