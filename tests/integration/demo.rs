@@ -180,3 +180,26 @@ fn context_for_a_ticket_key_names_it_and_groups_its_threads_ticket_and_pr() {
     let err = engine.context("   ", None).unwrap_err();
     assert_eq!(err.code(), "invalid_input");
 }
+
+/// FOUND.md: weekly template messages and recurring meetings no longer fill the popup;
+/// each shows once with how many it stands for.
+#[test]
+fn near_duplicates_and_recurring_meetings_collapse_in_the_popup() {
+    let (_home, engine, truth) = load();
+    let ctx = engine.context("checkout incident", engine.clock()).unwrap();
+    for g in &ctx.groups {
+        let titles: Vec<String> = g.items.iter().map(|r| r.title.to_lowercase()).collect();
+        let unique: std::collections::BTreeSet<&String> = titles.iter().collect();
+        assert_eq!(unique.len(), titles.len(), "{:?} repeats a row: {titles:?}", g.kind);
+        let templated = g.items.iter().filter(|r| r.title.starts_with("Post-incident review")).count();
+        assert!(templated <= 1, "{titles:?}");
+    }
+    assert!(ctx.groups.iter().any(|g| g.like_it.values().any(|n| *n >= 2)), "{ctx:#?}");
+    let me = truth.me.name.split_whitespace().next().unwrap();
+    let ctx = engine.context(&format!("1:1 {me}"), engine.clock()).unwrap();
+    let meetings = ctx.groups.iter().find(|g| g.kind == GroupKind::Events).expect("meetings");
+    let titles: Vec<&str> = meetings.items.iter().map(|r| r.title.as_str()).collect();
+    let unique: std::collections::BTreeSet<&&str> = titles.iter().collect();
+    assert_eq!(unique.len(), titles.len(), "a recurring meeting shows once: {titles:?}");
+    assert!(meetings.like_it.values().any(|n| *n >= 2), "{meetings:#?}");
+}

@@ -360,8 +360,9 @@ pub fn context(r: &ContextResponse, json: bool) -> Result<()> {
         for g in &r.groups {
             println!("{}:", g.label);
             for it in &g.items {
+                let like = g.like_it.get(&it.id).map(|n| format!("  (and {n} like it)")).unwrap_or_default();
                 println!(
-                    "  [{} {}] {} · {} · {}",
+                    "  [{} {}] {} · {} · {}{like}",
                     it.source,
                     it.container,
                     it.author.as_deref().unwrap_or("?"),

@@ -2,7 +2,7 @@
 //! captured text names — tickets, pull requests, people, links — and the items around
 //! it, grouped by kind (threads, tickets, code, events), all from the local index.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use chief_core::{RefKind, Timestamp};
@@ -85,6 +85,10 @@ pub struct ContextGroup {
     pub kind: GroupKind,
     pub label: &'static str,
     pub items: Vec<SearchResult>,
+    /// Item id → how many near-identical items it stands for ("and 5 like it"): the
+    /// other instances of a recurring meeting, messages that say the same thing.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub like_it: std::collections::BTreeMap<String, usize>,
 }
 
 /// What the popup shows.
@@ -199,7 +203,9 @@ impl Engine {
         let mut ids = HashSet::new();
         let mut threads = HashSet::new();
         let mut groups: Vec<ContextGroup> = Vec::new();
-        for r in keyed.into_iter().chain(related.results) {
+        let now_ms = now.unwrap_or_else(Timestamp::now).0;
+        let (candidates, instances) = collapse_meetings(keyed.into_iter().chain(related.results).collect(), now_ms);
+        for r in candidates {
             if !ids.insert(r.id.clone()) {
                 continue;
             }
@@ -209,13 +215,85 @@ impl Engine {
             }
             let kind = GroupKind::of(&r);
             let label = kind.label();
-            match groups.iter_mut().find(|g| g.kind == kind) {
-                Some(g) if g.items.len() >= PER_GROUP => {}
-                Some(g) => g.items.push(r),
-                None => groups.push(ContextGroup { kind, label, items: vec![r] }),
+            let group = match groups.iter_mut().position(|g| g.kind == kind) {
+                Some(i) => &mut groups[i],
+                None => {
+                    groups.push(ContextGroup { kind, label, items: Vec::new(), like_it: Default::default() });
+                    groups.last_mut().expect("just pushed")
+                }
+            };
+            // A message that says what a shown one says (a template posted every week)
+            // is counted under it instead of taking a row.
+            if let Some(twin) = group.items.iter().find(|x| near_duplicate(x, &r)).map(|x| x.id.clone()) {
+                *group.like_it.entry(twin).or_default() += 1;
+                continue;
+            }
+            if group.items.len() < PER_GROUP {
+                group.items.push(r);
+            }
+        }
+        for g in &mut groups {
+            for r in &g.items {
+                if let Some(n) = instances.get(&r.id) {
+                    *g.like_it.entry(r.id.clone()).or_default() += n;
+                }
             }
         }
         groups.sort_by_key(|g| g.kind);
         Ok(ContextResponse { text, entities, groups, mode: related.mode, took_ms: t.elapsed().as_secs_f64() * 1000.0 })
     }
+}
+
+/// Lower-case words of a result, numbers dropped (so weekly templates compare equal).
+fn shape(r: &SearchResult) -> HashSet<String> {
+    format!("{} {}", r.title, r.snippet)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2 && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Two results of the same kind that say nearly the same thing: at least 60 % of their
+/// words in common (Jaccard), ignoring numbers.
+fn near_duplicate(a: &SearchResult, b: &SearchResult) -> bool {
+    if a.kind != b.kind || a.source != b.source {
+        return false;
+    }
+    let (x, y) = (shape(a), shape(b));
+    if x.len() < 4 || y.len() < 4 {
+        return false;
+    }
+    x.intersection(&y).count() as f64 / x.union(&y).count() as f64 >= 0.6
+}
+
+/// Recurring meetings (same title) collapse to one entry, in the place of the best
+/// ranked instance: the next instance, else the latest. Returns the results and, per
+/// kept meeting id, how many other instances it stands for.
+fn collapse_meetings(results: Vec<SearchResult>, now_ms: i64) -> (Vec<SearchResult>, HashMap<String, usize>) {
+    let ts = |r: &SearchResult| Timestamp::parse_rfc3339(&r.ts).map(|t| t.0).unwrap_or(0);
+    let mut by_title: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in results.iter().enumerate().filter(|(_, r)| r.kind == "event") {
+        by_title.entry(r.title.trim().to_lowercase()).or_default().push(i);
+    }
+    let mut counts = HashMap::new();
+    let mut placed = HashSet::new();
+    let mut out = Vec::with_capacity(results.len());
+    for r in &results {
+        if r.kind != "event" {
+            out.push(r.clone());
+            continue;
+        }
+        let title = r.title.trim().to_lowercase();
+        if !placed.insert(title.clone()) {
+            continue;
+        }
+        let idx = &by_title[&title];
+        let next = idx.iter().copied().filter(|&i| ts(&results[i]) >= now_ms).min_by_key(|&i| ts(&results[i]));
+        let chosen = next.or_else(|| idx.iter().copied().max_by_key(|&i| ts(&results[i]))).unwrap_or(idx[0]);
+        if idx.len() > 1 {
+            counts.insert(results[chosen].id.clone(), idx.len() - 1);
+        }
+        out.push(results[chosen].clone());
+    }
+    (out, counts)
 }

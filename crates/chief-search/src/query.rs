@@ -86,10 +86,30 @@ pub(crate) fn identifier_terms(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Words of a question that say nothing about what is asked.
+const QUESTION_WORDS: &[&str] = &[
+    "why", "what", "when", "where", "who", "whom", "whose", "which", "how", "did", "does", "do", "is", "are", "was",
+    "were", "anyone", "someone",
+];
+
 impl SearchIndex {
+    /// The query's words as indexed. Question words and auxiliaries ("why did …") carry
+    /// no meaning for matching and are left out, unless they are all the query has.
     fn words(&self, text: &str) -> Vec<String> {
+        let content: Vec<&str> = text
+            .split_whitespace()
+            .filter(|w| {
+                let bare = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+                !QUESTION_WORDS.contains(&bare.as_str())
+            })
+            .collect();
+        let text = if content.iter().any(|w| w.chars().any(char::is_alphanumeric)) {
+            content.join(" ")
+        } else {
+            text.to_string()
+        };
         let mut analyzer = self.index.tokenizers().get(TEXT_ANALYZER).expect("analyzer registered on open");
-        let mut stream = analyzer.token_stream(text);
+        let mut stream = analyzer.token_stream(&text);
         let mut out = Vec::new();
         while stream.advance() {
             let t = stream.token().text.clone();

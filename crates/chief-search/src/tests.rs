@@ -197,3 +197,24 @@ fn rebuild_reindexes_everything() {
     assert_eq!(index.status().unwrap().documents, 2);
     assert_eq!(ids(&index, &store, "beta", Filters::default()), vec!["slack:C1:2.0"]);
 }
+
+#[test]
+fn question_words_do_not_match_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let store = seed(
+        &db,
+        &[
+            item("C1", 1, "Did anyone else see deploys take 29 minutes today? Why is that", &[]),
+            item("C1", 2, "checkout failed for some customers", &[]),
+        ],
+    );
+    let index = SearchIndex::open(&dir.path().join("index"), &db, CommitPolicy::default()).unwrap();
+    index.flush().unwrap();
+    let hits = ids(&index, &store, "why did checkout fail", Filters::default());
+    assert_eq!(hits, vec!["slack:C1:2.0".to_string()], "only the checkout message matches");
+    // A query of question words alone still searches for them.
+    assert_eq!(ids(&index, &store, "why", Filters::default()), vec!["slack:C1:1.0".to_string()]);
+    let (_, highlights) = index.snippet("why did checkout fail", "Did the checkout fail").unwrap();
+    assert_eq!(highlights.len(), 2, "checkout and fail, not Did");
+}
