@@ -203,3 +203,26 @@ fn near_duplicates_and_recurring_meetings_collapse_in_the_popup() {
     assert_eq!(unique.len(), titles.len(), "a recurring meeting shows once: {titles:?}");
     assert!(meetings.like_it.values().any(|n| *n >= 2), "{meetings:#?}");
 }
+
+/// Click-to-context: a captured message brings its whole thread, in order, first.
+#[test]
+fn captured_message_text_brings_its_conversation() {
+    let (_home, engine, truth) = load();
+    let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
+    let reply = engine.show(&incident.items[2]).unwrap().item;
+    let root = reply.item.parent.clone().unwrap();
+    // What a user would select: a piece of the message, with the chat's own spacing.
+    let words: Vec<&str> = reply.item.body.split_whitespace().collect();
+    let captured = format!("  {}  ", words[2..words.len().min(12)].join("  "));
+    let ctx = engine.context(&captured, engine.clock()).unwrap();
+    let first = &ctx.groups[0];
+    assert_eq!(first.kind, GroupKind::Conversation, "{ctx:#?}");
+    let ids: Vec<&str> = first.items.iter().map(|r| r.id.as_str()).collect();
+    let thread = engine.show(root.as_str()).unwrap().thread;
+    let expected: Vec<&str> = thread.iter().map(|s| s.item.id.as_str()).collect();
+    assert_eq!(ids, expected, "the whole thread, root first, in order");
+    assert!(ctx.groups[1..].iter().all(|g| g.items.iter().all(|r| !ids.contains(&r.id.as_str()))));
+    // An identifier is a lookup, not a captured message.
+    let ctx = engine.context("PAY-142", engine.clock()).unwrap();
+    assert!(ctx.groups.iter().all(|g| g.kind != GroupKind::Conversation));
+}

@@ -5,7 +5,7 @@
 /** chief_engine::EntityKind */
 export type EntityKind = "ticket" | "pr" | "person" | "url";
 /** chief_engine::GroupKind */
-export type GroupKind = "threads" | "tickets" | "code" | "events" | "other";
+export type GroupKind = "conversation" | "threads" | "tickets" | "code" | "events" | "other";
 /** chief_engine::SearchMode */
 export type SearchMode = "bm25" | "dense" | "hybrid";
 /** chief_core::Source */

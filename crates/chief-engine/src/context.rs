@@ -36,6 +36,8 @@ impl EntityKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupKind {
+    /// The conversation the captured text is from (click-to-context).
+    Conversation,
     Threads,
     Tickets,
     Code,
@@ -58,6 +60,7 @@ impl GroupKind {
     /// The heading the popup shows.
     pub fn label(self) -> &'static str {
         match self {
+            GroupKind::Conversation => "This conversation",
             GroupKind::Threads => "Slack threads",
             GroupKind::Tickets => "Tickets",
             GroupKind::Code => "Pull requests & issues",
@@ -139,9 +142,19 @@ impl Engine {
                         item_id: own.map(|o| o.id.clone()),
                         url: own.and_then(|o| o.url.clone()),
                     });
-                    keyed.extend(
-                        found.results.into_iter().filter(|x| x.matched.contains(&"id") || x.matched.contains(&"ref")),
-                    );
+                    // The item itself, then what closes it ("Fixes PAY-142"), then mentions.
+                    let mut hits: Vec<SearchResult> = found
+                        .results
+                        .into_iter()
+                        .filter(|x| x.matched.contains(&"id") || x.matched.contains(&"ref"))
+                        .collect();
+                    let closes = closing_re(&r.value);
+                    hits.sort_by_key(|x| {
+                        let closing =
+                            closes.as_ref().is_some_and(|re| re.is_match(&x.snippet) || re.is_match(&x.title));
+                        (!x.matched.contains(&"id"), !closing)
+                    });
+                    keyed.extend(hits);
                 }
                 RefKind::Url => entities.push(Entity {
                     kind: EntityKind::Url,
@@ -204,6 +217,18 @@ impl Engine {
         let mut threads = HashSet::new();
         let mut groups: Vec<ContextGroup> = Vec::new();
         let now_ms = now.unwrap_or_else(Timestamp::now).0;
+        // Click-to-context: text that is (or is inside) a stored message brings its
+        // conversation — the thread, or the channel's messages within an hour of it.
+        let conversation = self.conversation_of(&text)?;
+        if let Some(items) = &conversation {
+            ids.extend(items.iter().map(|r| r.id.clone()));
+            groups.push(ContextGroup {
+                kind: GroupKind::Conversation,
+                label: GroupKind::Conversation.label(),
+                items: items.clone(),
+                like_it: Default::default(),
+            });
+        }
         let (candidates, instances) = collapse_meetings(keyed.into_iter().chain(related.results).collect(), now_ms);
         for r in candidates {
             if !ids.insert(r.id.clone()) {
@@ -241,6 +266,78 @@ impl Engine {
         }
         groups.sort_by_key(|g| g.kind);
         Ok(ContextResponse { text, entities, groups, mode: related.mode, took_ms: t.elapsed().as_secs_f64() * 1000.0 })
+    }
+}
+
+/// "Fixes KEY", "Closes KEY", "Resolves KEY" (any case and tense) for an identifier.
+fn closing_re(value: &str) -> Option<regex::Regex> {
+    regex::Regex::new(&format!(r"(?i)\b(fix(es|ed)?|close[sd]?|resolve[sd]?)\s+{}\b", regex::escape(value))).ok()
+}
+
+/// Lower case, single spaces: how captured text and a stored message are compared.
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+impl Engine {
+    /// The conversation a captured text comes from, when it is (or is inside) a stored
+    /// Slack message: its thread, or the channel's messages within an hour, in order.
+    fn conversation_of(&self, text: &str) -> Result<Option<Vec<SearchResult>>, EngineError> {
+        let needle = squash(text);
+        if needle.chars().filter(|c| c.is_alphanumeric()).count() < 16 {
+            return Ok(None);
+        }
+        let found = self.search(&SearchQuery {
+            text: text.to_string(),
+            mode: SearchMode::Bm25,
+            limit: Some(5),
+            sources: vec![chief_core::Source::Slack],
+            ..SearchQuery::default()
+        })?;
+        let store = self.store();
+        for hit in found.results {
+            let Some(msg) = store.item(&hit.id)? else { continue };
+            let body = squash(&msg.item.body);
+            if body.len() < 16 || !(body.contains(&needle) || needle.contains(&body)) {
+                continue;
+            }
+            let root = msg.item.parent.as_ref().map(|p| p.as_str().to_string()).unwrap_or_else(|| hit.id.clone());
+            let thread = store.thread(&root)?;
+            let items = if thread.len() > 1 {
+                thread
+            } else {
+                let t = msg.item.created.0;
+                store.items_in_window(
+                    msg.item.container.as_str(),
+                    Timestamp(t - 3_600_000),
+                    Timestamp(t + 3_600_000),
+                    60,
+                )?
+            };
+            let rows = items.into_iter().filter(|s| !s.deleted).map(|s| row(&s)).collect();
+            return Ok(Some(rows));
+        }
+        Ok(None)
+    }
+}
+
+/// A stored item as a popup row.
+fn row(s: &chief_store::StoredItem) -> SearchResult {
+    let it = &s.item;
+    SearchResult {
+        id: it.id.as_str().to_string(),
+        source: it.source.as_str().to_string(),
+        kind: it.kind.as_str().to_string(),
+        container: s.container_name.clone(),
+        title: if it.title.is_empty() { it.body.chars().take(90).collect() } else { it.title.clone() },
+        snippet: it.body.chars().take(180).collect(),
+        url: it.url.clone(),
+        author: s.author_name.clone().or_else(|| it.extra.get("username").and_then(|u| u.as_str()).map(str::to_string)),
+        ts: it.created.to_rfc3339(),
+        score: 0.0,
+        highlights: Vec::new(),
+        matched: vec!["conversation"],
+        parent: it.parent.as_ref().map(|p| p.as_str().to_string()),
     }
 }
 
@@ -296,4 +393,20 @@ fn collapse_meetings(results: Vec<SearchResult>, now_ms: i64) -> (Vec<SearchResu
         out.push(results[chosen].clone());
     }
     (out, counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_links_are_recognised() {
+        let re = closing_re("PAY-142").unwrap();
+        for yes in ["Fixes PAY-142.", "closes pay-142", "Resolved PAY-142 in prod", "fixed PAY-142"] {
+            assert!(re.is_match(yes), "{yes}");
+        }
+        for no in ["see PAY-142", "Fixes PAY-1420", "prefixes PAY-142"] {
+            assert!(!re.is_match(no), "{no}");
+        }
+    }
 }
