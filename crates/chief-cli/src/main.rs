@@ -81,6 +81,8 @@ enum Command {
     Notifications(cmd::notifications::Args),
     /// A meeting's prep card: attendees, what is open between you, related items.
     Prep(cmd::prep::Args),
+    /// Sync on each source's interval and deliver due notifications, in the foreground.
+    Watch(cmd::watch::Args),
 }
 
 impl Command {
@@ -109,6 +111,7 @@ impl Command {
             Command::Whoami(args) => cmd::whoami::run(cli, args),
             Command::Notifications(args) => cmd::notifications::run(cli, args),
             Command::Prep(args) => cmd::prep::run(cli, args),
+            Command::Watch(args) => cmd::watch::run(cli, args),
         }
     }
 }

@@ -412,6 +412,12 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
         assert!(sent[0].get(key).is_some(), "notification {key} missing");
     }
 
+    // The notifier delivers each story once, across runs.
+    let first = json(&chief(home.path(), &["watch", "--once", "--json"]));
+    assert_eq!(first.as_array().unwrap().len(), sent.len(), "{first}");
+    let second = json(&chief(home.path(), &["watch", "--once", "--json"]));
+    assert!(second.as_array().unwrap().is_empty(), "nothing is delivered twice: {second}");
+
     let card = json(&chief(home.path(), &["prep", "--next", "--json"]));
     for key in ["event", "title", "starts", "attendees", "open_items", "related"] {
         assert!(card.get(key).is_some(), "prep {key} missing: {card}");

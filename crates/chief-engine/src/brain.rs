@@ -369,6 +369,23 @@ impl Engine {
         Ok(chief_brain::prep::prep(&ev, &me, &attendees, &thread_of, related, now.0))
     }
 
+    /// The notifier's step: the notifications due by now that were not delivered
+    /// before (per story, remembered in the store across restarts). The tray and
+    /// `chief watch` call it after each sync.
+    pub fn notify_due(&self) -> Result<Vec<Notification>, EngineError> {
+        let now = self.now().0;
+        let store = self.brain_store()?;
+        let mut out = Vec::new();
+        for n in self.notifications(None)?.into_iter().filter(|n| n.send_ms <= now) {
+            let json = serde_json::to_value(&n).map_err(|e| EngineError::internal("encoding a notification", e))?;
+            if store.record_notified(&n.story, n.kind.as_str(), &n.item, n.send_ms, &json)? {
+                tracing::info!(kind = n.kind.as_str(), story = %n.story, item = %n.item, "notify");
+                out.push(n);
+            }
+        }
+        Ok(out)
+    }
+
     /// Stored briefings, newest first.
     pub fn briefings(&self, limit: usize) -> Result<Vec<Briefing>, EngineError> {
         let store = self.brain_store()?;

@@ -437,6 +437,22 @@ impl Store {
         )?)
     }
 
+    /// Records a delivered notification; false when its story was already notified.
+    pub fn record_notified(
+        &self,
+        story: &str,
+        kind: &str,
+        item: &str,
+        send_ms: i64,
+        json: &Value,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO notified (story, kind, item, send_ms, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![story, kind, item, send_ms, serde_json::to_string(json)?],
+        )?;
+        Ok(n == 1)
+    }
+
     /// A container's name.
     pub fn container_name(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
         Ok(self

@@ -218,6 +218,17 @@ const MIGRATIONS: &[&str] = &[
         evidence_json TEXT NOT NULL
     );
     "#,
+    // 6: what the notifier has already delivered (one row per story), so a restarted
+    // notifier never repeats itself.
+    r#"
+    CREATE TABLE notified (
+        story   TEXT PRIMARY KEY,
+        kind    TEXT NOT NULL,
+        item    TEXT NOT NULL,
+        send_ms INTEGER NOT NULL,
+        json    TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

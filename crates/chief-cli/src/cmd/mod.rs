@@ -34,6 +34,7 @@ pub mod show;
 pub mod status;
 pub mod sync;
 pub mod usage;
+pub mod watch;
 pub mod whoami;
 
 /// The flags every command takes.
