@@ -220,3 +220,34 @@ fn a_damaged_store_is_a_clear_error_not_a_panic() {
     let err = Engine::open(home.path(), crate::bm25_config()).err().expect("must fail").to_string();
     assert!(err.contains("cannot open the store") && err.contains("chief.db"), "{err}");
 }
+
+/// A REST dump whose listings name paths outside it (`../`) imports what is inside and
+/// reads nothing outside.
+#[test]
+fn a_rest_dump_cannot_read_outside_its_folder() {
+    let (_home, engine) = crate::engine();
+    let outer = tempfile::tempdir().unwrap();
+    let dump = outer.path().join("dump");
+    // A file outside the dump, shaped like what the listings would point at.
+    let event = serde_json::json!({"kind": "calendar#events", "items": [{"id": "leak", "status": "confirmed",
+        "summary": "SECRET OUTSIDE THE DUMP", "start": {"dateTime": "2026-11-20T10:00:00Z"}, "end": {"dateTime": "2026-11-20T11:00:00Z"}}]});
+    std::fs::write(outer.path().join("secret.json"), serde_json::to_vec(&event).unwrap()).unwrap();
+    std::fs::create_dir_all(outer.path().join("evil/repo")).unwrap();
+    std::fs::write(
+        outer.path().join("evil/repo/issues.json"),
+        br#"[{"number": 1, "title": "SECRET OUTSIDE THE DUMP", "state": "open", "user": {"login": "x"}, "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"}]"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(dump.join("google/calendar/events")).unwrap();
+    std::fs::create_dir_all(dump.join("github")).unwrap();
+    std::fs::write(
+        dump.join("google/calendar/calendarList.json"),
+        br#"{"items": [{"id": "../../../secret", "summary": "x"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(dump.join("github/repos.json"), br#"[{"full_name": "../../evil/repo"}, {"full_name": "../evil"}]"#)
+        .unwrap();
+    let report = engine.import_rest_dump(&dump, None).unwrap();
+    assert_eq!(report.inserted, 0, "{report:?}");
+    assert!(crate::search_ids(&engine, "SECRET OUTSIDE").is_empty());
+}

@@ -30,6 +30,20 @@ fn bold(s: &str) -> String {
     if std::io::stdout().is_terminal() { format!("\x1b[1m{s}\x1b[0m") } else { format!("*{s}*") }
 }
 
+/// Synced text made safe to print: escape sequences and other control characters (a
+/// message could otherwise move the cursor, retitle the terminal or hide text) are
+/// removed; line breaks and tabs stay.
+pub fn clean(s: &str) -> String {
+    static ESC: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let esc = ESC.get_or_init(|| {
+        regex::Regex::new(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])").expect("valid regex")
+    });
+    esc.replace_all(s, "")
+        .chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !(c.is_control() || ('\u{202a}'..='\u{202e}').contains(c)))
+        .collect()
+}
+
 fn highlighted(snippet: &str, ranges: &[(usize, usize)]) -> String {
     let mut out = String::new();
     let mut at = 0;
@@ -37,11 +51,11 @@ fn highlighted(snippet: &str, ranges: &[(usize, usize)]) -> String {
         if s < at || e > snippet.len() || !snippet.is_char_boundary(s) || !snippet.is_char_boundary(e) {
             continue;
         }
-        out.push_str(&snippet[at..s]);
-        out.push_str(&bold(&snippet[s..e]));
+        out.push_str(&clean(&snippet[at..s]));
+        out.push_str(&bold(&clean(&snippet[s..e])));
         at = e;
     }
-    out.push_str(&snippet[at..]);
+    out.push_str(&clean(&snippet[at..]));
     out.replace('\n', " ")
 }
 
@@ -59,10 +73,10 @@ pub fn search(r: &SearchResponse, json: bool) -> Result<()> {
                 "{:>2}. [{} {}] {} · {} · {}",
                 i + 1,
                 x.source,
-                x.container,
-                x.author.as_deref().unwrap_or("?"),
+                clean(&x.container),
+                clean(x.author.as_deref().unwrap_or("?")),
                 when,
-                x.title
+                clean(&x.title)
             );
             if !x.snippet.is_empty() {
                 println!("    {}", highlighted(&x.snippet, &x.highlights));
@@ -213,9 +227,9 @@ pub fn show(d: &ItemDetail, json: bool) -> Result<()> {
             it.created.to_rfc3339()
         );
         if !it.title.is_empty() {
-            println!("{}", bold(&it.title));
+            println!("{}", bold(&clean(&it.title)));
         }
-        println!("{}", it.body);
+        println!("{}", clean(&it.body));
         if let Some(u) = &it.url {
             println!("{u}");
         }
@@ -235,8 +249,8 @@ pub fn show(d: &ItemDetail, json: bool) -> Result<()> {
                 println!(
                     "{marker} {} {}: {}",
                     t.item.created.to_rfc3339().get(..16).unwrap_or(""),
-                    t.author_name.as_deref().unwrap_or("?"),
-                    t.item.body.replace('\n', " ")
+                    clean(t.author_name.as_deref().unwrap_or("?")),
+                    clean(&t.item.body.replace('\n', " "))
                 );
             }
         }
@@ -364,10 +378,10 @@ pub fn context(r: &ContextResponse, json: bool) -> Result<()> {
                 println!(
                     "  [{} {}] {} · {} · {}{like}",
                     it.source,
-                    it.container,
-                    it.author.as_deref().unwrap_or("?"),
+                    clean(&it.container),
+                    clean(it.author.as_deref().unwrap_or("?")),
                     &it.ts[..it.ts.len().min(16)],
-                    it.title
+                    clean(&it.title)
                 );
             }
         }
@@ -583,19 +597,19 @@ fn print_briefing(b: &Briefing) {
         println!("\nNothing in this window needs you. Try a longer window with --since 3d.");
     }
     for (i, s) in b.stories.iter().enumerate() {
-        println!("\n{}. {}  [{}]", i + 1, bold(&s.title), s.id);
+        println!("\n{}. {}  [{}]", i + 1, bold(&clean(&s.title)), s.id);
         if !s.summary.is_empty() {
-            println!("   {}", s.summary);
+            println!("   {}", clean(&s.summary));
         }
         if !s.why.is_empty() {
-            println!("   Why it matters to you: {}", s.why);
+            println!("   Why it matters to you: {}", clean(&s.why));
         }
         for src in s.sources.iter().take(4) {
             println!(
                 "   - [{}] {}{}",
                 src.source,
-                src.title,
-                src.url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default()
+                clean(&src.title),
+                src.url.as_deref().map(|u| format!(" <{}>", clean(u))).unwrap_or_default()
             );
         }
         if s.sources.len() > 4 {
@@ -829,8 +843,8 @@ pub fn notifications(list: &[chief_engine::Notification], json: bool) -> Result<
                 "{}  {:<16} {}{held}\n    {}\n    [{}]",
                 chief_core::Timestamp(n.send_ms).to_rfc3339(),
                 n.kind.as_str(),
-                n.title,
-                n.line,
+                clean(&n.title),
+                clean(&n.line),
                 n.sources.join(", ")
             );
         }
@@ -850,7 +864,7 @@ pub fn context_explained(r: &ContextResponse, e: &chief_engine::Explanation, jso
         println!("(nothing to explain: no related items)");
     }
     for (i, s) in e.sentences.iter().enumerate() {
-        println!("{}. {}  [{}]", i + 1, s.text, s.sources.join(", "));
+        println!("{}. {}  [{}]", i + 1, clean(&s.text), s.sources.join(", "));
     }
     Ok(())
 }
@@ -868,11 +882,23 @@ pub fn prep(p: &chief_engine::Prep, json: bool) -> Result<()> {
             println!("  nothing");
         }
         for o in &p.open_items {
-            println!("  - {}  [{}]", o.text, o.sources.join(", "));
+            println!("  - {}  [{}]", clean(&o.text), o.sources.join(", "));
         }
         println!("About:");
         for r in &p.related {
-            println!("  - [{}] {}  [{}]", r.source, r.title, r.id);
+            println!("  - [{}] {}  [{}]", r.source, clean(&r.title), r.id);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_sequences_never_reach_the_terminal() {
+        let hostile = "ok\x1b[2J\x1b]0;pwned\x07 text\x1b[31mred\x1b[0m \u{202e}evil\u{7}\u{9b}31m\nnext\tline";
+        assert_eq!(clean(hostile), "ok textred evil31m\nnext\tline");
+        assert_eq!(clean("plain — ünïcode ✓"), "plain — ünïcode ✓");
+    }
 }

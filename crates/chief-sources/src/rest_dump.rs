@@ -41,7 +41,27 @@ pub struct DumpReport {
     pub failures: Vec<FileFailure>,
 }
 
+/// True when `rel` stays inside the dump: plain names only (no `..`, no root).
+fn inside(rel: &str) -> bool {
+    !rel.contains('\\') && Path::new(rel).components().all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// A repository name as GitHub writes it: `owner/name`, letters, digits, `-`, `_`, `.`.
+fn valid_repo(full_name: &str) -> bool {
+    let parts: Vec<&str> = full_name.split('/').collect();
+    parts.len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && *p != "."
+                && *p != ".."
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
+}
+
 fn read_json(root: &Path, rel: &str) -> Result<Option<Value>, SourceError> {
+    if !inside(rel) {
+        return Err(invalid(rel, "the name leads outside the dump folder; fix the id in the listing".into()));
+    }
     let p = root.join(rel);
     match std::fs::read(&p) {
         Ok(bytes) => Ok(Some(parse_json(rel, &bytes)?)),
@@ -95,7 +115,15 @@ pub fn import_only(store: &mut Store, root: &Path, prefixes: &[&str]) -> Result<
     ));
     let repos: Vec<String> = match read_json(root, "github/repos.json")? {
         Some(v) => {
-            array(&v).iter().filter_map(|r| r.get("full_name").and_then(Value::as_str)).map(str::to_string).collect()
+            let names: Vec<String> = array(&v)
+                .iter()
+                .filter_map(|r| r.get("full_name").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect();
+            for bad in names.iter().filter(|n| !valid_repo(n)) {
+                tracing::warn!(repo = %bad, "skipping a repository whose name is not owner/name");
+            }
+            names.into_iter().filter(|n| valid_repo(n)).collect()
         }
         None => Vec::new(),
     };
@@ -210,6 +238,10 @@ pub fn import_only(store: &mut Store, root: &Path, prefixes: &[&str]) -> Result<
     };
     for cal in calendars {
         let Some(cal_id) = cal.get("id").and_then(Value::as_str).map(str::to_string) else { continue };
+        if cal_id.contains(['/', '\\']) || cal_id == "." || cal_id == ".." {
+            tracing::warn!(calendar = %cal_id, "skipping a calendar whose id is not a file name");
+            continue;
+        }
         let rel = format!("google/calendar/events/{cal_id}.json");
         steps.push((
             rel.clone(),
