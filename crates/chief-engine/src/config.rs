@@ -293,11 +293,53 @@ impl Config {
             apply_env(&mut tree, &segments, &var, &value)?;
         }
         // The file alone was valid, so what fails now came from the environment.
-        tree.try_into().map_err(|e: toml::de::Error| ConfigError::Env {
+        let cfg: Config = tree.try_into().map_err(|e: toml::de::Error| ConfigError::Env {
             var: "CHIEF_*".into(),
             value: String::new(),
             message: e.to_string(),
-        })
+        })?;
+        cfg.check_urls(&path)?;
+        Ok(cfg)
+    }
+
+    /// API roots must be https (a token or key goes with every request); plain http
+    /// only to this machine (local servers, mocks).
+    fn check_urls(&self, path: &Path) -> Result<(), ConfigError> {
+        let s = &self.sources;
+        let mut urls: Vec<(String, &str)> = vec![
+            ("[sources.slack] api_base".into(), s.slack.api_base.as_str()),
+            ("[sources.github] api_base".into(), s.github.api_base.as_str()),
+            ("[sources.jira] api_base".into(), s.jira.api_base.as_str()),
+            ("[sources.google] api_base".into(), s.google.api_base.as_str()),
+            ("[llm] base_url".into(), self.llm.base_url.as_str()),
+        ];
+        for p in &self.llm.providers {
+            urls.push((format!("[[llm.providers]] {} base_url", p.name), p.base_url.as_str()));
+        }
+        for (key, url) in urls {
+            if url.is_empty() || url.starts_with("https://") {
+                continue;
+            }
+            let local = url.strip_prefix("http://").is_some_and(|rest| {
+                let host = rest.split(['/', '?']).next().unwrap_or("");
+                let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+                let name = if host.starts_with('[') {
+                    host.split(']').next().unwrap_or("").trim_start_matches('[')
+                } else {
+                    host.split(':').next().unwrap_or("")
+                };
+                name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            });
+            if !local {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "{key} = {url:?}: use an https:// address (http:// only for this machine: 127.0.0.1 or localhost)"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The config as commented-free TOML (what `chief config` prints).
@@ -406,6 +448,25 @@ mod tests {
         std::fs::remove_file(home.path().join("chief.toml")).unwrap();
         let e = Config::load(home.path(), env(&[("CHIEF_INDEX_THREADS", "many")])).unwrap_err().to_string();
         assert!(e.contains("CHIEF_INDEX_THREADS") && e.contains("whole number"), "{e}");
+    }
+
+    #[test]
+    fn api_roots_must_be_https_except_on_this_machine() {
+        let home = tempfile::tempdir().unwrap();
+        for ok in ["https://slack.com/api", "http://127.0.0.1:4010", "http://localhost:8089/v1", "http://[::1]:9/x"] {
+            std::fs::write(home.path().join("chief.toml"), format!("[sources.slack]\napi_base = {ok:?}\n")).unwrap();
+            Config::load(home.path(), env(&[])).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in
+            ["http://evil.example/api", "ftp://slack.com", "http://127.0.0.1.evil.example", "http://user@evil.example"]
+        {
+            std::fs::write(home.path().join("chief.toml"), format!("[sources.slack]\napi_base = {bad:?}\n")).unwrap();
+            let e = Config::load(home.path(), env(&[])).unwrap_err().to_string();
+            assert!(e.contains("https://"), "{bad}: {e}");
+        }
+        std::fs::remove_file(home.path().join("chief.toml")).unwrap();
+        let e = Config::load(home.path(), env(&[("CHIEF_LLM_BASE_URL", "http://10.0.0.5/v1")])).unwrap_err();
+        assert!(e.to_string().contains("[llm] base_url"), "{e}");
     }
 
     #[test]

@@ -133,6 +133,8 @@ impl Engine {
         if stale > 0 {
             tracing::warn!(sources = stale, "reset sources left running by an interrupted sync");
         }
+        // Expired LLM answers (they hold prompts with synced text) are not kept.
+        store.llm_cache_purge(chief_core::Timestamp::now().0)?;
         let policy = CommitPolicy {
             every_items: config.index.commit_every_items.max(1),
             every: Duration::from_millis(config.index.commit_every_ms.max(10)),

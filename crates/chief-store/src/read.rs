@@ -387,6 +387,11 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes cached LLM answers that expired before `now_ms`; returns how many.
+    pub fn llm_cache_purge(&self, now_ms: i64) -> Result<usize, StoreError> {
+        Ok(self.conn.execute("DELETE FROM llm_cache WHERE expires_ms < ?1", [now_ms])?)
+    }
+
     /// Appends one LLM call to the usage log.
     #[allow(clippy::too_many_arguments)]
     pub fn llm_record_call(

@@ -165,6 +165,8 @@ impl Writer<'_> {
             .prepare_cached("SELECT id FROM items WHERE source = ?1 AND deleted = 0 AND created_ms < ?2")?
             .query_map(params![source, cutoff.0], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        // Failures kept for retry hold raw payloads: they age out with the items.
+        self.tx.execute("DELETE FROM sync_failures WHERE source = ?1 AND last_ms < ?2", params![source, cutoff.0])?;
         self.delete_ids(ids.iter().map(String::as_str))
     }
 

@@ -174,3 +174,23 @@ fn items_involving_matches_identities_literally() {
     let bodies: Vec<&str> = found.iter().map(|s| s.item.body.as_str()).collect();
     assert_eq!(bodies, ["planning"], "`_` is a literal underscore, not a wildcard");
 }
+
+#[test]
+fn retention_drops_failures_and_expired_llm_answers_are_purged() {
+    let mut store = Store::open_in_memory().unwrap();
+    let w = store.writer().unwrap();
+    w.upsert_container(&channel()).unwrap();
+    w.record_failure("slack", "T1", "C1", "1.0", "bad", &json!({"text": "private words"})).unwrap();
+    w.commit().unwrap();
+    assert_eq!(store.sync_failures(Some("slack")).unwrap().len(), 1);
+    let w = store.writer().unwrap();
+    w.expire_before("slack", Timestamp(Timestamp::now().0 + 60_000)).unwrap();
+    w.commit().unwrap();
+    assert!(store.sync_failures(Some("slack")).unwrap().is_empty(), "a failure's payload ages out with the items");
+
+    store.llm_cache_put("old", "p", "m", "answer", 0, 1_000).unwrap();
+    store.llm_cache_put("new", "p", "m", "answer", 0, i64::MAX / 2).unwrap();
+    assert_eq!(store.llm_cache_purge(10_000).unwrap(), 1);
+    assert!(store.llm_cache_get("old", 0).unwrap().is_none());
+    assert!(store.llm_cache_get("new", 0).unwrap().is_some());
+}
