@@ -264,7 +264,7 @@ impl LlmClient {
                         slot.breaker.success();
                         slot.budget.record_actual(estimate, c.usage.input_tokens + c.usage.output_tokens);
                         tracing::info!(provider = %slot.cfg.name, model = %c.model, input_tokens = c.usage.input_tokens, output_tokens = c.usage.output_tokens, latency_ms = latency, cache_hit = false, "llm call");
-                        tracing::debug!(completion = %redact(&c.text, &self.secrets()), "llm completion");
+                        tracing::debug!(completion = %preview(&redact(&c.text, &self.secrets())), "llm completion");
                         if self.store.is_some() {
                             let key = Self::cache_key(slot, req);
                             let body = serde_json::to_string(&c).unwrap_or_default();
@@ -328,7 +328,12 @@ impl LlmClient {
             ProviderKind::Anthropic => crate::anthropic::build(cfg, slot.key.as_deref(), req, stream),
             _ => crate::openai::build(cfg, slot.key.as_deref(), req, stream),
         };
-        tracing::debug!(provider = name, url = %call.url, body = %redact(&call.body.to_string(), &self.secrets()), "llm request");
+        tracing::debug!(
+            provider = name,
+            url = %redact(&call.url, &self.secrets()),
+            body = %preview(&redact(&call.body.to_string(), &self.secrets())),
+            "llm request"
+        );
         let mut builder =
             self.http.post(&call.url).timeout(Duration::from_secs(cfg.timeout_secs.max(1))).json(&call.body);
         for (k, v) in &call.headers {
@@ -466,9 +471,29 @@ impl LlmClient {
     }
 }
 
+/// What a log line may show of a prompt or an answer (they carry synced, private
+/// text): its size, a hash to tell calls apart, and the first bytes.
+fn preview(text: &str) -> String {
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(text.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let head: String = text.chars().take(80).collect();
+    format!("{} bytes, sha256 {hash}…, starts {head:?}", text.len())
+}
+
 /// Models sometimes wrap JSON in a Markdown fence.
 fn strip_fences(s: &str) -> &str {
     let t = s.trim();
     let t = t.strip_prefix("```json").or_else(|| t.strip_prefix("```")).unwrap_or(t);
     t.strip_suffix("```").unwrap_or(t).trim()
+}
+
+#[cfg(test)]
+mod preview_tests {
+    #[test]
+    fn logs_show_size_hash_and_start_only() {
+        let prompt = format!("Summarize: {}", "a private message about the reorg ".repeat(20));
+        let p = super::preview(&prompt);
+        assert!(p.contains(&format!("{} bytes", prompt.len())) && p.contains("sha256"), "{p}");
+        assert!(p.len() < 200 && !p.contains(&prompt[100..160]), "{p}");
+    }
 }
