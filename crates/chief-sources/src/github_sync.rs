@@ -57,6 +57,13 @@ pub struct GithubApi {
     timeout: Duration,
 }
 
+/// `scheme://host[:port]` of a URL (lower case).
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    format!("{}://{}", scheme.to_lowercase(), host.to_lowercase())
+}
+
 fn next_link(link: &str) -> Option<String> {
     link.split(',').find(|part| part.contains("rel=\"next\"")).and_then(|part| {
         let start = part.find('<')? + 1;
@@ -93,6 +100,13 @@ impl GithubApi {
     /// GETs with `If-None-Match: etag`; a 304 comes back as `value: None`.
     pub async fn get_page(&self, url: &str, etag: Option<&str>) -> Result<Page, GithubError> {
         let full = if url.starts_with("http") { url.to_string() } else { format!("{}{url}", self.base) };
+        // Pagination links come from the server: the token only goes to the API's own origin.
+        if origin(&full) != origin(&self.base) {
+            return Err(GithubError::Invalid(format!(
+                "a link from the API points to another host ({}); the token is not sent there",
+                origin(&full)
+            )));
+        }
         let path = url.split('?').next().unwrap_or(url).to_string();
         for attempt in 1..=5u32 {
             self.core.wait().await;
@@ -661,4 +675,14 @@ fn retry_failures(store: &mut Store, account: &str, report: &mut SourceReport) -
     }
     w.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod origin_tests {
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert_eq!(super::origin("https://API.github.com/repos/x?page=2"), "https://api.github.com");
+        assert_ne!(super::origin("https://api.github.com.evil.example/x"), super::origin("https://api.github.com"));
+        assert_ne!(super::origin("http://127.0.0.1:9/x"), super::origin("http://127.0.0.1:8/x"));
+    }
 }
