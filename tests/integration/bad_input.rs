@@ -251,3 +251,36 @@ fn a_rest_dump_cannot_read_outside_its_folder() {
     assert_eq!(report.inserted, 0, "{report:?}");
     assert!(crate::search_ids(&engine, "SECRET OUTSIDE").is_empty());
 }
+
+/// A zip whose day file inflates to 200 MiB of zeros is refused by that file's name,
+/// without reading it all into memory; the rest of the export imports.
+#[test]
+fn a_zip_bomb_day_file_is_refused_with_bounded_memory() {
+    use std::io::Write;
+    let (_home, engine) = engine();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.zip");
+    {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("channels.json", opts).unwrap();
+        z.write_all(json!([{"id": "C1", "name": "general"}]).to_string().as_bytes()).unwrap();
+        z.start_file("users.json", opts).unwrap();
+        z.write_all(b"[]").unwrap();
+        z.start_file("general/2026-01-02.json", opts).unwrap();
+        z.write_all(&msgs(json!([{"type": "message", "user": "U1", "text": "a real day", "ts": "1767312000.000100"}])))
+            .unwrap();
+        z.start_file("general/2026-01-01.json", opts).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..200 {
+            z.write_all(&zeros).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    assert!(std::fs::metadata(&path).unwrap().len() < 2 << 20, "the bomb is small on disk");
+    let report = engine.import_slack_export(&path, &ImportOptions::default(), &mut |_| {}).unwrap();
+    let failure = report.failures.iter().find(|f| f.file.contains("2026-01-01")).expect("the bomb is reported");
+    assert!(failure.error.contains("larger than 128 MiB"), "{failure:?}");
+    assert_eq!(report.messages_inserted, 1, "the real day imports: {report:?}");
+    eprintln!("peak RSS after the zip bomb: {:.0} MiB", chief_bench::perf::peak_rss_mb());
+}

@@ -19,6 +19,10 @@ use serde_json::{Value, json};
 use crate::slack::{Converted, MessageContext, SlackConversation, SlackUser, convert_message};
 use crate::{SourceError, file_hash, parse_json};
 
+/// The largest file of an export Chief reads: a day file is a few MB, so a bigger one
+/// is not a Slack export (or is a zip bomb).
+const MAX_FILE: u64 = 128 << 20;
+
 /// The cursor source name for export imports.
 pub const CURSOR_SOURCE: &str = "slack-export";
 
@@ -109,9 +113,19 @@ impl Archive {
     }
 
     fn read(&mut self, rel: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        let too_big = |what: &str| SourceError::Invalid {
+            file: rel.to_string(),
+            reason: format!(
+                "{what} is larger than {} MiB; a Slack export's files are a few MB — is this a Slack export?",
+                MAX_FILE >> 20
+            ),
+        };
         match self {
             Archive::Dir(root) => {
                 let p = root.join(rel);
+                if std::fs::metadata(&p).is_ok_and(|m| m.len() > MAX_FILE) {
+                    return Err(too_big("the file"));
+                }
                 match std::fs::read(&p) {
                     Ok(b) => Ok(Some(b)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -125,8 +139,16 @@ impl Archive {
                     Err(zip::result::ZipError::FileNotFound) => return Ok(None),
                     Err(source) => return Err(SourceError::Zip { path: path.clone(), source }),
                 };
-                let mut buf = Vec::with_capacity(entry.size() as usize);
-                entry.read_to_end(&mut buf).map_err(|source| SourceError::Io { path: path.join(&name), source })?;
+                // The declared size is only a claim: read at most the cap, and grow the
+                // buffer as bytes really arrive.
+                let mut buf = Vec::with_capacity((entry.size().min(1 << 20)) as usize);
+                (&mut entry)
+                    .take(MAX_FILE + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|source| SourceError::Io { path: path.join(&name), source })?;
+                if buf.len() as u64 > MAX_FILE {
+                    return Err(too_big("the zip entry"));
+                }
                 Ok(Some(buf))
             }
         }
