@@ -8,22 +8,25 @@ use chief_engine::{Config, Engine};
 #[test]
 fn the_home_and_its_files_are_private_and_doctor_says_when_not() {
     use std::os::unix::fs::PermissionsExt;
-    let (home, engine) = crate::engine();
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = parent.path().join("home");
+    let env = || vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+    let engine = Engine::open(&home, Config::load(&home, env()).unwrap()).unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(home.path()), 0o700);
-    assert_eq!(mode(&home.path().join("chief.db")), 0o600);
+    assert_eq!(mode(&home), 0o700, "a home Chief creates is private");
+    assert_eq!(mode(&home.join("chief.db")), 0o600);
     engine.close().unwrap();
-    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let findings = chief_engine::doctor(home.path(), vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())]);
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(home.join("chief.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let findings = chief_engine::doctor(&home, env());
     let privacy = findings.iter().find(|f| f.check == "privacy").expect("a privacy finding for a 0755 home");
     assert!(privacy.fix.contains("chmod 700"), "{privacy:?}");
-    // Opening it again makes it private again.
-    let engine = Engine::open(
-        home.path(),
-        Config::load(home.path(), vec![("CHIEF_EMBED_ENABLED".into(), "false".into())]).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(mode(home.path()), 0o700);
+    // Opening it again restricts Chief's own files, but not a folder that existed
+    // before (--home could name a shared folder such as /tmp).
+    let engine = Engine::open(&home, Config::load(&home, env()).unwrap()).unwrap();
+    assert_eq!(mode(&home.join("chief.db")), 0o600);
+    assert_eq!(mode(&home), 0o755);
     engine.close().unwrap();
 }
 

@@ -53,7 +53,7 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
             "privacy",
             Level::Warning,
             format!("{} can be read by other users (mode {:o})", home.display(), mode & 0o777),
-            format!("chmod 700 {} (Chief does this when it opens a home it created)", home.display()),
+            format!("chmod 700 {} (Chief does this to homes it creates, not to folders that existed)", home.display()),
         ));
     }
     // Config.

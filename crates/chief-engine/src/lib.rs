@@ -123,10 +123,11 @@ impl Engine {
     /// which catches up with the store in the background.
     pub fn open(home: &Path, config: Config) -> Result<Engine, EngineError> {
         let home = Home::new(home);
+        let created = !home.root().exists();
         std::fs::create_dir_all(home.root())
             .map_err(|source| EngineError::Home { path: home.root().to_path_buf(), source })?;
         let store = Store::open(&home.db())?;
-        privacy::restrict(&home);
+        privacy::restrict(&home, created);
         // A sync that has said "running" for six hours belongs to a process that is gone
         // (a live one finishing later writes its own state over this).
         let stale = store.reset_stale_running(chief_core::Timestamp(chief_core::Timestamp::now().0 - 6 * 3_600_000))?;

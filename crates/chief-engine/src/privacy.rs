@@ -1,6 +1,6 @@
 //! Privacy on disk: a Chief home holds everything synced, so only its owner may read
-//! it. The home directory is made 0700 and the store's and index's files 0600 when an
-//! engine opens it (Unix; elsewhere the platform's per-user data folder applies).
+//! it. A home Chief creates is made 0700, and the store's and index's files 0600 on
+//! every open (Unix; elsewhere the platform's per-user data folder applies).
 
 use std::path::Path;
 
@@ -20,9 +20,11 @@ pub fn mode(path: &Path) -> Option<u32> {
     }
 }
 
-/// Makes the home 0700 and its database and index files 0600. Best effort: a file
-/// that cannot be changed (owned by someone else) is reported by `chief doctor`.
-pub fn restrict(home: &Home) {
+/// Makes the database and index files 0600 (their folder 0700), and the home folder
+/// 0700 when Chief just created it. A folder that existed before (`--home` pointed at
+/// a shared or system folder) keeps its mode: `chief doctor` says when others can read
+/// it. Best effort: what cannot be changed is reported by `chief doctor`.
+pub fn restrict(home: &Home, created: bool) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -31,7 +33,9 @@ pub fn restrict(home: &Home) {
                 tracing::debug!(path = %p.display(), error = %e, "cannot restrict permissions");
             }
         };
-        set(home.root(), 0o700);
+        if created {
+            set(home.root(), 0o700);
+        }
         for f in home.db_files() {
             if f.exists() {
                 set(&f, 0o600);
@@ -50,6 +54,6 @@ pub fn restrict(home: &Home) {
     }
     #[cfg(not(unix))]
     {
-        let _ = home;
+        let _ = (home, created);
     }
 }
