@@ -365,7 +365,16 @@ fn import_day_file(
     let w = store.writer()?;
     for c in converted {
         match c {
-            Converted::Item(item) => {
+            Converted::Item(mut item) => {
+                // History from an export: a live sync's reconciliation never deletes it
+                // (the API may no longer serve it). A live sync that stores the same
+                // message again makes it its own.
+                match item.extra.as_object_mut() {
+                    Some(o) => {
+                        o.insert("imported".into(), json!(true));
+                    }
+                    None => item.extra = json!({"imported": true}),
+                }
                 if item.is_bot {
                     local.bot_messages += 1;
                     if let (Some(author), Some(name)) =

@@ -806,7 +806,8 @@ async fn reconcile_conversation(store: &mut Store, c: &Conv<'_>, report: &mut So
     let cursor = ConvCursor::load(store, c.account, c.channel)?;
     write_page(store, c, &all, &cursor, report)?;
     let container = chief_core::ContainerId::new(chief_core::Source::Slack, c.channel);
-    let stored = store.live_ids_in(container.as_str(), from, Timestamp(i64::MAX))?;
+    // Only what a live sync stored: an export's history is never deleted by a sync.
+    let stored = store.synced_ids_in(container.as_str(), from, Timestamp(i64::MAX))?;
     let w = store.writer()?;
     report.deleted += w.delete_ids(stored.iter().map(String::as_str).filter(|id| !seen.contains(*id)))?;
     w.commit()?;

@@ -380,3 +380,54 @@ async fn without_configured_repos_github_syncs_the_repos_the_user_is_involved_in
     let people = store.find_people("User 0").unwrap();
     assert!(!people.is_empty(), "user0 resolved to a person");
 }
+
+/// An export's history that the API no longer serves (a free plan hides old messages)
+/// survives a reconciliation; a deletion among what live sync stored is still found.
+#[tokio::test]
+async fn reconciliation_never_deletes_history_imported_from_an_export() {
+    let mock = MockApi::start(world()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    sync_both(&db, &mock, SyncOptions::default()).await;
+    // Old history, as an export import stores it, that the API does not serve.
+    let ch = "C0000000";
+    let old_secs = now_secs() - 25 * 86_400;
+    let imported: Vec<String> = (0..5).map(|k| format!("{}.00090{k}", old_secs + k)).collect();
+    {
+        let mut store = Store::open(&db).unwrap();
+        let w = store.writer().unwrap();
+        for ts in &imported {
+            let msg = serde_json::json!({"type": "message", "user": "U000001", "text": "from the export", "ts": ts});
+            let users = HashMap::new();
+            let ctx = chief_sources::slack::MessageContext { channel_id: ch, users: &users, workspace_url: None };
+            let chief_sources::slack::Converted::Item(mut item) =
+                chief_sources::slack::convert_message(&msg, &ctx).unwrap()
+            else {
+                panic!("a plain message converts to an item")
+            };
+            item.extra["imported"] = serde_json::json!(true);
+            w.upsert_item(&item).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let gone = mock.world(|w| {
+        let lone: Vec<String> = w
+            .slack
+            .top_level(ch)
+            .iter()
+            .filter(|m| m.get("reply_count").is_none() && m.get("thread_ts").is_none())
+            .map(|m| m["ts"].as_str().unwrap().to_string())
+            .collect();
+        let gone = lone[lone.len() / 2].clone();
+        assert!(w.slack.delete(ch, &gone));
+        gone
+    });
+    let out = sync_both(&db, &mock, SyncOptions { reconcile: true, ..SyncOptions::default() }).await;
+    assert!(out["slack"].as_ref().unwrap().reconciled);
+    let store = Store::open(&db).unwrap();
+    let get = |ts: &str| store.item(message_id(ch, ts).as_str()).unwrap().unwrap();
+    for ts in &imported {
+        assert!(!get(ts).deleted, "{ts}: imported history is kept");
+    }
+    assert!(get(&gone).deleted, "a deletion among what live sync stored is still found");
+}

@@ -246,6 +246,17 @@ impl Store {
 
     /// Ids of the live items of a container created in `[from, to)`, for delete
     /// reconciliation.
+    /// Like [`Store::live_ids_in`], without history imported from an export: what a
+    /// live sync stored, the only items its reconciliation may delete.
+    pub fn synced_ids_in(&self, container: &str, from: Timestamp, to: Timestamp) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND created_ms >= ?2 AND created_ms < ?3
+             AND json_extract(extra_json, '$.imported') IS NULL",
+        )?;
+        let rows = stmt.query_map(params![container, from.0, to.0], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn live_ids_in(&self, container: &str, from: Timestamp, to: Timestamp) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND created_ms >= ?2 AND created_ms < ?3",
@@ -261,14 +272,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Like [`Store::live_ids_in`], thread roots and unthreaded items only.
+    /// Like [`Store::synced_ids_in`], thread roots and unthreaded items only.
     pub fn live_top_level_ids_in(
         &self,
         container: &str,
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND parent_id IS NULL AND created_ms >= ?2 AND created_ms < ?3")?;
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND parent_id IS NULL AND created_ms >= ?2 AND created_ms < ?3 AND json_extract(extra_json, '$.imported') IS NULL")?;
         let rows = stmt.query_map(params![container, from.0, to.0], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
