@@ -310,9 +310,10 @@ pub async fn sync(
             )));
         }
     }
-    let (involved, discovered) = involved(store, api, &account, &login, options).await?;
+    let (involved, discovered, search_cursor) = involved(store, api, &account, &login, options).await?;
     let targets: Vec<String> = if repos.is_empty() { discovered } else { repos.to_vec() };
-    // What involves the user in repositories not synced here is stored on its own.
+    // What involves the user in repositories not synced here is stored on its own, in
+    // one transaction with the search's cursor: a crash between them loses nothing.
     {
         let lower: std::collections::HashSet<String> = targets.iter().map(|r| r.to_lowercase()).collect();
         let w = store.writer()?;
@@ -321,6 +322,7 @@ pub async fn sync(
                 report.count(w.upsert_item(&item)?);
             }
         }
+        w.set_cursor(CURSOR_SOURCE, &account, "_search", &search_cursor)?;
         w.commit()?;
     }
     report.containers = targets.len();
@@ -344,7 +346,7 @@ pub async fn sync(
 
 /// `search/issues?q=involves:LOGIN updated:>=DATE`: what concerns the user, with the
 /// repository each hit is in. The window starts at the last search (or 90 days ago).
-type Involved = (Vec<(String, Value)>, Vec<String>);
+type Involved = (Vec<(String, Value)>, Vec<String>, Value);
 
 async fn involved(
     store: &mut Store,
@@ -361,8 +363,8 @@ async fn involved(
     let mut repos: std::collections::BTreeSet<String> =
         cursor["repos"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
     let mut hits: Vec<(String, Value)> = Vec::new();
-    let mut url =
-        format!("/search/issues?q=involves:{login}+updated:>={}&sort=updated&order=desc&per_page=100", &since[..10]);
+    let day = since.get(..10).unwrap_or(&since);
+    let mut url = format!("/search/issues?q=involves:{login}+updated:>={day}&sort=updated&order=desc&per_page=100");
     loop {
         let page = api.get_page(&url, None).await?;
         for hit in page.value.as_ref().and_then(|v| v["items"].as_array()).into_iter().flatten() {
@@ -376,10 +378,9 @@ async fn involved(
             None => break,
         }
     }
-    let w = store.writer()?;
-    w.set_cursor(CURSOR_SOURCE, account, key, &json!({"since": iso_ms(options.now.0 - 86_400_000), "repos": repos}))?;
-    w.commit()?;
-    Ok((hits, repos.into_iter().collect()))
+    // The caller commits this cursor in the same transaction as the hits it stores.
+    let next = json!({"since": iso_ms(options.now.0 - 86_400_000), "repos": repos});
+    Ok((hits, repos.into_iter().collect(), next))
 }
 
 #[allow(clippy::too_many_arguments)]
