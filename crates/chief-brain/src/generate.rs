@@ -28,7 +28,7 @@ pub struct Draft {
 }
 
 /// Rewrites text for the user: `@Their Name` → `you`, a leading vocative
-/// ("Maya, can you …") dropped.
+/// ("Ann, can you …") dropped.
 pub fn to_second_person(text: &str, me: &Me) -> String {
     const MARK: &str = "\u{1}";
     let mut out = text.to_string();
@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn speaks_to_the_user() {
         let me = Me { name: "Ann Lee".into(), identities: ["slack:U1".to_string(), "github:annl".to_string()].into() };
-        assert_eq!(to_second_person("@Ann Lee FYI, checkout is degraded", &me), "FYI, checkout is degraded");
+        assert_eq!(to_second_person("@Ann Lee FYI, the site is degraded", &me), "FYI, the site is degraded");
         assert_eq!(to_second_person("Ann, can you send the plan?", &me), "Can you send the plan?");
         assert_eq!(to_second_person("looping in @annl for sign-off", &me), "looping in you for sign-off");
         assert_eq!(to_second_person("Looks fine. @annl this is the one", &me), "Looks fine. This is the one");

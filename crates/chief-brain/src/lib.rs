@@ -77,7 +77,7 @@ impl Me {
         key.is_some_and(|k| self.is(k))
     }
 
-    /// The user's first name (vocatives such as "Maya, can you …").
+    /// The user's first name (vocatives such as "Ann, can you …").
     pub fn first_name(&self) -> &str {
         self.name.split_whitespace().next().unwrap_or("")
     }

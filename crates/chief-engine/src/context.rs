@@ -142,7 +142,7 @@ impl Engine {
                         item_id: own.map(|o| o.id.clone()),
                         url: own.and_then(|o| o.url.clone()),
                     });
-                    // The item itself, then what closes it ("Fixes PAY-142"), then mentions.
+                    // The item itself, then what closes it ("Fixes OPS-7"), then mentions.
                     let mut hits: Vec<SearchResult> = found
                         .results
                         .into_iter()
@@ -401,11 +401,11 @@ mod tests {
 
     #[test]
     fn closing_links_are_recognised() {
-        let re = closing_re("PAY-142").unwrap();
-        for yes in ["Fixes PAY-142.", "closes pay-142", "Resolved PAY-142 in prod", "fixed PAY-142"] {
+        let re = closing_re("OPS-7").unwrap();
+        for yes in ["Fixes OPS-7.", "closes ops-7", "Resolved OPS-7 in prod", "fixed OPS-7"] {
             assert!(re.is_match(yes), "{yes}");
         }
-        for no in ["see PAY-142", "Fixes PAY-1420", "prefixes PAY-142"] {
+        for no in ["see OPS-7", "Fixes OPS-70", "prefixes OPS-7"] {
             assert!(!re.is_match(no), "{no}");
         }
     }
