@@ -301,6 +301,20 @@ struct Corpus {
     report: IngestReport,
 }
 
+/// The synthetic corpus's channels (`CB000`…), which its items live in.
+fn bench_channels(w: &chief_store::Writer<'_>) -> Result<(), chief_store::StoreError> {
+    for c in 0..CONTAINERS {
+        w.upsert_container(&Container {
+            id: ContainerId::new(Source::Slack, &format!("CB{c:03}")),
+            source: Source::Slack,
+            kind: ContainerKind::Channel,
+            name: format!("#bench-{c}"),
+            description: String::new(),
+        })?;
+    }
+    Ok(())
+}
+
 fn ingest(dir: &Path, items: usize, with_fts5: bool, progress: &mut dyn FnMut(&str)) -> Result<Corpus, EngineError> {
     let db = dir.join("chief.db");
     let mut store = Store::open(&db)?;
@@ -309,15 +323,7 @@ fn ingest(dir: &Path, items: usize, with_fts5: bool, progress: &mut dyn FnMut(&s
     let index = SearchIndex::open(&dir.join("index"), &db, policy)?;
     {
         let w = store.writer()?;
-        for c in 0..CONTAINERS {
-            w.upsert_container(&Container {
-                id: ContainerId::new(Source::Slack, &format!("CB{c:03}")),
-                source: Source::Slack,
-                kind: ContainerKind::Channel,
-                name: format!("#bench-{c}"),
-                description: String::new(),
-            })?;
-        }
+        bench_channels(&w)?;
         w.commit()?;
     }
     let mut synth = Synthetic::new(42);
@@ -961,18 +967,7 @@ pub fn run_brief(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Re
     std::fs::write(home.join("chief.toml"), "[me]\nname = \"Bench User\"\nslack_id = \"UB0001\"\n")
         .map_err(|e| EngineError::internal("writing the bench config", e))?;
     let engine = chief_engine::Engine::open(&home, chief_engine::Config::load(&home, no_embed())?)?;
-    engine.write(|w| {
-        for c in 0..CONTAINERS {
-            w.upsert_container(&Container {
-                id: ContainerId::new(Source::Slack, &format!("CB{c:03}")),
-                source: Source::Slack,
-                kind: ContainerKind::Channel,
-                name: format!("#bench-{c}"),
-                description: String::new(),
-            })?;
-        }
-        Ok(())
-    })?;
+    engine.write(bench_channels)?;
     let mut synth = Synthetic::new(7);
     let mut last_root: Vec<Option<ItemId>> = vec![None; CONTAINERS];
     let mut from = 0;

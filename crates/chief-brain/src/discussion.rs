@@ -237,7 +237,7 @@ fn kind_of(root: &StoredItem, has_replies: bool) -> DiscussionKind {
 }
 
 /// The reference terms an item *is*: a ticket's key, a PR's `org/repo#n`, its URL.
-fn own_terms(s: &StoredItem) -> Vec<String> {
+pub(crate) fn own_terms(s: &StoredItem) -> Vec<String> {
     let it = &s.item;
     let mut out = Vec::new();
     if it.parent.is_none() {

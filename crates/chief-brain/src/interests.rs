@@ -271,18 +271,9 @@ pub fn build(
     InterestGraph { half_life_days, interests }
 }
 
+/// The identifiers an item is (its ticket key, its PR ref), as interest keys.
 fn own_ref(s: &StoredItem) -> Vec<String> {
-    let it = &s.item;
-    match (it.source, it.kind) {
-        (Source::Jira, ItemKind::Issue) => {
-            it.extra.get("key").and_then(Value::as_str).map(|k| vec![format!("ref:ticket:{}", k.to_lowercase())])
-        }
-        (Source::Github, ItemKind::PullRequest | ItemKind::Issue) => {
-            it.id.as_str().strip_prefix("github:").map(|r| vec![format!("ref:pr:{}", r.to_lowercase())])
-        }
-        _ => None,
-    }
-    .unwrap_or_default()
+    crate::discussion::own_terms(s).into_iter().filter(|t| !t.starts_with("url:")).map(|t| format!("ref:{t}")).collect()
 }
 
 #[cfg(test)]

@@ -120,12 +120,7 @@ fn answered_later(d: &Discussion, i: usize, me: &Me, by: i64) -> bool {
 }
 
 fn label(d: &Discussion) -> String {
-    d.own_refs
-        .iter()
-        .find_map(|r| {
-            r.strip_prefix("ticket:").map(str::to_uppercase).or_else(|| r.strip_prefix("pr:").map(str::to_string))
-        })
-        .unwrap_or_else(|| clip(&d.title, 60))
+    clip(&crate::rank::own_label(d), 60)
 }
 
 /// Decides the notifications for the discussions' new posts up to `now_ms`.

@@ -100,7 +100,8 @@ fn source_label(d: &Discussion) -> &'static str {
     }
 }
 
-fn own_label(d: &Discussion) -> String {
+/// What a discussion is called: its ticket key or PR ref, else its title.
+pub(crate) fn own_label(d: &Discussion) -> String {
     d.own_refs
         .iter()
         .find_map(|r| {

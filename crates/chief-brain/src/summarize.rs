@@ -205,18 +205,9 @@ pub fn entities(d: &Discussion) -> Vec<Entity> {
             }
             _ => EntityKind::Link,
         };
-        out.insert(Entity { kind, key: term.clone(), label: value.to_uppercase_if(kind == EntityKind::Ticket) });
+        let label = if kind == EntityKind::Ticket { value.to_uppercase() } else { value.to_string() };
+        out.insert(Entity { kind, key: term.clone(), label });
     }
     out.insert(Entity { kind: EntityKind::Container, key: d.container.clone(), label: d.container_name.clone() });
     out.into_iter().collect()
-}
-
-trait UpperIf {
-    fn to_uppercase_if(&self, cond: bool) -> String;
-}
-
-impl UpperIf for str {
-    fn to_uppercase_if(&self, cond: bool) -> String {
-        if cond { self.to_uppercase() } else { self.to_string() }
-    }
 }

@@ -195,9 +195,20 @@ impl Engine {
 
     /// Who the user is, as one person across sources.
     pub fn me(&self) -> Result<Me, EngineError> {
-        let store = self.brain_store()?;
-        let (name, ids) = self.known_identities(&store)?;
+        // The engine's own connection: the popup's explanation asks this on every lookup.
+        let (name, ids) = self.known_identities(&self.store())?;
         Ok(Me { name, identities: ids.into_iter().map(|k| format!("{}:{}", k.kind, k.value)).collect() })
+    }
+
+    /// [`Engine::me`], or a clear error when nobody is configured or synced yet.
+    fn known_me(&self) -> Result<Me, EngineError> {
+        let me = self.me()?;
+        if me.is_unknown() {
+            return Err(EngineError::InvalidInput(
+                "Chief does not know who you are: sync Slack or GitHub, or set [me] in chief.toml (name, email, slack_id, github_login)".into(),
+            ));
+        }
+        Ok(me)
     }
 
     /// `chief whoami`: the user's identities, where each came from, and when they
@@ -242,12 +253,7 @@ impl Engine {
         } else {
             None
         };
-        let me = self.me()?;
-        if me.is_unknown() {
-            return Err(EngineError::InvalidInput(
-                "Chief does not know who you are: sync Slack or GitHub, or set [me] in chief.toml (name, email, slack_id, github_login)".into(),
-            ));
-        }
+        let me = self.known_me()?;
         if let Some(s) = req.since_ms
             && s <= 0
         {
@@ -273,12 +279,7 @@ impl Engine {
     /// The notifications the window's items deserve (sent, or held by quiet hours and
     /// the cap), oldest first; `since_ms` replaces the default window.
     pub fn notifications(&self, since_ms: Option<i64>) -> Result<Vec<Notification>, EngineError> {
-        let me = self.me()?;
-        if me.is_unknown() {
-            return Err(EngineError::InvalidInput(
-                "Chief does not know who you are: sync Slack or GitHub, or set [me] in chief.toml".into(),
-            ));
-        }
+        let me = self.known_me()?;
         self.sync_index()?;
         let store = self.brain_store()?;
         let people = Self::people(&store)?;
@@ -305,12 +306,19 @@ impl Engine {
         for g in &ctx.groups {
             ids.extend(g.items.iter().map(|r| r.id.clone()));
         }
-        let store = self.brain_store()?;
+        let store = self.store();
         let mut seen = std::collections::BTreeSet::new();
+        let mut roots = std::collections::BTreeSet::new();
         let mut items = Vec::new();
         for id in ids {
+            if seen.contains(&id) {
+                continue;
+            }
             let Some(it) = store.item(&id)? else { continue };
             let root = it.item.parent.as_ref().map(|p| p.as_str().to_string()).unwrap_or_else(|| id.clone());
+            if !roots.insert(root.clone()) {
+                continue;
+            }
             for s in store.thread(&root)? {
                 if !s.deleted && seen.insert(s.item.id.as_str().to_string()) {
                     items.push(s);

@@ -219,7 +219,7 @@ impl Engine {
         let now_ms = now.unwrap_or_else(Timestamp::now).0;
         // Click-to-context: text that is (or is inside) a stored message brings its
         // conversation — the thread, or the channel's messages within an hour of it.
-        let conversation = self.conversation_of(&text)?;
+        let conversation = self.conversation_of(&text, &related.results)?;
         if let Some(items) = &conversation {
             ids.extend(items.iter().map(|r| r.id.clone()));
             groups.push(ContextGroup {
@@ -282,20 +282,15 @@ fn squash(s: &str) -> String {
 impl Engine {
     /// The conversation a captured text comes from, when it is (or is inside) a stored
     /// Slack message: its thread, or the channel's messages within an hour, in order.
-    fn conversation_of(&self, text: &str) -> Result<Option<Vec<SearchResult>>, EngineError> {
+    /// `related` is what the lookup's search found: the message, if stored, is among its
+    /// best Slack hits (no second search on the hotkey path).
+    fn conversation_of(&self, text: &str, related: &[SearchResult]) -> Result<Option<Vec<SearchResult>>, EngineError> {
         let needle = squash(text);
         if needle.chars().filter(|c| c.is_alphanumeric()).count() < 16 {
             return Ok(None);
         }
-        let found = self.search(&SearchQuery {
-            text: text.to_string(),
-            mode: SearchMode::Bm25,
-            limit: Some(5),
-            sources: vec![chief_core::Source::Slack],
-            ..SearchQuery::default()
-        })?;
         let store = self.store();
-        for hit in found.results {
+        for hit in related.iter().filter(|r| r.source == "slack").take(8) {
             let Some(msg) = store.item(&hit.id)? else { continue };
             let body = squash(&msg.item.body);
             if body.len() < 16 || !(body.contains(&needle) || needle.contains(&body)) {
