@@ -235,18 +235,26 @@ const MIGRATIONS: &[&str] = &[
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let current: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-    if current > LATEST {
-        return Err(StoreError::TooNew { path: path.to_path_buf(), found: current, supported: LATEST });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
+    // Each step reads the version inside its own write (IMMEDIATE) transaction, so a
+    // second process opening the same new home at once waits, then sees the step done
+    // instead of applying it twice.
+    loop {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let current: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        if current > LATEST {
+            return Err(StoreError::TooNew { path: path.to_path_buf(), found: current, supported: LATEST });
+        }
+        let Some(sql) = MIGRATIONS.get(current as usize) else {
+            break;
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
-        tracing::info!(version = i + 1, "applied store migration");
+        tracing::info!(version = current + 1, "applied store migration");
     }
     Ok(())
 }

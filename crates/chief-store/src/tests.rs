@@ -194,3 +194,32 @@ fn retention_drops_failures_and_expired_llm_answers_are_purged() {
     assert!(store.llm_cache_get("old", 0).unwrap().is_none());
     assert!(store.llm_cache_get("new", 0).unwrap().is_some());
 }
+
+#[test]
+fn processes_opening_a_new_home_at_once_migrate_it_once() {
+    // The CLI and the desktop opening the same new database together: every opener
+    // succeeds and the schema is applied exactly once. The connections are opened
+    // first so that the migrations themselves race (opening serialises on the WAL switch).
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chief.db");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut conn = rusqlite::Connection::open(&path).unwrap();
+                    conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                    barrier.wait();
+                    crate::migrations::apply(&mut conn, &path)
+                        .map(|()| conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap())
+                })
+            })
+            .collect();
+        for h in handles {
+            let version = h.join().unwrap().unwrap_or_else(|e| panic!("round {round}: concurrent open failed: {e}"));
+            assert_eq!(version, crate::migrations::LATEST);
+        }
+        Store::open(&path).expect("the migrated home opens");
+    }
+}
