@@ -394,6 +394,29 @@ fn strip_text(item: &mut chief_core::Item) {
     item.extra["live"] = json!(true);
 }
 
+/// A message payload reduced to what says where it is and who wrote it, for the
+/// failure record of a live-mode workspace: its text, blocks, attachments, files
+/// and any nested message never reach the disk.
+fn without_text(m: &Value) -> Value {
+    const KEEP: &[&str] = &[
+        "type",
+        "subtype",
+        "ts",
+        "thread_ts",
+        "user",
+        "bot_id",
+        "team",
+        "reply_count",
+        "latest_reply",
+        "parent_user_id",
+        "deleted_ts",
+        "hidden",
+        "client_msg_id",
+    ];
+    let kept = KEEP.iter().filter_map(|k| m.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+    Value::Object(kept)
+}
+
 /// Where one conversation's sync stands; stored as JSON in the store's cursor table
 /// and written in the same transaction as the page it covers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -477,7 +500,8 @@ fn write_page(
                 let key =
                     m["ts"].as_str().map(str::to_string).unwrap_or_else(|| crate::file_hash(m.to_string().as_bytes()));
                 tracing::warn!(channel = c.channel, %key, error = %e, "slack message not stored; recorded for retry");
-                w.record_failure(CURSOR_SOURCE, c.account, c.channel, &key, &e, m)?;
+                let kept = if c.options.live { without_text(m) } else { m.clone() };
+                w.record_failure(CURSOR_SOURCE, c.account, c.channel, &key, &e, &kept)?;
                 report.failed += 1;
             }
         }

@@ -316,6 +316,42 @@ async fn retention_keeps_the_window_and_live_mode_keeps_no_text() {
 }
 
 #[tokio::test]
+async fn live_mode_keeps_no_text_in_its_failure_records() {
+    // A message that cannot be converted is kept for retry; in live mode its record
+    // says where it is and who wrote it, never what it says.
+    let mock = MockApi::start(world()).await.unwrap();
+    let marker = "LIVE-FAILURE-MARKER confidential reorg plan";
+    let ch = mock.world(|w| {
+        let (ch, msgs) = w.slack.messages.iter_mut().next().unwrap();
+        let ts = format!("{}.00x100", now_secs() - 1_800);
+        let user = msgs.values().next().unwrap()["user"].clone();
+        let m = serde_json::json!({"type": "message", "ts": ts, "user": user, "text": marker,
+            "blocks": [{"type": "rich_text", "elements": [{"type": "text", "text": marker}]}]});
+        msgs.insert(chief_mockapi::ts_key(&ts), m);
+        ch.clone()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let token = mock.world(|w| w.token.clone());
+    let opts = SyncOptions { keep_days: Some(10), live: true, ..SyncOptions::default() };
+    let s = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), opts)]);
+    let out = s.run_once(&no_progress(), true).await;
+    let report = out[0].result.as_ref().unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    let store = Store::open(&db).unwrap();
+    let failures = store.sync_failures(Some("slack")).unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].container, ch);
+    assert!(failures[0].payload["ts"].is_string() && failures[0].payload["user"].is_string(), "where and who kept");
+    assert!(failures[0].payload.get("text").is_none() && failures[0].payload.get("blocks").is_none());
+    drop(store);
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("LIVE-FAILURE-MARKER"), "live-mode text on disk");
+    }
+}
+
+#[tokio::test]
 async fn an_unreadable_record_is_kept_for_retry_and_stored_once_fixed() {
     let mock = MockApi::start(world()).await.unwrap();
     let (repo, n) = mock.world(|w| {
