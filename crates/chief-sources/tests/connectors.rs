@@ -263,16 +263,23 @@ async fn an_exhausted_quota_parks_github_while_slack_goes_on() {
     assert_eq!(mock.request_count(), before, "no request while parked");
 }
 
-#[tokio::test]
-async fn retention_keeps_the_window_and_live_mode_keeps_no_text() {
-    let mock = MockApi::start(world()).await.unwrap();
+/// Syncs Slack once into a new home in live mode with a 10-day window.
+async fn live_sync(mock: &MockApi) -> (tempfile::TempDir, std::path::PathBuf, Result<SourceReport, String>) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chief.db");
     let token = mock.world(|w| w.token.clone());
     let opts = SyncOptions { keep_days: Some(10), live: true, ..SyncOptions::default() };
-    let s = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), opts)]);
+    let s = Scheduler::new(db.clone(), vec![job(slack(mock, &token), opts)]);
     let out = s.run_once(&no_progress(), true).await;
-    assert!(out[0].result.is_ok(), "{:?}", out[0].result);
+    let result = out.into_iter().next().unwrap().result.map_err(|e| e.to_string());
+    (dir, db, result)
+}
+
+#[tokio::test]
+async fn retention_keeps_the_window_and_live_mode_keeps_no_text() {
+    let mock = MockApi::start(world()).await.unwrap();
+    let (dir, db, result) = live_sync(&mock).await;
+    assert!(result.is_ok(), "{result:?}");
     let store = Store::open(&db).unwrap();
     let cutoff = now_secs() - 10 * 86_400;
     let (mut recent, mut old_stored) = (0, 0);
@@ -330,13 +337,8 @@ async fn live_mode_keeps_no_text_in_its_failure_records() {
         msgs.insert(chief_mockapi::ts_key(&ts), m);
         ch.clone()
     });
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("chief.db");
-    let token = mock.world(|w| w.token.clone());
-    let opts = SyncOptions { keep_days: Some(10), live: true, ..SyncOptions::default() };
-    let s = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), opts)]);
-    let out = s.run_once(&no_progress(), true).await;
-    let report = out[0].result.as_ref().unwrap();
+    let (dir, db, result) = live_sync(&mock).await;
+    let report = result.as_ref().unwrap();
     assert_eq!(report.failed, 1, "{report:?}");
     let store = Store::open(&db).unwrap();
     let failures = store.sync_failures(Some("slack")).unwrap();
