@@ -310,7 +310,7 @@ async fn retention_keeps_the_window_and_live_mode_keeps_no_text() {
     let thread =
         mock.world(|w| w.slack.messages[&ch][&chief_mockapi::ts_key(&ts)]["thread_ts"].as_str().map(str::to_string));
     let fetched = slack_sync::fetch_text(
-        &SlackApi::new(&mock.slack_base(), &token),
+        &SlackApi::new(&mock.slack_base(), &mock.world(|w| w.token.clone())),
         &ch,
         &ts,
         thread.as_deref(),
