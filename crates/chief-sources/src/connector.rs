@@ -171,3 +171,72 @@ pub trait Connector: Send + Sync {
     /// Runs once: from the stored cursors to now.
     fn sync<'a>(&'a self, ctx: SyncCtx<'a>) -> BoxFuture<'a, Result<SourceReport, ConnectorError>>;
 }
+
+/// The most one API response may weigh; a larger body is refused, not buffered.
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// The most pages one paging loop reads in a run (a per-conversation or
+/// per-repository cursor saved with each page lets the next run go on).
+pub const MAX_PAGES: usize = 5_000;
+
+/// Reads a JSON response body, refusing one over `max` bytes, whether it says so in
+/// `Content-Length` or not (it is read a chunk at a time and never preallocated).
+pub async fn read_json(mut resp: reqwest::Response, max: usize) -> Result<serde_json::Value, String> {
+    let too_big = || format!("the response is larger than {} MiB; refused", max >> 20);
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("unreadable response: {}", e.without_url()))? {
+        if body.len() + chunk.len() > max {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("unreadable response: {e}"))
+}
+
+/// What one API response and one paging loop may cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body: usize,
+    pub max_pages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body: MAX_BODY_BYTES, max_pages: MAX_PAGES }
+    }
+}
+
+impl Limits {
+    /// A guard for one paging loop.
+    pub fn pages(&self) -> PageGuard {
+        PageGuard::new(self.max_pages)
+    }
+}
+
+/// Guards a paging loop against a server that never stops: at most `max` pages, and
+/// no page cursor twice.
+#[derive(Debug)]
+pub struct PageGuard {
+    seen: std::collections::HashSet<String>,
+    max: usize,
+}
+
+impl PageGuard {
+    pub fn new(max: usize) -> Self {
+        PageGuard { seen: Default::default(), max }
+    }
+
+    /// Records that the loop goes on to the page `cursor`; an error says why it must not.
+    pub fn next(&mut self, cursor: &str) -> Result<(), String> {
+        if !self.seen.insert(cursor.to_string()) {
+            return Err("the API returned a page cursor it had returned before; stopped paging".into());
+        }
+        if self.seen.len() >= self.max {
+            return Err(format!("more than {} pages in one run; stopped paging", self.max));
+        }
+        Ok(())
+    }
+}

@@ -34,6 +34,9 @@ pub enum GithubError {
     Http { path: String, status: u16 },
     #[error("{0}")]
     Invalid(String),
+    /// A response or a paging loop went past Chief's limits (body size, page count).
+    #[error("GitHub {0}")]
+    Limit(String),
     #[error(transparent)]
     Store(#[from] chief_store::StoreError),
 }
@@ -55,6 +58,7 @@ pub struct GithubApi {
     token: String,
     core: Governor,
     timeout: Duration,
+    limits: crate::connector::Limits,
 }
 
 /// `scheme://host[:port]` of a URL (lower case).
@@ -82,6 +86,26 @@ impl GithubApi {
             token: token.to_string(),
             core: Governor::new(Duration::ZERO),
             timeout: Duration::from_secs(30),
+            limits: crate::connector::Limits::default(),
+        }
+    }
+
+    /// Sets the largest response body and the most pages one paging loop reads.
+    pub fn with_limits(mut self, limits: crate::connector::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Follows a `next` link under `guard`: `None` at the last page, an error when the
+    /// server keeps paging past the limit or repeats itself.
+    fn follow(
+        &self,
+        guard: &mut crate::connector::PageGuard,
+        next: Option<String>,
+    ) -> Result<Option<String>, GithubError> {
+        match next {
+            Some(n) => guard.next(&n).map(|()| Some(n)).map_err(GithubError::Limit),
+            None => Ok(None),
         }
     }
 
@@ -182,10 +206,9 @@ impl GithubApi {
                 }
                 self.core.defer(r).await;
             }
-            let v: Value = resp.json().await.map_err(|e| GithubError::Transient {
-                path: path.clone(),
-                message: format!("unreadable response: {}", e.without_url()),
-            })?;
+            let v = crate::connector::read_json(resp, self.limits.max_body)
+                .await
+                .map_err(|message| GithubError::Limit(format!("{path}: {message}")))?;
             return Ok(Page { value: Some(v), next, etag: tag, scopes });
         }
         Err(GithubError::Transient { path, message: "gave up after 5 attempts".into() })
@@ -200,7 +223,9 @@ impl From<GithubError> for ConnectorError {
                 resume_at: Timestamp(Timestamp::now().0 + d.as_millis() as i64),
                 message: e.to_string(),
             },
-            GithubError::Transient { .. } | GithubError::Http { .. } => ConnectorError::Transient(e.to_string()),
+            GithubError::Transient { .. } | GithubError::Http { .. } | GithubError::Limit(_) => {
+                ConnectorError::Transient(e.to_string())
+            }
             GithubError::Invalid(m) => ConnectorError::Invalid(m),
             GithubError::Store(s) => ConnectorError::Store(s),
         }
@@ -334,9 +359,22 @@ pub async fn sync(
             done: i,
             total: targets.len(),
         });
-        sync_repo(store, api, &account, repo, &mut known, options, progress, &mut report).await?;
-        if options.reconcile {
-            reconcile_repo(store, api, repo, &mut report).await?;
+        // One repository past the limits must not starve the others; its cursors keep
+        // what was read, and the next run goes on from there.
+        let synced = match sync_repo(store, api, &account, repo, &mut known, options, progress, &mut report).await {
+            Err(GithubError::Limit(error)) => Err(error),
+            other => other.map(|()| Ok(()))?,
+        };
+        let reconciled = match synced {
+            Ok(()) if options.reconcile => match reconcile_repo(store, api, repo, &mut report).await {
+                Err(GithubError::Limit(error)) => Err(error),
+                other => other.map(|()| Ok(()))?,
+            },
+            other => other,
+        };
+        if let Err(error) = reconciled {
+            tracing::warn!(%repo, %error, "github repository cut short");
+            report.skipped.push((repo.to_string(), error));
         }
     }
     report.reconciled = options.reconcile;
@@ -365,6 +403,7 @@ async fn involved(
     let mut hits: Vec<(String, Value)> = Vec::new();
     let day = since.get(..10).unwrap_or(&since);
     let mut url = format!("/search/issues?q=involves:{login}+updated:>={day}&sort=updated&order=desc&per_page=100");
+    let mut guard = api.limits.pages();
     loop {
         let page = api.get_page(&url, None).await?;
         for hit in page.value.as_ref().and_then(|v| v["items"].as_array()).into_iter().flatten() {
@@ -373,7 +412,7 @@ async fn involved(
                 hits.push((repo.to_string(), hit.clone()));
             }
         }
-        match page.next {
+        match api.follow(&mut guard, page.next)? {
             Some(n) => url = n,
             None => break,
         }
@@ -432,6 +471,7 @@ async fn sync_repo(
         let mut first_etag = None;
         let mut newest = since.clone();
         let mut first = true;
+        let mut guard = api.limits.pages();
         loop {
             let page = api.get_page(&url, etag.as_deref()).await?;
             let Some(value) = page.value else {
@@ -497,9 +537,9 @@ async fn sync_repo(
             report.pages += 1;
             tracing::info!(%repo, stream = stream.name(), items = stored, "github page stored");
             progress(&SyncEvent::Page { source: CURSOR_SOURCE.into(), container: repo.to_string(), items: stored });
-            match page.next {
-                Some(n) if !stop => url = n,
-                _ => break,
+            match api.follow(&mut guard, page.next.filter(|_| !stop))? {
+                Some(n) => url = n,
+                None => break,
             }
         }
         if stream == Stream::Pulls {
@@ -565,13 +605,14 @@ async fn sync_reviews(
         };
         let mut url = format!("/repos/{repo}/pulls/{n}/reviews?per_page=100");
         let mut all = Vec::new();
+        let mut guard = api.limits.pages();
         loop {
             let (v, next) = match api.get(&url).await {
                 Err(GithubError::Http { status: 404, .. }) => (json!([]), None),
                 other => other?,
             };
             all.extend(v.as_array().cloned().unwrap_or_default());
-            match next {
+            match api.follow(&mut guard, next)? {
                 Some(u) => url = u,
                 None => break,
             }
@@ -606,6 +647,7 @@ async fn reconcile_repo(
     let mut seen = std::collections::HashSet::new();
     for stream in [Stream::Issues, Stream::IssueComments, Stream::ReviewComments] {
         let mut url = format!("/repos/{repo}/{}&per_page=100", stream.endpoint());
+        let mut guard = api.limits.pages();
         loop {
             let (v, next) = api.get(&url).await?;
             for x in v.as_array().into_iter().flatten() {
@@ -613,7 +655,7 @@ async fn reconcile_repo(
                     seen.insert(item.id.as_str().to_string());
                 }
             }
-            match next {
+            match api.follow(&mut guard, next)? {
                 Some(n) => url = n,
                 None => break,
             }

@@ -39,6 +39,9 @@ pub enum SyncError {
     /// Slack refused the request for another reason.
     #[error("Slack {method}: {error}")]
     Api { method: String, error: String },
+    /// A response or a paging loop went past Chief's limits (body size, page count).
+    #[error("Slack {method}: {error}")]
+    Limit { method: String, error: String },
     #[error(transparent)]
     Store(#[from] chief_store::StoreError),
 }
@@ -51,6 +54,7 @@ pub struct SlackApi {
     governors: HashMap<&'static str, Governor>,
     attempts: u32,
     timeout: Duration,
+    limits: crate::connector::Limits,
 }
 
 fn method_class(method: &str) -> &'static str {
@@ -75,7 +79,14 @@ impl SlackApi {
             governors,
             attempts: 5,
             timeout: Duration::from_secs(30),
+            limits: crate::connector::Limits::default(),
         }
+    }
+
+    /// Sets the largest response body and the most pages one paging loop reads.
+    pub fn with_limits(mut self, limits: crate::connector::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Sets the per-request timeout (a stalled request is retried).
@@ -148,8 +159,10 @@ impl SlackApi {
                 continue;
             }
             let scopes = resp.headers().get("x-oauth-scopes").and_then(|v| v.to_str().ok()).map(str::to_string);
-            let v: Value =
-                resp.json().await.map_err(|e| transient(format!("unreadable response: {}", e.without_url())))?;
+            let v = match crate::connector::read_json(resp, self.limits.max_body).await {
+                Ok(v) => v,
+                Err(error) => return Err(SyncError::Limit { method: method.to_string(), error }),
+            };
             if v["ok"].as_bool() == Some(true) {
                 return Ok((v, scopes));
             }
@@ -168,6 +181,7 @@ impl SlackApi {
     async fn all_pages(&self, method: &str, params: &[(&str, String)], key: &str) -> Result<Vec<Value>, SyncError> {
         let mut out = Vec::new();
         let mut cursor = String::new();
+        let mut guard = self.limits.pages();
         loop {
             let mut p: Vec<(&str, String)> = params.to_vec();
             if !cursor.is_empty() {
@@ -179,6 +193,7 @@ impl SlackApi {
             if cursor.is_empty() {
                 return Ok(out);
             }
+            guard.next(&cursor).map_err(|error| SyncError::Limit { method: method.to_string(), error })?;
         }
     }
 }
@@ -201,7 +216,7 @@ impl From<SyncError> for ConnectorError {
                 ConnectorError::Parked { resume_at: Timestamp(Timestamp::now().0 + 5 * 60_000), message: e.to_string() }
             }
             SyncError::Transient { .. } => ConnectorError::Transient(e.to_string()),
-            SyncError::Api { .. } => ConnectorError::Transient(e.to_string()),
+            SyncError::Api { .. } | SyncError::Limit { .. } => ConnectorError::Transient(e.to_string()),
             SyncError::Store(s) => ConnectorError::Store(s),
         }
     }
@@ -342,6 +357,12 @@ pub async fn sync(
                 ) =>
             {
                 tracing::info!(channel = %conv.id, %error, "slack conversation skipped");
+                report.skipped.push((conv.id.clone(), error));
+            }
+            // One conversation past the limits must not starve the others; its cursor
+            // keeps what was read, and the next run goes on from there.
+            Err(SyncError::Limit { error, .. }) => {
+                tracing::warn!(channel = %conv.id, %error, "slack conversation cut short");
                 report.skipped.push((conv.id.clone(), error));
             }
             Err(e) => return Err(e),
@@ -552,6 +573,7 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
     // run, stored ones that did not come back were deleted.
     let mut whole_window = page.is_empty();
     let mut seen: std::collections::HashSet<String> = Default::default();
+    let (mut guard, mut restarts) = (c.api.limits.pages(), 0);
     loop {
         let mut params = vec![
             ("channel", c.channel.to_string()),
@@ -566,6 +588,14 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
             Err(SyncError::Api { error, .. }) if error == "invalid_cursor" && !page.is_empty() => {
                 // A rejected page cursor restarts the window from the high-water mark.
                 tracing::info!(channel = c.channel, "slack page cursor rejected; restarting the window");
+                restarts += 1;
+                if restarts > 3 {
+                    return Err(SyncError::Limit {
+                        method: "conversations.history".into(),
+                        error: "the page cursor was rejected three times in a row; stopped paging".into(),
+                    });
+                }
+                guard = c.api.limits.pages();
                 page.clear();
                 whole_window = true;
                 seen.clear();
@@ -593,6 +623,9 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
             }
         }
         let next = v["response_metadata"]["next_cursor"].as_str().unwrap_or("").to_string();
+        if !next.is_empty() {
+            guard.next(&next).map_err(|error| SyncError::Limit { method: "conversations.history".into(), error })?;
+        }
         if next.is_empty() {
             cursor.hwm = page_max.clone();
             cursor.page.clear();
@@ -698,6 +731,7 @@ async fn search_delta(
         .unwrap_or_else(|| last_day.to_string());
     let mut threads: std::collections::BTreeSet<(String, String)> = Default::default();
     let mut page = 1u64;
+    let mut guard = api.limits.pages();
     loop {
         let params = [
             ("query", format!("after:{after}")),
@@ -734,6 +768,7 @@ async fn search_delta(
             break;
         }
         page += 1;
+        guard.next(&page.to_string()).map_err(|error| SyncError::Limit { method: "search.messages".into(), error })?;
     }
     for (channel, parent) in threads {
         let c = Conv { api, account, channel: &channel, names, url, options, progress };

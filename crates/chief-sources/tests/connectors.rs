@@ -278,7 +278,7 @@ async fn live_sync(mock: &MockApi) -> (tempfile::TempDir, std::path::PathBuf, Re
 #[tokio::test]
 async fn retention_keeps_the_window_and_live_mode_keeps_no_text() {
     let mock = MockApi::start(world()).await.unwrap();
-    let (dir, db, result) = live_sync(&mock).await;
+    let (_dir, db, result) = live_sync(&mock).await;
     assert!(result.is_ok(), "{result:?}");
     let store = Store::open(&db).unwrap();
     let cutoff = now_secs() - 10 * 86_400;

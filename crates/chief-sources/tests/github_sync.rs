@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chief_sources::connector::{SyncOptions, no_progress};
+use chief_sources::connector::{Limits, SyncOptions, no_progress};
 use chief_sources::github_sync::{GithubApi, GithubError, sync};
 use chief_store::Store;
 use serde_json::{Value, json};
@@ -40,6 +40,20 @@ impl Respond for RepoMeta {
     }
 }
 
+/// `GET /user` (login "me") and a discovery search that finds nothing.
+async fn mount_user_and_empty_search(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "me"})))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/search/issues"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 0, "items": []})))
+        .mount(server)
+        .await;
+}
+
 async fn mock() -> MockServer {
     let server = MockServer::start().await;
     let uri = server.uri();
@@ -67,16 +81,7 @@ async fn mock() -> MockServer {
                 .await;
         }
     }
-    Mock::given(method("GET"))
-        .and(path("/user"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "me"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/search/issues"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 0, "items": []})))
-        .mount(&server)
-        .await;
+    mount_user_and_empty_search(&server).await;
     for p in [
         "/repos/octokit-fixture-org/paginate-issues/issues/comments",
         "/repos/octokit-fixture-org/paginate-issues/pulls/comments",
@@ -134,4 +139,60 @@ async fn a_revoked_token_is_an_auth_error() {
     .await
     .unwrap_err();
     assert!(matches!(err, GithubError::Auth(401)), "{err}");
+}
+
+/// A repository whose issue pages never end (each a new page, or the same page again),
+/// or whose first page is larger than the client accepts.
+struct HostileIssues {
+    uri: String,
+    mode: &'static str,
+}
+
+impl Respond for HostileIssues {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let n: u64 = req.url.query_pairs().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
+        let next = if self.mode == "fresh" { n + 1 } else { 2 };
+        let link = format!("<{}/repos/a/hostile/issues?page={next}>; rel=\"next\"", self.uri);
+        let body = if self.mode == "huge" { json!([{"title": "x".repeat(3 << 20)}]) } else { json!([]) };
+        ResponseTemplate::new(200).insert_header("link", link.as_str()).set_body_json(body)
+    }
+}
+
+#[tokio::test]
+async fn paging_that_never_ends_a_repeated_page_or_a_huge_body_cuts_one_repository_short() {
+    for (mode, expected) in
+        [("fresh", "more than 20 pages"), ("same", "returned before"), ("huge", "larger than 1 MiB")]
+    {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/search/repositories"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"total_count": 2, "items": [
+                {"full_name": "a/hostile", "description": ""}, {"full_name": "b/fine", "description": ""}]})))
+            .mount(&server)
+            .await;
+        mount_user_and_empty_search(&server).await;
+        Mock::given(method("GET"))
+            .and(path("/repos/a/hostile/issues"))
+            .respond_with(HostileIssues { uri: server.uri(), mode })
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .with_priority(10)
+            .mount(&server)
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
+        let api = GithubApi::new(&server.uri(), "ghp_test").with_limits(Limits { max_body: 1 << 20, max_pages: 20 });
+        let repos = vec!["a/hostile".to_string(), "b/fine".to_string()];
+        let options = SyncOptions { reconcile: true, ..SyncOptions::default() };
+        let r = sync(&mut store, &api, &repos, &options, &no_progress()).await.unwrap();
+        assert_eq!(r.skipped.len(), 1, "{mode}: {r:?}");
+        assert_eq!(r.skipped[0].0, "a/hostile");
+        assert!(r.skipped[0].1.contains(expected), "{mode}: {:?}", r.skipped[0]);
+        let requests = server.received_requests().await.unwrap();
+        let hostile = requests.iter().filter(|q| q.url.path() == "/repos/a/hostile/issues").count();
+        assert!(hostile <= 20, "{mode}: {hostile} requests");
+        assert!(requests.iter().any(|q| q.url.path() == "/repos/b/fine/pulls"), "{mode}: the other repository synced");
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use chief_sources::connector::{SyncOptions, no_progress};
+use chief_sources::connector::{Limits, SyncOptions, no_progress};
 use chief_sources::slack_sync::{SlackApi, SyncError, sync};
 use chief_store::Store;
 use serde_json::{Value, json};
@@ -161,4 +161,112 @@ async fn a_revoked_token_stops_the_sync_with_an_auth_error() {
     .unwrap_err();
     assert!(matches!(err, SyncError::Auth(ref e) if e == "token_revoked"), "{err}");
     assert!(!err.to_string().contains("xoxp-secret-value"));
+}
+
+/// conversations.history that never ends: each page names a new cursor (`fresh`) or
+/// the same one again; or one page far larger than the client accepts.
+enum Hostile {
+    Endless { fresh: bool },
+    Huge,
+}
+
+impl Respond for Hostile {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let n: u64 = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "cursor")
+            .and_then(|(_, v)| v.trim_start_matches('p').parse().ok())
+            .unwrap_or(0);
+        let ts = format!("{}.000100", 1_700_000_000 + n);
+        match self {
+            Hostile::Endless { fresh } => {
+                let next = if *fresh { format!("p{}", n + 1) } else { "p1".into() };
+                ok(json!({"messages": [{"type": "message", "user": "U1", "ts": ts, "text": "again"}],
+                    "has_more": true, "response_metadata": {"next_cursor": next}}))
+            }
+            Hostile::Huge => ok(json!({"messages": [{"type": "message", "user": "U1", "ts": ts,
+                "text": "x".repeat(3 << 20)}], "response_metadata": {"next_cursor": ""}})),
+        }
+    }
+}
+
+async fn hostile_mock(history: Hostile) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/auth.test"))
+        .respond_with(ok(json!({"team": "T", "team_id": "T1", "user_id": "U1", "url": "https://t.slack.com/"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users.list"))
+        .respond_with(ok(json!({"members": [{"id": "U1", "name": "a"}], "response_metadata": {"next_cursor": ""}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/search.messages"))
+        .respond_with(ok(json!({"messages": {"matches": [], "pagination": {"page": 1, "page_count": 1}}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users.conversations"))
+        .respond_with(ok(json!({"channels": [{"id": "C1", "name": "big"}, {"id": "C2", "name": "small"}],
+            "response_metadata": {"next_cursor": ""}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/conversations.history"))
+        .and(query_param("channel", "C2"))
+        .respond_with(ok(
+            json!({"messages": [{"type": "message", "user": "U1", "ts": "1700000000.000200", "text": "fine"}],
+            "response_metadata": {"next_cursor": ""}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/conversations.history"))
+        .and(query_param("channel", "C1"))
+        .respond_with(history)
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn history_requests(server: &MockServer) -> usize {
+    let requests = server.received_requests().await.unwrap();
+    requests.iter().filter(|r| r.url.path() == "/conversations.history" && r.url.as_str().contains("C1")).count()
+}
+
+#[tokio::test]
+async fn paging_that_never_ends_or_repeats_itself_is_cut_short_and_the_other_conversations_sync() {
+    for (fresh, expected) in [(true, "more than 20 pages"), (false, "returned before")] {
+        let server = hostile_mock(Hostile::Endless { fresh }).await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
+        let api = SlackApi::new(&server.uri(), "xoxp-test").with_limits(Limits { max_body: 1 << 20, max_pages: 20 });
+        let r = sync(&mut store, &api, None, &SyncOptions::default(), &no_progress()).await.unwrap();
+        assert_eq!(r.skipped.len(), 1, "{r:?}");
+        assert_eq!(r.skipped[0].0, "C1");
+        assert!(r.skipped[0].1.contains(expected), "{:?}", r.skipped[0]);
+        assert!(history_requests(&server).await <= 20, "bounded requests");
+        assert!(store.item("slack:C2:1700000000.000200").unwrap().is_some(), "the other conversation synced");
+        if fresh {
+            // What was read is kept, and the saved page cursor lets the next run go on.
+            assert!(store.item("slack:C1:1700000005.000100").unwrap().is_some());
+            let cursor = store.cursor("slack", "T1", "C1").unwrap().unwrap();
+            assert!(cursor["page"].as_str().is_some_and(|p| p.starts_with('p')), "{cursor}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_response_over_the_size_limit_is_refused_not_buffered() {
+    let server = hostile_mock(Hostile::Huge).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("chief.db")).unwrap();
+    let api = SlackApi::new(&server.uri(), "xoxp-test").with_limits(Limits { max_body: 1 << 20, max_pages: 20 });
+    let r = sync(&mut store, &api, None, &SyncOptions::default(), &no_progress()).await.unwrap();
+    assert_eq!(r.skipped.len(), 1, "{r:?}");
+    assert!(r.skipped[0].1.contains("larger than 1 MiB"), "{:?}", r.skipped[0]);
+    assert!(store.item("slack:C2:1700000000.000200").unwrap().is_some());
 }
