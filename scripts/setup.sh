@@ -40,7 +40,7 @@ if [ "$FOR_TESTS" = 1 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
   fi
   # The desktop pages (TypeScript, bundled by esbuild into ui/dist, which the shell embeds).
-  ( cd "$(dirname "$0")/../ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build )
+  ( cd "$(dirname "$0")/../ui" && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build )
 fi
 
 # The Rust toolchain (rustup) is part of the machine image; make it visible.

@@ -1,7 +1,8 @@
 //! The popup's DOM checked through WebDriver (tauri-driver + WebKitWebDriver): the
 //! real app with a demo home, PAY-142 in the PRIMARY selection, the real hotkey, and
 //! the popup's rendered rows read back from the page: the incident's Slack threads
-//! and its PR, the ticket entity, the captured text; Esc hides the window.
+//! and its PR, the ticket entity, the captured text; the popup is refused the
+//! settings window's commands; Esc hides the window.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
 
@@ -85,6 +86,15 @@ impl Wd {
             .as_str()
             .unwrap_or("")
             .to_string()
+    }
+    /// Runs `js` with a callback as its last argument and returns what it passes back.
+    async fn script_async(&self, session: &str, js: &str) -> Value {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/session/{session}/execute/async"),
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
     }
     async fn script(&self, session: &str, js: &str) -> Value {
         self.send(
@@ -174,6 +184,32 @@ async fn the_popup_dom_lists_the_incident_after_the_real_hotkey() {
     let chip = wd.elements(&session, ".entity.ticket").await;
     assert_eq!(wd.text(&session, &chip[0]).await, "PAY-142");
     assert_eq!(wd.script(&session, "return document.querySelector('.query').value").await, json!("PAY-142"));
+
+    // The popup renders synced third-party text, so it gets only the commands it needs:
+    // a script in it cannot store a key, change settings (the LLM URL the key goes to)
+    // or connect a source; and no `window.__TAURI__` global is exposed.
+    let calls = wd
+        .script_async(
+            &session,
+            r#"const done = arguments[arguments.length - 1];
+            const call = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args).then(() => "ok", (e) => String(e));
+            Promise.all([
+              call("set_llm_key", { key: "sk-popup-stole-this" }),
+              call("update_settings", { patch: { llm: { base_url: "https://evil.example/v1" } } }),
+              call("connect_source", { source: "slack", token: "xoxp-popup" }),
+              call("settings"),
+              call("context", { text: "PAY-142" }),
+            ]).then((r) => done({ r, global: typeof window.__TAURI__ }));"#,
+        )
+        .await;
+    let r: Vec<&str> = calls["r"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for (cmd, out) in ["set_llm_key", "update_settings", "connect_source", "settings"].iter().zip(&r) {
+        assert!(out.contains("not allowed"), "the popup must not call {cmd}: {out}");
+    }
+    assert_eq!(r[4], "ok", "the popup still looks things up");
+    assert_eq!(calls["global"], "undefined", "withGlobalTauri is off");
+    let toml = std::fs::read_to_string(home.path().join("chief.toml")).unwrap_or_default();
+    assert!(!toml.contains("evil.example"), "settings unchanged: {toml}");
 
     Command::new("xdotool").args(["key", "Escape"]).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -2,6 +2,9 @@
 // commands; the UI tests install a mock (window.__CHIEF_MOCK__) so the same pages
 // run in a plain browser. Types that mirror Rust enums are string unions.
 
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+
 /** chief_engine::EntityKind */
 export type EntityKind = "ticket" | "pr" | "person" | "url";
 /** chief_engine::GroupKind */
@@ -97,16 +100,21 @@ export class TauriSettingsBackend implements ISettingsBackend {
   slackManifest() { return this.t.core.invoke<string>("slack_manifest"); }
 }
 
+// Inside the app, Tauri injects its IPC bridge (`__TAURI_INTERNALS__`); the pages reach
+// it through @tauri-apps/api, bundled, so no `window.__TAURI__` global is exposed.
+const TAURI: TauriGlobal = { core: { invoke }, event: { listen } };
+const inApp = () => "__TAURI_INTERNALS__" in window;
+
 export function settingsBackend(): ISettingsBackend {
-  const w = window as unknown as { __TAURI__?: TauriGlobal; __CHIEF_SETTINGS_MOCK__?: ISettingsBackend };
-  if (w.__TAURI__) return new TauriSettingsBackend(w.__TAURI__);
+  const w = window as unknown as { __CHIEF_SETTINGS_MOCK__?: ISettingsBackend };
+  if (inApp()) return new TauriSettingsBackend(TAURI);
   if (w.__CHIEF_SETTINGS_MOCK__) return w.__CHIEF_SETTINGS_MOCK__;
   throw new Error("no backend: run inside the Chief app, or set window.__CHIEF_SETTINGS_MOCK__");
 }
 
 export function backend(): IBackend {
-  const w = window as unknown as { __TAURI__?: TauriGlobal; __CHIEF_MOCK__?: IBackend };
-  if (w.__TAURI__) return new TauriBackend(w.__TAURI__);
+  const w = window as unknown as { __CHIEF_MOCK__?: IBackend };
+  if (inApp()) return new TauriBackend(TAURI);
   if (w.__CHIEF_MOCK__) return w.__CHIEF_MOCK__;
   throw new Error("no backend: run inside the Chief app, or set window.__CHIEF_MOCK__");
 }

@@ -7,6 +7,13 @@ import { backend, type Context, type IBackend, type Item, type UiError } from ".
 // Source badges: a letter on the source's colour (fonts on every desktop have these).
 const ICON: Record<string, string> = { slack: "S", github: "G", jira: "J", google: "C", local: "L" };
 
+// Why nothing was read from the screen, when the capture chose not to.
+const SKIPPED: Record<string, string> = {
+  excluded: "The focused window is on your exclusion list, so nothing was read from it. Type what to look up.",
+  unknown_window:
+    "Chief could not tell which window had focus, so it read nothing (your exclusion list is on). Type what to look up.",
+};
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -48,7 +55,10 @@ export class Popup {
     document.addEventListener("keydown", (e) => this.key(e));
     api.onShow((s) => {
       this.query.value = s.text;
-      void this.lookup(s.text, s.pressed_ms);
+      void this.lookup(s.text, s.pressed_ms).then(() => {
+        const why = SKIPPED[s.source];
+        if (why && !s.text) this.status.textContent = why;
+      });
     });
   }
 

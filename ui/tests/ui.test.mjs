@@ -30,13 +30,13 @@ const CONTEXT = {
 };
 
 // A mock backend, installed before the page's module runs.
-function mockScript(fail) {
+function mockScript(fail, context = CONTEXT) {
   return `window.__calls = { context: [], open: [], hide: 0 };
   window.__CHIEF_MOCK__ = {
-    async context(text) { window.__calls.context.push(text); ${fail ? `throw ${JSON.stringify(fail)};` : `return { ...${JSON.stringify(CONTEXT)}, text };`} },
+    async context(text) { window.__calls.context.push(text); ${fail ? `throw ${JSON.stringify(fail)};` : `return { ...${JSON.stringify(context)}, text };`} },
     async open(url) { window.__calls.open.push(url); },
     async hide() { window.__calls.hide += 1; },
-    onShow(cb) { window.__summon = (text) => cb({ text, source: "selection", pressed_ms: Date.now() }); },
+    onShow(cb) { window.__summon = (text, source = "selection") => cb({ text, source, pressed_ms: Date.now() }); },
     async rendered() {},
   };`;
 }
@@ -60,6 +60,34 @@ async function open(fail, scheme = "light") {
   await page.evaluate(() => window.__summon("PAY-142"));
   return page;
 }
+
+test("a capture skipped for privacy says why, and reads nothing", async () => {
+  const page = await browser.newPage({ viewport: { width: 560, height: 420 } });
+  await page.addInitScript(mockScript());
+  await page.goto(base);
+  await page.evaluate(() => window.__summon("", "unknown_window"));
+  await page.waitForFunction(() => /could not tell which window/.test(document.querySelector(".status").textContent));
+  await page.evaluate(() => window.__summon("", "excluded"));
+  await page.waitForFunction(() => /exclusion list/.test(document.querySelector(".status").textContent));
+  assert.deepEqual(await page.evaluate(() => window.__calls.context), [], "nothing looked up");
+  await page.close();
+});
+
+test("synced text that looks like HTML renders as text, never as markup", async () => {
+  const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+  const item = { ...CONTEXT.groups[0].items[0], title: evil, author: evil, container: evil };
+  const context = { ...CONTEXT, groups: [{ kind: "threads", label: "Slack threads", items: [item] }] };
+  const page = await browser.newPage({ viewport: { width: 560, height: 420 } });
+  await page.addInitScript(mockScript(undefined, context));
+  await page.goto(base);
+  await page.evaluate(() => window.__summon("PAY-142"));
+  await page.waitForSelector(".item");
+  assert.equal(await page.textContent(".item .title"), evil);
+  assert.equal(await page.locator(".item img, .item script").count(), 0);
+  await page.waitForTimeout(100);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.close();
+});
 
 test("renders the captured text, entities and grouped results", async () => {
   const page = await open();
