@@ -252,17 +252,22 @@ fn a_rest_dump_cannot_read_outside_its_folder() {
     assert!(crate::search_ids(&engine, "SECRET OUTSIDE").is_empty());
 }
 
-/// A zip whose day file inflates to 200 MiB of zeros is refused by that file's name,
-/// without reading it all into memory; the rest of the export imports.
+/// A zip whose day file inflates to 2 GiB of zeros, an entry whose header declares
+/// 2^62 bytes, and an entry named `../…` are each refused (or read within the cap) by
+/// name, without reading them into memory; the rest of the export imports.
 #[test]
-fn a_zip_bomb_day_file_is_refused_with_bounded_memory() {
+fn a_zip_bomb_a_lying_header_and_a_climbing_name_are_refused_with_bounded_memory() {
     use std::io::Write;
     let (_home, engine) = engine();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("export.zip");
+    // A stored day file of a size easy to find in the headers, declared as 2^62 bytes below.
+    let lying_day = msgs(json!([{"type": "message", "user": "U1", "text": "lying header", "ts": "1767398400.000100"}]));
+    let lying_len = lying_day.len() as u64;
     {
         let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         z.start_file("channels.json", opts).unwrap();
         z.write_all(json!([{"id": "C1", "name": "general"}]).to_string().as_bytes()).unwrap();
         z.start_file("users.json", opts).unwrap();
@@ -270,17 +275,79 @@ fn a_zip_bomb_day_file_is_refused_with_bounded_memory() {
         z.start_file("general/2026-01-02.json", opts).unwrap();
         z.write_all(&msgs(json!([{"type": "message", "user": "U1", "text": "a real day", "ts": "1767312000.000100"}])))
             .unwrap();
+        z.start_file("../2026-01-04.json", opts).unwrap();
+        z.write_all(&msgs(
+            json!([{"type": "message", "user": "U1", "text": "climbed out", "ts": "1767484800.000100"}]),
+        ))
+        .unwrap();
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(true);
+        z.start_file("general/2026-01-03.json", stored).unwrap();
+        z.write_all(&lying_day).unwrap();
         z.start_file("general/2026-01-01.json", opts).unwrap();
         let zeros = vec![0u8; 1 << 20];
-        for _ in 0..200 {
+        for _ in 0..2048 {
             z.write_all(&zeros).unwrap();
         }
         z.finish().unwrap();
     }
-    assert!(std::fs::metadata(&path).unwrap().len() < 2 << 20, "the bomb is small on disk");
+    // The zip64 size fields of the stored entry (local and central headers) now claim 2^62 bytes.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let needle = [lying_len.to_le_bytes(), lying_len.to_le_bytes()].concat();
+    let mut patched = 0;
+    let mut at = 0;
+    while let Some(i) = bytes[at..].windows(16).position(|w| w == needle.as_slice()) {
+        bytes[at + i..at + i + 8].copy_from_slice(&(1u64 << 62).to_le_bytes());
+        patched += 1;
+        at += i + 16;
+    }
+    assert!(patched >= 1, "zip64 size fields found");
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(bytes.len() < 8 << 20, "the bomb is small on disk: {} bytes", bytes.len());
+
     let report = engine.import_slack_export(&path, &ImportOptions::default(), &mut |_| {}).unwrap();
     let failure = report.failures.iter().find(|f| f.file.contains("2026-01-01")).expect("the bomb is reported");
     assert!(failure.error.contains("larger than 128 MiB"), "{failure:?}");
-    assert_eq!(report.messages_inserted, 1, "the real day imports: {report:?}");
-    eprintln!("peak RSS after the zip bomb: {:.0} MiB", chief_bench::perf::peak_rss_mb());
+    let climbing = report.failures.iter().find(|f| f.file.starts_with("../")).expect("the climbing name is reported");
+    assert!(climbing.error.contains("unsafe name"), "{climbing:?}");
+    assert!(search_ids(&engine, "climbed out").is_empty());
+    // The lying header is read within the cap: either refused by name or imported as what it really holds.
+    let lied = report.failures.iter().find(|f| f.file.contains("2026-01-03"));
+    assert!(lied.is_some() || !search_ids(&engine, "lying header").is_empty(), "{report:?}");
+    assert!(search_ids(&engine, "real day").len() == 1, "the real day imports: {report:?}");
+    eprintln!(
+        "peak RSS after a 2 GiB zip bomb and a 2^62-byte header: {:.0} MiB ({lied:?})",
+        chief_bench::perf::peak_rss_mb()
+    );
+}
+
+/// A folder export whose channel folder or day file is a symbolic link (which could
+/// point anywhere on disk) reads nothing through it, and says so by name.
+#[test]
+fn links_in_a_folder_export_are_refused_by_name() {
+    let (_home, engine) = engine();
+    let outside = tempfile::tempdir().unwrap();
+    let secret =
+        msgs(json!([{"type": "message", "user": "U1", "text": "SECRET OUTSIDE linked", "ts": "1767225600.000100"}]));
+    std::fs::create_dir_all(outside.path().join("folder")).unwrap();
+    std::fs::write(outside.path().join("folder/2026-01-01.json"), &secret).unwrap();
+    std::fs::write(outside.path().join("2026-01-05.json"), &secret).unwrap();
+    let export = tempfile::tempdir().unwrap();
+    write_export(
+        export.path(),
+        &[(
+            "general/2026-01-02.json",
+            msgs(json!([{"type": "message", "user": "U1", "text": "inside day", "ts": "1767312000.000100"}])),
+        )],
+    );
+    std::os::unix::fs::symlink(outside.path().join("folder"), export.path().join("ops")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("2026-01-05.json"), export.path().join("general/2026-01-05.json"))
+        .unwrap();
+    let report = import(&engine, export.path());
+    let files: Vec<&str> = report.failures.iter().map(|f| f.file.as_str()).collect();
+    assert!(files.contains(&"ops") && files.contains(&"general/2026-01-05.json"), "{:?}", report.failures);
+    assert!(report.failures.iter().all(|f| f.error.contains("symbolic link")), "{:?}", report.failures);
+    assert!(search_ids(&engine, "SECRET OUTSIDE").is_empty());
+    assert_eq!(search_ids(&engine, "inside day").len(), 1);
 }

@@ -123,6 +123,13 @@ impl Archive {
         match self {
             Archive::Dir(root) => {
                 let p = root.join(rel);
+                // A link could point anywhere on disk: only the export's own files are read.
+                if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(SourceError::Invalid {
+                        file: rel.to_string(),
+                        reason: "is a symbolic link; Chief reads only the export's own files".into(),
+                    });
+                }
                 if std::fs::metadata(&p).is_ok_and(|m| m.len() > MAX_FILE) {
                     return Err(too_big("the file"));
                 }
@@ -154,9 +161,12 @@ impl Archive {
         }
     }
 
-    /// `(folder, "folder/YYYY-MM-DD.json")`, sorted.
-    fn day_files(&self) -> Result<Vec<(String, String)>, SourceError> {
+    /// `(folder, "folder/YYYY-MM-DD.json")`, sorted; what is refused (a symbolic link,
+    /// a name that climbs out of the export) goes to `refused`.
+    fn day_files(&self, refused: &mut Vec<FileFailure>) -> Result<Vec<(String, String)>, SourceError> {
         let mut out = Vec::new();
+        let mut refuse = |file: String, error: &str| refused.push(FileFailure { file, error: error.to_string() });
+        const LINK: &str = "a symbolic link; Chief reads only the export's own folders and files";
         match self {
             Archive::Dir(root) => {
                 fn io(p: &Path) -> impl Fn(std::io::Error) -> SourceError + '_ {
@@ -164,15 +174,26 @@ impl Archive {
                 }
                 for entry in std::fs::read_dir(root).map_err(io(root))? {
                     let entry = entry.map_err(io(root))?;
-                    if !entry.file_type().map_err(io(root))?.is_dir() {
+                    let folder = entry.file_name().to_string_lossy().to_string();
+                    let kind = entry.file_type().map_err(io(root))?;
+                    if kind.is_symlink() {
+                        refuse(folder, LINK);
                         continue;
                     }
-                    let folder = entry.file_name().to_string_lossy().to_string();
+                    if !kind.is_dir() {
+                        continue;
+                    }
                     for f in std::fs::read_dir(entry.path()).map_err(io(&entry.path()))? {
-                        let name = f.map_err(io(&entry.path()))?.file_name().to_string_lossy().to_string();
-                        if is_day_file(&name) {
-                            out.push((folder.clone(), format!("{folder}/{name}")));
+                        let f = f.map_err(io(&entry.path()))?;
+                        let name = f.file_name().to_string_lossy().to_string();
+                        if !is_day_file(&name) {
+                            continue;
                         }
+                        if f.file_type().map_err(io(&entry.path()))?.is_symlink() {
+                            refuse(format!("{folder}/{name}"), LINK);
+                            continue;
+                        }
+                        out.push((folder.clone(), format!("{folder}/{name}")));
                     }
                 }
             }
@@ -184,6 +205,10 @@ impl Archive {
                         && !file.contains('/')
                         && is_day_file(file)
                     {
+                        if matches!(folder, "." | "..") || folder.contains(['\\', ':']) {
+                            refuse(rel.to_string(), "an unsafe name (it climbs out of the export); skipped");
+                            continue;
+                        }
                         out.push((folder.to_string(), rel.to_string()));
                     }
                 }
@@ -257,7 +282,7 @@ pub fn import(
         format!("export-{}", file_hash(&key))
     });
 
-    let day_files = archive.day_files()?;
+    let day_files = archive.day_files(&mut report.failures)?;
     {
         let w = store.writer()?;
         for u in &users {
