@@ -266,8 +266,7 @@ fn a_zip_bomb_a_lying_header_and_a_climbing_name_are_refused_with_bounded_memory
     let lying_len = lying_day.len() as u64;
     {
         let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         z.start_file("channels.json", opts).unwrap();
         z.write_all(json!([{"id": "C1", "name": "general"}]).to_string().as_bytes()).unwrap();
         z.start_file("users.json", opts).unwrap();

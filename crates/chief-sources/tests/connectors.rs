@@ -469,3 +469,63 @@ async fn reconciliation_never_deletes_history_imported_from_an_export() {
     }
     assert!(get(&gone).deleted, "a deletion among what live sync stored is still found");
 }
+
+#[tokio::test]
+async fn a_reconciling_sync_keeps_every_message_of_an_imported_export() {
+    // The houstondatavis export (years old), then a live sync of its #general from an
+    // API that serves only the last 7 days (as a free plan does), with reconciliation.
+    let root = std::env::var_os("CHIEF_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let export = root.join("data/slack-exports/houstondatavis");
+    assert!(export.is_dir(), "the shared export {} is required", export.display());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let general = "C061A2UGJ";
+    let container = chief_core::ContainerId::new(chief_core::Source::Slack, general);
+    let all = || {
+        Store::open(&db)
+            .unwrap()
+            .live_ids_in(container.as_str(), chief_core::Timestamp(0), chief_core::Timestamp(i64::MAX))
+            .unwrap()
+    };
+    {
+        let mut store = Store::open(&db).unwrap();
+        let opts = chief_sources::slack_export::ImportOptions::default();
+        chief_sources::slack_export::import(&mut store, &export, &opts, &mut |_| {}).unwrap();
+    }
+    let imported = all();
+    assert!(imported.len() > 100, "#general imported: {}", imported.len());
+
+    let mut world = world();
+    let recent = now_secs() - 7 * 86_400;
+    let (template, msgs) = {
+        let (ch, msgs) = world.slack.messages.iter().next().unwrap();
+        let template = world.slack.conversations.iter().find(|c| c["id"] == ch.as_str()).unwrap().clone();
+        let msgs: Vec<serde_json::Value> = msgs
+            .values()
+            .filter(|m| m.get("thread_ts").is_none() && chief_mockapi::ts_key(m["ts"].as_str().unwrap()).0 > recent)
+            .cloned()
+            .collect();
+        (template, msgs)
+    };
+    let mut conv = template;
+    conv["id"] = serde_json::json!(general);
+    conv["name"] = serde_json::json!("general");
+    world.slack.conversations = vec![conv];
+    world.slack.messages.clear();
+    for m in &msgs {
+        world.slack.post(general, m.clone());
+    }
+    let mock = MockApi::start(world).await.unwrap();
+    let token = mock.world(|w| w.token.clone());
+    let opts = SyncOptions { reconcile: true, ..SyncOptions::default() };
+    let s = Scheduler::new(db.clone(), vec![job(slack(&mock, &token), opts)]);
+    let out = s.run_once(&no_progress(), true).await;
+    let report = out[0].result.as_ref().unwrap();
+    assert!(report.reconciled, "{report:?}");
+    let after: std::collections::HashSet<String> = all().into_iter().collect();
+    let kept = imported.iter().filter(|id| after.contains(*id)).count();
+    assert_eq!(kept, imported.len(), "every imported message is still there");
+    assert_eq!(after.len(), imported.len() + msgs.len(), "and the recent week was added");
+}
