@@ -12,7 +12,7 @@ FOR_TESTS=0
 pkgs=(build-essential pkg-config ca-certificates)
 if [ "$FOR_TESTS" = 1 ]; then
   pkgs+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
-    xvfb x11-utils xdotool xclip imagemagick dbus dbus-x11 chromium webkit2gtk-driver)
+    xvfb x11-utils xdotool xclip imagemagick dbus dbus-x11 chromium webkit2gtk-driver gnome-keyring)
 fi
 need_apt=()
 for pkg in "${pkgs[@]}"; do

@@ -146,7 +146,9 @@ fn show_popup_empty(app: &AppHandle) {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CHIEF_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(chief_engine::secrets::log_filter(
+            &std::env::var("CHIEF_LOG").unwrap_or_else(|_| "info".into()),
+        )))
         .with_writer(std::io::stderr)
         .init();
     let env: Vec<(String, String)> = std::env::vars().collect();

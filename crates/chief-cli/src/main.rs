@@ -153,12 +153,13 @@ fn init_tracing(verbose: u8, quiet: bool) {
         ),
         _ => "debug,tantivy=info",
     };
-    let filter = std::env::var("CHIEF_LOG").unwrap_or_else(|_| filter.to_string());
+    let filter = chief_engine::secrets::log_filter(&std::env::var("CHIEF_LOG").unwrap_or_else(|_| filter.to_string()));
     let events = if verbose > 0 { FmtSpan::CLOSE } else { FmtSpan::NONE };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_span_events(events)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(verbose > 1)
         .try_init();
 }

@@ -386,6 +386,15 @@ fn apply_env(tree: &mut toml::Value, segs: &[String], var: &str, value: &str) ->
                     toml::Value::Float(value.parse().map_err(|_| err("expected a number".into()))?)
                 }
                 toml::Value::Table(_) => return Err(err("names a section, not a key".into())),
+                // A list from the environment is comma-separated: `a/b,c/d`.
+                toml::Value::Array(_) => toml::Value::Array(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| toml::Value::String(v.to_string()))
+                        .collect(),
+                ),
                 _ => toml::Value::String(value.to_string()),
             };
             *slot = parsed;
@@ -423,6 +432,7 @@ mod tests {
                 ("CHIEF_LLM_OFFLINE", "true"),
                 ("CHIEF_INDEX_THREADS", "2"),
                 ("CHIEF_SEARCH_DENSE_WEIGHT", "1.5"),
+                ("CHIEF_SOURCES_GITHUB_CONTAINERS", "acme/api, acme/web,"),
                 ("CHIEF_GITHUB_TOKEN", "x"),
                 ("PATH", "/bin"),
             ]),
@@ -431,6 +441,7 @@ mod tests {
         assert_eq!(cfg.search.dense_weight, 1.5);
         assert!(cfg.sources.github.enabled);
         assert_eq!(cfg.sources.github.api_base, "http://127.0.0.1:9999");
+        assert_eq!(cfg.sources.github.containers, ["acme/api", "acme/web"]);
         assert_eq!(cfg.sources.slack.api_base, "https://slack.com/api");
         assert_eq!(cfg.me.name, "Maya");
         assert!(cfg.llm.offline);

@@ -86,3 +86,50 @@ mod tests {
         assert!(e.to_string().contains("CHIEF_LLM_API_KEY"), "{e}");
     }
 }
+
+/// Libraries whose debug and trace logs carry what Chief keeps out of logs: D-Bus
+/// message bodies on their way to the keychain, HTTP connection internals, IPC
+/// arguments between the desktop's pages and its shell.
+const QUIET_LIBRARIES: &[&str] = &[
+    "zbus",
+    "keyring",
+    "keyring_core",
+    "dbus_secret_service_keyring_store",
+    "zbus_secret_service_keyring_store",
+    "secret_service",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "rustls",
+    "tauri",
+    "wry",
+];
+
+/// A log filter (`CHIEF_LOG` syntax) with the libraries above capped at `info`,
+/// unless the filter names one of them itself: `CHIEF_LOG=trace` shows everything of
+/// Chief's and nothing of a token on its way to the keychain.
+pub fn log_filter(requested: &str) -> String {
+    let named = |lib: &str| requested.split(',').any(|d| d.trim().split(['=', '[']).next() == Some(lib));
+    let mut filter = requested.to_string();
+    for lib in QUIET_LIBRARIES.iter().filter(|l| !named(l)) {
+        if !filter.is_empty() {
+            filter.push(',');
+        }
+        filter.push_str(lib);
+        filter.push_str("=info");
+    }
+    filter
+}
+
+#[cfg(test)]
+mod log_tests {
+    #[test]
+    fn libraries_that_log_secrets_are_capped_unless_named() {
+        let f = super::log_filter("trace");
+        assert!(f.starts_with("trace,") && f.contains(",zbus=info") && f.contains(",hyper=info"), "{f}");
+        let f = super::log_filter("debug,zbus=trace");
+        assert!(f.contains("zbus=trace") && !f.contains("zbus=info"), "{f}");
+        assert!(f.contains("reqwest=info"), "{f}");
+    }
+}

@@ -120,6 +120,18 @@ pub enum ErrorClass {
     Auth,
 }
 
+/// What an HTTP error says, with the status when the body says nothing; a redirect
+/// says why it was not followed.
+pub(crate) fn http_message(status: u16, body: String) -> String {
+    match status {
+        300..=399 => format!(
+            "HTTP {status}: the server redirects elsewhere, and Chief does not follow redirects (your key would go along); check base_url"
+        ),
+        _ if body.trim().is_empty() => format!("HTTP {status}"),
+        _ => body,
+    }
+}
+
 /// Errors from the LLM layer. Messages never contain API keys.
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {

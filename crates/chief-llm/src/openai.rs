@@ -125,8 +125,10 @@ pub(crate) fn on_event(provider: &str, ev: &SseEvent, st: &mut StreamState) -> R
 /// Maps an HTTP error to a class.
 pub(crate) fn classify(provider: &str, status: u16, retry_after: Option<std::time::Duration>, body: &str) -> LlmError {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    let message =
-        v["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| body.chars().take(300).collect());
+    let message = crate::http_message(
+        status,
+        v["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| body.chars().take(300).collect()),
+    );
     let code = v["error"]["code"].as_str().unwrap_or("");
     let p = provider.to_string();
     match status {

@@ -512,7 +512,8 @@ async fn a_redirect_is_not_followed_and_the_key_stays_home() {
         .mount(&server)
         .await;
     let out = client(vec![provider(&server, "p", ProviderKind::Openai)]).complete(&req("hi")).await;
-    assert!(out.is_err(), "a redirect is an error, not an answer: {out:?}");
+    let err = out.expect_err("a redirect is an error, not an answer").to_string();
+    assert!(err.contains("HTTP 302") && err.contains("does not follow redirects"), "{err}");
     assert!(
         elsewhere.received_requests().await.unwrap_or_default().is_empty(),
         "the request (and its key) went to another host"

@@ -1,0 +1,151 @@
+//! The secrets and privacy sweep: the real `chief` binary connects Slack and GitHub
+//! (tokens on standard input, stored in a real Secret Service keychain —
+//! gnome-keyring on a private D-Bus session), stores an LLM key, syncs Slack in live
+//! mode and GitHub from the mock APIs, and calls an LLM endpoint that answers with a
+//! redirect to another host — all at `CHIEF_LOG=trace` and `-vv`. Then every byte of
+//! the output and of the home (database, WAL, index files, chief.toml) is searched:
+//! no token, no key, no live-mode message text; the home is 0700 and its files 0600;
+//! the redirect target never hears from Chief.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+const SLACK_AND_GITHUB_TOKEN: &str = "xoxp-SWEEP-MARKER-TOKEN-5150";
+const LLM_KEY: &str = "sk-ant-SWEEP-MARKER-KEY-8086";
+const LIVE_TEXT: &str = "SWEEPMARKER confidential reorg of the platform team";
+
+fn need(tool: &str) {
+    let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().unwrap().status.success();
+    assert!(found, "{tool} is required (scripts/setup.sh --tests installs it)");
+}
+
+/// Every regular file under `dir`, with its mode.
+fn files(dir: &Path, out: &mut Vec<(std::path::PathBuf, u32)>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let meta = e.metadata().unwrap();
+        if meta.is_dir() {
+            files(&e.path(), out);
+        } else {
+            out.push((e.path(), meta.permissions().mode() & 0o777));
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_or_live_text_reaches_logs_or_disk_even_at_trace() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    need("gnome-keyring-daemon");
+    need("dbus-run-session");
+
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut world = chief_mockapi::World::synthetic(&chief_mockapi::Synthetic {
+        messages: 200,
+        pulls: 6,
+        issues: 3,
+        repos: 1,
+        end_secs: now - 60,
+        ..Default::default()
+    });
+    world.token = SLACK_AND_GITHUB_TOKEN.into();
+    world.slack.post(
+        "C0000001",
+        serde_json::json!({"type": "message", "user": "U000002", "text": LIVE_TEXT, "ts": format!("{}.000077", now - 90)}),
+    );
+    let mock = chief_mockapi::MockApi::start(world).await.unwrap();
+    // The LLM endpoint redirects to another server; a client that followed would send the key there.
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&elsewhere).await;
+    let llm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", format!("{}/v1/messages", elsewhere.uri())))
+        .mount(&llm)
+        .await;
+
+    let root = tempfile::tempdir().unwrap();
+    let home = root.path().join("home"); // Chief creates it
+    let log = root.path().join("out.log");
+    let script = format!(
+        r#"set -u
+eval "$(printf pw | gnome-keyring-daemon --replace --unlock --components=secrets 2>/dev/null)" || true
+exec >>"{log}" 2>&1
+export CHIEF_HOME="{home}" CHIEF_LOG=trace CHIEF_EMBED_ENABLED=false
+export CHIEF_SOURCES_SLACK_ENABLED=true CHIEF_SOURCES_SLACK_API_BASE="{slack}" CHIEF_SOURCES_SLACK_LIVE=true
+export CHIEF_SOURCES_GITHUB_ENABLED=true CHIEF_SOURCES_GITHUB_API_BASE="{github}" CHIEF_SOURCES_GITHUB_CONTAINERS=synth/repo-0
+export CHIEF_LLM_PROVIDER=anthropic CHIEF_LLM_MODEL=claude-test CHIEF_LLM_BASE_URL="{llm}"
+chief() {{ "{bin}" "$@"; echo "[exit $?: chief $*]"; }}
+printf '%s\n' "{token}" | chief -vv connect slack
+printf '%s\n' "{token}" | chief -vv connect github
+printf '%s' "{key}" | chief -vv llm set-key
+chief -vv sync
+chief -vv llm test --no-cache
+chief -vv status
+chief -vv doctor
+"#,
+        log = log.display(),
+        home = home.display(),
+        slack = mock.slack_base(),
+        github = mock.github_base(),
+        llm = llm.uri(),
+        bin = env!("CARGO_BIN_EXE_chief"),
+        token = SLACK_AND_GITHUB_TOKEN,
+        key = LLM_KEY,
+    );
+    let script_path = root.path().join("sweep.sh");
+    std::fs::write(&script_path, script).unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        Command::new("dbus-run-session").args(["--", "bash"]).arg(&script_path).status().unwrap()
+    })
+    .await
+    .unwrap();
+    let out = std::fs::read(&log).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(status.success(), "{status:?}: {text}");
+
+    // It all ran: tokens came from the keychain, the sync stored items, the LLM call failed on the redirect.
+    for step in ["connect slack", "connect github", "llm set-key", "sync"] {
+        assert!(text.contains(&format!("[exit 0: chief -vv {step}")), "{step} failed:\n{text}");
+    }
+    assert!(text.contains("slack page stored") && text.contains("github page stored"), "{text}");
+    assert!(!text.contains("[exit 0: chief -vv llm test"), "a redirect is an error:\n{text}");
+    assert!(text.contains("does not follow redirects"), "the error says why:\n{text}");
+    assert!(text.contains("DEBUG") && text.contains("slack request"), "verbose logging was on");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty(), "the redirect was followed");
+    assert!(!llm.received_requests().await.unwrap().is_empty(), "the LLM endpoint was called");
+
+    // Nothing secret or live in the output, as text or as a logged byte list.
+    for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER"] {
+        assert!(!contains(&out, marker), "{marker} in the output:\n{text}");
+        let bytes: Vec<String> = marker.bytes().take(12).map(|b| b.to_string()).collect();
+        assert!(!contains(&out, &bytes.join(", ")), "{marker} as bytes in the output");
+    }
+    // Nor on disk: every file of the home, the database's WAL and the index included.
+    let mut all = Vec::new();
+    files(&home, &mut all);
+    assert!(all.iter().any(|(p, _)| p.ends_with("chief.db")), "{all:?}");
+    assert!(all.iter().any(|(p, _)| p.to_string_lossy().contains("index")), "{all:?}");
+    for (path, _) in &all {
+        let bytes = std::fs::read(path).unwrap();
+        for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER"] {
+            assert!(!contains(&bytes, marker), "{marker} in {}", path.display());
+        }
+    }
+    // Private on disk.
+    let home_mode = std::fs::metadata(&home).unwrap().permissions().mode() & 0o777;
+    assert_eq!(home_mode, 0o700, "the home Chief created");
+    for (path, mode) in &all {
+        let name = path.file_name().unwrap().to_string_lossy();
+        if name.starts_with("chief.db") {
+            assert_eq!(*mode, 0o600, "{}", path.display());
+        }
+        assert_eq!(mode & 0o077, 0, "{} is readable by others: {mode:o}", path.display());
+    }
+    eprintln!("sweep: {} files, {} bytes of output, searched for 3 markers", all.len(), out.len());
+}
