@@ -1,9 +1,13 @@
-//! `chief sync` killed (SIGKILL) at 20 pseudo-random points, restarted each time, then
-//! run to the end: the store matches a clean, uninterrupted sync exactly — no item
-//! lost, none duplicated, every text and thread link the same.
+//! Crash test v2: `chief sync` killed (SIGKILL) at 20 pseudo-random points and
+//! restarted each time, while the mock's data changes between runs (new messages,
+//! edits, deletions, a re-titled issue), GitHub's repositories are found only by the
+//! user's search, and 429s and 5xx bursts are injected. Then it runs to the end, and
+//! every table — live items, people, identities, containers, references, cursors,
+//! failures — and the index's document set match a clean sync of the final data.
 
 #![allow(clippy::unwrap_used)] // a test fails by panicking
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,17 +18,17 @@ fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
-fn home_with_config(mock: &MockApi, repos: &[String]) -> tempfile::TempDir {
+/// A home syncing Slack and GitHub from the mock; GitHub has no repositories
+/// configured, so they come from the user's search.
+fn home_with_config(mock: &MockApi) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
-    let repos: Vec<String> = repos.iter().map(|r| format!("{r:?}")).collect();
     std::fs::write(
         home.path().join("chief.toml"),
         format!(
             "[embed]\nenabled = false\n[sources.slack]\nenabled = true\napi_base = {:?}\n\
-             [sources.github]\nenabled = true\napi_base = {:?}\ncontainers = [{}]\n",
+             [sources.github]\nenabled = true\napi_base = {:?}\n",
             mock.slack_base(),
             mock.github_base(),
-            repos.join(", ")
         ),
     )
     .unwrap();
@@ -43,29 +47,137 @@ fn sync_cmd(home: &Path, token: &str) -> Command {
     c
 }
 
-/// A stored item: (id, deleted, title, body, parent, container, url).
-type Row = (String, bool, String, String, Option<String>, String, Option<String>);
+/// Everything a sync writes, in a form two homes can be compared by.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    live: Vec<Vec<String>>,
+    deleted: BTreeSet<String>,
+    people: Vec<Vec<String>>,
+    identities: Vec<Vec<String>>,
+    containers: Vec<Vec<String>>,
+    refs: Vec<Vec<String>>,
+    cursors: Vec<Vec<String>>,
+    failures: Vec<Vec<String>>,
+    index: BTreeSet<String>,
+}
 
-/// Every item, sorted by id; and the ids created more than once in the change log.
-fn dump(home: &Path) -> (Vec<Row>, Vec<String>) {
+fn rows(db: &rusqlite::Connection, sql: &str) -> Vec<Vec<String>> {
+    let mut stmt = db.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n)
+            .map(|i| {
+                Ok(match r.get::<_, rusqlite::types::Value>(i)? {
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Null => "NULL".into(),
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    other => format!("{other:?}"),
+                })
+            })
+            .collect::<Result<Vec<String>, _>>()
+    })
+    .unwrap()
+    .collect::<Result<Vec<_>, _>>()
+    .unwrap()
+}
+
+/// The ids of every document in the home's search index.
+fn index_ids(home: &Path) -> BTreeSet<String> {
+    let index = tantivy::Index::open_in_dir(home.join("index")).unwrap();
+    let id = index.schema().get_field("id").unwrap();
+    let searcher = index.reader().unwrap().searcher();
+    let docs = searcher.search(&tantivy::query::AllQuery, &tantivy::collector::DocSetCollector).unwrap();
+    docs.into_iter()
+        .map(|addr| {
+            let doc: tantivy::TantivyDocument = searcher.doc(addr).unwrap();
+            tantivy::schema::Value::as_str(&doc.get_first(id).unwrap()).unwrap().to_string()
+        })
+        .collect()
+}
+
+fn snapshot(home: &Path) -> Snapshot {
     let db = rusqlite::Connection::open(home.join("chief.db")).unwrap();
-    let mut stmt =
-        db.prepare("SELECT id, deleted, title, body, parent_id, container_id, url FROM items ORDER BY id").unwrap();
-    let items = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let mut stmt = db
-        .prepare("SELECT item_id FROM item_events WHERE change = 'created' GROUP BY item_id HAVING COUNT(*) > 1")
-        .unwrap();
-    let dups = stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
-    (items, dups)
+    let dups =
+        rows(&db, "SELECT item_id FROM item_events WHERE change = 'created' GROUP BY item_id HAVING COUNT(*) > 1");
+    assert!(dups.is_empty(), "items created twice: {dups:?}");
+    // Cursors hold where each stream stands. What differs by nature is left out: the
+    // wall-clock moments they were written (a search's `since`, `*_at`, `*_ms`) and
+    // the ETag of the last request, with the URL it was for (which carries `since`).
+    let mut cursors = rows(&db, "SELECT source, account, container, cursor_json FROM sync_state ORDER BY 1, 2, 3");
+    for c in &mut cursors {
+        let mut v: serde_json::Value = serde_json::from_str(&c[3]).unwrap();
+        let workspace_wide = c[2].starts_with('_');
+        if let Some(o) = v.as_object_mut() {
+            o.retain(|k, _| {
+                !(k.ends_with("_at")
+                    || k.ends_with("_ms")
+                    || k == "etag"
+                    || k == "url"
+                    || workspace_wide && k == "since")
+            });
+        }
+        c[3] = v.to_string();
+    }
+    Snapshot {
+        live: rows(
+            &db,
+            "SELECT id, hash, title, body, parent_id, container_id, url, author, refs_json FROM items WHERE deleted = 0 ORDER BY id",
+        ),
+        deleted: rows(&db, "SELECT id FROM items WHERE deleted = 1").into_iter().map(|r| r[0].clone()).collect(),
+        people: rows(&db, "SELECT display_name, title, is_bot FROM people ORDER BY 1, 2, 3"),
+        identities: rows(
+            &db,
+            "SELECT i.kind, i.value, p.display_name FROM identities i JOIN people p ON p.id = i.person_id ORDER BY 1, 2",
+        ),
+        containers: rows(&db, "SELECT id, source, kind, name, description FROM containers ORDER BY id"),
+        refs: rows(
+            &db,
+            "SELECT i.id, r.kind, r.value FROM item_refs r JOIN items i ON i.rid = r.item_rid WHERE i.deleted = 0 ORDER BY 1, 2, 3",
+        ),
+        cursors,
+        failures: rows(&db, "SELECT source, account, container, item_key FROM sync_failures ORDER BY 1, 2, 3, 4"),
+        index: index_ids(home),
+    }
+}
+
+/// Changes the mock's data the way a working day does, differently each round.
+fn change_the_world(w: &mut World, round: u64) {
+    let channels: Vec<String> = w.slack.messages.keys().cloned().collect();
+    let ch = channels[round as usize % channels.len()].clone();
+    let now = now_secs();
+    w.slack.post(
+        &ch,
+        serde_json::json!({"type": "message", "user": "U000001", "ts": format!("{}.{:06}", now - 30, round),
+            "text": format!("round {round}: the rollout continues")}),
+    );
+    // Recent top-level messages without replies: edited, and every third round one is deleted.
+    let lone: Vec<String> = w
+        .slack
+        .top_level(&ch)
+        .iter()
+        .filter(|m| m.get("reply_count").is_none() && m["subtype"].is_null())
+        .map(|m| m["ts"].as_str().unwrap().to_string())
+        .filter(|ts| chief_mockapi::ts_key(ts).0 + 3 * 86_400 > now)
+        .collect();
+    if let Some(ts) = lone.iter().rev().nth(1 + round as usize % 5) {
+        w.slack.edit(&ch, ts, &format!("edited in round {round}"));
+    }
+    if round % 3 == 0
+        && let Some(ts) = lone.iter().rev().nth(8 + round as usize % 7)
+    {
+        w.slack.delete(&ch, ts);
+    }
+    let repo = w.github.repos.keys().nth(round as usize % w.github.repos.len()).unwrap().clone();
+    let r = w.github.repos.get_mut(&repo).unwrap();
+    let n = *r.issues.keys().nth(round as usize % r.issues.len()).unwrap();
+    let issue = r.issues.get_mut(&n).unwrap();
+    issue["title"] = serde_json::json!(format!("retitled in round {round}"));
+    issue["updated_at"] = serde_json::json!(chief_core::Timestamp::now().to_rfc3339());
 }
 
 #[test]
-fn killed_twenty_times_then_finished_matches_a_clean_sync() {
-    let world = World::synthetic(&Synthetic {
+fn killed_twenty_times_while_the_data_changes_then_finished_matches_a_clean_sync() {
+    let mut world = World::synthetic(&Synthetic {
         channels: 6,
         messages: 2_400,
         thread_every: 5,
@@ -78,29 +190,25 @@ fn killed_twenty_times_then_finished_matches_a_clean_sync() {
         end_secs: now_secs() - 3_600,
         seed: 5,
     });
+    // The token's user (user0) is involved in every issue and PR, so search finds both repositories.
+    for r in world.github.repos.values_mut() {
+        for v in r.issues.values_mut().chain(r.pulls.values_mut()) {
+            v["user"] = serde_json::json!({"login": "user0", "type": "User"});
+        }
+    }
     let token = world.token.clone();
-    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let mock = MockApi::start_background(world).unwrap();
     // A little latency per request, so a kill lands mid-sync.
     mock.faults(|f| f.latency = Duration::from_millis(2));
 
-    let clean = home_with_config(&mock, &repos);
-    let t = Instant::now();
-    let out = sync_cmd(clean.path(), &token).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let full = t.elapsed();
-    let (reference, dups) = dump(clean.path());
-    assert!(dups.is_empty());
-    assert!(reference.len() > 2_500, "{}", reference.len());
-
-    let crashed = home_with_config(&mock, &repos);
+    let crashed = home_with_config(&mock);
     let db = crashed.path().join("chief.db");
     let changes = |db: &Path| -> i64 {
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .and_then(|c| c.query_row("SELECT COALESCE(MAX(seq), 0) FROM item_events", [], |r| r.get(0)))
             .unwrap_or(0)
     };
-    let total = reference.len() as u64;
+    let total = 3_000u64;
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {
         seed ^= seed << 13;
@@ -109,14 +217,22 @@ fn killed_twenty_times_then_finished_matches_a_clean_sync() {
         seed
     };
     let (mut kills, mut attempts) = (0, 0);
+    let t = Instant::now();
     while kills < 20 && attempts < 80 {
         attempts += 1;
+        mock.world(|w| change_the_world(w, attempts));
+        // Faults: every 9th request rate limited (Retry-After: 1), and a 5xx burst.
+        mock.faults(|f| {
+            f.rate_limit_every = 9;
+            f.retry_after_secs = 1;
+            f.server_errors = (attempts % 3) as u32;
+        });
         let before = changes(&db);
         let mut child = sync_cmd(crashed.path(), &token).spawn().unwrap();
         // The first kills land during start-up (store migrations, index open); the
         // rest after a random number of stored changes, mid-page.
         let (deadline, threshold) = if attempts <= 2 {
-            (Duration::from_millis(15 + 40 * attempts as u64), u64::MAX)
+            (Duration::from_millis(15 + 40 * attempts), u64::MAX)
         } else {
             (Duration::from_secs(60), 1 + next() % (total / 25))
         };
@@ -134,12 +250,50 @@ fn killed_twenty_times_then_finished_matches_a_clean_sync() {
         let _ = child.wait();
         kills += usize::from(killed);
     }
-    assert_eq!(kills, 20, "20 runs killed mid-sync in {attempts} attempts (a whole sync takes {full:?})");
-    let out = sync_cmd(crashed.path(), &token).output().unwrap();
+    assert_eq!(kills, 20, "20 runs killed mid-sync in {attempts} attempts");
+    let crash_phase = t.elapsed();
+    // Run to the end (faults still on); a cut-short window's deletions are found by
+    // the next whole read of the window, so the next interval's sync runs too.
+    for _ in 0..2 {
+        let out = sync_cmd(crashed.path(), &token).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    mock.faults(|f| *f = chief_mockapi::Faults { latency: Duration::from_millis(2), ..Default::default() });
+    let clean = home_with_config(&mock);
+    let out = sync_cmd(clean.path(), &token).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (after, dups) = dump(crashed.path());
-    assert!(dups.is_empty(), "items created twice: {dups:?}");
-    assert_eq!(after.len(), reference.len(), "0 lost, 0 duplicated");
-    let diff: Vec<_> = after.iter().zip(&reference).filter(|(a, b)| a != b).take(3).collect();
-    assert!(diff.is_empty(), "differs from the clean sync: {diff:?}");
+
+    let (after, reference) = (snapshot(crashed.path()), snapshot(clean.path()));
+    assert!(reference.live.len() > 2_500, "{}", reference.live.len());
+    assert!(reference.live.iter().any(|r| r[0].contains("github:synth/repo-1#")), "repositories found by search");
+    assert!(reference.live.iter().any(|r| r[2].contains("retitled in round") || r[3].contains("edited in round")));
+    assert!(!after.deleted.is_empty(), "deletions reached the crashed home");
+    assert!(after.deleted.iter().all(|id| !reference.live.iter().any(|r| &r[0] == id)), "deleted means gone");
+    assert_eq!(reference.index.len(), reference.live.len(), "the clean index holds every live item");
+    fn same<T: PartialEq + std::fmt::Debug>(name: &str, a: &[T], b: &[T]) {
+        let first = a.iter().zip(b).position(|(x, y)| x != y);
+        assert!(
+            a.len() == b.len() && first.is_none(),
+            "{name} differ from the clean sync ({} vs {} rows); first difference: {:?} vs {:?}",
+            a.len(),
+            b.len(),
+            first.map(|k| &a[k]),
+            first.map(|k| &b[k])
+        );
+    }
+    same("live items", &after.live, &reference.live);
+    same("people", &after.people, &reference.people);
+    same("identities", &after.identities, &reference.identities);
+    same("containers", &after.containers, &reference.containers);
+    same("references", &after.refs, &reference.refs);
+    same("cursors", &after.cursors, &reference.cursors);
+    same("failures", &after.failures, &reference.failures);
+    let index: (Vec<_>, Vec<_>) = (after.index.iter().collect(), reference.index.iter().collect());
+    same("index documents", &index.0, &index.1);
+    eprintln!(
+        "crash test v2: 20 kills in {attempts} runs ({crash_phase:?}), {} live items, {} deleted, {} index documents",
+        after.live.len(),
+        after.deleted.len(),
+        after.index.len()
+    );
 }

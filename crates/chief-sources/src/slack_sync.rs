@@ -627,8 +627,11 @@ async fn sync_conversation(store: &mut Store, c: &Conv<'_>, report: &mut SourceR
             guard.next(&next).map_err(|error| SyncError::Limit { method: "conversations.history".into(), error })?;
         }
         if next.is_empty() {
+            // The window is read: its scratch high-water mark goes, so the next window
+            // starts from `hwm` and never from a stale, older value.
             cursor.hwm = page_max.clone();
             cursor.page.clear();
+            cursor.page_max.clear();
         } else {
             cursor.page = next.clone();
             cursor.page_max = page_max.clone();
