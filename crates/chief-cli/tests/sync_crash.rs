@@ -162,7 +162,7 @@ fn change_the_world(w: &mut World, round: u64) {
     if let Some(ts) = lone.iter().rev().nth(1 + round as usize % 5) {
         w.slack.edit(&ch, ts, &format!("edited in round {round}"));
     }
-    if round % 3 == 0
+    if round.is_multiple_of(3)
         && let Some(ts) = lone.iter().rev().nth(8 + round as usize % 7)
     {
         w.slack.delete(&ch, ts);
