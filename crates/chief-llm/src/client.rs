@@ -383,12 +383,14 @@ impl LlmClient {
         if let Some(on_delta) = on_delta {
             let mut parser = SseParser::new();
             let mut st = StreamState::default();
+            let secrets = self.secrets();
             let mut bytes = resp.bytes_stream();
             let mut apply = |ev: &crate::sse::SseEvent, st: &mut StreamState| -> Result<(), LlmError> {
                 let delta = match cfg.kind {
-                    ProviderKind::Anthropic => crate::anthropic::on_event(name, ev, st)?,
-                    _ => crate::openai::on_event(name, ev, st)?,
-                };
+                    ProviderKind::Anthropic => crate::anthropic::on_event(name, ev, st),
+                    _ => crate::openai::on_event(name, ev, st),
+                }
+                .map_err(|e| e.redacted(&secrets))?;
                 if let Some(d) = delta {
                     on_delta(&d);
                 }

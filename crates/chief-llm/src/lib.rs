@@ -158,6 +158,25 @@ pub enum LlmError {
 }
 
 impl LlmError {
+    /// The same error with every secret in its messages replaced (a server can echo a
+    /// key back in an error, mid-stream or not).
+    pub(crate) fn redacted(self, secrets: &[&str]) -> Self {
+        let r = |m: String| redact(&m, secrets);
+        match self {
+            LlmError::Transient { provider, message, retry_after } => {
+                LlmError::Transient { provider, message: r(message), retry_after }
+            }
+            LlmError::Permanent { provider, message } => LlmError::Permanent { provider, message: r(message) },
+            LlmError::ContextTooLong { provider, message } => {
+                LlmError::ContextTooLong { provider, message: r(message) }
+            }
+            LlmError::Auth { provider, message } => LlmError::Auth { provider, message: r(message) },
+            LlmError::InvalidOutput { schema, message } => LlmError::InvalidOutput { schema, message: r(message) },
+            LlmError::AllFailed(e) => LlmError::AllFailed(Box::new(e.redacted(secrets))),
+            other => other,
+        }
+    }
+
     /// The class that drives retries and fallback.
     pub fn class(&self) -> ErrorClass {
         match self {

@@ -150,6 +150,28 @@ async fn an_error_mid_stream_is_transient_and_retried() {
 }
 
 #[tokio::test]
+async fn a_key_echoed_in_an_error_never_reaches_the_error_message() {
+    // Mid-stream (every attempt) and in an HTTP error body: the key is redacted.
+    let server = MockServer::start().await;
+    let echo = format!(r#"{{"error":{{"message":"bad key {KEY} for this org"}}}}"#);
+    let broken = sse(&[r#"{"choices":[{"index":0,"delta":{"content":"par"}}]}"#, &echo]);
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string(broken)).mount(&server).await;
+    let err = client(vec![provider(&server, "p", ProviderKind::Openai)])
+        .stream(&req("hi"), &mut |_: &str| {})
+        .await
+        .expect_err("every attempt breaks mid-stream")
+        .to_string();
+    assert!(err.contains("bad key") && !err.contains(KEY), "{err}");
+    let rejected = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(echo.clone()))
+        .mount(&rejected)
+        .await;
+    let err = client(vec![provider(&rejected, "p", ProviderKind::Openai)]).complete(&req("hi")).await.unwrap_err();
+    assert!(!err.to_string().contains(KEY), "{err}");
+}
+
+#[tokio::test]
 async fn rate_limits_honour_retry_after() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

@@ -270,3 +270,38 @@ async fn a_response_over_the_size_limit_is_refused_not_buffered() {
     assert!(r.skipped[0].1.contains("larger than 1 MiB"), "{:?}", r.skipped[0]);
     assert!(store.item("slack:C2:1700000000.000200").unwrap().is_some());
 }
+
+/// auth.test rate limited once with a hostile `Retry-After`, then fine.
+struct HostileRetry {
+    value: &'static str,
+    calls: AtomicUsize,
+}
+
+impl Respond for HostileRetry {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return ResponseTemplate::new(429).insert_header("retry-after", self.value);
+        }
+        ok(json!({"team": "T", "team_id": "T1", "user_id": "U1", "url": "https://t.slack.com/"}))
+    }
+}
+
+#[tokio::test]
+async fn hostile_retry_after_values_never_panic_and_never_wait_long() {
+    for value in ["-1", "inf", "NaN", "1e30", "18446744073709551615"] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/auth.test"))
+            .respond_with(HostileRetry { value, calls: AtomicUsize::new(0) })
+            .mount(&server)
+            .await;
+        let t = Instant::now();
+        let out = SlackApi::new(&server.uri(), "xoxp-test").auth_test().await;
+        // A wait beyond what a sync may sit blocked parks the source instead.
+        match &out {
+            Ok(_) => assert!(t.elapsed() < Duration::from_secs(5), "{value}: waited {:?}", t.elapsed()),
+            Err(SyncError::RateLimited { .. }) => assert!(t.elapsed() < Duration::from_secs(1), "{value}"),
+            Err(e) => panic!("{value}: {e}"),
+        }
+    }
+}
