@@ -56,6 +56,47 @@ fn answer(system: &str, user: &str) -> Value {
     }
 }
 
+/// The explanation, streamed one line every 200 ms: a sentence from the first data line,
+/// one citing an id it was never given, one adding a fact, one from the second data
+/// line. `broken`: the server fails instead.
+fn stream_explanation(stream: &mut std::net::TcpStream, user: &str, broken: bool) {
+    if broken {
+        let body = r#"{"error": {"message": "model crashed"}}"#;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        return;
+    }
+    let lines = data_lines(user);
+    let sentence = |k: usize| {
+        let (id, text) = lines.get(k).cloned().unwrap_or_default();
+        let text = text.split_once(": ").map_or(text.clone(), |(_, t)| t.to_string());
+        format!("{}. [{id}]\n", text.split(". ").next().unwrap_or(&text).trim_end_matches('.'))
+    };
+    let first_id = lines.first().map(|l| l.0.clone()).unwrap_or_default();
+    let pieces = [
+        sentence(0),
+        "The team confirmed it in a follow-up. [slack:CNOPE:1.000000]\n".to_string(),
+        format!("Finance approved a $40,000 budget for it. [{first_id}]\n"),
+        sentence(1),
+    ];
+    let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n");
+    for piece in pieces {
+        // Split mid-line too, as real streams do.
+        let (a, b) = piece.split_at(piece.len() / 2);
+        for part in [a, b] {
+            let chunk = json!({"choices": [{"index": 0, "delta": {"content": part}}]});
+            let _ = write!(stream, "data: {chunk}\n\n");
+            let _ = stream.flush();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let done = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 50, "completion_tokens": 40}});
+    let _ = write!(stream, "data: {done}\n\ndata: [DONE]\n\n");
+}
+
 impl ScriptedLlm {
     fn start() -> ScriptedLlm {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -87,6 +128,10 @@ impl ScriptedLlm {
                 let user = msgs.get(1).and_then(|m| m["content"].as_str()).unwrap_or("").to_string();
                 c.fetch_add(1, Ordering::SeqCst);
                 s.lock().unwrap().push(system.clone());
+                if req["stream"] == json!(true) {
+                    stream_explanation(&mut stream, &user, g.load(Ordering::SeqCst));
+                    continue;
+                }
                 let (status, payload) = if r.load(Ordering::SeqCst) && system.contains("morning briefing") {
                     ("429 Too Many Requests", json!({"error": {"message": "rate limited", "type": "rate_limit"}}))
                 } else {
@@ -242,4 +287,57 @@ fn answers_that_are_not_json_fall_back_to_the_local_briefing() {
     assert_eq!(b.stories.len(), 3);
     assert!(b.stories.iter().all(|s| !s.summary.is_empty() && !s.title.starts_with("About: ")));
     assert!(b.dropped.iter().any(|d| d.reason.contains("not valid JSON")), "{:?}", b.dropped);
+}
+
+#[test]
+fn the_explanation_streams_guarded_sentences_and_falls_back_when_the_model_fails() {
+    let llm = ScriptedLlm::start();
+    let (_home, engine, truth) = llm_home(9, &llm);
+    let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
+    let ticket = incident.items.iter().find(|i| i.starts_with("jira:")).unwrap();
+    let key = engine.show(ticket).unwrap().item.item.title.split(':').next().unwrap().to_string();
+    let ctx = engine.context(&key, engine.clock()).unwrap();
+    let req = chief_engine::ExplainRequest { offline: false, env: request().env };
+    let t = std::time::Instant::now();
+    let mut arrivals = Vec::new();
+    let e = engine.explain_streaming(&ctx, &req, &mut |s| arrivals.push((t.elapsed(), s.text.clone()))).unwrap();
+    let total = t.elapsed();
+    assert_eq!(e.by, "llm", "{e:?}");
+    assert_eq!(e.model.as_deref(), Some("openai-compatible/scripted"));
+    assert_eq!(e.sentences.len(), 2, "the invented citation and the added fact are dropped: {e:?}");
+    assert_eq!(arrivals.len(), 2);
+    // The first sentence came while the model was still writing (4 lines, 200 ms apart).
+    assert!(arrivals[0].0 + std::time::Duration::from_millis(400) < total, "{arrivals:?} in {total:?}");
+    let related: std::collections::BTreeSet<String> = ctx
+        .groups
+        .iter()
+        .flat_map(|g| g.items.iter().map(|i| i.id.clone()))
+        .chain(ctx.entities.iter().filter_map(|x| x.item_id.clone()))
+        .collect();
+    for s in &e.sentences {
+        assert!(!s.text.contains("40,000") && !s.text.contains("follow-up"), "{s:?}");
+        assert!(!s.text.contains(&truth.me.name), "second person: {s:?}");
+        assert!(s.sources.iter().all(|id| related.contains(id) || engine.show(id).is_ok()), "{s:?}");
+    }
+    // The same request again is answered from the LLM cache.
+    let before = llm.calls.load(Ordering::SeqCst);
+    let again = engine.explain_streaming(&ctx, &req, &mut |_| {}).unwrap();
+    assert_eq!((again.sentences, llm.calls.load(Ordering::SeqCst)), (e.sentences, before));
+    // The model fails (a home that never asked it): the extractive explanation,
+    // streamed the same way, with the reason.
+    llm.garbage.store(true, Ordering::SeqCst);
+    let (_home2, engine2, _) = llm_home(9, &llm);
+    let ctx2 = engine2.context(&key, engine2.clock()).unwrap();
+    let mut n = 0;
+    let fallback = engine2.explain_streaming(&ctx2, &req, &mut |_| n += 1).unwrap();
+    assert_eq!(fallback.by, "extractive");
+    assert!(fallback.fallback.as_deref().is_some_and(|f| f.contains("model failed")), "{fallback:?}");
+    assert_eq!(n, fallback.sentences.len());
+    assert!(!fallback.sentences.is_empty());
+    // Offline: no call at all.
+    let before = llm.calls.load(Ordering::SeqCst);
+    let offline =
+        engine.explain_streaming(&ctx, &chief_engine::ExplainRequest { offline: true, ..req }, &mut |_| {}).unwrap();
+    assert_eq!(offline.by, "extractive");
+    assert_eq!(llm.calls.load(Ordering::SeqCst), before);
 }

@@ -39,6 +39,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub use briefing::{BriefOptions, Briefing, BriefingStory, SourceRef, Step, Window, WithLlm};
+pub use summarize::Sentence;
 
 /// Errors from the brain.
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::Me;
 use crate::discussion::Discussion;
+use crate::explain::{Explanation, MAX_SENTENCES, Prepared};
 use crate::generate::Draft;
 use crate::rank::RankedStory;
 use crate::summarize::{Sentence, Summary};
@@ -21,6 +22,15 @@ use crate::summarize::{Sentence, Summary};
 /// request made — a repair round-trip and failed attempts included, cache hits not.
 pub trait LlmCall {
     fn complete_json(&self, req: &ChatRequest, tally: &mut Tally) -> Result<Value, LlmError>;
+
+    /// Sends one request and hands each piece of the answer to `on_delta` as it
+    /// arrives; returns the whole answer.
+    fn stream_text(
+        &self,
+        req: &ChatRequest,
+        tally: &mut Tally,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<String, LlmError>;
 }
 
 /// Calls and tokens of one step (cache hits are not calls).
@@ -155,4 +165,109 @@ pub fn generate(
         reasons: story.reasons.iter().filter(|x| x.weight > 0.0).map(|x| format!("{:?}", x.signal)).collect(),
         score: story.score,
     })
+}
+
+/// Splits a line the model wrote into its text and the ids in its trailing
+/// `[id, id]`; `None` for a line without citations.
+fn cited_line(line: &str) -> Option<Sentence> {
+    let line = line.trim().trim_start_matches(['-', '*', '•']).trim();
+    let line = line.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ')']).trim();
+    let open = line.rfind('[')?;
+    let close = line[open..].find(']')? + open;
+    let sources: Vec<String> =
+        line[open + 1..close].split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let text = format!("{}{}", line[..open].trim_end(), line[close + 1..].trim_end());
+    let text = text.trim().to_string();
+    (!text.is_empty() && !sources.is_empty()).then(|| Sentence {
+        text,
+        sources,
+        author: None,
+        author_name: String::new(),
+        at_ms: 0,
+    })
+}
+
+/// The explanation written by the model and streamed: each line it writes is one
+/// sentence with its citations; a sentence reaches `on_sentence` as soon as its line
+/// is complete and the guard passes it. When the call fails before any sentence
+/// passed, or none does, the extractive explanation is given instead (and streamed
+/// the same way), with the reason in `fallback`.
+pub fn explain(
+    llm: &dyn LlmCall,
+    prepared: &Prepared<'_>,
+    tally: &mut Tally,
+    on_sentence: &mut dyn FnMut(&Sentence),
+) -> Explanation {
+    let mut data = String::new();
+    for d in &prepared.discussions {
+        data.push_str(&data_block(d));
+        data.push('\n');
+    }
+    if let Some(w) = &prepared.why {
+        data.push_str(&format!("Why it matters to the reader: [{}] {}\n", w.sources.join(","), w.text));
+    }
+    let mut req = ChatRequest::new(vec![
+        Message::system(format!(
+            "You explain, for {name}, what the text they selected refers to, in at most {MAX_SENTENCES} short sentences, addressed to them as \"you\" (never as {name}): first what it is, then what happened around it, then why it matters to them. {DATA_RULES} Write one sentence per line, each ending with its citations in square brackets, like: The deploy failed. [id1, id2]",
+            name = prepared.me.name
+        )),
+        Message::user(data),
+    ]);
+    req.pipeline = "explain".into();
+    req.max_tokens = 350;
+    let mut out: Vec<Sentence> = Vec::new();
+    let mut line = String::new();
+    let mut take = |line: &str, out: &mut Vec<Sentence>| {
+        if out.len() >= MAX_SENTENCES {
+            return;
+        }
+        let Some(s) = cited_line(line) else { return };
+        let mut one = vec![crate::generate::render(&s, prepared.me)];
+        prepared.guard(&mut one);
+        if let Some(s) = one.pop().filter(|s| !out.iter().any(|o| o.text == s.text)) {
+            on_sentence(&s);
+            out.push(s);
+        }
+    };
+    let result = llm.stream_text(&req, tally, &mut |delta: &str| {
+        for c in delta.chars() {
+            if c == '\n' {
+                take(&line, &mut out);
+                line.clear();
+            } else {
+                line.push(c);
+            }
+        }
+    });
+    if result.is_ok() {
+        take(&line, &mut out);
+    }
+    let fallback = match (&result, out.is_empty()) {
+        (Err(e), true) => Some(format!("the model failed: {e}")),
+        (Ok(_), true) => Some("no sentence of the model's passed the guard".into()),
+        _ => None,
+    };
+    if let Some(reason) = fallback {
+        let mut local = prepared.extractive();
+        for s in &local.sentences {
+            on_sentence(s);
+        }
+        local.fallback = Some(reason);
+        return local;
+    }
+    Explanation { sentences: out, by: "llm".into(), ..Explanation::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cited_line;
+
+    #[test]
+    fn a_line_gives_its_text_and_trailing_citations() {
+        let s = cited_line("2. The deploy failed at noon. [slack:C1:1.2, jira:10]").unwrap();
+        assert_eq!(s.text, "The deploy failed at noon.");
+        assert_eq!(s.sources, ["slack:C1:1.2", "jira:10"]);
+        assert!(cited_line("No citation here.").is_none());
+        assert!(cited_line("[a]").is_none(), "citations without text");
+    }
 }

@@ -860,13 +860,57 @@ pub fn context_explained(r: &ContextResponse, e: &chief_engine::Explanation, jso
     }
     context(r, false)?;
     println!();
-    if e.sentences.is_empty() {
-        println!("(nothing to explain: no related items)");
-    }
     for (i, s) in e.sentences.iter().enumerate() {
         println!("{}. {}  [{}]", i + 1, clean(&s.text), s.sources.join(", "));
     }
+    explanation_footer(e);
     Ok(())
+}
+
+/// `context --explain --stream`: the related items, at once.
+pub fn stream_start(r: &ContextResponse, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(&serde_json::json!({"context": r}))?);
+    } else {
+        context(r, false)?;
+        println!();
+    }
+    std::io::Write::flush(&mut std::io::stdout())?;
+    Ok(())
+}
+
+/// One sentence of a streamed explanation, as soon as it is written.
+pub fn stream_sentence(n: usize, s: &chief_engine::Sentence, json: bool) {
+    if json {
+        if let Ok(line) = serde_json::to_string(&serde_json::json!({"sentence": s})) {
+            println!("{line}");
+        }
+    } else {
+        println!("{n}. {}  [{}]", clean(&s.text), s.sources.join(", "));
+    }
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+}
+
+/// The end of a streamed explanation: who wrote it, and how fast the first sentence came.
+pub fn stream_end(e: &chief_engine::Explanation, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(&serde_json::json!({"explanation": e}))?);
+    } else {
+        explanation_footer(e);
+    }
+    Ok(())
+}
+
+fn explanation_footer(e: &chief_engine::Explanation) {
+    if e.sentences.is_empty() {
+        println!("(nothing to explain: no related items)");
+    }
+    let by = e.model.as_deref().filter(|_| e.by == "llm").unwrap_or("extractive, on this machine");
+    let first = e.first_sentence_ms.map(|ms| format!("; first sentence after {ms:.0} ms")).unwrap_or_default();
+    println!("({by}{first})");
+    if let Some(why) = &e.fallback {
+        println!("(the extractive explanation, because {why})");
+    }
 }
 
 pub fn prep(p: &chief_engine::Prep, json: bool) -> Result<()> {

@@ -426,6 +426,18 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
     assert_eq!(out.status.code(), Some(1), "an unknown event: {}", String::from_utf8_lossy(&out.stderr));
     let ctx = json(&chief(home.path(), &["context", "--explain", "--json", "why is this late"]));
     assert!(ctx["groups"].is_array() && ctx["explanation"]["sentences"].is_array(), "{ctx}");
+    // Streamed: the related items first, then each sentence, then the whole explanation.
+    let ticket = stories[0]["sources"][0]["id"].as_str().unwrap();
+    let out = chief(home.path(), &["context", "--explain", "--stream", "--json", ticket]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines[0]["context"]["groups"].is_array(), "{lines:?}");
+    let last = lines.last().unwrap();
+    let n = last["explanation"]["sentences"].as_array().unwrap().len();
+    assert!(n > 0 && lines.len() == n + 2, "{lines:?}");
+    assert!(lines[1..=n].iter().all(|l| l["sentence"]["sources"].as_array().is_some_and(|s| !s.is_empty())));
+    assert_eq!(last["explanation"]["by"], "extractive");
 
     let id = stories[1]["id"].as_str().unwrap();
     let fb = json(&chief(home.path(), &["feedback", id, "down", "--reason", "not my team", "--json"]));

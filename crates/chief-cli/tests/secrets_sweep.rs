@@ -74,6 +74,9 @@ async fn no_secret_or_live_text_reaches_logs_or_disk_even_at_trace() {
     let log = root.path().join("out.log");
     let script = format!(
         r#"set -u
+# A keyring of the test's own: its files under a temporary HOME, never the user's.
+export HOME="{root}" XDG_DATA_HOME="{root}/data" XDG_CACHE_HOME="{root}/cache" XDG_RUNTIME_DIR="{root}/run"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 eval "$(printf pw | gnome-keyring-daemon --replace --unlock --components=secrets 2>/dev/null)" || true
 exec >>"{log}" 2>&1
 export CHIEF_HOME="{home}" CHIEF_LOG=trace CHIEF_EMBED_ENABLED=false
@@ -89,6 +92,7 @@ chief -vv llm test --no-cache
 chief -vv status
 chief -vv doctor
 "#,
+        root = root.path().display(),
         log = log.display(),
         home = home.display(),
         slack = mock.slack_base(),

@@ -35,6 +35,15 @@ pub struct UsualStart {
     pub time: Option<String>,
 }
 
+/// How to explain.
+#[derive(Debug, Clone, Default)]
+pub struct ExplainRequest {
+    /// No LLM, whatever the config says.
+    pub offline: bool,
+    /// Where LLM keys are looked up first (`CHIEF_LLM_API_KEY`, …).
+    pub env: Vec<(String, String)>,
+}
+
 /// `chief whoami`.
 #[derive(Debug, Clone, Serialize)]
 pub struct WhoAmI {
@@ -84,6 +93,38 @@ impl chief_brain::llm::LlmCall for BlockingLlm {
         tally.tokens_in += after.1 - before.1;
         tally.tokens_out += after.2 - before.2;
         out
+    }
+
+    fn stream_text(
+        &self,
+        req: &chief_llm::ChatRequest,
+        tally: &mut chief_brain::llm::Tally,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<String, chief_llm::LlmError> {
+        let before = self.totals();
+        // The client wants a `Send` callback: the call runs on a scoped thread and its
+        // pieces come back over a channel to `on_delta`, here, as they arrive.
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let (rt, client) = (&self.rt, &self.client);
+        let out = std::thread::scope(|scope| {
+            let call = scope.spawn(move || {
+                let mut send = |d: &str| {
+                    let _ = tx.send(d.to_string());
+                };
+                rt.block_on(client.stream(req, &mut send))
+            });
+            for piece in rx {
+                on_delta(&piece);
+            }
+            call.join().unwrap_or_else(|_| {
+                Err(chief_llm::LlmError::Permanent { provider: String::new(), message: "the LLM call panicked".into() })
+            })
+        });
+        let after = self.totals();
+        tally.calls += after.0 - before.0;
+        tally.tokens_in += after.1 - before.1;
+        tally.tokens_out += after.2 - before.2;
+        out.map(|c| c.text)
     }
 }
 
@@ -236,23 +277,29 @@ impl Engine {
     }
 
     /// Runs (or resumes) today's briefing and stores it.
+    /// The brain's LLM when `[brain] mode = "llm"` and nothing says offline, with its
+    /// `provider/model` label.
+    fn brain_llm(&self, offline: bool, env: &[(String, String)]) -> Result<Option<(BlockingLlm, String)>, EngineError> {
+        let cfg = self.config();
+        if cfg.brain.mode != BrainMode::Llm || offline || cfg.llm.offline {
+            return Ok(None);
+        }
+        let chain = cfg.llm.chain()?;
+        let label = chain.first().map(|p| format!("{}/{}", p.name, p.model)).ok_or_else(|| {
+            EngineError::InvalidInput(
+                "[brain] mode = \"llm\" needs an LLM provider: set [llm] provider and model in chief.toml, or use --offline".into(),
+            )
+        })?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::internal("starting an async runtime", e))?;
+        Ok(Some((BlockingLlm { client: self.llm(false, env)?, rt, log: self.brain_store()? }, label)))
+    }
+
     pub fn brief(&self, req: &BriefRequest) -> Result<Briefing, EngineError> {
         let cfg = self.config();
-        let llm = if cfg.brain.mode == BrainMode::Llm && !req.offline && !cfg.llm.offline {
-            let chain = cfg.llm.chain()?;
-            let label = chain.first().map(|p| format!("{}/{}", p.name, p.model)).ok_or_else(|| {
-                EngineError::InvalidInput(
-                    "[brain] mode = \"llm\" needs an LLM provider: set [llm] provider and model in chief.toml, or use --offline".into(),
-                )
-            })?;
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| EngineError::internal("starting an async runtime", e))?;
-            Some((BlockingLlm { client: self.llm(false, &req.env)?, rt, log: self.brain_store()? }, label))
-        } else {
-            None
-        };
+        let llm = self.brain_llm(req.offline, &req.env)?;
         let me = self.known_me()?;
         if let Some(s) = req.since_ms
             && s <= 0
@@ -300,6 +347,19 @@ impl Engine {
     /// it, why it matters to you, every sentence cited. A separate call, so the popup
     /// shows the local part (entities and related items) without waiting for it.
     pub fn explain(&self, ctx: &crate::ContextResponse) -> Result<Explanation, EngineError> {
+        self.explain_streaming(ctx, &ExplainRequest::default(), &mut |_| {})
+    }
+
+    /// The explanation, each sentence handed to `on_sentence` as soon as it is ready:
+    /// written by the LLM and streamed through the guard in `[brain] mode = "llm"`,
+    /// else (or when the model fails) extractive. Call it after showing the local part.
+    pub fn explain_streaming(
+        &self,
+        ctx: &crate::ContextResponse,
+        req: &ExplainRequest,
+        on_sentence: &mut dyn FnMut(&chief_brain::Sentence),
+    ) -> Result<Explanation, EngineError> {
+        let started = std::time::Instant::now();
         let me = self.me().unwrap_or_default();
         let focus: Vec<String> = ctx.entities.iter().filter_map(|e| e.item_id.clone()).collect();
         let mut ids: Vec<String> = focus.clone();
@@ -325,7 +385,30 @@ impl Engine {
                 }
             }
         }
-        Ok(chief_brain::explain::explain(&items, &focus, &me, self.now().0))
+        let Some(prepared) = chief_brain::explain::prepare(&items, &focus, &me, self.now().0) else {
+            return Ok(Explanation { by: "extractive".into(), ..Explanation::default() });
+        };
+        let mut first: Option<f64> = None;
+        let mut emit = |sentence: &chief_brain::Sentence| {
+            first.get_or_insert_with(|| started.elapsed().as_secs_f64() * 1000.0);
+            on_sentence(sentence);
+        };
+        let mut out = match self.brain_llm(req.offline, &req.env)? {
+            Some((llm, label)) => {
+                let mut tally = chief_brain::llm::Tally::default();
+                let mut e = chief_brain::llm::explain(&llm, &prepared, &mut tally, &mut emit);
+                tracing::info!(model = %label, calls = tally.calls, by = %e.by, "explanation written");
+                e.model = Some(label);
+                e
+            }
+            None => {
+                let e = prepared.extractive();
+                e.sentences.iter().for_each(&mut emit);
+                e
+            }
+        };
+        out.first_sentence_ms = first;
+        Ok(out)
     }
 
     /// Meeting prep for `event` (an event id), or the user's next meeting: attendees,

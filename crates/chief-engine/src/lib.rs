@@ -32,9 +32,10 @@ use chief_store::{Counts, ImportRun, Store, StoredItem};
 use serde::Serialize;
 
 pub use brain::{
-    BriefRequest, Briefing, BriefingStory, Explanation, FeedbackOutcome, KnownIdentity, Notification, NotificationKind,
-    Prep, SourceRef, UsualStart, WhoAmI, Window,
+    BriefRequest, Briefing, BriefingStory, ExplainRequest, Explanation, FeedbackOutcome, KnownIdentity, Notification,
+    NotificationKind, Prep, SourceRef, UsualStart, WhoAmI, Window,
 };
+pub use chief_brain::Sentence;
 pub use chief_brain::Step as BriefStep;
 pub use chief_brain::interests::{Interest, InterestGraph};
 pub use chief_core::Home;
