@@ -85,4 +85,13 @@ CHIEF_EMBED_ENABLED=false CHIEF_LLM_API_KEY=local "$CHIEF" --home "$HOME_E2E" br
 RERUN=$(CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" runs list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 CHIEF_EMBED_ENABLED=false "$CHIEF" --home "$HOME_E2E" runs show "$RERUN"
 echo "llm-e2e: briefing OK"
+
+# The popup's explanation with the real model, streamed: the related items print at
+# once; the footer says who wrote it and when its first sentence was ready.
+for text in "PAY-142" "checkout 502 refund worker pool"; do
+  START_MS=$(date +%s%3N)
+  CHIEF_EMBED_ENABLED=false CHIEF_LLM_API_KEY=local "$CHIEF" --home "$HOME_E2E" context --explain --stream "$text" \
+    | tail -n 8
+  echo "llm-e2e: explanation of \"$text\" finished $(( $(date +%s%3N) - START_MS )) ms after the command started"
+done
 [ "$CLIENT_OK" = 1 ] || { echo "llm-e2e: the client checks above failed" >&2; exit 1; }

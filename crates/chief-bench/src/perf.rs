@@ -842,6 +842,9 @@ fn embed_err(e: chief_embed::EmbedError) -> EngineError {
 /// Popup lookups on an idle engine and on the same engine while a sync runs.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContextDuringSyncReport {
+    /// Items in the home the lookups search.
+    pub home_items: usize,
+    pub peak_rss_mb: f64,
     pub idle_lookups: usize,
     pub idle: Percentiles,
     pub during_sync_lookups: usize,
@@ -858,6 +861,7 @@ pub fn run_context_during_sync(
     dir: &Path,
     messages: usize,
     latency: Duration,
+    extra_items: usize,
     progress: &mut dyn FnMut(&str),
 ) -> Result<ContextDuringSyncReport, EngineError> {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -871,6 +875,13 @@ pub fn run_context_during_sync(
     progress("loading the demo workspace");
     let (engine, _) =
         crate::demo::load(&dir.join("home"), true, std::env::vars(), chief_sources::connector::no_progress())?;
+    if extra_items > 0 {
+        // The demo inside a big home: every lookup searches all of it.
+        fill_synthetic(&engine, extra_items, progress)?;
+        progress("indexing");
+        engine.sync_index()?;
+    }
+    let home_items: usize = engine.status()?.counts.items.iter().map(|c| c.2 as usize).sum();
     let lookup = |i: usize| -> Result<Duration, EngineError> {
         let t = Instant::now();
         engine.context(TEXTS[i % TEXTS.len()], engine.clock())?;
@@ -920,6 +931,8 @@ pub fn run_context_during_sync(
     let synced_items = outcomes.iter().filter_map(|o| o.report.as_ref()).map(|r| r.inserted + r.updated).sum();
     engine.close()?;
     Ok(ContextDuringSyncReport {
+        home_items,
+        peak_rss_mb: peak_rss_mb(),
         idle_lookups: idle.len(),
         idle: percentiles(idle),
         during_sync_lookups: during.len(),
@@ -946,27 +959,13 @@ pub struct BriefBenchReport {
     pub peak_rss_mb: f64,
 }
 
-/// Times the offline briefing on the demo and on a synthetic home of `items` messages.
-pub fn run_brief(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<BriefBenchReport, EngineError> {
-    let no_embed = || vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
-    let offline = chief_engine::BriefRequest { offline: true, ..Default::default() };
-    let timed = |engine: &chief_engine::Engine| -> Result<(f64, chief_engine::Briefing), EngineError> {
-        let t = Instant::now();
-        let b = engine.brief(&offline)?;
-        Ok((t.elapsed().as_secs_f64() * 1000.0, b))
-    };
-    progress("loading the demo");
-    let demo_home = dir.join("demo");
-    let (engine, _) = crate::demo::load(&demo_home, false, no_embed(), chief_engine::no_progress())?;
-    let (demo_first_ms, b) = timed(&engine)?;
-    let (demo_rerun_ms, _) = timed(&engine)?;
-    engine.close()?;
-
-    let home = dir.join("synthetic");
-    std::fs::create_dir_all(&home).map_err(|e| EngineError::internal("creating the bench home", e))?;
-    std::fs::write(home.join("chief.toml"), "[me]\nname = \"Bench User\"\nslack_id = \"UB0001\"\n")
-        .map_err(|e| EngineError::internal("writing the bench config", e))?;
-    let engine = chief_engine::Engine::open(&home, chief_engine::Config::load(&home, no_embed())?)?;
+/// Adds `items` synthetic messages (threads, one in three hundred mentioning the bench
+/// user) to the engine's home in bench channels; returns the newest one's time.
+fn fill_synthetic(
+    engine: &chief_engine::Engine,
+    items: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Timestamp, EngineError> {
     engine.write(bench_channels)?;
     let mut synth = Synthetic::new(7);
     let mut last_root: Vec<Option<ItemId>> = vec![None; CONTAINERS];
@@ -998,8 +997,33 @@ pub fn run_brief(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Re
             Ok(())
         })?;
         from += batch.len();
-        progress(&format!("synthetic home {from}/{items}"));
+        progress(&format!("synthetic items {from}/{items}"));
     }
+    Ok(newest)
+}
+
+/// Times the offline briefing on the demo and on a synthetic home of `items` messages.
+pub fn run_brief(dir: &Path, items: usize, progress: &mut dyn FnMut(&str)) -> Result<BriefBenchReport, EngineError> {
+    let no_embed = || vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+    let offline = chief_engine::BriefRequest { offline: true, ..Default::default() };
+    let timed = |engine: &chief_engine::Engine| -> Result<(f64, chief_engine::Briefing), EngineError> {
+        let t = Instant::now();
+        let b = engine.brief(&offline)?;
+        Ok((t.elapsed().as_secs_f64() * 1000.0, b))
+    };
+    progress("loading the demo");
+    let demo_home = dir.join("demo");
+    let (engine, _) = crate::demo::load(&demo_home, false, no_embed(), chief_engine::no_progress())?;
+    let (demo_first_ms, b) = timed(&engine)?;
+    let (demo_rerun_ms, _) = timed(&engine)?;
+    engine.close()?;
+
+    let home = dir.join("synthetic");
+    std::fs::create_dir_all(&home).map_err(|e| EngineError::internal("creating the bench home", e))?;
+    std::fs::write(home.join("chief.toml"), "[me]\nname = \"Bench User\"\nslack_id = \"UB0001\"\n")
+        .map_err(|e| EngineError::internal("writing the bench config", e))?;
+    let engine = chief_engine::Engine::open(&home, chief_engine::Config::load(&home, no_embed())?)?;
+    let newest = fill_synthetic(&engine, items, progress)?;
     engine.sync_index()?;
     let engine = engine.with_clock(Some(Timestamp(newest.0 + 60_000)));
     progress("briefing the synthetic home");

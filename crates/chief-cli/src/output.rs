@@ -499,8 +499,9 @@ pub fn bench_hybrid(r: &HybridBenchReport, json: bool) -> Result<()> {
 pub fn bench_context(r: &ContextDuringSyncReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         println!(
-            "context lookups: idle p50 {:.2} ms p95 {:.2} ms ({} lookups); during a sync p50 {:.2} ms p95 {:.2} ms \
-             ({} lookups); sync stored {} items in {:.1} s",
+            "context lookups in a home of {} items: idle p50 {:.2} ms p95 {:.2} ms ({} lookups); during a sync p50 \
+             {:.2} ms p95 {:.2} ms ({} lookups); sync stored {} items in {:.1} s; peak RSS {:.0} MiB",
+            r.home_items,
             r.idle.p50_ms,
             r.idle.p95_ms,
             r.idle_lookups,
@@ -508,7 +509,8 @@ pub fn bench_context(r: &ContextDuringSyncReport, json: bool) -> Result<()> {
             r.during_sync.p95_ms,
             r.during_sync_lookups,
             r.synced_items,
-            r.sync_seconds
+            r.sync_seconds,
+            r.peak_rss_mb
         );
     })
 }

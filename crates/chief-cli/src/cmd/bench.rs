@@ -76,6 +76,9 @@ pub enum Cmd {
     Context {
         #[arg(long, default_value_t = 20_000)]
         messages: usize,
+        /// Add this many synthetic messages to the demo home first (e.g. 1000000).
+        #[arg(long, default_value_t = 0)]
+        items: usize,
         /// Added to every mock response, like a real API's round trip.
         #[arg(long, default_value_t = 20)]
         latency_ms: u64,
@@ -113,9 +116,10 @@ pub fn run(cli: &Global, cmd: &Cmd) -> Result<Outcome> {
             output::bench_hybrid(&perf::run_hybrid(dir, *items, *queries, &config.embed, &mut progress)?, *json)?;
         }
         Cmd::Brief { items, json } => output::bench_brief(&perf::run_brief(dir, *items, &mut progress)?, *json)?,
-        Cmd::Context { messages, latency_ms, json } => {
+        Cmd::Context { messages, items, latency_ms, json } => {
             let latency = Duration::from_millis(*latency_ms);
-            output::bench_context(&perf::run_context_during_sync(dir, *messages, latency, &mut progress)?, *json)?;
+            let report = perf::run_context_during_sync(dir, *messages, latency, *items, &mut progress)?;
+            output::bench_context(&report, *json)?;
         }
     }
     Ok(Outcome::Ok)
