@@ -131,24 +131,13 @@ fn workplace_retrieval_eval() {
 }
 
 fn eval_mode(engine: &chief_engine::Engine, truth: &GroundTruth, mode: SearchMode) -> (f64, f64) {
-    let now = chief_core::Timestamp::parse_rfc3339(&truth.now).ok();
-    let mut recall_sum = 0.0;
-    let mut rr_sum = 0.0;
-    for q in &truth.queries {
-        let got = engine
-            .search(&SearchQuery { text: q.query.clone(), limit: Some(10), mode, now, ..Default::default() })
-            .unwrap();
-        let ids: Vec<&str> = got.results.iter().map(|r| r.id.as_str()).collect();
-        let hits5 = ids.iter().take(5).filter(|id| q.expected.iter().any(|e| e == *id)).count();
-        let recall = hits5 as f64 / q.expected.len().min(5) as f64;
-        let rank = ids.iter().position(|id| q.expected.iter().any(|e| e == id));
-        let rr = rank.map_or(0.0, |r| 1.0 / (r as f64 + 1.0));
-        println!("{mode:?} {:<32} recall@5 {:.2}  rr {:.2}", q.query, recall, rr);
-        recall_sum += recall;
-        rr_sum += rr;
-    }
-    let n = truth.queries.len() as f64;
-    (recall_sum / n, rr_sum / n)
+    let mut sums = chief_bench::search_eval::Sums::default();
+    chief_bench::search_eval::score_home(engine, truth, mode, &mut sums, &mut |q, recall, rr| {
+        println!("{mode:?} {q:<32} recall@5 {recall:.2}  rr {rr:.2}");
+    })
+    .unwrap();
+    let s = sums.score();
+    (s.recall_at_5, s.mrr_at_10)
 }
 
 #[test]

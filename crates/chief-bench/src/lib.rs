@@ -13,6 +13,7 @@ pub mod brief_eval;
 pub mod demo;
 pub mod llm;
 pub mod perf;
+pub mod search_eval;
 
 use chief_engine::{EngineError, LiveSource, SyncEndpoint};
 

@@ -882,9 +882,15 @@ pub fn run_context_during_sync(
         engine.sync_index()?;
     }
     let home_items: usize = engine.status()?.counts.items.iter().map(|c| c.2 as usize).sum();
+    // The demo's texts, and in a big home as many texts in its own (common) words.
+    let mut texts: Vec<String> = TEXTS.iter().map(|t| t.to_string()).collect();
+    if extra_items > 0 {
+        let mut synth = Synthetic::new(11);
+        texts.extend((0..TEXTS.len()).map(|_| synth.query()));
+    }
     let lookup = |i: usize| -> Result<Duration, EngineError> {
         let t = Instant::now();
-        engine.context(TEXTS[i % TEXTS.len()], engine.clock())?;
+        engine.context(&texts[i % texts.len()], engine.clock())?;
         Ok(t.elapsed())
     };
     // Warm up, then the idle figures.

@@ -515,6 +515,19 @@ pub fn bench_context(r: &ContextDuringSyncReport, json: bool) -> Result<()> {
     })
 }
 
+pub fn search_eval(r: &chief_bench::search_eval::SearchEvalReport, json: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        println!("workplace search, {} queries over {} seeded orgs:", r.queries, r.seeds.len());
+        let row = |name: &str, s: Option<chief_bench::search_eval::ModeScore>| match s {
+            Some(s) => println!("  {name:<7} recall@5 {:.3}  MRR@10 {:.3}", s.recall_at_5, s.mrr_at_10),
+            None => println!("  {name:<7} (semantic search is off)"),
+        };
+        row("bm25", Some(r.bm25));
+        row("dense", r.dense);
+        row("hybrid", r.hybrid);
+    })
+}
+
 pub fn bench_llm(r: &LlmBenchReport, json: bool) -> Result<()> {
     print_json_or(r, json, || {
         println!("LLM client vs raw reqwest, {} calls to a local mock", r.calls);
