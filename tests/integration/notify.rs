@@ -153,3 +153,54 @@ fn prep_cards_bring_related_items_and_open_questions() {
         assert!(card.open_items.iter().all(|o| !o.text.contains(&format!("@{}", truth.me.name))));
     }
 }
+
+/// The agents follow the change log from their own positions: a first round delivers
+/// what is due and moves each agent to the head; a round with nothing new decides
+/// nothing; a new question to the user is decided on and delivered by the next round.
+#[test]
+fn agents_follow_the_change_log_from_their_own_positions() {
+    let (_home, engine, truth) = seeded(3);
+    let first = engine.run_agents().unwrap();
+    let due = engine.notifications(None).unwrap();
+    let now = engine.clock().expect("a demo home has its own clock").0;
+    assert_eq!(first.delivered.len(), due.iter().filter(|n| n.send_ms <= now).count(), "{first:#?}");
+    assert!(!first.delivered.is_empty());
+    let head = engine.status().unwrap().counts.max_seq;
+    assert_eq!(first.positions, [("notifier".to_string(), head), ("interests".to_string(), head)]);
+    assert!(first.decisions.iter().any(|d| d.agent == "interests"));
+    assert!(first.decisions.iter().filter(|d| d.agent == "notifier").count() > first.delivered.len());
+
+    let quiet = engine.run_agents().unwrap();
+    assert!(quiet.delivered.is_empty() && quiet.decisions.is_empty(), "{quiet:#?}");
+    // The interest graph is read from the agent's view while it is current.
+    assert!(!engine.interests().unwrap().interests.is_empty());
+
+    // Someone who asked the user something before asks again, now.
+    let gold = truth.stories.iter().find(|s| s.kind == "question_to_me").unwrap();
+    let earlier = engine.show(&gold.items[0]).unwrap().item.item;
+    let at = Timestamp(now - 120_000);
+    let id = ItemId::new(
+        Source::Slack,
+        &format!("{}:{}.000777", earlier.container.as_str().trim_start_matches("slack:"), at.0 / 1000),
+    );
+    engine
+        .write(|w| {
+            w.upsert_item(&Item {
+                id: id.clone(),
+                created: at,
+                updated: at,
+                body: format!("@{} can you sign off the vendor contract renewal today?", truth.me.name),
+                references: vec![Reference::new(RefKind::Person, format!("slack:{}", truth.me.slack))],
+                parent: None,
+                url: None,
+                extra: serde_json::json!({}),
+                ..earlier.clone()
+            })
+        })
+        .unwrap();
+    let next = engine.run_agents().unwrap();
+    let decided = next.decisions.iter().find(|d| d.item.as_deref() == Some(id.as_str())).expect("decided on");
+    assert!(decided.what.contains("question_to_me"), "{decided:?}");
+    assert!(next.delivered.iter().any(|n| n.item == id.as_str()), "{next:#?}");
+    assert!(next.positions.iter().all(|(_, p)| *p == head + 1), "{:?}", next.positions);
+}

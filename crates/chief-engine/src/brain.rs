@@ -173,7 +173,7 @@ impl Engine {
         self
     }
 
-    fn brain_store(&self) -> Result<Store, EngineError> {
+    pub(crate) fn brain_store(&self) -> Result<Store, EngineError> {
         Ok(Store::open(&self.home.db())?)
     }
 
@@ -464,17 +464,7 @@ impl Engine {
     /// before (per story, remembered in the store across restarts). The tray and
     /// `chief watch` call it after each sync.
     pub fn notify_due(&self) -> Result<Vec<Notification>, EngineError> {
-        let now = self.now().0;
-        let store = self.brain_store()?;
-        let mut out = Vec::new();
-        for n in self.notifications(None)?.into_iter().filter(|n| n.send_ms <= now) {
-            let json = serde_json::to_value(&n).map_err(|e| EngineError::internal("encoding a notification", e))?;
-            if store.record_notified(&n.story, n.kind.as_str(), &n.item, n.send_ms, &json)? {
-                tracing::info!(kind = n.kind.as_str(), story = %n.story, item = %n.item, "notify");
-                out.push(n);
-            }
-        }
-        Ok(out)
+        Ok(self.run_agents()?.delivered)
     }
 
     /// Stored briefings, newest first.
@@ -504,6 +494,22 @@ impl Engine {
 
     /// The interest graph as of now.
     pub fn interests(&self) -> Result<InterestGraph, EngineError> {
+        // The interests agent's graph while it is current (same change-log position,
+        // same day, same feedback); else built now.
+        let store = self.brain_store()?;
+        if let Some((pos, state)) = store.agent_state(crate::agents::INTERESTS)?
+            && pos == store.max_seq()?
+            && state["day"].as_i64() == Some(self.now().0 / 86_400_000)
+            && state["feedback"].as_u64() == Some(store.feedback()?.len() as u64)
+            && let Ok(graph) = serde_json::from_value::<InterestGraph>(state["graph"].clone())
+        {
+            return Ok(graph);
+        }
+        self.compute_interests()
+    }
+
+    /// The interest graph built from the store as of now.
+    pub(crate) fn compute_interests(&self) -> Result<InterestGraph, EngineError> {
         let store = self.brain_store()?;
         let me = self.me()?;
         let people = Self::people(&store)?;

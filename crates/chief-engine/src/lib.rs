@@ -10,6 +10,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod agents;
 mod brain;
 mod config;
 mod context;
@@ -31,6 +32,7 @@ pub use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportRepor
 use chief_store::{Counts, ImportRun, Store, StoredItem};
 use serde::Serialize;
 
+pub use agents::{AgentRound, Decision};
 pub use brain::{
     BriefRequest, Briefing, BriefingStory, ExplainRequest, Explanation, FeedbackOutcome, KnownIdentity, Notification,
     NotificationKind, Prep, SourceRef, UsualStart, WhoAmI, Window,

@@ -437,6 +437,32 @@ impl Store {
         )?)
     }
 
+    /// An agent's position in the change log and the state it keeps; `None` before its
+    /// first round.
+    pub fn agent_state(&self, name: &str) -> Result<Option<(i64, Value)>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .prepare_cached("SELECT position, state_json FROM agent_state WHERE name = ?1")?
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(p, s)| Ok((p, serde_json::from_str(&s)?))).transpose()
+    }
+
+    /// Moves an agent to `position` with its new state, in one write.
+    pub fn set_agent_state(&self, name: &str, position: i64, state: &Value) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO agent_state (name, position, state_json, updated_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET position = ?2, state_json = ?3, updated_ms = ?4",
+            params![name, position, serde_json::to_string(state)?, chief_core::Timestamp::now().0],
+        )?;
+        Ok(())
+    }
+
+    /// Whether a story was notified already.
+    pub fn was_notified(&self, story: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.prepare_cached("SELECT 1 FROM notified WHERE story = ?1")?.exists([story])?)
+    }
+
     /// Records a delivered notification; false when its story was already notified.
     pub fn record_notified(
         &self,

@@ -229,6 +229,16 @@ const MIGRATIONS: &[&str] = &[
         json    TEXT NOT NULL
     );
     "#,
+    // 7: the brain's agents — each one's durable position in the change log and the
+    // state it materializes there (what the notifier holds, the interest graph).
+    r#"
+    CREATE TABLE agent_state (
+        name       TEXT PRIMARY KEY,
+        position   INTEGER NOT NULL,
+        state_json TEXT NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -1,7 +1,8 @@
 //! `chief watch`: in the foreground, what the desktop runs in the background — each
-//! live source synced on its interval, and after every round the notifier delivering
-//! what is due (each story once, remembered across restarts). `-v` shows each sync
-//! page and each notifier decision.
+//! live source synced on its interval, and after every round the brain's agents
+//! reading the change log from their own positions: the notifier delivering what is due
+//! (each story once, remembered across restarts), the interest keeper. `-v` shows each
+//! sync page and each agent's decision.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +39,7 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
             engine.sync(&req, &env(), sync_printer(cli, args.json))?;
             engine.sync_index()?;
         }
-        let due = engine.notify_due()?;
+        let due = agents(cli, &engine)?;
         if due.is_empty() && !args.json {
             println!("Nothing new to notify since the last round.");
         } else {
@@ -48,7 +49,7 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
     }
     if !live {
         loop {
-            let due = engine.notify_due()?;
+            let due = agents(cli, &engine)?;
             if !due.is_empty() {
                 output::notifications(&due, args.json)?;
             }
@@ -62,7 +63,7 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
         std::thread::spawn(move || engine.sync_forever(&env(), progress, rx))
     };
     loop {
-        let due = engine.notify_due()?;
+        let due = agents(cli, &engine)?;
         if !due.is_empty() {
             output::notifications(&due, args.json)?;
         }
@@ -76,4 +77,18 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
         Err(_) => anyhow::bail!("the sync thread stopped unexpectedly"),
     }
     Ok(Outcome::Ok)
+}
+
+/// One round of the agents; with `-v`, each decision on standard error.
+fn agents(cli: &Global, engine: &chief_engine::Engine) -> Result<Vec<chief_engine::Notification>> {
+    let round = engine.run_agents()?;
+    if cli.verbose > 0 {
+        for d in &round.decisions {
+            let item = d.item.as_deref().map(|i| format!(" {i}")).unwrap_or_default();
+            eprintln!("[{}]{item}: {}", d.agent, output::clean(&d.what));
+        }
+        let positions: Vec<String> = round.positions.iter().map(|(a, p)| format!("{a} at {p}")).collect();
+        eprintln!("[agents] {}", positions.join(", "));
+    }
+    Ok(round.delivered)
 }
