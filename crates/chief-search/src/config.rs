@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Fusion {
     /// Reciprocal-rank fusion.
-    #[default]
     Rrf,
     /// Weighted sum of normalized scores, with exact cosines for every candidate.
+    #[default]
     Linear,
 }
 
@@ -29,6 +29,10 @@ pub struct SearchConfig {
     pub dense_weight: f32,
     /// Candidates taken from each retriever before fusion.
     pub candidates: usize,
+    /// Queries of at least this many content words get the full dense weight; shorter
+    /// ones (a key, a name, two words: lexical) proportionally less, at least 15%.
+    /// 0: every query gets the full weight.
+    pub dense_full_words: usize,
     /// Weight of a word matching a title, relative to the body.
     pub title_boost: f32,
 }
@@ -36,11 +40,12 @@ pub struct SearchConfig {
 impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
-            fusion: Fusion::Rrf,
+            fusion: Fusion::Linear,
             rrf_k: 60.0,
             bm25_weight: 1.0,
-            dense_weight: 1.0,
+            dense_weight: 1.5,
             candidates: 100,
+            dense_full_words: 8,
             title_boost: 0.5,
         }
     }

@@ -405,10 +405,15 @@ impl Retriever {
         let now = q.now.unwrap_or_else(Timestamp::now);
         let mut scored: Vec<(f32, String, Vec<&'static str>)> = Vec::with_capacity(order.len());
         let max_bm25 = cands.values().map(|c| c.bm25_score).fold(0f32, f32::max).max(1e-6);
-        let (wb, wd) = (fusion.bm25_weight, fusion.dense_weight);
+        // A short query is lexical — a key, a name, two words — and meaning matters more
+        // the more a query says: the dense weight grows with its content words.
+        let share = dense_share(self.index.words(&q.text).len(), fusion.dense_full_words);
+        let (wb, wd) = (fusion.bm25_weight, fusion.dense_weight * share);
         for id in &order {
             let c = &cands[id];
-            let mut score = if fusion.fusion == Fusion::Linear {
+            // Words alone rank by reciprocal rank whatever the fusion, so BM25 mode is the same
+            // ranking under every `[search]` setting.
+            let mut score = if fusion.fusion == Fusion::Linear && mode != SearchMode::Bm25 {
                 // BM25 scaled to [0, 1] by the best hit; cosine as is.
                 wb * c.bm25_score / max_bm25 + wd * c.dense_score
             } else {
@@ -483,4 +488,14 @@ impl Retriever {
         }
         Ok(SearchResponse { query: q.text.clone(), mode, results, notes })
     }
+}
+
+/// The share of the dense weight a query of `words` content words gets: all of it from
+/// `full` words on, proportionally less below (at least 15%); `full` = 0 always gives
+/// all of it.
+fn dense_share(words: usize, full: usize) -> f32 {
+    if full <= 1 {
+        return 1.0;
+    }
+    ((words as f32 - 1.0) / (full as f32 - 1.0)).clamp(0.15, 1.0)
 }

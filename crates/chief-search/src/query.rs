@@ -95,7 +95,7 @@ const QUESTION_WORDS: &[&str] = &[
 impl SearchIndex {
     /// The query's words as indexed. Question words and auxiliaries ("why did …") carry
     /// no meaning for matching and are left out, unless they are all the query has.
-    fn words(&self, text: &str) -> Vec<String> {
+    pub(crate) fn words(&self, text: &str) -> Vec<String> {
         let content: Vec<&str> = text
             .split_whitespace()
             .filter(|w| {
