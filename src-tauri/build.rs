@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 const COMMANDS: &[&str] = &[
     "context",
+    "explain",
     "popup_ready",
     "hide_popup",
     "open_url",

@@ -17,4 +17,6 @@ pub enum UiEvent {
     Sync { progress: chief_engine::SyncEvent },
     /// Something failed outside a command.
     Error { code: String, message: String },
+    /// One sentence of the explanation of lookup `lookup`, as soon as it is written.
+    ExplainSentence { lookup: u64, sentence: chief_engine::Sentence },
 }

@@ -195,6 +195,7 @@ fn main() {
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::popup::context,
+            commands::popup::explain,
             commands::popup::popup_ready,
             commands::popup::hide_popup,
             commands::popup::open_url,

@@ -26,6 +26,12 @@ export type Item = {
 export type Group = { kind: GroupKind; label: string; items: Item[] };
 export type Context = { text: string; entities: Entity[]; groups: Group[]; mode: SearchMode; took_ms: number };
 export type Shown = { text: string; source: string; pressed_ms: number };
+/** chief_brain::Sentence: one cited sentence of an explanation. */
+export type Sentence = { text: string; sources: string[] };
+/** chief_engine::Explanation */
+export type Explanation = {
+  sentences: Sentence[]; by: "extractive" | "llm" | string; fallback?: string; model?: string; first_sentence_ms?: number;
+};
 export type UiError = { code: string; message: string; retryable?: boolean };
 
 export type SourceSettings = {
@@ -56,6 +62,9 @@ export interface ISettingsBackend {
 
 export interface IBackend {
   context(text: string): Promise<Context>;
+  /** Explains `text`; sentences arrive through `onExplainSentence` tagged `lookup`. */
+  explain(text: string, lookup: number): Promise<Explanation>;
+  onExplainSentence(cb: (lookup: number, s: Sentence) => void): void;
   open(url: string): Promise<void>;
   hide(): Promise<void>;
   /** The popup was summoned (hotkey) with freshly captured text. */
@@ -75,6 +84,12 @@ type TauriGlobal = {
 export class TauriBackend implements IBackend {
   constructor(private t: TauriGlobal) {}
   context(text: string) { return this.t.core.invoke<Context>("context", { text }); }
+  explain(text: string, lookup: number) { return this.t.core.invoke<Explanation>("explain", { text, lookup }); }
+  onExplainSentence(cb: (lookup: number, s: Sentence) => void) {
+    void this.t.event.listen<{ type: string; lookup: number; sentence: Sentence }>(EVENT, (e) => {
+      if (e.payload.type === "explain_sentence") cb(e.payload.lookup, e.payload.sentence);
+    });
+  }
   open(url: string) { return this.t.core.invoke<void>("open_url", { url }); }
   hide() { return this.t.core.invoke<void>("hide_popup"); }
   onShow(cb: (s: Shown) => void) {

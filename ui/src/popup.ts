@@ -2,7 +2,7 @@
 // items grouped by kind. Keyboard first: ↑/↓ move, Enter opens, Esc hides, typing in
 // the box and Enter looks the new text up.
 
-import { backend, type Context, type IBackend, type Item, type UiError } from "./backend";
+import { backend, type Context, type Explanation, type IBackend, type Item, type Sentence, type UiError } from "./backend";
 
 // Source badges: a letter on the source's colour (fonts on every desktop have these).
 const ICON: Record<string, string> = { slack: "S", github: "G", jira: "J", google: "C", local: "L" };
@@ -33,6 +33,8 @@ export class Popup {
   private list: HTMLElement;
   private entities: HTMLElement;
   private status: HTMLElement;
+  private explanation: HTMLElement;
+  private sentences: HTMLElement;
   private seq = 0;
 
   constructor(private root: HTMLElement, private api: IBackend) {
@@ -45,7 +47,15 @@ export class Popup {
     this.list = el("div", "results");
     this.list.setAttribute("role", "listbox");
     this.status = el("div", "status");
-    root.append(this.query, this.entities, this.list, this.status);
+    // The explanation streams in under the related items; the lookup never waits for it.
+    this.explanation = el("section", "explanation");
+    this.explanation.setAttribute("aria-live", "polite");
+    this.explanation.hidden = true;
+    this.sentences = el("div", "sentences");
+    root.append(this.query, this.entities, this.list, this.explanation, this.status);
+    api.onExplainSentence((lookup, s) => {
+      if (lookup === this.seq) this.addSentence(s);
+    });
     this.query.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && this.selected < 0) {
         e.preventDefault();
@@ -101,6 +111,7 @@ export class Popup {
       if (seq !== this.seq) return;
       this.show(ctx);
       if (pressed_ms) void this.api.rendered(pressed_ms, this.items.map((i) => i.id));
+      if (ctx.groups.length) void this.explain(text, seq);
     } catch (err) {
       if (seq !== this.seq) return;
       const e = err as UiError;
@@ -112,9 +123,56 @@ export class Popup {
     }
   }
 
+  /** Asks for the explanation of the lookup `seq`; its sentences arrive as events. */
+  private async explain(text: string, seq: number) {
+    const note = el("div", "explain-status", "Explaining…");
+    this.sentences.replaceChildren();
+    this.explanation.replaceChildren(el("h2", undefined, "What this is"), this.sentences, note);
+    this.explanation.hidden = false;
+    try {
+      const e: Explanation = await this.api.explain(text, seq);
+      if (seq !== this.seq) return;
+      // Sentences that came only in the answer (none were streamed) are shown now.
+      if (!this.sentences.childElementCount) e.sentences.forEach((s) => this.addSentence(s));
+      const by = e.by === "llm" && e.model ? `written by ${e.model}` : "extractive, on this machine";
+      note.textContent = e.sentences.length ? by + (e.fallback ? ` (${e.fallback})` : "") : "Nothing to explain.";
+    } catch (err) {
+      if (seq !== this.seq) return;
+      const x = err as UiError;
+      note.textContent = "";
+      const box = el("div", "error explain-error", x.message ?? String(err));
+      box.dataset.code = x.code ?? "error";
+      this.explanation.append(box);
+    }
+  }
+
+  /** One cited sentence; each citation chip points at its related row. */
+  private addSentence(s: Sentence) {
+    const p = el("p", "sentence", s.text + " ");
+    for (const id of s.sources) {
+      const row = this.items.findIndex((i) => i.id === id);
+      const chip = el("button", "cite", row >= 0 ? `${row + 1}` : "↗");
+      chip.type = "button";
+      chip.dataset.id = id;
+      chip.title = row >= 0 ? this.items[row].title : id;
+      const mark = (on: boolean) =>
+        this.list.querySelectorAll<HTMLElement>(".item").forEach((n) => n.classList.toggle("cited", on && n.dataset.id === id));
+      chip.addEventListener("mouseenter", () => mark(true));
+      chip.addEventListener("mouseleave", () => mark(false));
+      chip.addEventListener("focus", () => mark(true));
+      chip.addEventListener("blur", () => mark(false));
+      chip.addEventListener("click", () => {
+        if (row >= 0) this.select(row);
+      });
+      p.append(chip);
+    }
+    this.sentences.append(p);
+  }
+
   show(ctx: Context) {
     this.items = [];
     this.selected = -1;
+    this.explanation.hidden = true;
     this.entities.replaceChildren(
       ...ctx.entities.map((e) => {
         const chip = el("span", `entity ${e.kind}`, e.value);

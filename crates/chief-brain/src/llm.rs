@@ -198,11 +198,24 @@ pub fn explain(
     tally: &mut Tally,
     on_sentence: &mut dyn FnMut(&Sentence),
 ) -> Explanation {
-    let mut data = String::new();
-    for d in &prepared.discussions {
-        data.push_str(&data_block(d));
-        data.push('\n');
+    // The discussions' summaries, not their every post: a short prompt is what makes
+    // the first sentence come fast on a small local model.
+    let mut data = String::from("<data>\n");
+    for (k, d) in prepared.discussions.iter().enumerate().take(6) {
+        let Some(summary) = prepared.summaries.get(&d.id) else { continue };
+        data.push_str(&format!("{} in {}: {}\n", d.kind_name(), d.container_name, crate::text::clip(&d.title, 120)));
+        let lines = if k == 0 { summary.sentences.len() } else { 1 };
+        for sentence in summary.sentences.iter().rev().take(lines).rev() {
+            let who =
+                if sentence.author_name.is_empty() { String::new() } else { format!("{}: ", sentence.author_name) };
+            data.push_str(&format!(
+                "[{}] {who}{}\n",
+                sentence.sources.join(","),
+                crate::text::clip(&sentence.text, 240)
+            ));
+        }
     }
+    data.push_str("</data>\n");
     if let Some(w) = &prepared.why {
         data.push_str(&format!("Why it matters to the reader: [{}] {}\n", w.sources.join(","), w.text));
     }
@@ -221,7 +234,8 @@ pub fn explain(
         if out.len() >= MAX_SENTENCES {
             return;
         }
-        let Some(s) = cited_line(line) else { return };
+        // A sentence says something: a bare name or a fragment is not one.
+        let Some(s) = cited_line(line).filter(|s| crate::text::content_words(&s.text).len() >= 3) else { return };
         let mut one = vec![crate::generate::render(&s, prepared.me)];
         prepared.guard(&mut one);
         if let Some(s) = one.pop().filter(|s| !out.iter().any(|o| o.text == s.text)) {

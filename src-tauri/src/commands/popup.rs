@@ -1,16 +1,42 @@
 //! The context popup: the lookup, its page's handshake, hiding, opening links.
 
-use chief_engine::ContextResponse;
-use tauri::{AppHandle, Manager};
+use chief_engine::{ContextResponse, ExplainRequest, Explanation};
+use tauri::{AppHandle, Emitter, Manager};
 
 use crate::backend::UiError;
-use crate::events::UiEvent;
+use crate::events::{EVENT, UiEvent};
 use crate::{AppState, POPUP, epoch_ms};
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
 pub async fn context(state: tauri::State<'_, AppState>, text: String) -> Result<ContextResponse, UiError> {
     state.engine.call(move |e| e.context(&text, e.clock())).await
+}
+
+/// The explanation of `text` (the popup calls it once the related items are on
+/// screen): each sentence goes to the popup as an `explain_sentence` event tagged with
+/// the page's `lookup` number as soon as it is written; the answer is the whole
+/// explanation (who wrote it, how fast, why it fell back).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(Debug))]
+pub async fn explain(
+    app: AppHandle,
+    state: tauri::State<'_, AppState>,
+    text: String,
+    lookup: u64,
+) -> Result<Explanation, UiError> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    state
+        .engine
+        .call(move |e| {
+            let ctx = e.context(&text, e.clock())?;
+            let req = ExplainRequest { offline: false, env };
+            e.explain_streaming(&ctx, &req, &mut |sentence| {
+                let event = UiEvent::ExplainSentence { lookup, sentence: sentence.clone() };
+                let _ = app.emit_to(POPUP, EVENT, event);
+            })
+        })
+        .await
 }
 
 /// The popup page has loaded: it takes the hotkey press it may have missed.
