@@ -1,8 +1,8 @@
 //! The popup's DOM checked through WebDriver (tauri-driver + WebKitWebDriver): the
 //! real app with a demo home, PAY-142 in the PRIMARY selection, the real hotkey, and
 //! the popup's rendered rows read back from the page: the incident's Slack threads
-//! and its PR, the ticket entity, the captured text; the popup is refused the
-//! settings window's commands; Esc hides the window.
+//! and its PR, the ticket entity, the captured text, the explanation with its
+//! citations; the popup is refused the settings window's commands; Esc hides the window.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
 
@@ -184,6 +184,24 @@ async fn the_popup_dom_lists_the_incident_after_the_real_hotkey() {
     let chip = wd.elements(&session, ".entity.ticket").await;
     assert_eq!(wd.text(&session, &chip[0]).await, "PAY-142");
     assert_eq!(wd.script(&session, "return document.querySelector('.query').value").await, json!("PAY-142"));
+
+    // The explanation streams in under the rows (extractive: the demo home has no LLM),
+    // every sentence with a citation chip.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let sentences = loop {
+        let found = wd.elements(&session, ".explanation .sentence").await;
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "the explanation appears in the popup");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let first = wd.text(&session, &sentences[0]).await;
+    assert!(first.contains("PAY-142"), "the explanation leads with the ticket: {first}");
+    assert!(
+        wd.elements(&session, ".explanation .sentence .cite").await.len() >= sentences.len(),
+        "every sentence cites"
+    );
 
     // The popup renders synced third-party text, so it gets only the commands it needs:
     // a script in it cannot store a key, change settings (the LLM URL the key goes to)

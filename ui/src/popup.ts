@@ -135,7 +135,8 @@ export class Popup {
       // Sentences that came only in the answer (none were streamed) are shown now.
       if (!this.sentences.childElementCount) e.sentences.forEach((s) => this.addSentence(s));
       const by = e.by === "llm" && e.model ? `written by ${e.model}` : "extractive, on this machine";
-      note.textContent = e.sentences.length ? by + (e.fallback ? ` (${e.fallback})` : "") : "Nothing to explain.";
+      const shown = this.sentences.childElementCount;
+      note.textContent = shown ? by + (e.fallback ? ` (${e.fallback})` : "") : "Nothing to explain.";
     } catch (err) {
       if (seq !== this.seq) return;
       const x = err as UiError;

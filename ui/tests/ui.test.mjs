@@ -38,6 +38,13 @@ function mockScript(fail, context = CONTEXT) {
     async hide() { window.__calls.hide += 1; },
     onShow(cb) { window.__summon = (text, source = "selection") => cb({ text, source, pressed_ms: Date.now() }); },
     async rendered() {},
+    onExplainSentence(cb) { window.__sentence = cb; },
+    // The explanation: the test streams sentences with window.__sentence and ends it
+    // with window.__finish(explanation) or window.__fail(error).
+    explain(text, lookup) {
+      window.__calls.explain = (window.__calls.explain ?? []).concat([[text, lookup]]);
+      return new Promise((resolve, reject) => { window.__finish = resolve; window.__fail = reject; });
+    },
   };`;
 }
 
@@ -86,6 +93,59 @@ test("synced text that looks like HTML renders as text, never as markup", async 
   assert.equal(await page.locator(".item img, .item script").count(), 0);
   await page.waitForTimeout(100);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.close();
+});
+
+test("the explanation streams in under the rows; a citation outlines its row", async () => {
+  const page = await open();
+  await page.waitForSelector(".item");
+  await page.waitForFunction(() => window.__calls.explain?.length === 1);
+  assert.match(await page.textContent(".explain-status"), /Explaining/);
+  const lookup = await page.evaluate(() => window.__calls.explain[0][1]);
+  // The first sentence shows before the explanation is finished.
+  await page.evaluate((l) => window.__sentence(l, { text: "PAY-142 is the checkout outage ticket.", sources: ["jira:10141"] }), lookup);
+  await page.waitForSelector(".sentence");
+  assert.equal(await page.locator(".sentence").count(), 1);
+  assert.match(await page.textContent(".explain-status"), /Explaining/);
+  // A sentence of an older lookup is ignored.
+  await page.evaluate((l) => window.__sentence(l - 1, { text: "stale", sources: [] }), lookup);
+  await page.evaluate((l) => window.__sentence(l, { text: "The pool fix shipped in #87.", sources: ["github:kestrel/payments-api#87", "slack:C04:2.2"] }), lookup);
+  await page.waitForFunction(() => document.querySelectorAll(".sentence").length === 2);
+  assert.ok(!(await page.textContent(".sentences")).includes("stale"));
+  // Chips number the rows they cite; hovering one outlines that row, a click selects it.
+  assert.deepEqual(await page.$$eval(".cite", (cs) => cs.map((c) => c.textContent)), ["3", "4", "2"]);
+  await page.hover('.cite[data-id="github:kestrel/payments-api#87"]');
+  assert.deepEqual(await page.$$eval(".item.cited", (rs) => rs.map((r) => r.dataset.id)), ["github:kestrel/payments-api#87"]);
+  await page.click('.cite[data-id="slack:C04:2.2"]');
+  assert.equal(await page.getAttribute(".item.selected", "data-id"), "slack:C04:2.2");
+  await page.evaluate(() => window.__finish({ sentences: [], by: "llm", model: "local/smollm2", first_sentence_ms: 900 }));
+  await page.waitForFunction(() => /written by local\/smollm2/.test(document.querySelector(".explain-status").textContent));
+  await page.close();
+});
+
+test("an error mid-explanation shows in place and keeps what arrived", async () => {
+  const page = await open();
+  await page.waitForFunction(() => window.__calls.explain?.length === 1);
+  const lookup = await page.evaluate(() => window.__calls.explain[0][1]);
+  await page.evaluate((l) => window.__sentence(l, { text: "PAY-142 is the checkout outage ticket.", sources: ["jira:10141"] }), lookup);
+  await page.waitForSelector(".sentence");
+  await page.evaluate(() => window.__fail({ code: "llm", message: "the model stopped mid-answer; try again" }));
+  await page.waitForSelector(".explain-error");
+  assert.equal(await page.textContent(".explain-error"), "the model stopped mid-answer; try again");
+  assert.equal(await page.locator(".sentence").count(), 1);
+  assert.equal(await page.locator(".item").count(), 4, "the related rows stay");
+  await page.close();
+});
+
+test("an offline explanation given whole is shown whole", async () => {
+  const page = await open();
+  await page.waitForFunction(() => window.__calls.explain?.length === 1);
+  await page.evaluate(() => window.__finish({ by: "extractive", sentences: [
+    { text: "PAY-142: Checkout 502s.", sources: ["jira:10141"] },
+    { text: "It reads as an incident.", sources: ["jira:10141"] },
+  ] }));
+  await page.waitForFunction(() => document.querySelectorAll(".sentence").length === 2);
+  assert.match(await page.textContent(".explain-status"), /extractive, on this machine/);
   await page.close();
 });
 
