@@ -18,6 +18,10 @@ const COMMANDS: &[&str] = &[
     "connect_source",
     "set_llm_key",
     "slack_manifest",
+    "briefings",
+    "brief_today",
+    "rate_story",
+    "show_in_popup",
 ];
 
 /// The newest modification time under `dir` (files only).
@@ -34,18 +38,21 @@ fn newest(dir: &Path) -> Option<SystemTime> {
 /// cannot.
 fn pages() {
     let ui = Path::new("../ui");
-    for watched in ["src", "popup.html", "settings.html", "styles.css", "build.mjs", "package-lock.json"] {
+    for watched in
+        ["src", "popup.html", "settings.html", "briefing.html", "styles.css", "build.mjs", "package-lock.json"]
+    {
         println!("cargo:rerun-if-changed=../ui/{watched}");
     }
     let built = newest(&ui.join("dist"));
-    let sources = ["src", "popup.html", "settings.html", "styles.css", "build.mjs"]
+    let sources = ["src", "popup.html", "settings.html", "briefing.html", "styles.css", "build.mjs"]
         .iter()
         .filter_map(|p| {
             let p = ui.join(p);
             if p.is_dir() { newest(&p) } else { p.metadata().ok()?.modified().ok() }
         })
         .max();
-    let fresh = ui.join("dist/popup.html").exists() && ui.join("dist/settings.js").exists() && built >= sources;
+    let fresh = ["popup.html", "settings.js", "briefing.js"].iter().all(|f| ui.join("dist").join(f).exists())
+        && built >= sources;
     if fresh {
         return;
     }

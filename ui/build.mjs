@@ -4,7 +4,7 @@ import { cpSync, mkdirSync } from "node:fs";
 
 mkdirSync("dist", { recursive: true });
 await build({
-  entryPoints: { popup: "src/popup.ts", settings: "src/settings.ts" },
+  entryPoints: { popup: "src/popup.ts", settings: "src/settings.ts", briefing: "src/briefing.ts" },
   bundle: true,
   format: "esm",
   target: "es2022",
@@ -13,4 +13,4 @@ await build({
   sourcemap: false,
   logLevel: "warning",
 });
-for (const f of ["popup.html", "settings.html", "styles.css"]) cpSync(f, `dist/${f}`);
+for (const f of ["popup.html", "settings.html", "briefing.html", "styles.css"]) cpSync(f, `dist/${f}`);

@@ -26,6 +26,8 @@ use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 pub(crate) const POPUP: &str = "popup";
 /// The settings window's label (created when first opened).
 const SETTINGS: &str = "settings";
+/// The briefing window's label (created when first opened).
+const BRIEFING: &str = "briefing";
 
 /// The default hotkey.
 #[cfg(target_os = "macos")]
@@ -123,17 +125,25 @@ fn sync_now(app: &AppHandle, item: tauri::menu::MenuItem<tauri::Wry>) {
 
 /// Opens (or focuses) the settings window.
 fn show_settings(app: &AppHandle) {
-    if let Some(w) = app.get_webview_window(SETTINGS) {
+    show_window(app, SETTINGS, "settings.html", "Chief settings", (680.0, 720.0));
+}
+
+/// Opens (or focuses) the briefing window.
+fn show_briefing(app: &AppHandle) {
+    show_window(app, BRIEFING, "briefing.html", "Chief briefing", (720.0, 760.0));
+}
+
+/// Shows the window `label`, creating it from `page` the first time.
+fn show_window(app: &AppHandle, label: &str, page: &str, title: &str, (w, h): (f64, f64)) {
+    if let Some(w) = app.get_webview_window(label) {
         let _ = w.show();
         let _ = w.set_focus();
         return;
     }
-    let built = WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("settings.html".into()))
-        .title("Chief settings")
-        .inner_size(680.0, 720.0)
-        .build();
+    let built =
+        WebviewWindowBuilder::new(app, label, WebviewUrl::App(page.into())).title(title).inner_size(w, h).build();
     if let Err(e) = built {
-        tracing::error!("cannot open settings: {e}");
+        tracing::error!("cannot open {title}: {e}");
     }
 }
 
@@ -180,8 +190,15 @@ fn main() {
     }
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
-            // A second launch opens a window of the running app: `--settings` or the popup.
-            if argv.iter().any(|a| a == "--settings") { show_settings(app) } else { show_popup_empty(app) }
+            // A second launch opens a window of the running app: `--settings`,
+            // `--briefing` or the popup.
+            if argv.iter().any(|a| a == "--settings") {
+                show_settings(app)
+            } else if argv.iter().any(|a| a == "--briefing") {
+                show_briefing(app)
+            } else {
+                show_popup_empty(app)
+            }
         }))
         .plugin(
             tauri_plugin_global_shortcut::Builder::new()
@@ -200,6 +217,10 @@ fn main() {
             commands::popup::hide_popup,
             commands::popup::open_url,
             commands::popup::popup_rendered,
+            commands::briefing::briefings,
+            commands::briefing::brief_today,
+            commands::briefing::rate_story,
+            commands::briefing::show_in_popup,
             commands::settings::settings,
             commands::settings::update_settings,
             commands::settings::connect_source,
@@ -230,12 +251,14 @@ fn main() {
             });
 
             let search = MenuItem::with_id(app, "search", "Search", true, None::<&str>)?;
+            let briefing = MenuItem::with_id(app, "briefing", "Today's briefing", true, None::<&str>)?;
             let sync = MenuItem::with_id(app, "sync", "Sync now", true, None::<&str>)?;
             let settings = MenuItem::with_id(app, "settings", "Settings…", true, None::<&str>)?;
             let quit = MenuItem::with_id(app, "quit", "Quit Chief", true, None::<&str>)?;
-            let menu = Menu::with_items(app, &[&search, &sync, &settings, &quit])?;
+            let menu = Menu::with_items(app, &[&search, &briefing, &sync, &settings, &quit])?;
             let mut tray = TrayIconBuilder::with_id("chief").menu(&menu).tooltip("Chief").on_menu_event(move |app, event| match event.id().as_ref() {
                 "search" => show_popup_empty(app),
+                "briefing" => show_briefing(app),
                 "sync" => sync_now(app, sync.clone()),
                 "settings" => show_settings(app),
                 "quit" => app.exit(0),
@@ -252,6 +275,9 @@ fn main() {
                 }
             if std::env::args().any(|a| a == "--settings") {
                 show_settings(app.handle());
+            }
+            if std::env::args().any(|a| a == "--briefing") {
+                show_briefing(app.handle());
             }
             if !desktop.hotkey_enabled {
                 tracing::info!("the global hotkey is off ([desktop] hotkey_enabled = false); use the tray's Search");

@@ -66,6 +66,18 @@ fn rss_kib(pid: u32) -> u64 {
         .sum()
 }
 
+/// Launches the app again with `arg`: the running instance takes it and this one exits.
+fn second_launch(home: &Path, arg: &str) {
+    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop"))
+        .arg(arg)
+        .env("CHIEF_HOME", home)
+        .env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID)
+        .stderr(Stdio::null())
+        .status()
+        .expect("second launch");
+    assert!(status.success(), "the second instance hands over and exits");
+}
+
 fn app_alive(app: &Kill) -> bool {
     std::path::Path::new(&format!("/proc/{}/stat", app.0.id())).exists()
 }
@@ -143,14 +155,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     ));
 
     // A second launch with --settings opens the settings window of the running app.
-    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop"))
-        .arg("--settings")
-        .env("CHIEF_HOME", home.path())
-        .env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID)
-        .stderr(Stdio::null())
-        .status()
-        .expect("second launch");
-    assert!(status.success(), "the second instance hands over and exits");
+    second_launch(home.path(), "--settings");
     wait_for("the settings window", Duration::from_secs(20), || {
         !xdotool(&["search", "--onlyvisible", "--name", "^Chief settings$"]).trim().is_empty()
     });
@@ -158,6 +163,22 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("settings.png");
     assert!(Command::new("import").args(["-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success()));
     common::figure(&format!("screenshot of the settings window: {}", shot.display()));
+    assert!(app_alive(&app), "the app still runs");
+
+    // `--briefing` opens the briefing window, which prepares today's briefing through
+    // its own commands (the pipeline's steps run and are logged).
+    second_launch(home.path(), "--briefing");
+    wait_for("the briefing window", Duration::from_secs(20), || visible("^Chief briefing$"));
+    wait_for("the briefing prepared from the window", Duration::from_secs(60), || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains("step done") && l.contains("guard"))
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("briefing.png");
+    assert!(Command::new("import").args(["-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success()));
+    common::figure(&format!("screenshot of the briefing window: {}", shot.display()));
     assert!(app_alive(&app), "the app still runs");
 
     // Idle: resident memory and CPU over 10 s with the popup hidden (`IDLE_SECS` for longer).
@@ -170,7 +191,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     let cpu = used as f64 / 100.0 / t.elapsed().as_secs_f64() * 100.0;
     assert!(app_alive(&app), "the app ran through the idle period");
     common::figure(&format!(
-        "idle over {idle} s (popup hidden, settings open): RSS {:.0} MiB, CPU {cpu:.2} %",
+        "idle over {idle} s (popup hidden, settings and briefing open): RSS {:.0} MiB, CPU {cpu:.2} %",
         rss_kib(pid) as f64 / 1024.0
     ));
     drop(app);

@@ -51,6 +51,31 @@ export type SettingsPatch = {
 };
 export type ConnectReport = { source: string; identity: string; granted: string[]; missing: string[]; stored: string };
 
+/** chief_brain::SourceRef */
+export type SourceRef = { id: string; source: Source; url: string | null; title: string };
+/** chief_brain::BriefingStory */
+export type Story = {
+  id: string; title: string; summary: string; why: string; sources: SourceRef[]; sentences: Sentence[]; score: number;
+};
+/** chief_brain::Briefing */
+export type Briefing = {
+  date: string; user: string; run_id: number; prepared_at: string; items: number; discussions: number; stories: Story[];
+};
+/** chief_engine::FeedbackOutcome */
+export type Rated = { id: number; story: string; title: string; vote: number; interests: string[] };
+
+/** What the briefing page needs. */
+export interface IBriefingBackend {
+  /** Stored briefings, newest first. */
+  briefings(limit: number): Promise<Briefing[]>;
+  /** Today's briefing, prepared now if need be. */
+  today(): Promise<Briefing>;
+  rate(story: string, up: boolean, reason: string): Promise<Rated>;
+  /** Opens the popup on an item. */
+  showInPopup(id: string): Promise<void>;
+  open(url: string): Promise<void>;
+}
+
 /** What the settings page needs. */
 export interface ISettingsBackend {
   settings(): Promise<Settings>;
@@ -119,6 +144,22 @@ export class TauriSettingsBackend implements ISettingsBackend {
 // it through @tauri-apps/api, bundled, so no `window.__TAURI__` global is exposed.
 const TAURI: TauriGlobal = { core: { invoke }, event: { listen } };
 const inApp = () => "__TAURI_INTERNALS__" in window;
+
+export class TauriBriefingBackend implements IBriefingBackend {
+  constructor(private t: TauriGlobal) {}
+  briefings(limit: number) { return this.t.core.invoke<Briefing[]>("briefings", { limit }); }
+  today() { return this.t.core.invoke<Briefing>("brief_today"); }
+  rate(story: string, up: boolean, reason: string) { return this.t.core.invoke<Rated>("rate_story", { story, up, reason }); }
+  showInPopup(id: string) { return this.t.core.invoke<void>("show_in_popup", { text: id }); }
+  open(url: string) { return this.t.core.invoke<void>("open_url", { url }); }
+}
+
+export function briefingBackend(): IBriefingBackend {
+  const w = window as unknown as { __CHIEF_BRIEFING_MOCK__?: IBriefingBackend };
+  if (inApp()) return new TauriBriefingBackend(TAURI);
+  if (w.__CHIEF_BRIEFING_MOCK__) return w.__CHIEF_BRIEFING_MOCK__;
+  throw new Error("no backend: run inside the Chief app, or set window.__CHIEF_BRIEFING_MOCK__");
+}
 
 export function settingsBackend(): ISettingsBackend {
   const w = window as unknown as { __CHIEF_SETTINGS_MOCK__?: ISettingsBackend };

@@ -3,6 +3,7 @@
 // the box and Enter looks the new text up.
 
 import { backend, type Context, type Explanation, type IBackend, type Item, type Sentence, type UiError } from "./backend";
+import { el } from "./dom";
 
 // Source badges: a letter on the source's colour (fonts on every desktop have these).
 const ICON: Record<string, string> = { slack: "S", github: "G", jira: "J", google: "C", local: "L" };
@@ -13,13 +14,6 @@ const SKIPPED: Record<string, string> = {
   unknown_window:
     "Chief could not tell which window had focus, so it read nothing (your exclusion list is on). Type what to look up.",
 };
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function when(ts: string): string {
   const d = new Date(ts);
