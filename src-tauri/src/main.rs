@@ -7,6 +7,7 @@
 
 mod autostart;
 mod backend;
+mod background;
 mod capture;
 mod commands;
 mod events;
@@ -130,6 +131,7 @@ fn show_settings(app: &AppHandle) {
 
 /// Opens (or focuses) the briefing window.
 fn show_briefing(app: &AppHandle) {
+    background::set_unread(app, false);
     show_window(app, BRIEFING, "briefing.html", "Chief briefing", (720.0, 760.0));
 }
 
@@ -164,10 +166,12 @@ fn main() {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
     // The desktop settings; a broken chief.toml still starts the app (the engine reports it).
-    let desktop = chief_engine::Config::load(&home, env.clone()).map(|c| c.desktop).unwrap_or_else(|e| {
-        tracing::error!("{e}");
-        chief_engine::DesktopConfig::default()
-    });
+    let (desktop, live) = chief_engine::Config::load(&home, env.clone())
+        .map(|c| (c.desktop, c.sources.slack.enabled || c.sources.github.enabled))
+        .unwrap_or_else(|e| {
+            tracing::error!("{e}");
+            (chief_engine::DesktopConfig::default(), false)
+        });
     let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY")
         .ok()
         .or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone()))
@@ -268,6 +272,10 @@ fn main() {
                 tray = tray.icon(icon.clone());
             }
             tray.build(app)?;
+            {
+                let state = app.state::<AppState>();
+                background::start(app.handle(), state.engine.clone(), state.env.clone(), &desktop, live);
+            }
 
             if desktop.launch_at_login
                 && let Err(e) = autostart::apply(true) {

@@ -91,19 +91,7 @@ fn hotkey_on_a_selected_ticket_key_shows_its_threads_and_pr() {
     let report = home.path().join("report.jsonl");
     let log = home.path().join("desktop.log");
     let t0 = Instant::now();
-    let app = Kill(
-        Command::new(env!("CARGO_BIN_EXE_chief-desktop"))
-            .env("CHIEF_HOME", home.path())
-            .env("CHIEF_DESKTOP_REPORT", &report)
-            .env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID)
-            .env("CHIEF_LOG", "info")
-            // Under Xvfb, WebKit's accelerated compositing paints nothing a screenshot sees.
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("the desktop app starts"),
-    );
+    let app = common::start_app(home.path(), TEST_ID, &[("CHIEF_DESKTOP_REPORT", report.as_os_str())], &log);
     let logged = |what: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(what);
     wait_for("the hotkey to be registered", Duration::from_secs(60), || logged("hotkey registered"));
     let cold_start = t0.elapsed();

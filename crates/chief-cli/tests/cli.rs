@@ -414,7 +414,11 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
 
     // The notifier delivers each story once, across runs.
     let first = json(&chief(home.path(), &["watch", "--once", "--json"]));
-    assert_eq!(first.as_array().unwrap().len(), sent.len(), "{first}");
+    // What is due and still fresh goes out; what went stale before anyone ran the
+    // notifier is recorded, never shown.
+    let first = first.as_array().unwrap();
+    assert!(!first.is_empty() && first.len() <= sent.len(), "{first:?}");
+    assert!(first.iter().all(|n| sent.iter().any(|s| s["story"] == n["story"])), "{first:?}");
     let second = json(&chief(home.path(), &["watch", "--once", "--json"]));
     assert!(second.as_array().unwrap().is_empty(), "nothing is delivered twice: {second}");
     // -v shows each agent's decisions and where each stands in the change log.

@@ -6,7 +6,9 @@
 //!
 //! - **notifier**: on new items (and when a held notification falls due) it replays
 //!   the notifier's rules over the window, delivers what is due once per story, and
-//!   keeps what is held (quiet hours, the hourly cap, a meeting later today).
+//!   keeps what is held (quiet hours, the hourly cap, a meeting later today). What
+//!   comes due while nobody ran it and is stale by now (a meeting already started, a
+//!   question from yesterday) is recorded and never shown: the briefing covers it.
 //! - **interests**: when the user's own activity changes, it rebuilds the interest
 //!   graph and keeps it; `chief interests` reads it while it is current.
 
@@ -44,6 +46,16 @@ pub(crate) const INTERESTS: &str = "interests";
 /// A notifier recheck happens at least this often with no new changes (a held
 /// notification or a meeting's 15-minute mark may fall due).
 const RECHECK_MS: i64 = 5 * 60_000;
+
+/// Whether a due notification is still worth showing `now`: a meeting's until it
+/// starts, anything else for six hours after it was due.
+fn fresh(n: &Notification, now: i64) -> bool {
+    let ttl = match n.kind {
+        chief_brain::notify::NotificationKind::MeetingSoon => 15 * 60_000,
+        _ => 6 * 3_600_000,
+    };
+    now - n.send_ms <= ttl
+}
 
 /// Changed item ids after `from`, up to `head`.
 fn changed(store: &Store, from: i64, head: i64) -> Result<BTreeSet<String>, EngineError> {
@@ -107,15 +119,30 @@ impl Engine {
                 continue;
             }
             let json = serde_json::to_value(n).map_err(|e| EngineError::internal("encoding a notification", e))?;
-            if store.record_notified(&n.story, n.kind.as_str(), &n.item, n.send_ms, &json)? {
-                tracing::info!(kind = n.kind.as_str(), story = %n.story, item = %n.item, "notify");
+            if !store.record_notified(&n.story, n.kind.as_str(), &n.item, n.send_ms, &json)? {
+                continue;
+            }
+            if !fresh(n, now) {
+                // Too late to interrupt for (the app was not running, the laptop slept):
+                // recorded, never shown; the briefing covers it.
                 round.decisions.push(Decision {
                     agent: NAME,
                     item: Some(n.item.clone()),
-                    what: format!("delivered {}: {}", n.kind.as_str(), n.title),
+                    what: format!(
+                        "{} expired unsent (due {})",
+                        n.kind.as_str(),
+                        chief_core::Timestamp(n.send_ms).to_rfc3339()
+                    ),
                 });
-                round.delivered.push(n.clone());
+                continue;
             }
+            tracing::info!(kind = n.kind.as_str(), story = %n.story, item = %n.item, "notify");
+            round.decisions.push(Decision {
+                agent: NAME,
+                item: Some(n.item.clone()),
+                what: format!("delivered {}: {}", n.kind.as_str(), n.title),
+            });
+            round.delivered.push(n.clone());
         }
         let held = all.iter().filter(|n| n.send_ms > now).count();
         store.set_agent_state(NAME, head, &json!({"recheck_ms": next, "held": held}))?;

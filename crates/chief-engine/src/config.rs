@@ -194,6 +194,12 @@ pub struct DesktopConfig {
     pub capture_exclude: Vec<String>,
     /// Start the desktop app when the user logs in.
     pub launch_at_login: bool,
+    /// Tray notifications from the notifier (through the OS).
+    pub notifications: bool,
+    /// Notifications say only their kind, never message text (lock screens show them).
+    pub private_notifications: bool,
+    /// Seconds between the background rounds of the brain's agents.
+    pub agents_every_secs: u64,
 }
 
 impl Default for DesktopConfig {
@@ -206,6 +212,9 @@ impl Default for DesktopConfig {
                 .map(|s| s.to_string())
                 .collect(),
             launch_at_login: false,
+            notifications: true,
+            private_notifications: false,
+            agents_every_secs: 60,
         }
     }
 }

@@ -2,11 +2,10 @@
 //! earlier ones by date, thumbs up or down on a story, and a source opened in the popup.
 
 use chief_engine::{BriefRequest, Briefing, FeedbackOutcome};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::AppHandle;
 
+use crate::AppState;
 use crate::backend::UiError;
-use crate::events::{EVENT, UiEvent};
-use crate::{AppState, POPUP, epoch_ms};
 
 /// Stored briefings, newest first.
 #[tauri::command]
@@ -37,14 +36,7 @@ pub async fn rate_story(
 
 /// Opens the popup on `text` (a source's item id), as the hotkey would.
 #[tauri::command]
-#[tracing::instrument(skip_all, err(Debug))]
-pub fn show_in_popup(app: AppHandle, text: String) -> Result<(), UiError> {
-    let w = app.get_webview_window(POPUP).ok_or_else(|| UiError::shell("window", "the popup is not open"))?;
-    let event = UiEvent::PopupShow { text, source: "briefing".into(), pressed_ms: epoch_ms() };
-    if let Some(state) = app.try_state::<AppState>() {
-        *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
-    }
-    w.show().map_err(|e| UiError::shell("window", e.to_string()))?;
-    let _ = w.set_focus();
-    app.emit_to(POPUP, EVENT, event).map_err(|e| UiError::shell("window", e.to_string()))
+#[tracing::instrument(skip_all)]
+pub fn show_in_popup(app: AppHandle, text: String) {
+    crate::background::open_popup_on(&app, &text);
 }

@@ -74,3 +74,20 @@ pub fn figure(line: &str) {
         let _ = writeln!(f, "{line}");
     }
 }
+
+/// Starts the app on `home` under its own identifier `id`, logging to `log` at info
+/// (with `env` added), and WebKit painting what a screenshot sees under Xvfb.
+pub fn start_app(home: &std::path::Path, id: &str, env: &[(&str, &std::ffi::OsStr)], log: &std::path::Path) -> Kill {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chief-desktop"));
+    cmd.env("CHIEF_HOME", home)
+        .env("CHIEF_DESKTOP_IDENTIFIER", id)
+        .env("CHIEF_LOG", "info")
+        // Under Xvfb, WebKit's accelerated compositing paints nothing a screenshot sees.
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("the app's log"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Kill(cmd.spawn().expect("the desktop app starts"))
+}

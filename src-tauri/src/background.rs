@@ -1,0 +1,189 @@
+//! Background work, never in the popup's way: the enabled live sources synced on their
+//! intervals (one long engine call on the blocking pool), and every `agents_every_secs`
+//! a round of the brain's agents (`Engine::run_agents`, what `chief watch` runs). What
+//! the notifier delivers goes out as OS notifications (libnotify's D-Bus service on
+//! Linux); a click on one opens the popup on its item. The tray shows a dot while a
+//! notification waits unread.
+
+use std::time::Duration;
+
+use chief_engine::{DesktopConfig, Notification, NotificationKind};
+use tauri::{AppHandle, Emitter, Manager};
+
+use crate::backend::EngineHandle;
+use crate::events::{EVENT, UiEvent};
+use crate::{AppState, POPUP, epoch_ms};
+
+/// At most this many notifications go out one by one in a round; more are summed up in
+/// one (a first start on a busy workspace must not flood the screen).
+const PER_ROUND: usize = 3;
+
+/// Starts the background sync and the agents' rounds.
+pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, cfg: &DesktopConfig, live: bool) {
+    if live {
+        let (engine, env, app) = (engine.clone(), env.clone(), app.clone());
+        tauri::async_runtime::spawn(async move {
+            let (_keep, stop) = tokio::sync::watch::channel(false);
+            let events = app.clone();
+            let progress: chief_engine::SyncProgress = std::sync::Arc::new(move |e: &chief_engine::SyncEvent| {
+                let _ = events.emit(EVENT, UiEvent::Sync { progress: e.clone() });
+            });
+            if let Err(e) = engine.call(move |e| e.sync_forever(&env, progress, stop)).await {
+                tracing::warn!(code = %e.code, "background sync stopped: {}", e.message);
+            }
+        });
+    }
+    let every = Duration::from_secs(cfg.agents_every_secs.max(1));
+    let (notify, private) = (cfg.notifications, cfg.private_notifications);
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match engine.call(|e| e.run_agents()).await {
+                Ok(round) => {
+                    for d in &round.decisions {
+                        tracing::debug!(agent = d.agent, item = d.item.as_deref().unwrap_or(""), "{}", d.what);
+                    }
+                    if notify && !round.delivered.is_empty() {
+                        deliver(&app, &round.delivered, private);
+                    }
+                }
+                Err(e) => tracing::warn!(code = %e.code, "agents round: {}", e.message),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
+
+/// The title a private notification shows instead of the message.
+fn private_title(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::QuestionToMe => "A question for you",
+        NotificationKind::ReviewRequested => "A review for you",
+        NotificationKind::AssignedToMe => "A ticket for you",
+        NotificationKind::Incident => "An incident you care about",
+        NotificationKind::MeetingSoon => "A meeting soon",
+    }
+}
+
+/// What goes on screen for a round's notifications: (title, body, item to open), one
+/// each up to [`PER_ROUND`], then one that sums up the rest. Private: the kind only.
+fn texts(delivered: &[Notification], private: bool) -> Vec<(String, String, Option<String>)> {
+    let (one_by_one, rest) = delivered.split_at(delivered.len().min(PER_ROUND));
+    let mut out: Vec<(String, String, Option<String>)> = one_by_one
+        .iter()
+        .map(|n| {
+            let (title, body) = if private {
+                (private_title(n.kind).to_string(), String::new())
+            } else {
+                (n.title.clone(), n.line.clone())
+            };
+            (title, body, Some(n.item.clone()))
+        })
+        .collect();
+    if !rest.is_empty() {
+        out.push((format!("{} more things need you", rest.len()), "Open Chief's briefing to see them".into(), None));
+    }
+    out
+}
+
+fn deliver(app: &AppHandle, delivered: &[Notification], private: bool) {
+    for (title, body, item) in texts(delivered, private) {
+        show(app, &title, &body, item);
+    }
+    set_unread(app, true);
+}
+
+/// One OS notification; activating it opens the popup on `item`.
+fn show(app: &AppHandle, title: &str, body: &str, item: Option<String>) {
+    tracing::info!(title = %if body.is_empty() { title } else { "(message)" }, "notification");
+    let mut n = notify_rust::Notification::new();
+    n.appname("Chief").summary(title).body(body).action("default", "Open");
+    let app = app.clone();
+    // Waiting for the click blocks: each notification gets a thread until it closes.
+    std::thread::spawn(move || match n.show() {
+        Ok(handle) => {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            handle.wait_for_action(|action| {
+                if action == "default" {
+                    open_popup_on(&app, item.as_deref().unwrap_or_default());
+                }
+            });
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            let _ = (handle, app, item);
+        }
+        Err(e) => tracing::warn!("the notification could not be shown (no notification service?): {e}"),
+    });
+}
+
+/// Shows the popup looking up `text`, as the hotkey would.
+pub fn open_popup_on(app: &AppHandle, text: &str) {
+    let Some(w) = app.get_webview_window(POPUP) else { return };
+    let event = UiEvent::PopupShow { text: text.to_string(), source: "notification".into(), pressed_ms: epoch_ms() };
+    if let Some(state) = app.try_state::<AppState>() {
+        *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
+    }
+    let _ = w.show();
+    let _ = w.set_focus();
+    let _ = app.emit_to(POPUP, EVENT, event);
+    set_unread(app, false);
+}
+
+/// The tray icon, with a dot in its corner while a notification waits unread.
+pub fn set_unread(app: &AppHandle, unread: bool) {
+    let (Some(tray), Some(icon)) = (app.tray_by_id("chief"), app.default_window_icon()) else { return };
+    let (w, h) = (icon.width(), icon.height());
+    let mut rgba = icon.rgba().to_vec();
+    if unread {
+        let r = (w.min(h) / 4).max(2) as i64;
+        let (cx, cy) = (w as i64 - r - 1, r + 1);
+        for y in 0..h as i64 {
+            for x in 0..w as i64 {
+                if (x - cx).pow(2) + (y - cy).pow(2) <= r * r {
+                    let i = ((y * w as i64 + x) * 4) as usize;
+                    rgba[i..i + 4].copy_from_slice(&[220, 38, 38, 255]);
+                }
+            }
+        }
+    }
+    let _ = tray.set_icon(Some(tauri::image::Image::new_owned(rgba, w, h)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(kind: NotificationKind, k: usize) -> Notification {
+        Notification {
+            kind,
+            story: format!("s{k}"),
+            item: format!("slack:C1:{k}.000100"),
+            at_ms: 0,
+            send_ms: 0,
+            title: format!("Someone asked you {k}"),
+            line: format!("Can you approve the budget line {k}?"),
+            sources: vec![],
+            held: None,
+        }
+    }
+
+    #[test]
+    fn a_round_shows_three_then_sums_up_and_private_ones_carry_no_text() {
+        let round: Vec<Notification> = (0..5).map(|k| n(NotificationKind::QuestionToMe, k)).collect();
+        let shown = texts(&round, false);
+        assert_eq!(shown.len(), 4);
+        assert_eq!(
+            shown[0],
+            (
+                "Someone asked you 0".into(),
+                "Can you approve the budget line 0?".into(),
+                Some("slack:C1:0.000100".into())
+            )
+        );
+        assert_eq!(shown[3].0, "2 more things need you");
+        assert_eq!(shown[3].2, None);
+        for (title, body, _) in texts(&round[..2], true) {
+            assert_eq!((title.as_str(), body.as_str()), ("A question for you", ""));
+        }
+        assert_eq!(texts(&[n(NotificationKind::MeetingSoon, 9)], true)[0].0, "A meeting soon");
+    }
+}
