@@ -210,3 +210,34 @@ fn agents_follow_the_change_log_from_their_own_positions() {
     assert!(next.delivered.iter().any(|n| n.item == id.as_str()), "{next:#?}");
     assert!(next.positions.iter().all(|(_, p)| *p == head + 1), "{:?}", next.positions);
 }
+
+/// `[brain]` sets the kinds that notify, the quiet hours and the cap.
+#[test]
+fn the_notification_rules_follow_the_configuration() {
+    let home = tempfile::tempdir().unwrap();
+    let env = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v = vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+        v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        v
+    };
+    let (engine, _) =
+        chief_bench::demo::load_seeded(home.path(), 6, false, env(&[]), chief_engine::no_progress()).unwrap();
+    let all = engine.notifications(None).unwrap();
+    assert!(
+        all.iter().any(|n| n.kind == NotificationKind::MeetingSoon)
+            && all.iter().any(|n| n.kind != NotificationKind::MeetingSoon)
+    );
+    engine.close().unwrap();
+    let open = |extra: &[(&str, &str)]| {
+        let cfg = chief_engine::Config::load(home.path(), env(extra)).unwrap();
+        chief_engine::Engine::open(home.path(), cfg).unwrap()
+    };
+    let meetings = open(&[("CHIEF_BRAIN_NOTIFY", "meeting_soon")]).notifications(None).unwrap();
+    assert!(!meetings.is_empty() && meetings.iter().all(|n| n.kind == NotificationKind::MeetingSoon), "{meetings:#?}");
+    assert!(open(&[("CHIEF_BRAIN_NOTIFY", "")]).notifications(None).unwrap().is_empty(), "notify = [] turns them off");
+    // No quiet hours and no cap to speak of: nothing is held.
+    let free = open(&[("CHIEF_BRAIN_QUIET_HOURS", ""), ("CHIEF_BRAIN_NOTIFICATIONS_PER_HOUR", "100")])
+        .notifications(None)
+        .unwrap();
+    assert!(free.iter().all(|n| n.held.is_none() && n.send_ms == n.at_ms), "{free:#?}");
+}

@@ -41,13 +41,19 @@ export type SourceSettings = {
 export type Settings = {
   sources: SourceSettings[];
   llm: { provider: string; model: string; base_url: string; offline: boolean; key_stored: boolean };
-  desktop: { hotkey: string; hotkey_enabled: boolean; capture_exclude: string[]; launch_at_login: boolean };
+  desktop: {
+    hotkey: string; hotkey_enabled: boolean; capture_exclude: string[]; launch_at_login: boolean;
+    notifications: boolean; private_notifications: boolean;
+  };
+  notifications: { quiet_hours: string; per_hour: number; kinds: string[] };
   notes: string[];
 };
 export type SettingsPatch = {
   source?: { name: string; enabled?: boolean; keep_days?: number; live?: boolean };
   llm_provider?: string; llm_model?: string; llm_base_url?: string; llm_offline?: boolean;
   hotkey?: string; hotkey_enabled?: boolean; capture_exclude?: string[]; launch_at_login?: boolean;
+  notifications?: boolean; private_notifications?: boolean; quiet_hours?: string; notifications_per_hour?: number;
+  notify?: string[];
 };
 export type ConnectReport = { source: string; identity: string; granted: string[]; missing: string[]; stored: string };
 

@@ -26,6 +26,15 @@ function checkbox(name: string, checked: boolean): HTMLInputElement {
 
 const STATE: Record<string, string> = { ok: "synced", paused: "paused: reconnect", parked: "waiting for a rate limit", failed: "last sync failed", running: "syncing", never: "not synced yet" };
 
+/** The notifier's kinds, as `[brain] notify` names them. */
+const KINDS: [string, string][] = [
+  ["question_to_me", "A question to you"],
+  ["review_requested", "A review asked of you"],
+  ["assigned_to_me", "An urgent ticket assigned to you"],
+  ["incident", "An incident where you work"],
+  ["meeting_soon", "Your meeting in 15 minutes"],
+];
+
 export class SettingsPage {
   private view?: Settings;
   constructor(private root: HTMLElement, private api: ISettingsBackend) {}
@@ -154,6 +163,41 @@ export class SettingsPage {
     );
     desk.append(field("Hotkey", hotkey), field("Hotkey on", hkOn), field("Start Chief when I log in", login), field("Never capture windows named (one per line)", exclude), saveDesk, el("p", { class: "outcome", "aria-live": "polite" }));
     blocks.push(desk);
+
+    const note = el("section", { "data-section": "notifications" });
+    note.append(el("h2", {}, "Notifications"));
+    const on = checkbox("notifications", v.desktop.notifications);
+    const priv = checkbox("private_notifications", v.desktop.private_notifications);
+    const quiet = el("input", { name: "quiet_hours", value: v.notifications.quiet_hours, placeholder: "22:00-08:00 (UTC; empty: none)" });
+    const cap = el("input", { name: "per_hour", type: "number", min: "1", max: "60", value: String(v.notifications.per_hour) });
+    const kinds = KINDS.map(([k, label]) => [k, label, checkbox(`kind-${k}`, v.notifications.kinds.includes(k))] as const);
+    const saveNote = el("button", { type: "button", name: "save" }, "Save");
+    saveNote.addEventListener("click", () => {
+      const perHour = Number(cap.value);
+      if (!Number.isInteger(perHour) || perHour < 1) {
+        const out = note.querySelector<HTMLElement>(".outcome")!;
+        out.className = "outcome error";
+        out.textContent = "Notifications per hour: a whole number, 1 or more.";
+        return;
+      }
+      void this.save(note, {
+        notifications: on.checked,
+        private_notifications: priv.checked,
+        quiet_hours: quiet.value.trim(),
+        notifications_per_hour: perHour,
+        notify: kinds.filter(([, , c]) => c.checked).map(([k]) => k),
+      });
+    });
+    note.append(
+      field("Show notifications", on),
+      field("Private (the kind only, never message text)", priv),
+      field("Quiet hours", quiet),
+      field("At most per hour", cap),
+      ...kinds.map(([, label, c]) => field(label, c)),
+      saveNote,
+      el("p", { class: "outcome", "aria-live": "polite" }),
+    );
+    blocks.push(note);
 
     this.root.replaceChildren(...blocks);
   }

@@ -16,7 +16,8 @@ const SETTINGS = {
     { name: "github", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null },
   ],
   llm: { provider: "openai", model: "gpt-4o-mini", base_url: "", offline: false, key_stored: true },
-  desktop: { hotkey: "", hotkey_enabled: true, capture_exclude: ["1Password", "KeePassXC"], launch_at_login: false },
+  desktop: { hotkey: "", hotkey_enabled: true, capture_exclude: ["1Password", "KeePassXC"], launch_at_login: false, notifications: true, private_notifications: false },
+  notifications: { quiet_hours: "22:00-08:00", per_hour: 4, kinds: ["question_to_me", "review_requested", "assigned_to_me", "incident", "meeting_soon"] },
   notes: [],
 };
 
@@ -123,5 +124,29 @@ test("the LLM key goes to the keychain call, not the settings patch", async () =
   assert.equal(calls.update[0].llm_provider, "anthropic");
   assert.ok(!JSON.stringify(calls.update).includes("sk-secret"));
   assert.deepEqual(calls.key, ["sk-secret"]);
+  await page.close();
+});
+
+test("notification settings: private, quiet hours, the cap and the kinds are saved as one patch", async () => {
+  const page = await open();
+  const sec = 'section[data-section="notifications"]';
+  await page.waitForSelector(sec);
+  assert.equal(await page.inputValue(`${sec} input[name=quiet_hours]`), "22:00-08:00");
+  await page.check(`${sec} input[name=private_notifications]`);
+  await page.fill(`${sec} input[name=quiet_hours]`, "21:00-07:30");
+  await page.fill(`${sec} input[name=per_hour]`, "2");
+  await page.uncheck(`${sec} input[name=kind-incident]`);
+  await page.click(`${sec} button[name=save]`);
+  await page.waitForFunction(() => window.__calls.update.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.__calls.update[0]), {
+    notifications: true, private_notifications: true, quiet_hours: "21:00-07:30", notifications_per_hour: 2,
+    notify: ["question_to_me", "review_requested", "assigned_to_me", "meeting_soon"],
+  });
+  // A cap that is not a whole number is refused in place, and nothing is saved.
+  await page.fill(`${sec} input[name=per_hour]`, "0");
+  await page.click(`${sec} button[name=save]`);
+  await page.waitForSelector(`${sec} .outcome.error`);
+  assert.match(await page.textContent(`${sec} .outcome`), /whole number/);
+  assert.equal(await page.evaluate(() => window.__calls.update.length), 1);
   await page.close();
 });

@@ -171,7 +171,12 @@ pub fn generate(
 /// `[id, id]`; `None` for a line without citations.
 fn cited_line(line: &str) -> Option<Sentence> {
     let line = line.trim().trim_start_matches(['-', '*', '•']).trim();
-    let line = line.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ')']).trim();
+    // A list number ("2. ", "3) "), not a sentence that starts with a number.
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let line = match line[digits..].strip_prefix(['.', ')']) {
+        Some(rest) if digits > 0 && digits < 3 && rest.starts_with(' ') => rest.trim(),
+        _ => line,
+    };
     let open = line.rfind('[')?;
     let close = line[open..].find(']')? + open;
     let sources: Vec<String> =
@@ -283,5 +288,7 @@ mod tests {
         assert_eq!(s.sources, ["slack:C1:1.2", "jira:10"]);
         assert!(cited_line("No citation here.").is_none());
         assert!(cited_line("[a]").is_none(), "citations without text");
+        assert_eq!(cited_line("2026 budget was approved. [x]").unwrap().text, "2026 budget was approved.");
+        assert_eq!(cited_line("- 3) Moved to Done. [x]").unwrap().text, "Moved to Done.");
     }
 }

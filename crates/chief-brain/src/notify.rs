@@ -33,6 +33,15 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
+    /// Every kind.
+    pub const ALL: [NotificationKind; 5] = [
+        NotificationKind::QuestionToMe,
+        NotificationKind::ReviewRequested,
+        NotificationKind::AssignedToMe,
+        NotificationKind::Incident,
+        NotificationKind::MeetingSoon,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             NotificationKind::QuestionToMe => "question_to_me",
@@ -75,6 +84,9 @@ pub struct NotifyRules {
     pub meeting_lead_min: i64,
     /// How much interest a container needs for its incidents to be yours.
     pub incident_interest: f64,
+    /// The kinds that notify (empty: every kind).
+    #[serde(default)]
+    pub kinds: Vec<NotificationKind>,
 }
 
 impl Default for NotifyRules {
@@ -85,6 +97,7 @@ impl Default for NotifyRules {
             per_hour: 4,
             meeting_lead_min: 15,
             incident_interest: 0.5,
+            kinds: Vec::new(),
         }
     }
 }
@@ -242,6 +255,8 @@ pub fn decide(
             }
         }
     }
+    // Kinds the user turned off never notify (nor count against the cap).
+    cands.retain(|c| rules.kinds.is_empty() || rules.kinds.contains(&c.kind));
     cands.sort_by(|a, b| a.at_ms.cmp(&b.at_ms).then(a.post.cmp(&b.post)));
     // One per story: the first reason it reached you (a review request, then the chat
     // message asking for the same review, is one notification).

@@ -331,7 +331,10 @@ impl Engine {
         let store = self.brain_store()?;
         let people = Self::people(&store)?;
         let cfg = self.config().brain;
-        let rules = chief_brain::notify::NotifyRules::default();
+        if !cfg.notifies() {
+            return Ok(Vec::new());
+        }
+        let rules = cfg.notify_rules()?;
         Ok(chief_brain::briefing::notifications(
             &store,
             &me,

@@ -239,11 +239,69 @@ pub struct BrainConfig {
     pub half_life_days: f64,
     /// Stories in a briefing.
     pub stories: usize,
+    /// Quiet hours, UTC, `HH:MM-HH:MM` (empty: none): notifications due then wait.
+    pub quiet_hours: String,
+    /// At most this many notifications go out in any hour; the rest wait their turn.
+    pub notifications_per_hour: usize,
+    /// The kinds that notify: question_to_me, review_requested, assigned_to_me,
+    /// incident, meeting_soon (empty: none).
+    pub notify: Vec<String>,
 }
 
 impl Default for BrainConfig {
     fn default() -> Self {
-        BrainConfig { mode: BrainMode::Local, half_life_days: 14.0, stories: 3 }
+        BrainConfig {
+            mode: BrainMode::Local,
+            half_life_days: 14.0,
+            stories: 3,
+            quiet_hours: "22:00-08:00".into(),
+            notifications_per_hour: 4,
+            notify: chief_brain::notify::NotificationKind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
+        }
+    }
+}
+
+impl BrainConfig {
+    /// False when `notify = []` turned every kind off.
+    pub fn notifies(&self) -> bool {
+        !self.notify.is_empty()
+    }
+
+    /// The notifier's rules from `[brain]`, or what to fix. With `notify = []` nothing
+    /// notifies (the caller checks [`BrainConfig::notifies`]).
+    pub fn notify_rules(&self) -> Result<chief_brain::notify::NotifyRules, ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: PathBuf::from("chief.toml"),
+            message: format!("[brain] {key}: {message}"),
+        };
+        let mut rules =
+            chief_brain::notify::NotifyRules { per_hour: self.notifications_per_hour.max(1), ..Default::default() };
+        let (start, end) = match self.quiet_hours.trim() {
+            "" => (0, 0),
+            q => {
+                let minutes = |t: &str| -> Option<u32> {
+                    let (h, m) = t.trim().split_once(':')?;
+                    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+                    (h < 24 && m < 60).then_some(h * 60 + m)
+                };
+                q.split_once('-').and_then(|(a, b)| Some((minutes(a)?, minutes(b)?))).ok_or_else(|| {
+                    invalid(
+                        "quiet_hours",
+                        format!("{q:?} is not HH:MM-HH:MM (e.g. \"22:00-08:00\"), or empty for none"),
+                    )
+                })?
+            }
+        };
+        (rules.quiet_start_min, rules.quiet_end_min) = (start, end);
+        let mut kinds = Vec::new();
+        for k in &self.notify {
+            let kind = chief_brain::notify::NotificationKind::ALL.iter().find(|x| x.as_str() == k.trim()).ok_or_else(|| {
+                invalid("notify", format!("unknown kind {k:?}; use question_to_me, review_requested, assigned_to_me, incident, meeting_soon"))
+            })?;
+            kinds.push(*kind);
+        }
+        rules.kinds = kinds;
+        Ok(rules)
     }
 }
 
@@ -308,6 +366,10 @@ impl Config {
             message: e.to_string(),
         })?;
         cfg.check_urls(&path)?;
+        cfg.brain.notify_rules().map_err(|e| match e {
+            ConfigError::Invalid { message, .. } => ConfigError::Invalid { path: path.clone(), message },
+            other => other,
+        })?;
         Ok(cfg)
     }
 
@@ -455,6 +517,35 @@ mod tests {
         assert_eq!(cfg.me.name, "Maya");
         assert!(cfg.llm.offline);
         assert_eq!(cfg.index.threads, 2);
+    }
+
+    #[test]
+    fn notification_rules_come_from_brain_and_bad_ones_name_the_key() {
+        let home = tempfile::tempdir().unwrap();
+        let rules = Config::load(home.path(), env(&[])).unwrap().brain.notify_rules().unwrap();
+        assert_eq!((rules.quiet_start_min, rules.quiet_end_min, rules.per_hour), (22 * 60, 8 * 60, 4));
+        assert_eq!(rules.kinds.len(), 5);
+        let cfg = Config::load(
+            home.path(),
+            env(&[
+                ("CHIEF_BRAIN_QUIET_HOURS", "21:30-07:15"),
+                ("CHIEF_BRAIN_NOTIFICATIONS_PER_HOUR", "2"),
+                ("CHIEF_BRAIN_NOTIFY", "meeting_soon,incident"),
+            ]),
+        )
+        .unwrap();
+        let rules = cfg.brain.notify_rules().unwrap();
+        assert_eq!((rules.quiet_start_min, rules.quiet_end_min, rules.per_hour), (21 * 60 + 30, 7 * 60 + 15, 2));
+        assert_eq!(rules.kinds.len(), 2);
+        let none =
+            Config::load(home.path(), env(&[("CHIEF_BRAIN_QUIET_HOURS", "")])).unwrap().brain.notify_rules().unwrap();
+        assert_eq!(none.quiet_start_min, none.quiet_end_min, "no quiet hours");
+        std::fs::write(home.path().join("chief.toml"), "[brain]\nquiet_hours = \"late\"\n").unwrap();
+        let e = Config::load(home.path(), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("chief.toml") && e.contains("quiet_hours") && e.contains("HH:MM-HH:MM"), "{e}");
+        std::fs::write(home.path().join("chief.toml"), "[brain]\nnotify = [\"gossip\"]\n").unwrap();
+        let e = Config::load(home.path(), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("notify") && e.contains("gossip") && e.contains("question_to_me"), "{e}");
     }
 
     #[test]

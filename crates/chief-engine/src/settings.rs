@@ -44,8 +44,18 @@ pub struct SettingsView {
     pub sources: Vec<SourceSettings>,
     pub llm: LlmSettings,
     pub desktop: DesktopConfig,
+    pub notifications: NotificationSettings,
     /// Problems reading the keychain, shown once rather than per field.
     pub notes: Vec<String>,
+}
+
+/// The notifier's rules (`[brain]`); whether and how they show is `desktop`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationSettings {
+    pub quiet_hours: String,
+    pub per_hour: usize,
+    /// The kinds that notify.
+    pub kinds: Vec<String>,
 }
 
 /// An edit; absent fields stay as they are.
@@ -60,6 +70,11 @@ pub struct SettingsPatch {
     pub hotkey_enabled: Option<bool>,
     pub capture_exclude: Option<Vec<String>>,
     pub launch_at_login: Option<bool>,
+    pub notifications: Option<bool>,
+    pub private_notifications: Option<bool>,
+    pub quiet_hours: Option<String>,
+    pub notifications_per_hour: Option<u32>,
+    pub notify: Option<Vec<String>>,
 }
 
 /// An edit of one source.
@@ -111,6 +126,23 @@ impl SettingsPatch {
         }
         if let Some(v) = self.launch_at_login {
             out.push((desktop.clone(), "launch_at_login", toml::Value::Boolean(v)));
+        }
+        if let Some(v) = self.notifications {
+            out.push((desktop.clone(), "notifications", toml::Value::Boolean(v)));
+        }
+        if let Some(v) = self.private_notifications {
+            out.push((desktop.clone(), "private_notifications", toml::Value::Boolean(v)));
+        }
+        let brain = t(&["brain"]);
+        if let Some(v) = &self.quiet_hours {
+            out.push((brain.clone(), "quiet_hours", toml::Value::String(v.trim().to_string())));
+        }
+        if let Some(v) = self.notifications_per_hour {
+            out.push((brain.clone(), "notifications_per_hour", toml::Value::Integer(i64::from(v.max(1)))));
+        }
+        if let Some(v) = &self.notify {
+            let list = v.iter().map(|s| toml::Value::String(s.trim().to_string())).collect();
+            out.push((brain, "notify", toml::Value::Array(list)));
         }
         if let Some(v) = &self.capture_exclude {
             let list = v
@@ -228,6 +260,11 @@ impl Engine {
                 key_stored,
             },
             desktop: config.desktop.clone(),
+            notifications: NotificationSettings {
+                quiet_hours: config.brain.quiet_hours.clone(),
+                per_hour: config.brain.notifications_per_hour,
+                kinds: config.brain.notify.clone(),
+            },
             notes,
         })
     }
