@@ -2,8 +2,9 @@
 //! intervals (one long engine call on the blocking pool), and every `agents_every_secs`
 //! a round of the brain's agents (`Engine::run_agents`, what `chief watch` runs). What
 //! the notifier delivers goes out as OS notifications (libnotify's D-Bus service on
-//! Linux); a click on one opens the popup on its item. The tray shows a dot while a
-//! notification waits unread.
+//! Linux); a click on one opens the popup on its item. An hour before the user's usual
+//! start, today's briefing is prepared and announced; a click opens the briefing
+//! window. The tray shows a dot while a notification waits unread.
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
     }
     let every = Duration::from_secs(cfg.agents_every_secs.max(1));
     let (notify, private) = (cfg.notifications, cfg.private_notifications);
+    let env = env.clone();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
@@ -48,6 +50,25 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
                     }
                 }
                 Err(e) => tracing::warn!(code = %e.code, "agents round: {}", e.message),
+            }
+            // Today's briefing, an hour before the usual start, announced once.
+            let env = env.clone();
+            let prepared = engine
+                .call(move |e| {
+                    if !e.briefing_due()? {
+                        return Ok(None);
+                    }
+                    e.brief(&chief_engine::BriefRequest { env, ..Default::default() }).map(Some)
+                })
+                .await;
+            match prepared {
+                Ok(Some(b)) if notify => {
+                    let first = b.stories.first().map(|s| format!("First: {}", s.title)).unwrap_or_default();
+                    let body = if private { String::new() } else { first };
+                    show(&app, "Your briefing is ready", &body, Target::Briefing);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(code = %e.code, "preparing the briefing: {}", e.message),
             }
             tokio::time::sleep(every).await;
         }
@@ -65,11 +86,20 @@ fn private_title(kind: NotificationKind) -> &'static str {
     }
 }
 
-/// What goes on screen for a round's notifications: (title, body, item to open), one
+/// What a click on a notification opens.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    /// The popup, looking up this item.
+    Item(String),
+    /// The briefing window.
+    Briefing,
+}
+
+/// What goes on screen for a round's notifications: (title, body, what a click opens), one
 /// each up to [`PER_ROUND`], then one that sums up the rest. Private: the kind only.
-fn texts(delivered: &[Notification], private: bool) -> Vec<(String, String, Option<String>)> {
+fn texts(delivered: &[Notification], private: bool) -> Vec<(String, String, Target)> {
     let (one_by_one, rest) = delivered.split_at(delivered.len().min(PER_ROUND));
-    let mut out: Vec<(String, String, Option<String>)> = one_by_one
+    let mut out: Vec<(String, String, Target)> = one_by_one
         .iter()
         .map(|n| {
             let (title, body) = if private {
@@ -77,11 +107,15 @@ fn texts(delivered: &[Notification], private: bool) -> Vec<(String, String, Opti
             } else {
                 (n.title.clone(), n.line.clone())
             };
-            (title, body, Some(n.item.clone()))
+            (title, body, Target::Item(n.item.clone()))
         })
         .collect();
     if !rest.is_empty() {
-        out.push((format!("{} more things need you", rest.len()), "Open Chief's briefing to see them".into(), None));
+        out.push((
+            format!("{} more things need you", rest.len()),
+            "Open Chief's briefing to see them".into(),
+            Target::Briefing,
+        ));
     }
     out
 }
@@ -93,8 +127,8 @@ fn deliver(app: &AppHandle, delivered: &[Notification], private: bool) {
     set_unread(app, true);
 }
 
-/// One OS notification; activating it opens the popup on `item`.
-fn show(app: &AppHandle, title: &str, body: &str, item: Option<String>) {
+/// One OS notification; activating it opens what `target` names.
+fn show(app: &AppHandle, title: &str, body: &str, target: Target) {
     tracing::info!(title = %if body.is_empty() { title } else { "(message)" }, "notification");
     let mut n = notify_rust::Notification::new();
     n.appname("Chief").summary(title).body(body).action("default", "Open");
@@ -105,11 +139,14 @@ fn show(app: &AppHandle, title: &str, body: &str, item: Option<String>) {
             #[cfg(all(unix, not(target_os = "macos")))]
             handle.wait_for_action(|action| {
                 if action == "default" {
-                    open_popup_on(&app, item.as_deref().unwrap_or_default());
+                    match &target {
+                        Target::Item(item) => open_popup_on(&app, item),
+                        Target::Briefing => crate::show_briefing(&app),
+                    }
                 }
             });
             #[cfg(not(all(unix, not(target_os = "macos"))))]
-            let _ = (handle, app, item);
+            let _ = (handle, app, target);
         }
         Err(e) => tracing::warn!("the notification could not be shown (no notification service?): {e}"),
     });
@@ -176,11 +213,11 @@ mod tests {
             (
                 "Someone asked you 0".into(),
                 "Can you approve the budget line 0?".into(),
-                Some("slack:C1:0.000100".into())
+                Target::Item("slack:C1:0.000100".into())
             )
         );
         assert_eq!(shown[3].0, "2 more things need you");
-        assert_eq!(shown[3].2, None);
+        assert_eq!(shown[3].2, Target::Briefing, "the summary opens the briefing");
         for (title, body, _) in texts(&round[..2], true) {
             assert_eq!((title.as_str(), body.as_str()), ("A question for you", ""));
         }

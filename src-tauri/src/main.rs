@@ -130,7 +130,7 @@ fn show_settings(app: &AppHandle) {
 }
 
 /// Opens (or focuses) the briefing window.
-fn show_briefing(app: &AppHandle) {
+pub(crate) fn show_briefing(app: &AppHandle) {
     background::set_unread(app, false);
     show_window(app, BRIEFING, "briefing.html", "Chief briefing", (720.0, 760.0));
 }

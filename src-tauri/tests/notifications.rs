@@ -1,8 +1,9 @@
 //! Tray notifications through the OS: the real app on the demo home, with the agents'
 //! round every second, and a notification service of the test's own on the session bus
-//! (`org.freedesktop.Notifications`, as libnotify's daemons provide). The notifier's
-//! due notifications arrive there — at most three one by one, the rest summed up —
-//! each with an "Open" action; activating one opens the popup on its item.
+//! (`org.freedesktop.Notifications`, as libnotify's daemons provide). Today's briefing
+//! is announced once (activating it opens the briefing window); a question stored
+//! while the app runs arrives once, with an "Open" action that opens the popup on
+//! its item.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
 
@@ -87,10 +88,29 @@ fn due_notifications_go_through_the_os_and_one_opens_the_popup_on_its_item() {
         assert!(t.elapsed() < Duration::from_secs(60), "the app started");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The demo's "now" is past the user's usual start: today's briefing is prepared
+    // and announced once; activating that opens the briefing window.
+    let t = Instant::now();
+    let ready = loop {
+        if let Some(n) = shown.lock().unwrap().iter().find(|n| n.2 == "Your briefing is ready").cloned() {
+            break n;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "the briefing was announced: {:#?}", shown.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ready.3.starts_with("First: "), "{ready:?}");
+    let iface = bus.object_server().interface::<_, FakeNotifications>(PATH).unwrap();
+    zbus::block_on(FakeNotifications::action_invoked(iface.signal_emitter(), ready.0, "default")).unwrap();
+    let t = Instant::now();
+    while !visible("^Chief briefing$") {
+        assert!(t.elapsed() < Duration::from_secs(20), "activating it opens the briefing window");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // The demo's own notifications went stale long before this "now" (recorded, not
     // shown). A new question to the user arrives, as a sync would store it.
     std::thread::sleep(Duration::from_secs(2));
     let before = shown.lock().unwrap().len();
+    assert_eq!(shown.lock().unwrap().iter().filter(|n| n.2 == "Your briefing is ready").count(), 1, "announced once");
     let engine =
         chief_engine::Engine::open(home.path(), chief_engine::Config::load(home.path(), Vec::new()).unwrap()).unwrap();
     let gold = truth.stories.iter().find(|s| s.kind == "question_to_me").unwrap();
@@ -134,7 +154,6 @@ fn due_notifications_go_through_the_os_and_one_opens_the_popup_on_its_item() {
 
     // Activating it opens the popup on its item.
     assert!(!visible("^Chief$"), "no popup before the click");
-    let iface = bus.object_server().interface::<_, FakeNotifications>(PATH).unwrap();
     zbus::block_on(FakeNotifications::action_invoked(iface.signal_emitter(), first.0, "default")).unwrap();
     let t = Instant::now();
     while !visible("^Chief$") {

@@ -319,3 +319,28 @@ fn a_real_workspace_gets_a_grounded_briefing() {
         }
     }
 }
+
+/// Today's briefing is due an hour before the user's learned start on this weekday,
+/// until one is stored for today.
+#[test]
+fn the_briefing_is_due_before_the_usual_start_until_prepared() {
+    let (home, engine, truth) = seeded(5);
+    let now = chief_core::Timestamp::parse_rfc3339(&truth.now).unwrap();
+    let who = engine.whoami().unwrap();
+    let day = 86_400_000;
+    let weekday = ((now.0.div_euclid(day) + 3).rem_euclid(7)) as usize;
+    let start = who.usual_start[weekday].time.clone().unwrap_or_else(|| "08:00".into());
+    let (h, m) = start.split_once(':').unwrap();
+    let start_ms =
+        now.0 - now.0.rem_euclid(day) + (h.parse::<i64>().unwrap() * 60 + m.parse::<i64>().unwrap()) * 60_000;
+    engine.close().unwrap();
+    let at = |t: i64| {
+        let cfg = chief_engine::Config::load(home.path(), no_embed()).unwrap();
+        Engine::open(home.path(), cfg).unwrap().with_clock(Some(chief_core::Timestamp(t)))
+    };
+    assert!(!at(start_ms - 61 * 60_000).briefing_due().unwrap(), "not before an hour ahead of {start}");
+    assert!(at(start_ms - 59 * 60_000).briefing_due().unwrap(), "due an hour ahead of {start}");
+    let ready = at(start_ms - 59 * 60_000);
+    ready.brief(&offline()).unwrap();
+    assert!(!ready.briefing_due().unwrap(), "not again once today's is stored");
+}

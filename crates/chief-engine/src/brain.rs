@@ -276,6 +276,30 @@ impl Engine {
         Ok(WhoAmI { name, identities, usual_start })
     }
 
+    /// Whether today's briefing should be prepared now: an hour before the user's
+    /// learned start on this weekday (08:00 UTC when there is none to learn from), and
+    /// no briefing stored for today yet.
+    pub fn briefing_due(&self) -> Result<bool, EngineError> {
+        let now = self.now().0;
+        let day = 86_400_000;
+        let today = Timestamp(now - now.rem_euclid(day)).to_rfc3339()[..10].to_string();
+        if self.briefings(1)?.first().is_some_and(|b| b.date == today) {
+            return Ok(false);
+        }
+        // 1970-01-01 was a Thursday: day number + 3 mod 7 gives Monday = 0.
+        let weekday = ((now.div_euclid(day) + 3).rem_euclid(7)) as usize;
+        let start_min = self
+            .whoami()
+            .ok()
+            .and_then(|w| w.usual_start.get(weekday).and_then(|u| u.time.clone()))
+            .and_then(|t| {
+                let (h, m) = t.split_once(':')?;
+                Some(h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?)
+            })
+            .unwrap_or(8 * 60);
+        Ok(now.rem_euclid(day) >= (start_min - 60).max(0) * 60_000)
+    }
+
     /// Runs (or resumes) today's briefing and stores it.
     /// The brain's LLM when `[brain] mode = "llm"` and nothing says offline, with its
     /// `provider/model` label.
