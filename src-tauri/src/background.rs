@@ -51,6 +51,12 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
                 }
                 Err(e) => tracing::warn!(code = %e.code, "agents round: {}", e.message),
             }
+            // The tray says how each source is doing, and how to fix a paused one.
+            if let Ok(status) = engine.call(|e| e.status()).await
+                && let Some(tray) = app.tray_by_id("chief")
+            {
+                let _ = tray.set_tooltip(Some(tray_status(&status.sources)));
+            }
             // Today's briefing, an hour before the usual start, announced once.
             let env = env.clone();
             let prepared = engine
@@ -73,6 +79,27 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
             tokio::time::sleep(every).await;
         }
     });
+}
+
+/// The tray's tooltip: each live source's state, with what to do when it needs you.
+fn tray_status(sources: &[chief_engine::SourceStatus]) -> String {
+    use chief_engine::SourceState;
+    let mut lines = vec!["Chief".to_string()];
+    for s in sources {
+        let when = |t: Option<chief_core::Timestamp>| t.map(|t| t.to_rfc3339()[11..16].to_string()).unwrap_or_default();
+        lines.push(match s.state {
+            SourceState::Ok => format!("{}: synced {} UTC", s.source, when(s.last_success)),
+            SourceState::Running => format!("{}: syncing", s.source),
+            SourceState::Paused => format!("{}: paused — {}; reconnect in Settings", s.source, s.message),
+            SourceState::Parked => format!("{}: waiting for a rate limit until {} UTC", s.source, when(s.resume_at)),
+            SourceState::Failed => format!("{}: last sync failed ({}); retrying", s.source, s.message),
+            _ => format!("{}: not synced yet", s.source),
+        });
+    }
+    if sources.is_empty() {
+        lines.push("No live source: connect Slack or GitHub in Settings".into());
+    }
+    lines.join("\n")
 }
 
 /// The title a private notification shows instead of the message.
@@ -201,6 +228,27 @@ mod tests {
             sources: vec![],
             held: None,
         }
+    }
+
+    #[test]
+    fn the_tray_says_how_each_source_is_doing_and_what_to_do() {
+        use chief_engine::{SourceState, SourceStatus};
+        let source = |name: &str, state: SourceState, message: &str| SourceStatus {
+            source: name.into(),
+            state,
+            message: message.into(),
+            last_success: Some(chief_core::Timestamp::parse_rfc3339("2026-11-25T13:01:00Z").unwrap()),
+            ..SourceStatus::default()
+        };
+        let text = tray_status(&[
+            source("slack", SourceState::Ok, ""),
+            source("github", SourceState::Paused, "GitHub rejected the token (HTTP 401)"),
+        ]);
+        assert_eq!(
+            text,
+            "Chief\nslack: synced 13:01 UTC\ngithub: paused — GitHub rejected the token (HTTP 401); reconnect in Settings"
+        );
+        assert!(tray_status(&[]).contains("connect Slack or GitHub"));
     }
 
     #[test]

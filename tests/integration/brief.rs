@@ -343,4 +343,17 @@ fn the_briefing_is_due_before_the_usual_start_until_prepared() {
     let ready = at(start_ms - 59 * 60_000);
     ready.brief(&offline()).unwrap();
     assert!(!ready.briefing_due().unwrap(), "not again once today's is stored");
+    drop(ready);
+    // A set time wins over the learned one.
+    std::fs::write(
+        home.path().join("chief.toml"),
+        format!(
+            "{}\n[brain]\nbriefing_at = \"23:59\"\n",
+            std::fs::read_to_string(home.path().join("chief.toml")).unwrap()
+        ),
+    )
+    .unwrap();
+    let other_day = start_ms + day;
+    assert!(!at(other_day).briefing_due().unwrap(), "not before 23:59 when set");
+    assert!(at(other_day - other_day.rem_euclid(day) + day - 30_000).briefing_due().unwrap(), "due at 23:59");
 }

@@ -45,7 +45,7 @@ export type Settings = {
     hotkey: string; hotkey_enabled: boolean; capture_exclude: string[]; launch_at_login: boolean;
     notifications: boolean; private_notifications: boolean;
   };
-  notifications: { quiet_hours: string; per_hour: number; kinds: string[] };
+  notifications: { quiet_hours: string; per_hour: number; kinds: string[]; briefing_at: string };
   notes: string[];
 };
 export type SettingsPatch = {
@@ -53,7 +53,7 @@ export type SettingsPatch = {
   llm_provider?: string; llm_model?: string; llm_base_url?: string; llm_offline?: boolean;
   hotkey?: string; hotkey_enabled?: boolean; capture_exclude?: string[]; launch_at_login?: boolean;
   notifications?: boolean; private_notifications?: boolean; quiet_hours?: string; notifications_per_hour?: number;
-  notify?: string[];
+  notify?: string[]; briefing_at?: string;
 };
 export type ConnectReport = { source: string; identity: string; granted: string[]; missing: string[]; stored: string };
 

@@ -170,6 +170,7 @@ export class SettingsPage {
     const priv = checkbox("private_notifications", v.desktop.private_notifications);
     const quiet = el("input", { name: "quiet_hours", value: v.notifications.quiet_hours, placeholder: "22:00-08:00 (UTC; empty: none)" });
     const cap = el("input", { name: "per_hour", type: "number", min: "1", max: "60", value: String(v.notifications.per_hour) });
+    const briefAt = el("input", { name: "briefing_at", value: v.notifications.briefing_at, placeholder: "an hour before you usually start" });
     const kinds = KINDS.map(([k, label]) => [k, label, checkbox(`kind-${k}`, v.notifications.kinds.includes(k))] as const);
     const saveNote = el("button", { type: "button", name: "save" }, "Save");
     saveNote.addEventListener("click", () => {
@@ -186,6 +187,7 @@ export class SettingsPage {
         quiet_hours: quiet.value.trim(),
         notifications_per_hour: perHour,
         notify: kinds.filter(([, , c]) => c.checked).map(([k]) => k),
+        briefing_at: briefAt.value.trim(),
       });
     });
     note.append(
@@ -193,6 +195,7 @@ export class SettingsPage {
       field("Private (the kind only, never message text)", priv),
       field("Quiet hours", quiet),
       field("At most per hour", cap),
+      field("Prepare the briefing at (UTC)", briefAt),
       ...kinds.map(([, label, c]) => field(label, c)),
       saveNote,
       el("p", { class: "outcome", "aria-live": "polite" }),

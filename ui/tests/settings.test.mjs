@@ -17,7 +17,7 @@ const SETTINGS = {
   ],
   llm: { provider: "openai", model: "gpt-4o-mini", base_url: "", offline: false, key_stored: true },
   desktop: { hotkey: "", hotkey_enabled: true, capture_exclude: ["1Password", "KeePassXC"], launch_at_login: false, notifications: true, private_notifications: false },
-  notifications: { quiet_hours: "22:00-08:00", per_hour: 4, kinds: ["question_to_me", "review_requested", "assigned_to_me", "incident", "meeting_soon"] },
+  notifications: { quiet_hours: "22:00-08:00", per_hour: 4, kinds: ["question_to_me", "review_requested", "assigned_to_me", "incident", "meeting_soon"], briefing_at: "" },
   notes: [],
 };
 
@@ -136,11 +136,12 @@ test("notification settings: private, quiet hours, the cap and the kinds are sav
   await page.fill(`${sec} input[name=quiet_hours]`, "21:00-07:30");
   await page.fill(`${sec} input[name=per_hour]`, "2");
   await page.uncheck(`${sec} input[name=kind-incident]`);
+  await page.fill(`${sec} input[name=briefing_at]`, "07:30");
   await page.click(`${sec} button[name=save]`);
   await page.waitForFunction(() => window.__calls.update.length === 1);
   assert.deepEqual(await page.evaluate(() => window.__calls.update[0]), {
     notifications: true, private_notifications: true, quiet_hours: "21:00-07:30", notifications_per_hour: 2,
-    notify: ["question_to_me", "review_requested", "assigned_to_me", "meeting_soon"],
+    notify: ["question_to_me", "review_requested", "assigned_to_me", "meeting_soon"], briefing_at: "07:30",
   });
   // A cap that is not a whole number is refused in place, and nothing is saved.
   await page.fill(`${sec} input[name=per_hour]`, "0");

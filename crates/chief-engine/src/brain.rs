@@ -276,15 +276,18 @@ impl Engine {
         Ok(WhoAmI { name, identities, usual_start })
     }
 
-    /// Whether today's briefing should be prepared now: an hour before the user's
-    /// learned start on this weekday (08:00 UTC when there is none to learn from), and
-    /// no briefing stored for today yet.
+    /// Whether today's briefing should be prepared now: at `[brain] briefing_at`, else
+    /// an hour before the user's learned start on this weekday (08:00 UTC when there is
+    /// none to learn from), and no briefing stored for today yet.
     pub fn briefing_due(&self) -> Result<bool, EngineError> {
         let now = self.now().0;
         let day = 86_400_000;
         let today = Timestamp(now - now.rem_euclid(day)).to_rfc3339()[..10].to_string();
         if self.briefings(1)?.first().is_some_and(|b| b.date == today) {
             return Ok(false);
+        }
+        if let Some(at) = self.config().brain.briefing_at_min()? {
+            return Ok(now.rem_euclid(day) >= i64::from(at) * 60_000);
         }
         // 1970-01-01 was a Thursday: day number + 3 mod 7 gives Monday = 0.
         let weekday = ((now.div_euclid(day) + 3).rem_euclid(7)) as usize;

@@ -246,6 +246,9 @@ pub struct BrainConfig {
     /// The kinds that notify: question_to_me, review_requested, assigned_to_me,
     /// incident, meeting_soon (empty: none).
     pub notify: Vec<String>,
+    /// When the app prepares today's briefing, UTC `HH:MM`; empty: an hour before the
+    /// user's learned start.
+    pub briefing_at: String,
 }
 
 impl Default for BrainConfig {
@@ -257,11 +260,30 @@ impl Default for BrainConfig {
             quiet_hours: "22:00-08:00".into(),
             notifications_per_hour: 4,
             notify: chief_brain::notify::NotificationKind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
+            briefing_at: String::new(),
         }
     }
 }
 
+/// Minutes after midnight of `HH:MM`.
+fn hh_mm(t: &str) -> Option<u32> {
+    let (h, m) = t.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
 impl BrainConfig {
+    /// `briefing_at` in minutes after midnight UTC; `None` when empty (learned start).
+    pub fn briefing_at_min(&self) -> Result<Option<u32>, ConfigError> {
+        match self.briefing_at.trim() {
+            "" => Ok(None),
+            t => hh_mm(t).map(Some).ok_or_else(|| ConfigError::Invalid {
+                path: PathBuf::from("chief.toml"),
+                message: format!("[brain] briefing_at: {t:?} is not HH:MM (e.g. \"07:30\"), or empty for an hour before you usually start"),
+            }),
+        }
+    }
+
     /// False when `notify = []` turned every kind off.
     pub fn notifies(&self) -> bool {
         !self.notify.is_empty()
@@ -366,10 +388,12 @@ impl Config {
             message: e.to_string(),
         })?;
         cfg.check_urls(&path)?;
-        cfg.brain.notify_rules().map_err(|e| match e {
+        let at_path = |e: ConfigError| match e {
             ConfigError::Invalid { message, .. } => ConfigError::Invalid { path: path.clone(), message },
             other => other,
-        })?;
+        };
+        cfg.brain.notify_rules().map_err(at_path)?;
+        cfg.brain.briefing_at_min().map_err(at_path)?;
         Ok(cfg)
     }
 
@@ -546,6 +570,11 @@ mod tests {
         std::fs::write(home.path().join("chief.toml"), "[brain]\nnotify = [\"gossip\"]\n").unwrap();
         let e = Config::load(home.path(), env(&[])).unwrap_err().to_string();
         assert!(e.contains("notify") && e.contains("gossip") && e.contains("question_to_me"), "{e}");
+        std::fs::write(home.path().join("chief.toml"), "[brain]\nbriefing_at = \"soon\"\n").unwrap();
+        let e = Config::load(home.path(), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("briefing_at") && e.contains("HH:MM"), "{e}");
+        std::fs::write(home.path().join("chief.toml"), "[brain]\nbriefing_at = \"07:30\"\n").unwrap();
+        assert_eq!(Config::load(home.path(), env(&[])).unwrap().brain.briefing_at_min().unwrap(), Some(450));
     }
 
     #[test]

@@ -44,8 +44,8 @@ pub use chief_core::Home;
 pub use chief_llm::{ChatRequest, Completion, Message, UsageRow};
 pub use chief_search::{EmbedProgress, SearchMode, SearchQuery, SearchResponse, SearchResult};
 pub use chief_sources::connector::{Progress as SyncProgress, SourceReport, SyncEvent, no_progress};
-pub use chief_store::SourceState;
 pub use chief_store::{RunRecord, RunStatus, StepRecord};
+pub use chief_store::{SourceState, SourceStatus};
 pub use config::{
     BrainConfig, BrainMode, Config, ConfigError, DesktopConfig, EmbedConfig, Fusion, IndexConfig, LlmConfig, MeConfig,
     SearchConfig, SourceConfig, SourcesConfig,

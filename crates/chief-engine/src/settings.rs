@@ -56,6 +56,8 @@ pub struct NotificationSettings {
     pub per_hour: usize,
     /// The kinds that notify.
     pub kinds: Vec<String>,
+    /// When today's briefing is prepared (UTC `HH:MM`; empty: learned).
+    pub briefing_at: String,
 }
 
 /// An edit; absent fields stay as they are.
@@ -75,6 +77,7 @@ pub struct SettingsPatch {
     pub quiet_hours: Option<String>,
     pub notifications_per_hour: Option<u32>,
     pub notify: Option<Vec<String>>,
+    pub briefing_at: Option<String>,
 }
 
 /// An edit of one source.
@@ -139,6 +142,9 @@ impl SettingsPatch {
         }
         if let Some(v) = self.notifications_per_hour {
             out.push((brain.clone(), "notifications_per_hour", toml::Value::Integer(i64::from(v.max(1)))));
+        }
+        if let Some(v) = &self.briefing_at {
+            out.push((brain.clone(), "briefing_at", toml::Value::String(v.trim().to_string())));
         }
         if let Some(v) = &self.notify {
             let list = v.iter().map(|s| toml::Value::String(s.trim().to_string())).collect();
@@ -264,6 +270,7 @@ impl Engine {
                 quiet_hours: config.brain.quiet_hours.clone(),
                 per_hour: config.brain.notifications_per_hour,
                 kinds: config.brain.notify.clone(),
+                briefing_at: config.brain.briefing_at.clone(),
             },
             notes,
         })
