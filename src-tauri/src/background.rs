@@ -15,6 +15,10 @@ use crate::backend::EngineHandle;
 use crate::events::{EVENT, UiEvent};
 use crate::{AppState, POPUP, epoch_ms};
 
+/// How often the app asks whether today's briefing is due (after a failure: twice as
+/// long each time, up to two hours).
+const BRIEF_CHECK: Duration = Duration::from_secs(600);
+
 /// At most this many notifications go out one by one in a round; more are summed up in
 /// one (a first start on a busy workspace must not flood the screen).
 const PER_ROUND: usize = 3;
@@ -39,6 +43,8 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
     let env = env.clone();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        let mut next_brief_check = std::time::Instant::now();
+        let mut brief_backoff = BRIEF_CHECK;
         loop {
             match engine.call(|e| e.run_agents()).await {
                 Ok(round) => {
@@ -57,7 +63,12 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
             {
                 let _ = tray.set_tooltip(Some(tray_status(&status.sources)));
             }
-            // Today's briefing, an hour before the usual start, announced once.
+            // Today's briefing, an hour before the usual start, announced once; checked
+            // every ten minutes, and after a failure less and less often.
+            if std::time::Instant::now() < next_brief_check {
+                tokio::time::sleep(every).await;
+                continue;
+            }
             let env = env.clone();
             let prepared = engine
                 .call(move |e| {
@@ -67,14 +78,22 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
                     e.brief(&chief_engine::BriefRequest { env, ..Default::default() }).map(Some)
                 })
                 .await;
+            let now = std::time::Instant::now();
             match prepared {
-                Ok(Some(b)) if notify => {
-                    let first = b.stories.first().map(|s| format!("First: {}", s.title)).unwrap_or_default();
-                    let body = if private { String::new() } else { first };
-                    show(&app, "Your briefing is ready", &body, Target::Briefing);
+                Ok(ready) => {
+                    brief_backoff = BRIEF_CHECK;
+                    next_brief_check = now + BRIEF_CHECK;
+                    if let (Some(b), true) = (ready, notify) {
+                        let first = b.stories.first().map(|s| format!("First: {}", s.title)).unwrap_or_default();
+                        let body = if private { String::new() } else { first };
+                        show(&app, "Your briefing is ready", &body, Target::Briefing);
+                    }
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(code = %e.code, "preparing the briefing: {}", e.message),
+                Err(e) => {
+                    brief_backoff = (brief_backoff * 2).min(Duration::from_secs(2 * 3600));
+                    next_brief_check = now + brief_backoff;
+                    tracing::warn!(code = %e.code, retry_in_s = brief_backoff.as_secs(), "preparing the briefing: {}", e.message);
+                }
             }
             tokio::time::sleep(every).await;
         }

@@ -163,10 +163,15 @@ fn agents_follow_the_change_log_from_their_own_positions() {
     let first = engine.run_agents().unwrap();
     let due = engine.notifications(None).unwrap();
     let now = engine.clock().expect("a demo home has its own clock").0;
-    // Due and still fresh: a meeting's until it starts, anything else for six hours.
+    // Due and still fresh: a meeting's until it starts (its 15-minute mark is `at_ms`,
+    // however long it was held), anything else for six hours.
     let fresh = |n: &chief_engine::Notification| {
-        let ttl = if n.kind == NotificationKind::MeetingSoon { 15 * 60_000 } else { 6 * 3_600_000 };
-        n.send_ms <= now && now - n.send_ms <= ttl
+        n.send_ms <= now
+            && if n.kind == NotificationKind::MeetingSoon {
+                now < n.at_ms + 15 * 60_000
+            } else {
+                now - n.send_ms <= 6 * 3_600_000
+            }
     };
     assert_eq!(first.delivered.len(), due.iter().filter(|n| fresh(n)).count(), "{first:#?}");
     assert!(first.decisions.iter().any(|d| d.what.contains("expired unsent")), "stale ones are recorded, not shown");

@@ -44,18 +44,23 @@ pub struct AgentRound {
 pub(crate) const INTERESTS: &str = "interests";
 
 /// A notifier recheck happens at least this often with no new changes (a held
-/// notification or a meeting's 15-minute mark may fall due).
-const RECHECK_MS: i64 = 5 * 60_000;
+/// notification or a meeting's 15-minute mark may fall due; a meeting's mark is not
+/// known ahead, so this bounds how late its alert can be).
+const RECHECK_MS: i64 = 60_000;
 
-/// Whether a due notification is still worth showing `now`: a meeting's until it
-/// starts, anything else for six hours after it was due.
+/// Whether a due notification is still worth showing `now`: a meeting's until the
+/// meeting starts, anything else for six hours after it was due.
 fn fresh(n: &Notification, now: i64) -> bool {
-    let ttl = match n.kind {
-        chief_brain::notify::NotificationKind::MeetingSoon => 15 * 60_000,
-        _ => 6 * 3_600_000,
-    };
-    now - n.send_ms <= ttl
+    match n.kind {
+        // `at_ms` is the 15-minute mark: after the meeting starts the alert is pointless,
+        // however it was held (quiet hours, the hourly cap).
+        chief_brain::notify::NotificationKind::MeetingSoon => now < n.at_ms + MEETING_LEAD_MS,
+        _ => now - n.send_ms <= 6 * 3_600_000,
+    }
 }
+
+/// How long before a meeting its alert is due.
+const MEETING_LEAD_MS: i64 = 15 * 60_000;
 
 /// Changed item ids after `from`, up to `head`.
 fn changed(store: &Store, from: i64, head: i64) -> Result<BTreeSet<String>, EngineError> {
@@ -119,7 +124,11 @@ impl Engine {
                 continue;
             }
             let json = serde_json::to_value(n).map_err(|e| EngineError::internal("encoding a notification", e))?;
-            if !store.record_notified(&n.story, n.kind.as_str(), &n.item, n.send_ms, &json)? {
+            // Its item went out before under another story id (a story's id changes when
+            // it grows, say when the PR a chat message asked about syncs): recorded, not
+            // shown again.
+            let seen_item = store.was_item_notified(&n.item)?;
+            if !store.record_notified(&n.story, n.kind.as_str(), &n.item, n.send_ms, &json)? || seen_item {
                 continue;
             }
             if !fresh(n, now) {

@@ -179,21 +179,32 @@ pub const MAX_BODY_BYTES: usize = 64 << 20;
 /// per-repository cursor saved with each page lets the next run go on).
 pub const MAX_PAGES: usize = 5_000;
 
+/// Why a response body was not read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyError {
+    /// Over the size limit: refused, not worth retrying.
+    TooLarge(String),
+    /// The connection failed mid-body, or the body is not JSON: worth a retry.
+    Unreadable(String),
+}
+
 /// Reads a JSON response body, refusing one over `max` bytes, whether it says so in
 /// `Content-Length` or not (it is read a chunk at a time and never preallocated).
-pub async fn read_json(mut resp: reqwest::Response, max: usize) -> Result<serde_json::Value, String> {
-    let too_big = || format!("the response is larger than {} MiB; refused", max >> 20);
+pub async fn read_json(mut resp: reqwest::Response, max: usize) -> Result<serde_json::Value, BodyError> {
+    let too_big = || BodyError::TooLarge(format!("the response is larger than {} MiB; refused", max >> 20));
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(too_big());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("unreadable response: {}", e.without_url()))? {
+    while let Some(chunk) =
+        resp.chunk().await.map_err(|e| BodyError::Unreadable(format!("unreadable response: {}", e.without_url())))?
+    {
         if body.len() + chunk.len() > max {
             return Err(too_big());
         }
         body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&body).map_err(|e| format!("unreadable response: {e}"))
+    serde_json::from_slice(&body).map_err(|e| BodyError::Unreadable(format!("unreadable response: {e}")))
 }
 
 /// What one API response and one paging loop may cost.

@@ -206,9 +206,21 @@ impl GithubApi {
                 }
                 self.core.defer(r).await;
             }
-            let v = crate::connector::read_json(resp, self.limits.max_body)
-                .await
-                .map_err(|message| GithubError::Limit(format!("{path}: {message}")))?;
+            let v = match crate::connector::read_json(resp, self.limits.max_body).await {
+                Ok(v) => v,
+                Err(crate::connector::BodyError::TooLarge(message)) => {
+                    return Err(GithubError::Limit(format!("{path}: {message}")));
+                }
+                // A body cut off mid-way is retried like a failed request.
+                Err(crate::connector::BodyError::Unreadable(message)) if attempt < 5 => {
+                    tracing::info!(%path, attempt, %message, "github response unreadable; retrying");
+                    self.core.defer(backoff(attempt, Duration::from_millis(500), Duration::from_secs(60))).await;
+                    continue;
+                }
+                Err(crate::connector::BodyError::Unreadable(message)) => {
+                    return Err(GithubError::Transient { path, message });
+                }
+            };
             return Ok(Page { value: Some(v), next, etag: tag, scopes });
         }
         Err(GithubError::Transient { path, message: "gave up after 5 attempts".into() })

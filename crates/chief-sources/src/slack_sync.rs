@@ -161,7 +161,16 @@ impl SlackApi {
             let scopes = resp.headers().get("x-oauth-scopes").and_then(|v| v.to_str().ok()).map(str::to_string);
             let v = match crate::connector::read_json(resp, self.limits.max_body).await {
                 Ok(v) => v,
-                Err(error) => return Err(SyncError::Limit { method: method.to_string(), error }),
+                Err(crate::connector::BodyError::TooLarge(error)) => {
+                    return Err(SyncError::Limit { method: method.to_string(), error });
+                }
+                // A body cut off mid-way is retried like a failed request.
+                Err(crate::connector::BodyError::Unreadable(message)) if attempt < self.attempts => {
+                    tracing::info!(method, attempt, %message, "slack response unreadable; retrying");
+                    governor.defer(backoff(attempt, Duration::from_millis(500), Duration::from_secs(60))).await;
+                    continue;
+                }
+                Err(crate::connector::BodyError::Unreadable(message)) => return Err(transient(message)),
             };
             if v["ok"].as_bool() == Some(true) {
                 return Ok((v, scopes));

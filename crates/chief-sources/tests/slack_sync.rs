@@ -305,3 +305,25 @@ async fn hostile_retry_after_values_never_panic_and_never_wait_long() {
         }
     }
 }
+
+/// users.list answers once with a body cut off mid-way, then properly.
+struct CutOff(AtomicUsize);
+
+impl Respond for CutOff {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+            return ResponseTemplate::new(200).set_body_string(r#"{"ok": true, "members": [{"id": "U1", "na"#);
+        }
+        ok(json!({"members": [{"id": "U1", "name": "a"}], "response_metadata": {"next_cursor": ""}}))
+    }
+}
+
+#[tokio::test]
+async fn a_body_cut_off_mid_way_is_retried_not_taken_for_a_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/users.list")).respond_with(CutOff(AtomicUsize::new(0))).mount(&server).await;
+    let api = SlackApi::new(&server.uri(), "xoxp-test");
+    let v = api.call("users.list", &[]).await.unwrap();
+    assert_eq!(v["members"][0]["id"], "U1");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2, "retried once");
+}

@@ -458,6 +458,12 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this item was notified already (under any story: a story's id can
+    /// change when it grows).
+    pub fn was_item_notified(&self, item: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.prepare_cached("SELECT 1 FROM notified WHERE item = ?1")?.exists([item])?)
+    }
+
     /// Whether a story was notified already.
     pub fn was_notified(&self, story: &str) -> Result<bool, StoreError> {
         Ok(self.conn.prepare_cached("SELECT 1 FROM notified WHERE story = ?1")?.exists([story])?)
