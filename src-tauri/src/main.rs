@@ -176,12 +176,15 @@ fn main() {
         .ok()
         .or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone()))
         .unwrap_or_else(|| DEFAULT_HOTKEY.to_string());
-    let state = AppState {
+    // The state (and the engine's opening) starts in `setup`: a second launch hands its
+    // arguments to the running instance and exits before that, opening nothing.
+    let exclude = desktop.capture_exclude.clone();
+    let state = move || AppState {
         engine: EngineHandle::start(home, env.clone()),
         shown_at: Mutex::new(None),
         pending: Mutex::new(None),
         report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from),
-        exclude: Mutex::new(desktop.capture_exclude.clone()),
+        exclude: Mutex::new(exclude),
         hotkey: Mutex::new(None),
         env,
     };
@@ -213,7 +216,6 @@ fn main() {
                 })
                 .build(),
         )
-        .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::popup::context,
             commands::popup::explain,
@@ -232,6 +234,7 @@ fn main() {
             commands::settings::slack_manifest
         ])
         .setup(move |app| {
+            app.manage(state());
             // The popup exists from the start, hidden: the hotkey only shows it.
             let popup = WebviewWindowBuilder::new(app, POPUP, WebviewUrl::App("popup.html".into()))
                 .title("Chief")
