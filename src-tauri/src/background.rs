@@ -13,7 +13,7 @@ use tauri::{AppHandle, Emitter, Manager};
 
 use crate::backend::EngineHandle;
 use crate::events::{EVENT, UiEvent};
-use crate::{AppState, POPUP, epoch_ms};
+use crate::{POPUP, epoch_ms};
 
 /// How often the app asks whether today's briefing is due (after a failure: twice as
 /// long each time, up to two hours).
@@ -58,10 +58,10 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
                 Err(e) => tracing::warn!(code = %e.code, "agents round: {}", e.message),
             }
             // The tray says how each source is doing, and how to fix a paused one.
-            if let Ok(status) = engine.call(|e| e.status()).await
+            if let Ok(sources) = engine.call(|e| e.source_statuses()).await
                 && let Some(tray) = app.tray_by_id("chief")
             {
-                let _ = tray.set_tooltip(Some(tray_status(&status.sources)));
+                let _ = tray.set_tooltip(Some(tray_status(&sources)));
             }
             // Today's briefing, an hour before the usual start, announced once; checked
             // every ten minutes, and after a failure less and less often.
@@ -202,17 +202,17 @@ fn show(app: &AppHandle, title: &str, body: &str, target: Target) {
 pub fn open_popup_on(app: &AppHandle, text: &str) {
     let Some(w) = app.get_webview_window(POPUP) else { return };
     let event = UiEvent::PopupShow { text: text.to_string(), source: "notification".into(), pressed_ms: epoch_ms() };
-    if let Some(state) = app.try_state::<AppState>() {
-        *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
-    }
-    let _ = w.show();
-    let _ = w.set_focus();
-    let _ = app.emit_to(POPUP, EVENT, event);
+    crate::present_popup(app, &w, event);
     set_unread(app, false);
 }
 
 /// The tray icon, with a dot in its corner while a notification waits unread.
 pub fn set_unread(app: &AppHandle, unread: bool) {
+    // Redrawn only when the state changes (the popup and briefing clear it on every open).
+    static UNREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if UNREAD.swap(unread, std::sync::atomic::Ordering::Relaxed) == unread {
+        return;
+    }
     let (Some(tray), Some(icon)) = (app.tray_by_id("chief"), app.default_window_icon()) else { return };
     let (w, h) = (icon.width(), icon.height());
     let mut rgba = icon.rgba().to_vec();

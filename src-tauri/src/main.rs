@@ -82,15 +82,20 @@ fn on_hotkey(app: &AppHandle) {
             }
             let _ = w.set_position(tauri::PhysicalPosition::new(x, y));
         }
-        let event = UiEvent::PopupShow { text: captured.text, source: captured.source.into(), pressed_ms };
-        if let Some(state) = app.try_state::<AppState>() {
-            *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-            *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
-        }
-        let _ = w.show();
-        let _ = w.set_focus();
-        let _ = app.emit_to(POPUP, EVENT, event);
+        present_popup(&app, &w, UiEvent::PopupShow { text: captured.text, source: captured.source.into(), pressed_ms });
     });
+}
+
+/// Shows the popup and hands it `event` (kept for a page still loading); a focus loss
+/// right after showing is ignored.
+pub(crate) fn present_popup(app: &AppHandle, w: &tauri::WebviewWindow, event: UiEvent) {
+    if let Some(state) = app.try_state::<AppState>() {
+        *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
+    }
+    let _ = w.show();
+    let _ = w.set_focus();
+    let _ = app.emit_to(POPUP, EVENT, event);
 }
 
 /// Tray → Sync now: every enabled source, progress to the pages, the outcome logged.

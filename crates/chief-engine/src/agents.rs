@@ -78,7 +78,6 @@ fn changed(store: &Store, from: i64, head: i64) -> Result<BTreeSet<String>, Engi
 impl Engine {
     /// Runs every agent from its own position in the change log to the head.
     pub fn run_agents(&self) -> Result<AgentRound, EngineError> {
-        self.sync_index()?;
         let store = self.brain_store()?;
         let head = store.max_seq()?;
         let mut round = AgentRound::default();
@@ -164,7 +163,7 @@ impl Engine {
         let (pos, state) = store.agent_state(NAME)?.unwrap_or((0, json!({})));
         let ids = changed(store, pos, head)?;
         let today = self.now().0 / 86_400_000;
-        let feedback = store.feedback()?.len() as u64;
+        let feedback = store.feedback_count()?;
         if ids.is_empty() && state["day"].as_i64() == Some(today) && state["feedback"].as_u64() == Some(feedback) {
             round.positions.push((NAME.into(), pos));
             return Ok(());

@@ -78,6 +78,17 @@ impl BlockingLlm {
     fn totals(&self) -> (i64, i64, i64) {
         self.log.llm_network_totals().unwrap_or_default()
     }
+
+    /// Runs `call` and adds the network calls and tokens it logged to `tally`.
+    fn tallied<T>(&self, tally: &mut chief_brain::llm::Tally, call: impl FnOnce() -> T) -> T {
+        let before = self.totals();
+        let out = call();
+        let after = self.totals();
+        tally.calls += after.0 - before.0;
+        tally.tokens_in += after.1 - before.1;
+        tally.tokens_out += after.2 - before.2;
+        out
+    }
 }
 
 impl chief_brain::llm::LlmCall for BlockingLlm {
@@ -86,13 +97,7 @@ impl chief_brain::llm::LlmCall for BlockingLlm {
         req: &chief_llm::ChatRequest,
         tally: &mut chief_brain::llm::Tally,
     ) -> Result<serde_json::Value, chief_llm::LlmError> {
-        let before = self.totals();
-        let out = self.rt.block_on(self.client.complete_json::<serde_json::Value>(req)).map(|(v, _)| v);
-        let after = self.totals();
-        tally.calls += after.0 - before.0;
-        tally.tokens_in += after.1 - before.1;
-        tally.tokens_out += after.2 - before.2;
-        out
+        self.tallied(tally, || self.rt.block_on(self.client.complete_json::<serde_json::Value>(req)).map(|(v, _)| v))
     }
 
     fn stream_text(
@@ -101,29 +106,29 @@ impl chief_brain::llm::LlmCall for BlockingLlm {
         tally: &mut chief_brain::llm::Tally,
         on_delta: &mut dyn FnMut(&str),
     ) -> Result<String, chief_llm::LlmError> {
-        let before = self.totals();
         // The client wants a `Send` callback: the call runs on a scoped thread and its
         // pieces come back over a channel to `on_delta`, here, as they arrive.
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         let (rt, client) = (&self.rt, &self.client);
-        let out = std::thread::scope(|scope| {
-            let call = scope.spawn(move || {
-                let mut send = |d: &str| {
-                    let _ = tx.send(d.to_string());
-                };
-                rt.block_on(client.stream(req, &mut send))
-            });
-            for piece in rx {
-                on_delta(&piece);
-            }
-            call.join().unwrap_or_else(|_| {
-                Err(chief_llm::LlmError::Permanent { provider: String::new(), message: "the LLM call panicked".into() })
+        let out = self.tallied(tally, || {
+            std::thread::scope(|scope| {
+                let call = scope.spawn(move || {
+                    let mut send = |d: &str| {
+                        let _ = tx.send(d.to_string());
+                    };
+                    rt.block_on(client.stream(req, &mut send))
+                });
+                for piece in rx {
+                    on_delta(&piece);
+                }
+                call.join().unwrap_or_else(|_| {
+                    Err(chief_llm::LlmError::Permanent {
+                        provider: String::new(),
+                        message: "the LLM call panicked".into(),
+                    })
+                })
             })
         });
-        let after = self.totals();
-        tally.calls += after.0 - before.0;
-        tally.tokens_in += after.1 - before.1;
-        tally.tokens_out += after.2 - before.2;
         out.map(|c| c.text)
     }
 }
@@ -258,16 +263,7 @@ impl Engine {
         let store = self.brain_store()?;
         let (name, identities) = self.known_identities(&store)?;
         let me: Vec<String> = identities.iter().map(|k| format!("{}:{}", k.kind, k.value)).collect();
-        let since = Timestamp(self.now().0 - 8 * 7 * 86_400_000);
-        let mine: Vec<i64> = store
-            .items_involving(&me, since, 20_000)?
-            .into_iter()
-            .filter(|s| {
-                s.item.author.as_ref().is_some_and(|a| me.contains(&a.key())) && s.item.created.0 <= self.now().0
-            })
-            .map(|s| s.item.created.0)
-            .collect();
-        let starts = chief_brain::briefing::usual_start(&mine);
+        let starts = self.usual_starts(&store, &me)?;
         let usual_start = WEEKDAYS
             .iter()
             .zip(starts)
@@ -276,31 +272,43 @@ impl Engine {
         Ok(WhoAmI { name, identities, usual_start })
     }
 
+    /// When the user usually starts on each weekday (Monday first), in minutes after
+    /// midnight UTC, learned from what `me` wrote in the last eight weeks.
+    fn usual_starts(&self, store: &Store, me: &[String]) -> Result<[Option<u32>; 7], EngineError> {
+        let since = Timestamp(self.now().0 - 8 * 7 * 86_400_000);
+        let mine: Vec<i64> = store
+            .items_involving(me, since, 20_000)?
+            .into_iter()
+            .filter(|s| {
+                s.item.author.as_ref().is_some_and(|a| me.contains(&a.key())) && s.item.created.0 <= self.now().0
+            })
+            .map(|s| s.item.created.0)
+            .collect();
+        Ok(chief_brain::briefing::usual_start(&mine))
+    }
+
     /// Whether today's briefing should be prepared now: at `[brain] briefing_at`, else
     /// an hour before the user's learned start on this weekday (08:00 UTC when there is
     /// none to learn from), and no briefing stored for today yet.
     pub fn briefing_due(&self) -> Result<bool, EngineError> {
-        let now = self.now().0;
+        let now = self.now();
         let day = 86_400_000;
-        let today = Timestamp(now - now.rem_euclid(day)).to_rfc3339()[..10].to_string();
-        if self.briefings(1)?.first().is_some_and(|b| b.date == today) {
+        if self.briefings(1)?.first().is_some_and(|b| b.date == chief_brain::briefing::date_of(now)) {
             return Ok(false);
         }
+        let minute_of_day = now.0.rem_euclid(day) / 60_000;
         if let Some(at) = self.config().brain.briefing_at_min()? {
-            return Ok(now.rem_euclid(day) >= i64::from(at) * 60_000);
+            return Ok(minute_of_day >= i64::from(at));
         }
+        let store = self.brain_store()?;
+        let me = self
+            .known_identities(&store)
+            .map(|(_, ids)| ids.iter().map(|k| format!("{}:{}", k.kind, k.value)).collect::<Vec<_>>())
+            .unwrap_or_default();
         // 1970-01-01 was a Thursday: day number + 3 mod 7 gives Monday = 0.
-        let weekday = ((now.div_euclid(day) + 3).rem_euclid(7)) as usize;
-        let start_min = self
-            .whoami()
-            .ok()
-            .and_then(|w| w.usual_start.get(weekday).and_then(|u| u.time.clone()))
-            .and_then(|t| {
-                let (h, m) = t.split_once(':')?;
-                Some(h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?)
-            })
-            .unwrap_or(8 * 60);
-        Ok(now.rem_euclid(day) >= (start_min - 60).max(0) * 60_000)
+        let weekday = ((now.0.div_euclid(day) + 3).rem_euclid(7)) as usize;
+        let start = self.usual_starts(&store, &me)?[weekday].unwrap_or(8 * 60);
+        Ok(minute_of_day >= (i64::from(start) - 60).max(0))
     }
 
     /// Runs (or resumes) today's briefing and stores it.
@@ -490,13 +498,6 @@ impl Engine {
         Ok(chief_brain::prep::prep(&ev, &me, &attendees, &thread_of, related, now.0))
     }
 
-    /// The notifier's step: the notifications due by now that were not delivered
-    /// before (per story, remembered in the store across restarts). The tray and
-    /// `chief watch` call it after each sync.
-    pub fn notify_due(&self) -> Result<Vec<Notification>, EngineError> {
-        Ok(self.run_agents()?.delivered)
-    }
-
     /// Stored briefings, newest first.
     pub fn briefings(&self, limit: usize) -> Result<Vec<Briefing>, EngineError> {
         let store = self.brain_store()?;
@@ -530,7 +531,7 @@ impl Engine {
         if let Some((pos, state)) = store.agent_state(crate::agents::INTERESTS)?
             && pos == store.max_seq()?
             && state["day"].as_i64() == Some(self.now().0 / 86_400_000)
-            && state["feedback"].as_u64() == Some(store.feedback()?.len() as u64)
+            && state["feedback"].as_u64() == Some(store.feedback_count()?)
             && let Ok(graph) = serde_json::from_value::<InterestGraph>(state["graph"].clone())
         {
             return Ok(graph);

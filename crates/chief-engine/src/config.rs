@@ -300,19 +300,9 @@ impl BrainConfig {
             chief_brain::notify::NotifyRules { per_hour: self.notifications_per_hour.max(1), ..Default::default() };
         let (start, end) = match self.quiet_hours.trim() {
             "" => (0, 0),
-            q => {
-                let minutes = |t: &str| -> Option<u32> {
-                    let (h, m) = t.trim().split_once(':')?;
-                    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-                    (h < 24 && m < 60).then_some(h * 60 + m)
-                };
-                q.split_once('-').and_then(|(a, b)| Some((minutes(a)?, minutes(b)?))).ok_or_else(|| {
-                    invalid(
-                        "quiet_hours",
-                        format!("{q:?} is not HH:MM-HH:MM (e.g. \"22:00-08:00\"), or empty for none"),
-                    )
-                })?
-            }
+            q => q.split_once('-').and_then(|(a, b)| Some((hh_mm(a)?, hh_mm(b)?))).ok_or_else(|| {
+                invalid("quiet_hours", format!("{q:?} is not HH:MM-HH:MM (e.g. \"22:00-08:00\"), or empty for none"))
+            })?,
         };
         (rules.quiet_start_min, rules.quiet_end_min) = (start, end);
         let mut kinds = Vec::new();

@@ -308,6 +308,11 @@ impl Engine {
         Ok(ItemDetail { item, thread, mentioned_by })
     }
 
+    /// Each live source's sync state: a small read, for the tray.
+    pub fn source_statuses(&self) -> Result<Vec<chief_store::SourceStatus>, EngineError> {
+        Ok(self.store().source_statuses()?)
+    }
+
     /// Counts, index health and recent imports.
     pub fn status(&self) -> Result<Status, EngineError> {
         let store = self.store();

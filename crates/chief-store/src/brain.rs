@@ -458,6 +458,12 @@ impl Store {
         Ok(())
     }
 
+    /// How many votes the feedback table holds (a cheap change marker for views that
+    /// depend on it).
+    pub fn feedback_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     /// Whether this item was notified already (under any story: a story's id can
     /// change when it grows).
     pub fn was_item_notified(&self, item: &str) -> Result<bool, StoreError> {

@@ -25,7 +25,7 @@ pub async fn explain(
     text: String,
     lookup: u64,
 ) -> Result<Explanation, UiError> {
-    let env: Vec<(String, String)> = std::env::vars().collect();
+    let env = state.env.clone();
     state
         .engine
         .call(move |e| {
