@@ -46,7 +46,8 @@ pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, 
         let mut next_brief_check = std::time::Instant::now();
         let mut brief_backoff = BRIEF_CHECK;
         loop {
-            match engine.call(|e| e.run_agents()).await {
+            let agents_env = env.clone();
+            match engine.call(move |e| e.run_agents(&agents_env)).await {
                 Ok(round) => {
                     for d in &round.decisions {
                         tracing::debug!(agent = d.agent, item = d.item.as_deref().unwrap_or(""), "{}", d.what);

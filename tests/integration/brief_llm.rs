@@ -36,6 +36,13 @@ fn data_lines(prompt: &str) -> Vec<(String, String)> {
 }
 
 fn answer(system: &str, user: &str) -> Value {
+    if system.contains("standalone facts") {
+        // "<data>\nAuthor: text\n</data>": one fact the message states, one it does not.
+        let line = user.lines().nth(1).unwrap_or("");
+        let (author, text) = line.split_once(": ").unwrap_or(("Someone", line));
+        let first = text.split(". ").next().unwrap_or(text).trim_end_matches(['.', '?', '!']);
+        return json!({"facts": [format!("{author} wrote: {first}"), format!("{author} approved a $40,000 budget")]});
+    }
     let lines = data_lines(user);
     let (id, text) = lines.first().cloned().unwrap_or_default();
     let text = text.split_once(": ").map_or(text.clone(), |(_, t)| t.to_string());
@@ -340,4 +347,59 @@ fn the_explanation_streams_guarded_sentences_and_falls_back_when_the_model_fails
         engine.explain_streaming(&ctx, &chief_engine::ExplainRequest { offline: true, ..req }, &mut |_| {}).unwrap();
     assert_eq!(offline.by, "extractive");
     assert_eq!(llm.calls.load(Ordering::SeqCst), before);
+}
+
+/// With `mode = "llm"` the extract agent asks the model for the facts in messages, a
+/// budget's worth per round: each fact must be stated by its message (an invented
+/// amount is dropped), the rest waits for the next round, and search finds a message
+/// through its fact.
+#[test]
+fn the_models_propositions_are_checked_budgeted_and_searched() {
+    let llm = ScriptedLlm::start();
+    let (home, engine, _truth) = llm_home(2, &llm);
+    engine.close().unwrap();
+    let path = home.path().join("chief.toml");
+    let cfg = std::fs::read_to_string(&path).unwrap().replace("[brain]\n", "[brain]\npropositions_llm_per_round = 4\n");
+    std::fs::write(&path, cfg).unwrap();
+    let env = vec![("CHIEF_EMBED_ENABLED".to_string(), "false".to_string())];
+    let engine = Engine::open(home.path(), Config::load(home.path(), env).unwrap()).unwrap();
+
+    let before = llm.calls.load(Ordering::SeqCst);
+    let first = engine.extract_propositions(&request().env).unwrap();
+    assert_eq!(llm.calls.load(Ordering::SeqCst) - before, 4, "{first:#?}");
+    assert!(first.decisions.iter().any(|d| d.what.contains("budget")), "{first:#?}");
+    let head = engine.status().unwrap().counts.max_seq;
+    assert!(first.positions[0].1 < head, "it stops where the budget ran out: {:?}", first.positions);
+    let got: Vec<(String, Vec<chief_engine::Proposition>)> = first
+        .decisions
+        .iter()
+        .filter_map(|d| d.item.clone())
+        .map(|id| (id.clone(), engine.show(&id).unwrap().propositions))
+        .filter(|(_, p)| p.iter().any(|p| p.by == "llm"))
+        .collect();
+    assert!(!got.is_empty(), "{first:#?}");
+    for (_, props) in &got {
+        assert!(props.iter().all(|p| !p.text.contains("40,000")), "an invented amount survived: {props:?}");
+    }
+
+    // The next round goes on from there.
+    let second = engine.extract_propositions(&request().env).unwrap();
+    assert!(second.positions[0].1 > first.positions[0].1, "{:?} then {:?}", first.positions, second.positions);
+
+    // A message is found through its fact, which is the reason.
+    let (id, props) = &got[0];
+    let fact = props.iter().find(|p| p.by == "llm").unwrap();
+    engine.sync_index().unwrap();
+    let author = fact.text.split(" wrote: ").next().unwrap();
+    let hits = engine
+        .search(&chief_engine::SearchQuery {
+            text: format!("{author} wrote"),
+            limit: Some(20),
+            mode: chief_engine::SearchMode::Bm25,
+            ..Default::default()
+        })
+        .unwrap()
+        .results;
+    let hit = hits.iter().find(|r| &r.id == id).unwrap_or_else(|| panic!("{id} not found: {hits:#?}"));
+    assert!(hit.reason.as_deref().is_some_and(|r| r.contains(" wrote: ")), "{hit:?}");
 }

@@ -10,6 +10,7 @@ mod concurrency;
 mod demo;
 mod notify;
 mod privacy;
+mod propositions;
 mod semantic;
 mod slack_exports;
 

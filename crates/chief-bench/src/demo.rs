@@ -88,6 +88,7 @@ fn sync_into(
         return Err(EngineError::InvalidInput(format!("demo sync of {} failed: {}", bad.source, bad.message)));
     }
     let rest = engine.import_rest_dump(data, Some(&["jira/", "google/"]))?;
+    engine.extract_propositions(&[])?;
     let indexed_seq = engine.sync_index()?;
     if engine.has_semantic() {
         engine.embed_wait(&mut |_| {})?;

@@ -12,6 +12,7 @@
 //! - [`interests`]: the user's activity and feedback → a decaying interest graph;
 //! - [`rank`]: stories × interests × signals → an ordered list with reasons;
 //! - [`generate`]: the top stories → a briefing in the second person;
+//! - [`extract`]: one item → short factoids (propositions) searched next to it;
 //! - [`guard`]: drops citations that are not among a step's inputs and sentences whose
 //!   hard facts are not in their cited sources; synced text is data, never instructions.
 //!
@@ -24,6 +25,7 @@ pub mod briefing;
 pub mod consolidate;
 pub mod discussion;
 pub mod explain;
+pub mod extract;
 pub mod generate;
 pub mod guard;
 pub mod interests;

@@ -81,6 +81,9 @@ pub fn search(r: &SearchResponse, json: bool) -> Result<()> {
             if !x.snippet.is_empty() {
                 println!("    {}", highlighted(&x.snippet, &x.highlights));
             }
+            if let Some(why) = &x.reason {
+                println!("    matched: {}", clean(why));
+            }
             println!("    {}{}", x.id, x.url.as_deref().map(|u| format!("  {u}")).unwrap_or_default());
         }
     })
@@ -256,6 +259,12 @@ pub fn show(d: &ItemDetail, json: bool) -> Result<()> {
         }
         if !d.mentioned_by.is_empty() {
             println!("mentioned by: {}", d.mentioned_by.join(", "));
+        }
+        if !d.propositions.is_empty() {
+            println!("propositions:");
+            for p in &d.propositions {
+                println!("  - {} ({})", clean(&p.text), p.by);
+            }
         }
     })
 }

@@ -11,6 +11,10 @@
 //!   question from yesterday) is recorded and never shown: the briefing covers it.
 //! - **interests**: when the user's own activity changes, it rebuilds the interest
 //!   graph and keeps it; `chief interests` reads it while it is current.
+//! - **extract**: on each changed item it derives the item's propositions (rules for
+//!   structured items; the model for messages when `[brain] mode = "llm"`) and stores
+//!   them with a change-log entry, so the index and the embedding queue take them in.
+//!   It runs first, so the other agents see the same round's propositions.
 
 use std::collections::BTreeSet;
 
@@ -77,13 +81,137 @@ fn changed(store: &Store, from: i64, head: i64) -> Result<BTreeSet<String>, Engi
 
 impl Engine {
     /// Runs every agent from its own position in the change log to the head.
-    pub fn run_agents(&self) -> Result<AgentRound, EngineError> {
+    /// `env` is where LLM keys are looked up first (`CHIEF_LLM_API_KEY`).
+    pub fn run_agents(&self, env: &[(String, String)]) -> Result<AgentRound, EngineError> {
+        let mut round = AgentRound::default();
+        self.extract_agent(env, &mut round)?;
         let store = self.brain_store()?;
         let head = store.max_seq()?;
-        let mut round = AgentRound::default();
         self.notifier_agent(&store, head, &mut round)?;
         self.interests_agent(&store, head, &mut round)?;
         Ok(round)
+    }
+
+    /// Brings every changed item's propositions up to date (the extract agent alone):
+    /// what `chief demo`, `sync` and `import` run before they report, so search has them.
+    pub fn extract_propositions(&self, env: &[(String, String)]) -> Result<AgentRound, EngineError> {
+        let mut round = AgentRound::default();
+        self.extract_agent(env, &mut round)?;
+        Ok(round)
+    }
+
+    fn extract_agent(&self, env: &[(String, String)], round: &mut AgentRound) -> Result<(), EngineError> {
+        const NAME: &str = "extract";
+        const BATCH: usize = 2_000;
+        let cfg = self.config();
+        let mut store = self.brain_store()?;
+        let (mut pos, state) = store.agent_state(NAME)?.unwrap_or((0, json!({})));
+        if !cfg.brain.propositions {
+            round.positions.push((NAME.into(), pos));
+            return Ok(());
+        }
+        // Only with `mode = "llm"`; a model that cannot be reached leaves the rules.
+        let (mut llm, label) = match self.brain_llm(false, env) {
+            Ok(Some((l, label))) => (Some(l), Some(label)),
+            Ok(None) => (None, None),
+            Err(e) => {
+                round.decisions.push(Decision { agent: NAME, item: None, what: format!("rules only: {e}") });
+                (None, None)
+            }
+        };
+        // A model configured since the last rounds (or another one) reads what is already
+        // stored too, a budget's worth per round; the rules re-run unchanged.
+        if label.is_some() && state["llm"].as_str() != label.as_deref() {
+            pos = 0;
+        }
+        let mut llm_budget = if llm.is_some() { cfg.brain.propositions_llm_per_round } else { 0 };
+        let mut totals = [0usize; 3]; // items seen, items changed, propositions written
+        loop {
+            let events = store.events_since(pos, BATCH)?;
+            let Some(last) = events.last().map(|e| e.seq) else { break };
+            let mut seen = BTreeSet::new();
+            let mut plan: Vec<(chief_core::ItemId, Vec<(String, String)>)> = Vec::with_capacity(events.len());
+            // Where this batch stops early: the model's budget for the round is spent and
+            // the next item wants it, so that item and the rest wait for the next round.
+            let mut stop_at: Option<i64> = None;
+            for e in &events {
+                if !seen.insert(e.item_id.as_str()) {
+                    continue;
+                }
+                let Some(it) = store.item(&e.item_id)? else { continue };
+                let parent = match &it.item.parent {
+                    Some(p) if it.item.kind == chief_core::ItemKind::Review => store.item(p.as_str())?,
+                    _ => None,
+                };
+                let name = |key: &str| store.display_name(key).ok().flatten();
+                let mut props = chief_brain::extract::by_rules(&it, parent.as_ref(), &name);
+                if let Some(l) = llm.as_ref().filter(|_| chief_brain::extract::wants_llm(&it)) {
+                    if llm_budget == 0 {
+                        stop_at = Some(e.seq - 1);
+                        break;
+                    }
+                    let mut tally = chief_brain::llm::Tally::default();
+                    let answer = chief_brain::extract::by_llm(l, &it, &mut tally);
+                    // Only network calls spend the budget: an answer from the cache (an item
+                    // read again after this agent's own write) is free.
+                    llm_budget = llm_budget.saturating_sub(usize::try_from(tally.calls).unwrap_or(0));
+                    match answer {
+                        Ok(more) => props.extend(more),
+                        Err(e) => {
+                            // Rules only for the rest of the round.
+                            round.decisions.push(Decision {
+                                agent: NAME,
+                                item: Some(it.item.id.as_str().to_string()),
+                                what: format!("the model's propositions failed ({e}); rules only this round"),
+                            });
+                            llm = None;
+                        }
+                    }
+                }
+                props.truncate(chief_brain::extract::MAX_PER_ITEM);
+                totals[0] += 1;
+                plan.push((it.item.id.clone(), props.into_iter().map(|p| (p.text, p.by)).collect()));
+            }
+            let w = store.writer()?;
+            // Nothing else wrote since this batch was read: the entries this write adds
+            // are the agent's own, and it moves past them instead of reading them again.
+            let alone = stop_at.is_none() && w.max_seq()? == last;
+            for (id, props) in &plan {
+                if w.set_propositions(id, props)? {
+                    totals[1] += 1;
+                    totals[2] += props.len();
+                    if let Some(p) = props.first() {
+                        round.decisions.push(Decision {
+                            agent: NAME,
+                            item: Some(id.as_str().to_string()),
+                            what: format!("{} propositions, e.g. {:?}", props.len(), p.0),
+                        });
+                    }
+                }
+            }
+            pos = match stop_at {
+                Some(p) => p,
+                None if alone => w.max_seq()?,
+                None => last,
+            };
+            let llm_label = label.as_deref().or(state["llm"].as_str());
+            w.set_agent_state(
+                NAME,
+                pos,
+                &json!({"items": totals[0], "changed": totals[1], "written": totals[2], "llm": llm_label}),
+            )?;
+            w.commit()?;
+            if stop_at.is_some() {
+                round.decisions.push(Decision {
+                    agent: NAME,
+                    item: None,
+                    what: "the model's budget for this round is spent; the rest waits for the next round".into(),
+                });
+                break;
+            }
+        }
+        round.positions.push((NAME.into(), pos));
+        Ok(())
     }
 
     fn notifier_agent(&self, store: &Store, head: i64, round: &mut AgentRound) -> Result<(), EngineError> {

@@ -66,7 +66,7 @@ pub struct BriefRequest {
 }
 
 /// The engine's LLM client as the brain's [`LlmCall`](chief_brain::llm::LlmCall).
-struct BlockingLlm {
+pub(crate) struct BlockingLlm {
     client: chief_llm::LlmClient,
     rt: tokio::runtime::Runtime,
     /// The store the client logs its calls to (a connection of its own).
@@ -311,10 +311,13 @@ impl Engine {
         Ok(minute_of_day >= (i64::from(start) - 60).max(0))
     }
 
-    /// Runs (or resumes) today's briefing and stores it.
     /// The brain's LLM when `[brain] mode = "llm"` and nothing says offline, with its
     /// `provider/model` label.
-    fn brain_llm(&self, offline: bool, env: &[(String, String)]) -> Result<Option<(BlockingLlm, String)>, EngineError> {
+    pub(crate) fn brain_llm(
+        &self,
+        offline: bool,
+        env: &[(String, String)],
+    ) -> Result<Option<(BlockingLlm, String)>, EngineError> {
         let cfg = self.config();
         if cfg.brain.mode != BrainMode::Llm || offline || cfg.llm.offline {
             return Ok(None);
@@ -332,6 +335,7 @@ impl Engine {
         Ok(Some((BlockingLlm { client: self.llm(false, env)?, rt, log: self.brain_store()? }, label)))
     }
 
+    /// Runs (or resumes) today's briefing and stores it.
     pub fn brief(&self, req: &BriefRequest) -> Result<Briefing, EngineError> {
         let cfg = self.config();
         let llm = self.brain_llm(req.offline, &req.env)?;

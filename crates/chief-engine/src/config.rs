@@ -249,6 +249,13 @@ pub struct BrainConfig {
     /// When the app prepares today's briefing, UTC `HH:MM`; empty: an hour before the
     /// user's learned start.
     pub briefing_at: String,
+    /// Derive propositions (short factoids: who is assigned what, what was merged or
+    /// approved; with `mode = "llm"`, facts stated in messages) and search them with
+    /// their items.
+    pub propositions: bool,
+    /// With `mode = "llm"`: at most this many messages go to the model for propositions
+    /// per agent round (the rest wait for the next round).
+    pub propositions_llm_per_round: usize,
 }
 
 impl Default for BrainConfig {
@@ -261,6 +268,8 @@ impl Default for BrainConfig {
             notifications_per_hour: 4,
             notify: chief_brain::notify::NotificationKind::ALL.iter().map(|k| k.as_str().to_string()).collect(),
             briefing_at: String::new(),
+            propositions: true,
+            propositions_llm_per_round: 50,
         }
     }
 }

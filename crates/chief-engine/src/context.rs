@@ -333,6 +333,7 @@ fn row(s: &chief_store::StoredItem) -> SearchResult {
         highlights: Vec::new(),
         matched: vec!["conversation"],
         parent: it.parent.as_ref().map(|p| p.as_str().to_string()),
+        reason: None,
     }
 }
 

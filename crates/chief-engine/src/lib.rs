@@ -107,6 +107,16 @@ pub struct ItemDetail {
     pub thread: Vec<StoredItem>,
     /// Other items that mention this item's ticket key or PR.
     pub mentioned_by: Vec<String>,
+    /// The short factoids derived from it (searched with it), with how each was made.
+    pub propositions: Vec<Proposition>,
+}
+
+/// A proposition as `chief show` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposition {
+    pub text: String,
+    /// `rule:<what>` or `llm`.
+    pub by: String,
 }
 
 /// The engine. `Send + Sync`: share it behind an `Arc` and call it from several
@@ -305,7 +315,8 @@ impl Engine {
         }
         mentioned_by.sort();
         mentioned_by.dedup();
-        Ok(ItemDetail { item, thread, mentioned_by })
+        let propositions = store.propositions(id)?.into_iter().map(|(text, by)| Proposition { text, by }).collect();
+        Ok(ItemDetail { item, thread, mentioned_by, propositions })
     }
 
     /// Each live source's sync state: a small read, for the tray.

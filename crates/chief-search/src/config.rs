@@ -35,6 +35,9 @@ pub struct SearchConfig {
     pub dense_full_words: usize,
     /// Weight of a word matching a title, relative to the body.
     pub title_boost: f32,
+    /// Weight of a word matching one of the item's propositions (the factoids the
+    /// extract agent derived from it), relative to the body; 0 leaves them out.
+    pub facts_boost: f32,
 }
 
 impl Default for SearchConfig {
@@ -47,6 +50,7 @@ impl Default for SearchConfig {
             candidates: 100,
             dense_full_words: 8,
             title_boost: 0.5,
+            facts_boost: 2.0,
         }
     }
 }

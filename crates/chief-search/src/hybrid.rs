@@ -100,6 +100,10 @@ pub struct SearchResult {
     pub matched: Vec<&'static str>,
     /// The thread root or issue this item belongs to.
     pub parent: Option<String>,
+    /// The proposition (a factoid derived from the item) that matched the query, when
+    /// it says what the item's own text does not: "Ana approved kestrel/api#12: …".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Results of a search.
@@ -192,6 +196,7 @@ impl Retriever {
     ) -> Result<Retriever, SearchError> {
         let mut index = SearchIndex::open(&home.index(), &home.db(), policy)?;
         index.set_title_boost(search.title_boost);
+        index.set_facts_boost(search.facts_boost);
         for note in index.status()?.notes {
             tracing::warn!("{note}");
         }
@@ -457,11 +462,16 @@ impl Retriever {
         }
         scored.truncate(limit);
 
+        let words = self.index.words(&q.text);
         let mut results = Vec::with_capacity(scored.len());
-        for (score, id, matched) in scored {
+        for (score, id, mut matched) in scored {
             // The index can briefly hold an item the store has since deleted.
             let Some(stored) = store.item(&id)?.filter(|s| !s.deleted) else { continue };
             let it = &stored.item;
+            let reason = self.reason(store, &stored, &words, query_vector.as_deref())?;
+            if reason.is_some() {
+                matched.push("fact");
+            }
             let (snippet, highlights) = match cands.get_mut(&id).and_then(|c| c.snippet.take()) {
                 Some(s) => s,
                 None => self.index.snippet(&q.text, &it.body)?,
@@ -484,9 +494,52 @@ impl Retriever {
                 highlights,
                 matched,
                 parent: it.parent.as_ref().map(|p| p.as_str().to_string()),
+                reason,
             });
         }
         Ok(SearchResponse { query: q.text.clone(), mode, results, notes })
+    }
+}
+
+impl Retriever {
+    /// The proposition of `stored` that explains why it matched: the one adding the most
+    /// query words its title and text lack, or else the one whose vector is the item's
+    /// closest to the query.
+    fn reason(
+        &self,
+        store: &Store,
+        stored: &StoredItem,
+        words: &[String],
+        query_vector: Option<&[f32]>,
+    ) -> Result<Option<String>, SearchError> {
+        let facts = store.propositions(stored.item.id.as_str())?;
+        if facts.is_empty() {
+            return Ok(None);
+        }
+        if self.config.facts_boost > 0.0 && !words.is_empty() {
+            let own = self.index.words(&format!("{} {}", stored.item.title, stored.item.body));
+            let best = facts
+                .iter()
+                .map(|(text, _)| {
+                    let mine = self.index.words(text);
+                    (words.iter().filter(|w| mine.contains(w) && !own.contains(w)).count(), text)
+                })
+                .filter(|(n, _)| *n > 0)
+                .max_by_key(|(n, _)| *n);
+            if let Some((_, text)) = best {
+                return Ok(Some(text.clone()));
+            }
+        }
+        let (Some(sem), Some(qv)) = (&self.semantic, query_vector) else { return Ok(None) };
+        let Some(rid) = store.rid_of(stored.item.id.as_str())? else { return Ok(None) };
+        let best = sem.vectors.read().map_err(|_| SearchError::VectorsPoisoned)?.best_chunks(qv, &[rid]);
+        Ok(best
+            .first()
+            .copied()
+            .flatten()
+            .and_then(|(idx, _)| (idx as usize).checked_sub(crate::semantic::FACT_CHUNK_BASE))
+            .and_then(|k| facts.get(k))
+            .map(|(text, _)| text.clone()))
     }
 }
 

@@ -115,6 +115,7 @@ pub struct SearchIndex {
     writer: Option<Follower<writer::Task>>,
     notes: Vec<String>,
     title_boost: f32,
+    facts_boost: f32,
 }
 
 impl SearchIndex {
@@ -150,12 +151,26 @@ impl SearchIndex {
             }
             Err(e) => return Err(e),
         };
-        Ok(SearchIndex { index, reader, schema, dir: dir.to_path_buf(), writer, notes, title_boost: 1.0 })
+        Ok(SearchIndex {
+            index,
+            reader,
+            schema,
+            dir: dir.to_path_buf(),
+            writer,
+            notes,
+            title_boost: 1.0,
+            facts_boost: 1.0,
+        })
     }
 
     /// Weight of title matches relative to body matches (default 1).
     pub fn set_title_boost(&mut self, boost: f32) {
         self.title_boost = boost.max(0.0);
+    }
+
+    /// Sets the weight of a word matching an item's propositions (0: not searched).
+    pub fn set_facts_boost(&mut self, boost: f32) {
+        self.facts_boost = boost.max(0.0);
     }
 
     /// Asks the writer to pick up new store changes (returns at once).

@@ -142,6 +142,9 @@ impl SearchIndex {
                 should.push(term(s.title, &w, self.title_boost));
             }
             should.push(term(s.body, &w, 1.0));
+            if self.facts_boost > 0.0 {
+                should.push(term(s.facts, &w, self.facts_boost));
+            }
         }
         for n in self.names(text) {
             should.push(term(s.author, &n, 1.5));

@@ -19,6 +19,8 @@ pub struct IndexSchema {
     pub id: Field,
     pub title: Field,
     pub body: Field,
+    /// The item's propositions (stemmed text, like the body).
+    pub facts: Field,
     pub author: Field,
     /// Container id and normalized name (exact, for filters).
     pub container_keys: Field,
@@ -48,7 +50,8 @@ impl IndexSchema {
         );
         let id = b.add_text_field("id", STRING | STORED);
         let title = b.add_text_field("title", text.clone());
-        let body = b.add_text_field("body", text);
+        let body = b.add_text_field("body", text.clone());
+        let facts = b.add_text_field("facts", text);
         let author = b.add_text_field("author", names);
         let container_keys = b.add_text_field("container_keys", STRING);
         let source = b.add_text_field("source", STRING);
@@ -57,7 +60,21 @@ impl IndexSchema {
         let refs = b.add_text_field("refs", STRING);
         let keys = b.add_text_field("keys", STRING);
         let ts = b.add_i64_field("ts", NumericOptions::default().set_indexed().set_fast());
-        IndexSchema { schema: b.build(), id, title, body, author, container_keys, source, kind, people, refs, keys, ts }
+        IndexSchema {
+            schema: b.build(),
+            id,
+            title,
+            body,
+            facts,
+            author,
+            container_keys,
+            source,
+            kind,
+            people,
+            refs,
+            keys,
+            ts,
+        }
     }
 
     /// The field handles of an opened index (whose schema [`IndexSchema::matches`]).

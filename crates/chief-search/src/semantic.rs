@@ -132,6 +132,9 @@ impl Semantic {
     }
 }
 
+/// Chunk indexes from here on are the item's propositions, not passages of its text.
+pub const FACT_CHUNK_BASE: usize = 100_000;
+
 /// An item's chunks as stored: index, byte range, encoded vector.
 type ChunkRows = Vec<(u32, usize, usize, Vec<u8>)>;
 
@@ -165,6 +168,16 @@ impl ChangeConsumer for Worker {
         for r in &records {
             let mut chunks = if r.deleted { Vec::new() } else { chunk_text(&r.title, &r.body, CHUNK_TOKENS) };
             chunks.truncate(self.max_chunks);
+            if !r.deleted {
+                // Each proposition is a chunk of its own, so a query close to the factoid
+                // finds the item even when its wording is far from the text.
+                chunks.extend(r.facts.iter().enumerate().map(|(k, f)| chief_embed::Chunk {
+                    index: FACT_CHUNK_BASE + k,
+                    start: 0,
+                    end: 0,
+                    text: f.clone(),
+                }));
+            }
             chunk_count += chunks.len();
             plan.push((r.rid, chunks));
             last = r.seq;

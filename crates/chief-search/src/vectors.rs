@@ -157,6 +157,11 @@ impl VectorIndex {
     /// The best-chunk cosine of `query` for each item in `rids` (`None` when the item
     /// has no vectors): exact scores for candidates another retriever found.
     pub fn score_items(&self, query: &[f32], rids: &[i64]) -> Vec<Option<f32>> {
+        self.best_chunks(query, rids).into_iter().map(|b| b.map(|(_, s)| s)).collect()
+    }
+
+    /// For each item in `rids`, its chunk most similar to `query`: `(chunk index, cosine)`.
+    pub fn best_chunks(&self, query: &[f32], rids: &[i64]) -> Vec<Option<(u32, f32)>> {
         if query.len() != self.dims {
             return vec![None; rids.len()];
         }
@@ -169,11 +174,12 @@ impl VectorIndex {
                 rows.iter()
                     .filter(|&&r| self.live[r])
                     .map(|&r| {
-                        dot_i8(&q_codes, &self.codes[r * self.dims..(r + 1) * self.dims]) as f32
+                        let s = dot_i8(&q_codes, &self.codes[r * self.dims..(r + 1) * self.dims]) as f32
                             * self.scales[r]
-                            * q_scale
+                            * q_scale;
+                        (self.rows[r].1, s)
                     })
-                    .fold(None, |best: Option<f32>, s| Some(best.map_or(s, |b| b.max(s))))
+                    .fold(None, |best: Option<(u32, f32)>, c| Some(best.map_or(c, |b| if c.1 > b.1 { c } else { b })))
             })
             .collect()
     }

@@ -103,6 +103,9 @@ impl Task {
             doc.add_text(s.title, &rec.title);
         }
         doc.add_text(s.body, &rec.body);
+        for f in &rec.facts {
+            doc.add_text(s.facts, f);
+        }
         if !rec.author_name.is_empty() {
             doc.add_text(s.author, &rec.author_name);
         }

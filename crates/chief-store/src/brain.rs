@@ -7,7 +7,7 @@
 //! only once its output exists, so a crash never leaves a half-written step behind.
 
 use chief_core::{Identity, Timestamp};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -450,12 +450,7 @@ impl Store {
 
     /// Moves an agent to `position` with its new state, in one write.
     pub fn set_agent_state(&self, name: &str, position: i64, state: &Value) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO agent_state (name, position, state_json, updated_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(name) DO UPDATE SET position = ?2, state_json = ?3, updated_ms = ?4",
-            params![name, position, serde_json::to_string(state)?, chief_core::Timestamp::now().0],
-        )?;
-        Ok(())
+        put_agent_state(&self.conn, name, position, state)
     }
 
     /// How many votes the feedback table holds (a cheap change marker for views that
@@ -499,4 +494,14 @@ impl Store {
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
     }
+}
+
+/// Writes an agent's position and state (on a connection or inside a transaction).
+pub(crate) fn put_agent_state(conn: &Connection, name: &str, position: i64, state: &Value) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO agent_state (name, position, state_json, updated_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(name) DO UPDATE SET position = ?2, state_json = ?3, updated_ms = ?4",
+        params![name, position, serde_json::to_string(state)?, chief_core::Timestamp::now().0],
+    )?;
+    Ok(())
 }

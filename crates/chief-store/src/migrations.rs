@@ -239,6 +239,18 @@ const MIGRATIONS: &[&str] = &[
         updated_ms INTEGER NOT NULL
     );
     "#,
+    // 8: propositions — short factoids the extract agent derived from an item, searched
+    // and embedded with it. Written with a new change-log entry for the item, so the
+    // index and the embedding queue pick them up like any other change.
+    r#"
+    CREATE TABLE propositions (
+        item_rid INTEGER NOT NULL REFERENCES items(rid) ON DELETE CASCADE,
+        idx      INTEGER NOT NULL,
+        text     TEXT NOT NULL,
+        by       TEXT NOT NULL,
+        PRIMARY KEY (item_rid, idx)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -39,6 +39,8 @@ pub struct IndexRecord {
     /// so searching for an identifier ranks the item it names above mentions of it.
     pub own_terms: Vec<String>,
     pub created_ms: i64,
+    /// The item's propositions (searched with it).
+    pub facts: Vec<String>,
 }
 
 /// What the embedding queue needs about one changed item.
@@ -49,6 +51,8 @@ pub struct EmbedRecord {
     pub deleted: bool,
     pub title: String,
     pub body: String,
+    /// The item's propositions (embedded with it).
+    pub facts: Vec<String>,
 }
 
 /// What happened to an item, in the change log.
@@ -247,7 +251,8 @@ impl Store {
                     i.author, (SELECT p.display_name FROM identities d JOIN people p ON p.id = d.person_id
                                WHERE i.author IS NOT NULL AND d.kind = substr(i.author, 1, instr(i.author, ':') - 1)
                                  AND d.value = substr(i.author, instr(i.author, ':') + 1)),
-                    i.participants_json, i.refs_json, i.created_ms, i.extra_json, i.parent_id
+                    i.participants_json, i.refs_json, i.created_ms, i.extra_json, i.parent_id,
+                    (SELECT group_concat(text, char(10)) FROM propositions WHERE item_rid = i.rid)
              FROM items i LEFT JOIN containers c ON c.id = i.container_id
              WHERE i.seq > ?1 ORDER BY i.seq LIMIT ?2",
         )?;
@@ -300,6 +305,7 @@ impl Store {
                 people,
                 ref_terms: refs.iter().map(Reference::term).collect(),
                 created_ms: r.get(13)?,
+                facts: lines(r.get(16)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -307,11 +313,20 @@ impl Store {
 
     /// Items changed after `seq` (current state), for the embedding queue.
     pub fn embed_records_since(&self, seq: i64, limit: usize) -> Result<Vec<EmbedRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, rid, deleted, title, body FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, rid, deleted, title, body,
+                        (SELECT group_concat(text, char(10)) FROM propositions WHERE item_rid = items.rid)
+                 FROM items WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
         let rows = stmt.query_map(params![seq, limit as i64], |r| {
-            Ok(EmbedRecord { seq: r.get(0)?, rid: r.get(1)?, deleted: r.get(2)?, title: r.get(3)?, body: r.get(4)? })
+            Ok(EmbedRecord {
+                seq: r.get(0)?,
+                rid: r.get(1)?,
+                deleted: r.get(2)?,
+                title: r.get(3)?,
+                body: r.get(4)?,
+                facts: lines(r.get(5)?),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -352,6 +367,27 @@ impl Store {
     pub fn ids_for_rids(&self, rids: &[i64]) -> Result<Vec<Option<String>>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT id FROM items WHERE rid = ?1")?;
         rids.iter().map(|rid| Ok(stmt.query_row([rid], |r| r.get(0)).optional()?)).collect()
+    }
+
+    /// The propositions of a live item, `(text, by)`, in order.
+    pub fn propositions(&self, id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT p.text, p.by FROM propositions p JOIN items i ON i.rid = p.item_rid
+                 WHERE i.id = ?1 AND i.deleted = 0 ORDER BY p.idx",
+            )?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// How many propositions are stored, per way they were derived (`rule:…`, `llm`).
+    pub fn proposition_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT by, count(*) FROM propositions GROUP BY by ORDER BY by")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
     }
 
     /// The row id of an item.
@@ -523,4 +559,9 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Newline-joined text from `group_concat` → its lines.
+fn lines(joined: Option<String>) -> Vec<String> {
+    joined.map(|j| j.lines().map(str::to_string).collect()).unwrap_or_default()
 }

@@ -222,6 +222,49 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
+    /// Replaces the propositions of a live item with `props` (`(text, by)`). When they
+    /// change, the item gets a new `updated` entry in the change log (its content is
+    /// untouched), so the index and the embedding queue take them in. Returns whether
+    /// anything changed; an unknown or deleted item only loses its propositions.
+    pub fn set_propositions(&self, id: &ItemId, props: &[(String, String)]) -> Result<bool, StoreError> {
+        let row: Option<(i64, bool)> = self
+            .tx
+            .prepare_cached("SELECT rid, deleted FROM items WHERE id = ?1")?
+            .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((rid, deleted)) = row else { return Ok(false) };
+        let current: Vec<(String, String)> = self
+            .tx
+            .prepare_cached("SELECT text, by FROM propositions WHERE item_rid = ?1 ORDER BY idx")?
+            .query_map([rid], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let wanted: &[(String, String)] = if deleted { &[] } else { props };
+        if current == wanted {
+            return Ok(false);
+        }
+        self.tx.prepare_cached("DELETE FROM propositions WHERE item_rid = ?1")?.execute([rid])?;
+        let mut ins =
+            self.tx.prepare_cached("INSERT INTO propositions (item_rid, idx, text, by) VALUES (?1, ?2, ?3, ?4)")?;
+        for (i, (text, by)) in wanted.iter().enumerate() {
+            ins.execute(params![rid, i as i64, text, by])?;
+        }
+        if !deleted {
+            let seq = self.log_event(id, Change::Updated)?;
+            self.tx.prepare_cached("UPDATE items SET seq = ?2 WHERE rid = ?1")?.execute(params![rid, seq])?;
+        }
+        Ok(true)
+    }
+
+    /// The newest change-log position, as this transaction sees it.
+    pub fn max_seq(&self) -> Result<i64, StoreError> {
+        Ok(self.tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM item_events", [], |r| r.get(0))?)
+    }
+
+    /// Moves an agent to `position` with its new state, with the rest of this write.
+    pub fn set_agent_state(&self, name: &str, position: i64, state: &Value) -> Result<(), StoreError> {
+        crate::brain::put_agent_state(&self.tx, name, position, state)
+    }
+
     /// Records the embedding queue's position for `model`.
     pub fn set_embed_seq(&self, model: &str, seq: i64) -> Result<(), StoreError> {
         self.tx

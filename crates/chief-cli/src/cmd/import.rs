@@ -60,6 +60,7 @@ fn slack_export(cli: &Global, args: &SlackExportArgs) -> Result<Outcome> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    engine.extract_propositions(&super::env())?;
     engine.sync_index()?;
     if !args.no_embed {
         embed_with_progress(cli, &engine)?;
@@ -72,6 +73,7 @@ fn slack_export(cli: &Global, args: &SlackExportArgs) -> Result<Outcome> {
 fn rest_dump(cli: &Global, args: &RestDumpArgs) -> Result<Outcome> {
     let engine = open(cli)?;
     let report = engine.import_rest_dump(&args.dir, None)?;
+    engine.extract_propositions(&super::env())?;
     engine.sync_index()?;
     engine.close()?;
     output::rest_dump(&report, args.json)?;

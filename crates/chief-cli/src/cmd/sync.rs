@@ -33,6 +33,7 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
     }
     let req = SyncRequest { sources, reconcile: args.reconcile, force: true };
     let outcomes = engine.sync(&req, &env(), sync_printer(cli, args.json))?;
+    engine.extract_propositions(&env())?;
     engine.sync_index()?;
     engine.close()?;
     output::sync(&outcomes, args.json, cli.quiet)?;

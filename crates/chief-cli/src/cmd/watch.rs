@@ -81,7 +81,7 @@ pub fn run(cli: &Global, args: &Args) -> Result<Outcome> {
 
 /// One round of the agents; with `-v`, each decision on standard error.
 fn agents(cli: &Global, engine: &chief_engine::Engine) -> Result<Vec<chief_engine::Notification>> {
-    let round = engine.run_agents()?;
+    let round = engine.run_agents(&super::env())?;
     if cli.verbose > 0 {
         for d in &round.decisions {
             let item = d.item.as_deref().map(|i| format!(" {i}")).unwrap_or_default();
