@@ -234,6 +234,16 @@ impl LlmClient {
                 }
             }
         }
+        // Once a piece of a streamed answer reached the caller, a failure is final: a
+        // retry (or the next provider) would append a second answer to the shown part.
+        let streamed = std::sync::atomic::AtomicBool::new(false);
+        let mut on_delta = on_delta.map(|f| {
+            let streamed = &streamed;
+            move |d: &str| {
+                streamed.store(true, std::sync::atomic::Ordering::Relaxed);
+                f(d)
+            }
+        });
         let mut last: Option<LlmError> = None;
         for slot in &self.slots {
             if !slot.breaker.allow() {
@@ -256,7 +266,7 @@ impl LlmClient {
             };
             for attempt in 1..=self.retry.attempts.max(1) {
                 let t = Instant::now();
-                let result = self.send(slot, req, on_delta.as_deref_mut()).await;
+                let result = self.send(slot, req, on_delta.as_mut()).await;
                 let latency = t.elapsed().as_millis() as u64;
                 match result {
                     Ok(mut c) => {
@@ -286,6 +296,12 @@ impl LlmClient {
                     Err(e) => {
                         tracing::info!(provider = %slot.cfg.name, attempt, error = %e, latency_ms = latency, "llm call failed");
                         self.log_call(slot, req, None, Some(&e), latency);
+                        if streamed.load(std::sync::atomic::Ordering::Relaxed) {
+                            if e.class() == ErrorClass::Transient {
+                                slot.breaker.failure();
+                            }
+                            return Err(e);
+                        }
                         match e.class() {
                             ErrorClass::Transient => {
                                 slot.breaker.failure();

@@ -131,27 +131,51 @@ async fn streaming_collects_deltas_until_done() {
 }
 
 #[tokio::test]
-async fn an_error_mid_stream_is_transient_and_retried() {
+async fn a_stream_broken_before_its_first_piece_is_retried_and_after_it_is_final() {
+    // Broken before anything reached the caller: retried, and the caller sees one answer.
     let server = MockServer::start().await;
-    let broken =
-        sse(&[r#"{"choices":[{"index":0,"delta":{"content":"par"}}]}"#, r#"{"error":{"message":"upstream reset"}}"#]);
+    let early = sse(&[r#"{"error":{"message":"upstream reset"}}"#]);
     let good = sse(&[r#"{"choices":[{"index":0,"delta":{"content":"whole"},"finish_reason":"stop"}]}"#, "[DONE]"]);
     Mock::given(method("POST"))
         .respond_with(seq(vec![
-            ResponseTemplate::new(200).set_body_string(broken),
+            ResponseTemplate::new(200).set_body_string(early),
+            ResponseTemplate::new(200).set_body_string(good.clone()),
+        ]))
+        .mount(&server)
+        .await;
+    let mut pieces = Vec::new();
+    let c = client(vec![provider(&server, "p", ProviderKind::Openai)])
+        .stream(&req("hi"), &mut |d: &str| pieces.push(d.to_string()))
+        .await
+        .unwrap();
+    assert_eq!((c.text.as_str(), pieces), ("whole", vec!["whole".to_string()]));
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+
+    // Broken after "par" was shown: a retry would append a second answer to it, so the
+    // error is final (the caller keeps what it had, or falls back).
+    let server = MockServer::start().await;
+    let late =
+        sse(&[r#"{"choices":[{"index":0,"delta":{"content":"par"}}]}"#, r#"{"error":{"message":"upstream reset"}}"#]);
+    Mock::given(method("POST"))
+        .respond_with(seq(vec![
+            ResponseTemplate::new(200).set_body_string(late),
             ResponseTemplate::new(200).set_body_string(good),
         ]))
         .mount(&server)
         .await;
-    let c =
-        client(vec![provider(&server, "p", ProviderKind::Openai)]).stream(&req("hi"), &mut |_: &str| {}).await.unwrap();
-    assert_eq!(c.text, "whole");
-    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    let mut pieces = Vec::new();
+    let err = client(vec![provider(&server, "p", ProviderKind::Openai)])
+        .stream(&req("hi"), &mut |d: &str| pieces.push(d.to_string()))
+        .await
+        .expect_err("a stream cut after its first piece is not retried");
+    assert!(err.to_string().contains("upstream reset"), "{err}");
+    assert_eq!(pieces, ["par"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn a_key_echoed_in_an_error_never_reaches_the_error_message() {
-    // Mid-stream (every attempt) and in an HTTP error body: the key is redacted.
+    // Mid-stream and in an HTTP error body: the key is redacted.
     let server = MockServer::start().await;
     let echo = format!(r#"{{"error":{{"message":"bad key {KEY} for this org"}}}}"#);
     let broken = sse(&[r#"{"choices":[{"index":0,"delta":{"content":"par"}}]}"#, &echo]);
@@ -159,7 +183,7 @@ async fn a_key_echoed_in_an_error_never_reaches_the_error_message() {
     let err = client(vec![provider(&server, "p", ProviderKind::Openai)])
         .stream(&req("hi"), &mut |_: &str| {})
         .await
-        .expect_err("every attempt breaks mid-stream")
+        .expect_err("the stream breaks after its first piece")
         .to_string();
     assert!(err.contains("bad key") && !err.contains(KEY), "{err}");
     let rejected = MockServer::start().await;
