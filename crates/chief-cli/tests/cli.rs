@@ -424,7 +424,10 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
     // -v shows each agent's decisions and where each stands in the change log.
     let verbose = chief(home.path(), &["-v", "watch", "--once"]);
     let err = String::from_utf8_lossy(&verbose.stderr);
-    assert!(err.contains("[agents] notifier at ") && err.contains(", interests at "), "{err}");
+    assert!(
+        err.contains("[agents] extract at ") && err.contains(", notifier at ") && err.contains(", interests at "),
+        "{err}"
+    );
 
     let card = json(&chief(home.path(), &["prep", "--next", "--json"]));
     for key in ["event", "title", "starts", "attendees", "open_items", "related"] {
