@@ -68,7 +68,7 @@ fn rss_kib(pid: u32) -> u64 {
 
 /// Launches the app again with `arg`: the running instance takes it and this one exits.
 fn second_launch(home: &Path, arg: &str) {
-    let status = Command::new(env!("CARGO_BIN_EXE_chief-desktop"))
+    let status = Command::new(common::app_exe())
         .arg(arg)
         .env("CHIEF_HOME", home)
         .env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID)

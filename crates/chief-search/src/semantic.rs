@@ -28,8 +28,11 @@ pub fn model_files(cfg: &EmbedConfig) -> ModelFiles {
     let dir = if !cfg.model_dir.is_empty() {
         PathBuf::from(&cfg.model_dir)
     } else {
-        let beside = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("models")));
-        match beside.filter(|d| d.join("model.onnx").exists()) {
+        // `models/` beside the executable (a build or an unpacked archive), then where the
+        // .deb puts it (`/usr/bin/chief` → `/usr/lib/Chief/models`), then the repository's.
+        let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from));
+        let installed = exe_dir.iter().flat_map(|d| [d.join("models"), d.join("../lib/Chief/models")]);
+        match installed.into_iter().find(|d| d.join("model.onnx").exists()) {
             Some(d) => d,
             None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
         }

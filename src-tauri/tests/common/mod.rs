@@ -77,8 +77,14 @@ pub fn figure(line: &str) {
 
 /// Starts the app on `home` under its own identifier `id`, logging to `log` at info
 /// (with `env` added), and WebKit painting what a screenshot sees under Xvfb.
+/// The desktop binary under test: this build's, or an installed one named by
+/// `CHIEF_DESKTOP_EXE` (scripts/package.sh --install-test runs the .deb's).
+pub fn app_exe() -> std::path::PathBuf {
+    std::env::var_os("CHIEF_DESKTOP_EXE").map_or_else(|| env!("CARGO_BIN_EXE_chief-desktop").into(), Into::into)
+}
+
 pub fn start_app(home: &std::path::Path, id: &str, env: &[(&str, &std::ffi::OsStr)], log: &std::path::Path) -> Kill {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chief-desktop"));
+    let mut cmd = Command::new(app_exe());
     cmd.env("CHIEF_HOME", home)
         .env("CHIEF_DESKTOP_IDENTIFIER", id)
         .env("CHIEF_LOG", "info")
