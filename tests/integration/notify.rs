@@ -178,11 +178,16 @@ fn agents_follow_the_change_log_from_their_own_positions() {
     assert!(!first.delivered.is_empty());
     let head = engine.status().unwrap().counts.max_seq;
     // The demo's load ran the extract agent already: it is at the head too.
-    assert_eq!(
-        first.positions,
-        [("extract".to_string(), head), ("notifier".to_string(), head), ("interests".to_string(), head)]
-    );
+    let names = ["extract", "notifier", "interests", "summaries"];
+    assert_eq!(first.positions, names.map(|n| (n.to_string(), head)));
     assert!(first.decisions.iter().any(|d| d.agent == "interests"));
+    // The summaries were made ahead: the briefing's summarize step finds every one cached.
+    assert!(first.decisions.iter().any(|d| d.agent == "summaries" && d.what.contains("made ahead")), "{first:#?}");
+    let b = engine.brief(&chief_engine::BriefRequest { offline: true, ..Default::default() }).unwrap();
+    let (_, steps) = engine.run_detail(b.run_id).unwrap();
+    let summarize = steps.iter().find(|s| s.name == "summarize").and_then(|s| s.output.clone()).unwrap();
+    assert_eq!(summarize["computed"], 0, "{summarize:#}");
+    assert!(summarize["cached"].as_u64().unwrap() > 0, "{summarize:#}");
     assert!(first.decisions.iter().filter(|d| d.agent == "notifier").count() > first.delivered.len());
 
     let quiet = engine.run_agents(&[]).unwrap();
@@ -217,6 +222,7 @@ fn agents_follow_the_change_log_from_their_own_positions() {
     let decided = next.decisions.iter().find(|d| d.item.as_deref() == Some(id.as_str())).expect("decided on");
     assert!(decided.what.contains("question_to_me"), "{decided:?}");
     assert!(next.delivered.iter().any(|n| n.item == id.as_str()), "{next:#?}");
+    assert!(next.decisions.iter().any(|d| d.agent == "summaries"), "its discussion is summarized ahead: {next:#?}");
     assert!(next.positions.iter().all(|(_, p)| *p == head + 1), "{:?}", next.positions);
 }
 

@@ -165,6 +165,40 @@ pub fn default_window(now: Timestamp) -> Window {
     Window { from_ms: d.min(now.0 - day), to_ms: now.0 }
 }
 
+/// The cache key of a discussion's summary by `summarizer`.
+fn summary_key(summarizer: &dyn Summarizer, d: &Discussion) -> String {
+    format!("{}@{}:{}", summarizer.name(), env!("CARGO_PKG_VERSION"), d.hash)
+}
+
+/// What [`warm_summaries`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Warmed {
+    /// Discussions holding a changed item.
+    pub touched: usize,
+    /// Summaries written now.
+    pub computed: usize,
+}
+
+/// Summarizes ahead, into the briefing's cache, every discussion of the window ending
+/// `now` that holds one of `changed`: what the summarizer-cache agent runs as items
+/// arrive, so the morning's briefing finds its summaries made.
+pub fn warm_summaries(store: &Store, now: Timestamp, changed: &BTreeSet<String>) -> Result<Warmed, BrainError> {
+    let window = default_window(now);
+    let items = load_items(store, window)?;
+    let discussions = discussion::build(&items, (window.from_ms, window.to_ms));
+    let summarizer = Extractive;
+    let mut out = Warmed::default();
+    for d in discussions.iter().filter(|d| d.item_ids().any(|id| changed.contains(id))) {
+        out.touched += 1;
+        let key = summary_key(&summarizer, d);
+        if store.brain_cache_get("summarize", &key)?.is_none() {
+            store.brain_cache_put("summarize", &key, &serde_json::to_value(summarizer.summarize(d))?)?;
+            out.computed += 1;
+        }
+    }
+    Ok(out)
+}
+
 struct Journal<'s> {
     store: &'s Store,
     run_id: i64,
@@ -393,7 +427,7 @@ fn pipeline(
     let summaries: Summaries = j.step(Step::Summarize, &d_hash, || {
         let mut out = Summaries { summaries: Vec::new(), computed: 0, cached: 0 };
         for d in &discussions {
-            let key = format!("{}@{}:{}", summarizer.name(), env!("CARGO_PKG_VERSION"), d.hash);
+            let key = summary_key(&summarizer, d);
             if let Some(v) = store.brain_cache_get("summarize", &key)?
                 && let Ok(s) = serde_json::from_value::<Summary>(v)
             {

@@ -15,6 +15,8 @@
 //!   structured items; the model for messages when `[brain] mode = "llm"`) and stores
 //!   them with a change-log entry, so the index and the embedding queue take them in.
 //!   It runs first, so the other agents see the same round's propositions.
+//! - **summaries**: on changed items it summarizes the discussions they belong to into
+//!   the briefing's cache, so the morning's briefing finds them made.
 
 use std::collections::BTreeSet;
 
@@ -89,7 +91,27 @@ impl Engine {
         let head = store.max_seq()?;
         self.notifier_agent(&store, head, &mut round)?;
         self.interests_agent(&store, head, &mut round)?;
+        self.summaries_agent(&store, head, &mut round)?;
         Ok(round)
+    }
+
+    fn summaries_agent(&self, store: &Store, head: i64, round: &mut AgentRound) -> Result<(), EngineError> {
+        const NAME: &str = "summaries";
+        let (pos, _) = store.agent_state(NAME)?.unwrap_or((0, json!({})));
+        let ids = changed(store, pos, head)?;
+        if !ids.is_empty() {
+            let w = chief_brain::briefing::warm_summaries(store, self.now(), &ids)?;
+            if w.computed > 0 {
+                round.decisions.push(Decision {
+                    agent: NAME,
+                    item: None,
+                    what: format!("{} discussions changed; {} summaries made ahead", w.touched, w.computed),
+                });
+            }
+            store.set_agent_state(NAME, head, &json!({"touched": w.touched, "computed": w.computed}))?;
+        }
+        round.positions.push((NAME.into(), if ids.is_empty() { pos } else { head }));
+        Ok(())
     }
 
     /// Brings every changed item's propositions up to date (the extract agent alone):
