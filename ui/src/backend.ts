@@ -16,12 +16,14 @@ export type Source = "slack" | "github" | "jira" | "google" | "local";
 /** chief_engine::SourceState */
 export type SourceState = "never" | "running" | "ok" | "paused" | "parked" | "failed" | "not_connected";
 /** Why a result matched (chief_search::SearchResult::matched). */
-export type Matched = "bm25" | "dense" | "id" | "ref" | "recency";
+export type Matched = "bm25" | "dense" | "id" | "ref" | "recency" | "fact";
 
 export type Entity = { kind: EntityKind; value: string; label: string; item_id: string | null; url: string | null };
 export type Item = {
   id: string; source: Source; kind: string; container: string; title: string; snippet: string;
   url: string | null; author: string | null; ts: string; matched: Matched[]; parent: string | null;
+  /** The proposition it matched through ("Ana approved org/repo#12: …"), if any. */
+  reason?: string;
 };
 export type Group = { kind: GroupKind; label: string; items: Item[] };
 export type Context = { text: string; entities: Entity[]; groups: Group[]; mode: SearchMode; took_ms: number };

@@ -191,6 +191,8 @@ export class Popup {
         head.append(el("span", `icon ${it.source}`, ICON[it.source] ?? "•"), el("span", "title", it.title));
         const meta = el("div", "meta", `${it.container} · ${it.author ?? "?"} · ${when(it.ts)}`);
         row.append(head, meta);
+        // Found through one of its propositions: say which (as text, like all synced text).
+        if (it.reason) row.append(el("div", "reason", `↳ ${it.reason}`));
         row.addEventListener("mouseenter", () => this.select(idx));
         row.addEventListener("click", () => {
           if (it.url) void this.api.open(it.url);

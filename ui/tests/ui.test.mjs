@@ -24,7 +24,7 @@ const CONTEXT = {
       { id: "jira:10141", source: "jira", kind: "issue", container: "PAY: Payments", title: "PAY-142: Checkout 502s", snippet: "", url: "https://kestrel.atlassian.net/browse/PAY-142", author: "Tom Becker", ts: "2026-11-24T09:37:00Z", matched: ["id"], parent: null },
     ] },
     { kind: "code", label: "Pull requests & issues", items: [
-      { id: "github:kestrel/payments-api#87", source: "github", kind: "pull_request", container: "kestrel/payments-api", title: "Release DB connections on retry", snippet: "", url: "https://github.com/kestrel/payments-api/pull/87", author: "tbecker", ts: "2026-11-24T11:00:00Z", matched: ["ref"], parent: null },
+      { id: "github:kestrel/payments-api#87", source: "github", kind: "pull_request", container: "kestrel/payments-api", title: "Release DB connections on retry", snippet: "", url: "https://github.com/kestrel/payments-api/pull/87", author: "tbecker", ts: "2026-11-24T11:00:00Z", matched: ["ref", "fact"], parent: null, reason: "Aisha Okafor approved kestrel/payments-api#87: <b>Release</b> DB connections on retry" },
     ] },
   ],
 };
@@ -158,6 +158,13 @@ test("renders the captured text, entities and grouped results", async () => {
   assert.equal(await page.textContent(".entity.ticket"), "PAY-142");
   assert.match(await page.textContent(".item .meta"), /#incidents · Tom Becker · 2026-11-24 09:02/);
   assert.match(await page.textContent(".status"), /4 related/);
+  // A row found through a proposition says which, as text; the others say nothing more.
+  assert.equal(await page.locator(".item .reason").count(), 1);
+  assert.equal(
+    await page.textContent('.item[data-id="github:kestrel/payments-api#87"] .reason'),
+    "↳ Aisha Okafor approved kestrel/payments-api#87: <b>Release</b> DB connections on retry",
+  );
+  assert.equal(await page.locator(".item .reason b").count(), 0);
   await page.close();
 });
 
