@@ -136,10 +136,27 @@ fn exit_code(result: Result<Outcome>) -> ExitCode {
         Ok(Outcome::Partial) => ExitCode::from(3),
         Err(e) => {
             let engine = e.downcast_ref::<EngineError>();
-            eprintln!("error[{}]: {e:#}", engine.map_or("error", EngineError::code));
+            eprintln!("error[{}]: {}", engine.map_or("error", EngineError::code), chain_text(&e));
             ExitCode::from(engine.map_or(1, EngineError::exit_code))
         }
     }
+}
+
+/// The error and its causes, `a: b: c`, leaving out a cause the text already says
+/// (an I/O error quoted in its wrapper's message is not repeated).
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let t = cause.to_string();
+        if out.contains(&t) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&t);
+    }
+    out
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {

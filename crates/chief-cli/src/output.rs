@@ -89,6 +89,42 @@ pub fn search(r: &SearchResponse, json: bool) -> Result<()> {
     })
 }
 
+pub fn mbox_report(r: &chief_engine::MboxReport, json: bool, quiet: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        if !quiet {
+            for f in &r.files {
+                println!(
+                    "{}: {} messages ({} new, {} updated, {} already stored of which {} repeated in this import{})",
+                    clean(&f.file),
+                    f.messages,
+                    f.inserted,
+                    f.updated,
+                    f.unchanged,
+                    f.duplicates,
+                    if f.dated_by_separator > 0 {
+                        format!(", {} dated by their separator line", f.dated_by_separator)
+                    } else {
+                        String::new()
+                    }
+                );
+                for x in &f.failures {
+                    println!("  message {} (line {}): {}", x.message, x.line, clean(&x.error));
+                }
+            }
+        }
+        println!(
+            "{} messages from {} files: {} new, {} updated, {} already stored, {} failed; {} people",
+            r.messages,
+            r.files.len(),
+            r.inserted,
+            r.updated,
+            r.unchanged,
+            r.failed,
+            r.people
+        );
+    })
+}
+
 pub fn import_report(r: &ImportReport, json: bool, quiet: bool) -> Result<()> {
     print_json_or(r, json, || {
         if !quiet {

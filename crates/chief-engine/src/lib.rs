@@ -27,6 +27,7 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use chief_search::{CommitPolicy, IndexStatus, Retriever};
+pub use chief_sources::mbox::MboxReport;
 pub use chief_sources::rest_dump::DumpReport;
 pub use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
 use chief_store::{Counts, ImportRun, Store, StoredItem};
@@ -243,6 +244,16 @@ impl Engine {
             Some(prefixes) => chief_sources::rest_dump::import_only(&mut self.store(), dir, prefixes)?,
             None => chief_sources::rest_dump::import(&mut self.store(), dir)?,
         };
+        self.nudge();
+        Ok(report)
+    }
+
+    /// Imports mail from an mbox file or a folder of them (see [`chief_sources::mbox`]);
+    /// `progress` sees each file and its message count so far.
+    pub fn import_mbox(&self, path: &Path, progress: &mut dyn FnMut(&str, usize)) -> Result<MboxReport, EngineError> {
+        let span = tracing::info_span!("import_mbox", path = %path.display());
+        let _g = span.enter();
+        let report = chief_sources::mbox::import(&mut self.store(), path, progress)?;
         self.nudge();
         Ok(report)
     }

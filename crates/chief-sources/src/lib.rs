@@ -13,6 +13,7 @@ pub mod google;
 pub mod governor;
 pub mod jira;
 mod json;
+pub mod mbox;
 pub mod rest_dump;
 pub mod scheduler;
 pub mod slack;
@@ -54,6 +55,11 @@ pub enum SourceError {
         #[source]
         source: zip::result::ZipError,
     },
+    /// A folder given to `chief import mbox` holds no mail.
+    #[error(
+        "{path} holds no mbox files (files ending in .mbox, or starting with a \"From \" line); give an mbox file or a folder of them"
+    )]
+    NoMail { path: PathBuf },
     /// The path does not look like the expected export.
     #[error("{path} is not a Slack export: {reason}")]
     NotAnExport { path: PathBuf, reason: String },

@@ -14,6 +14,18 @@ pub enum Cmd {
     SlackExport(SlackExportArgs),
     /// Saved GitHub / Jira / Calendar REST responses (layout in the README).
     RestDump(RestDumpArgs),
+    /// Mail: an mbox file (Gmail Takeout, a list archive, mboxrd or mboxo) or a folder of them.
+    Mbox(MboxArgs),
+}
+
+#[derive(clap::Args)]
+pub struct MboxArgs {
+    path: PathBuf,
+    /// Don't wait for the new items to be embedded (they are on the next start).
+    #[arg(long)]
+    no_embed: bool,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -43,7 +55,42 @@ pub fn run(cli: &Global, cmd: &Cmd) -> Result<Outcome> {
     match cmd {
         Cmd::SlackExport(args) => slack_export(cli, args),
         Cmd::RestDump(args) => rest_dump(cli, args),
+        Cmd::Mbox(args) => mbox(cli, args),
     }
+}
+
+/// After an import: the progress bar goes, propositions and the index catch up, and
+/// (unless `no_embed`) the new items are embedded before the engine closes.
+fn finish(
+    cli: &Global,
+    engine: chief_engine::Engine,
+    bar: Option<indicatif::ProgressBar>,
+    no_embed: bool,
+) -> Result<()> {
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    engine.extract_propositions(&super::env())?;
+    engine.sync_index()?;
+    if !no_embed {
+        embed_with_progress(cli, &engine)?;
+    }
+    engine.close()?;
+    Ok(())
+}
+
+fn mbox(cli: &Global, args: &MboxArgs) -> Result<Outcome> {
+    let engine = open(cli)?;
+    let bar = progress_bar(cli, "importing");
+    let report = engine.import_mbox(&args.path, &mut |file, n| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+            b.set_message(file.to_string());
+        }
+    })?;
+    finish(cli, engine, bar, args.no_embed)?;
+    output::mbox_report(&report, args.json, cli.quiet)?;
+    Ok(Outcome::ok_if(report.failed == 0))
 }
 
 fn slack_export(cli: &Global, args: &SlackExportArgs) -> Result<Outcome> {
@@ -57,15 +104,7 @@ fn slack_export(cli: &Global, args: &SlackExportArgs) -> Result<Outcome> {
             b.set_message(p.file.clone());
         }
     })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    engine.extract_propositions(&super::env())?;
-    engine.sync_index()?;
-    if !args.no_embed {
-        embed_with_progress(cli, &engine)?;
-    }
-    engine.close()?;
+    finish(cli, engine, bar, args.no_embed)?;
     output::import_report(&report, args.json, cli.quiet)?;
     Ok(Outcome::ok_if(report.failures.is_empty()))
 }
