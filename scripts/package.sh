@@ -8,16 +8,25 @@
 #   bash scripts/package.sh                 # build target/release/bundle/deb/*.deb
 #   bash scripts/package.sh --install-test  # then install it here and run the hotkey
 #                                           # test against /usr/bin/chief-desktop
+#   bash scripts/package.sh --test-only     # install and test the newest .deb built
 #
 # An AppImage is not built: Tauri's AppImage bundler downloads linuxdeploy from GitHub
 # at build time, and nothing may be downloaded from outside the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INSTALL_TEST=0
-[ "${1:-}" = "--install-test" ] && INSTALL_TEST=1
+BUILD=1
+case "${1:-}" in
+  --install-test) INSTALL_TEST=1 ;;
+  --test-only) INSTALL_TEST=1; BUILD=0 ;;
+  "") ;;
+  *) echo "usage: scripts/package.sh [--install-test | --test-only]" >&2; exit 2 ;;
+esac
 bash scripts/setup.sh --tests
 . scripts/env.sh
 start=$(date +%s)
+
+if [ "$BUILD" = 1 ]; then  # (the build, unindented for its heredoc)
 
 CLI_DIR="${CHIEF_TAURI_CLI_DIR:-/var/tmp/chief-tauri-cli}"
 CLI_VERSION=2.11.5
@@ -59,7 +68,10 @@ cat >"$CONF" <<JSON
 JSON
 ( cd src-tauri && "$TAURI" build --ci --bundles deb --config "$CONF" )
 
-DEB=$(ls -t "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb | head -n 1)
+fi
+
+DEB=$(ls -t "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb 2>/dev/null | head -n 1 || true)
+[ -n "$DEB" ] || { echo "package: no .deb built yet; run scripts/package.sh first" >&2; exit 1; }
 echo "package: $DEB ($(du -h "$DEB" | cut -f1)) in $(( $(date +%s) - start )) s"
 dpkg-deb --info "$DEB" | sed -n '/Package:/,$p'
 dpkg-deb --contents "$DEB" | awk '{print $3, $6}' | grep -v '/$'
