@@ -89,6 +89,27 @@ pub fn search(r: &SearchResponse, json: bool) -> Result<()> {
     })
 }
 
+pub fn ics_report(r: &chief_engine::IcsReport, json: bool, quiet: bool) -> Result<()> {
+    print_json_or(r, json, || {
+        if !quiet {
+            for p in &r.problems {
+                println!("  {}", clean(p));
+            }
+        }
+        println!(
+            "{}: {} events → {} items ({} new, {} updated, {} unchanged), {} cancelled; {} people",
+            clean(&r.calendar),
+            r.events,
+            r.instances,
+            r.inserted,
+            r.updated,
+            r.unchanged,
+            r.cancelled,
+            r.people
+        );
+    })
+}
+
 pub fn mbox_report(r: &chief_engine::MboxReport, json: bool, quiet: bool) -> Result<()> {
     print_json_or(r, json, || {
         if !quiet {

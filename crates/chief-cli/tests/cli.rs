@@ -508,3 +508,40 @@ fn import_mbox_imports_the_shared_archives_and_searches_them() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no mbox files"), "{out:?}");
 }
+
+/// `chief import ics`: a weekly series becomes its instances around the clock's now, a
+/// single event is found by words, and a file that is not a calendar is refused by name.
+#[tokio::test]
+async fn import_ics_makes_events_and_instances() {
+    let home = tempfile::tempdir().unwrap();
+    let cal = home.path().join("work.ics");
+    std::fs::write(
+        &cal,
+        "BEGIN:VCALENDAR\nX-WR-CALNAME:Work\nBEGIN:VEVENT\nUID:sync-1\nSUMMARY:Weekly platform sync\nDTSTART;TZID=America/New_York:20260302T100000\nDTEND;TZID=America/New_York:20260302T103000\nRRULE:FREQ=WEEKLY;COUNT=4\nATTENDEE;CN=Ines Duarte;PARTSTAT=ACCEPTED:mailto:ines@corp.example\nEND:VEVENT\nBEGIN:VEVENT\nUID:budget-1\nSUMMARY:Vendor budget review\nDTSTART:20260305T150000Z\nEND:VEVENT\nEND:VCALENDAR\n",
+    )
+    .unwrap();
+    let out = chief_in_task(
+        home.path(),
+        &["import", "ics", cal.to_str().unwrap(), "--json"],
+        &[("CHIEF_NOW", "2026-03-04T00:00:00Z")],
+    )
+    .await;
+    let r = json(&out);
+    assert_eq!(
+        (r["calendar"].as_str(), r["events"].as_u64(), r["instances"].as_u64()),
+        (Some("Work"), Some(2), Some(5))
+    );
+    let hits = json(&chief(home.path(), &["search", "--json", "--kind", "event", "platform sync"]));
+    let starts: Vec<&str> = hits["results"].as_array().unwrap().iter().filter_map(|x| x["ts"].as_str()).collect();
+    // 10:00 in New York: 15:00 UTC before the DST switch on March 8, 14:00 after.
+    assert!(starts.iter().any(|s| s.starts_with("2026-03-02T15:00")), "{starts:?}");
+    assert!(starts.iter().any(|s| s.starts_with("2026-03-09T14:00")), "{starts:?}");
+    let budget = json(&chief(home.path(), &["search", "--json", "vendor budget"]));
+    assert_eq!(budget["results"][0]["id"], "local:calendar/work/budget-1");
+
+    let bad = home.path().join("notes.ics");
+    std::fs::write(&bad, "just text").unwrap();
+    let out = chief(home.path(), &["import", "ics", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an iCalendar file"), "{out:?}");
+}

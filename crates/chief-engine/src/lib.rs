@@ -27,6 +27,7 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use chief_search::{CommitPolicy, IndexStatus, Retriever};
+pub use chief_sources::ics::IcsReport;
 pub use chief_sources::mbox::MboxReport;
 pub use chief_sources::rest_dump::DumpReport;
 pub use chief_sources::slack_export::{ImportOptions, ImportProgress, ImportReport};
@@ -254,6 +255,16 @@ impl Engine {
         let span = tracing::info_span!("import_mbox", path = %path.display());
         let _g = span.enter();
         let report = chief_sources::mbox::import(&mut self.store(), path, progress)?;
+        self.nudge();
+        Ok(report)
+    }
+
+    /// Imports the events of an iCalendar file (see [`chief_sources::ics`]); recurring
+    /// events become their instances around now (the engine's clock).
+    pub fn import_ics(&self, path: &Path) -> Result<IcsReport, EngineError> {
+        let span = tracing::info_span!("import_ics", path = %path.display());
+        let _g = span.enter();
+        let report = chief_sources::ics::import(&mut self.store(), path, self.now().0)?;
         self.nudge();
         Ok(report)
     }

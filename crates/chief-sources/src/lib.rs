@@ -11,6 +11,7 @@ pub mod github;
 pub mod github_sync;
 pub mod google;
 pub mod governor;
+pub mod ics;
 pub mod jira;
 mod json;
 pub mod mbox;
@@ -55,6 +56,9 @@ pub enum SourceError {
         #[source]
         source: zip::result::ZipError,
     },
+    /// A file given to `chief import ics` is not an iCalendar file.
+    #[error("{path} is not an iCalendar file: {reason}; export the calendar as .ics and import that")]
+    NotCalendar { path: PathBuf, reason: String },
     /// A folder given to `chief import mbox` holds no mail.
     #[error(
         "{path} holds no mbox files (files ending in .mbox, or starting with a \"From \" line); give an mbox file or a folder of them"

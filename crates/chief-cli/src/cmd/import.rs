@@ -16,6 +16,16 @@ pub enum Cmd {
     RestDump(RestDumpArgs),
     /// Mail: an mbox file (Gmail Takeout, a list archive, mboxrd or mboxo) or a folder of them.
     Mbox(MboxArgs),
+    /// Calendar events: an iCalendar (.ics) file; recurring events become their instances
+    /// from 14 days back to 60 days ahead.
+    Ics(IcsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct IcsArgs {
+    path: PathBuf,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -56,7 +66,16 @@ pub fn run(cli: &Global, cmd: &Cmd) -> Result<Outcome> {
         Cmd::SlackExport(args) => slack_export(cli, args),
         Cmd::RestDump(args) => rest_dump(cli, args),
         Cmd::Mbox(args) => mbox(cli, args),
+        Cmd::Ics(args) => ics(cli, args),
     }
+}
+
+fn ics(cli: &Global, args: &IcsArgs) -> Result<Outcome> {
+    let engine = open(cli)?;
+    let report = engine.import_ics(&args.path)?;
+    finish(cli, engine, None, false)?;
+    output::ics_report(&report, args.json, cli.quiet)?;
+    Ok(Outcome::ok_if(report.problems.is_empty()))
 }
 
 /// After an import: the progress bar goes, propositions and the index catch up, and
