@@ -20,6 +20,8 @@ struct ScriptedLlm {
     rate_limited: Arc<AtomicBool>,
     /// While set, every answer is prose instead of JSON.
     garbage: Arc<AtomicBool>,
+    /// While set, a streamed explanation starts with two lines that echo the prompt.
+    echo_first: Arc<AtomicBool>,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
@@ -66,7 +68,7 @@ fn answer(system: &str, user: &str) -> Value {
 /// The explanation, streamed one line every 200 ms: a sentence from the first data line,
 /// one citing an id it was never given, one adding a fact, one from the second data
 /// line. `broken`: the server fails instead.
-fn stream_explanation(stream: &mut std::net::TcpStream, user: &str, broken: bool) {
+fn stream_explanation(stream: &mut std::net::TcpStream, user: &str, broken: bool, echo_first: bool) {
     if broken {
         let body = r#"{"error": {"message": "model crashed"}}"#;
         let _ = write!(
@@ -83,12 +85,17 @@ fn stream_explanation(stream: &mut std::net::TcpStream, user: &str, broken: bool
         format!("{}. [{id}]\n", text.split(". ").next().unwrap_or(&text).trim_end_matches('.'))
     };
     let first_id = lines.first().map(|l| l.0.clone()).unwrap_or_default();
-    let pieces = [
-        sentence(0),
-        "The team confirmed it in a follow-up. [slack:CNOPE:1.000000]\n".to_string(),
-        format!("Finance approved a $40,000 budget for it. [{first_id}]\n"),
-        sentence(1),
-    ];
+    let pieces = if echo_first {
+        // What a too-small model does: echo its input, then (too late) write sentences.
+        ["<data>\n".to_string(), format!("{}\n", user.lines().nth(1).unwrap_or("")), sentence(0), sentence(1)]
+    } else {
+        [
+            sentence(0),
+            "The team confirmed it in a follow-up. [slack:CNOPE:1.000000]\n".to_string(),
+            format!("Finance approved a $40,000 budget for it. [{first_id}]\n"),
+            sentence(1),
+        ]
+    };
     let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n");
     for piece in pieces {
         // Split mid-line too, as real streams do.
@@ -112,7 +119,8 @@ impl ScriptedLlm {
         let rate_limited = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let garbage = Arc::new(AtomicBool::new(false));
-        let (c, r, s, g) = (calls.clone(), rate_limited.clone(), seen.clone(), garbage.clone());
+        let echo_first = Arc::new(AtomicBool::new(false));
+        let (c, r, s, g, e) = (calls.clone(), rate_limited.clone(), seen.clone(), garbage.clone(), echo_first.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -136,7 +144,7 @@ impl ScriptedLlm {
                 c.fetch_add(1, Ordering::SeqCst);
                 s.lock().unwrap().push(system.clone());
                 if req["stream"] == json!(true) {
-                    stream_explanation(&mut stream, &user, g.load(Ordering::SeqCst));
+                    stream_explanation(&mut stream, &user, g.load(Ordering::SeqCst), e.load(Ordering::SeqCst));
                     continue;
                 }
                 let (status, payload) = if r.load(Ordering::SeqCst) && system.contains("morning briefing") {
@@ -162,7 +170,7 @@ impl ScriptedLlm {
                 );
             }
         });
-        ScriptedLlm { url, calls, rate_limited, garbage, seen }
+        ScriptedLlm { url, calls, rate_limited, garbage, echo_first, seen }
     }
 }
 
@@ -341,6 +349,22 @@ fn the_explanation_streams_guarded_sentences_and_falls_back_when_the_model_fails
     assert!(fallback.fallback.as_deref().is_some_and(|f| f.contains("model failed")), "{fallback:?}");
     assert_eq!(n, fallback.sentences.len());
     assert!(!fallback.sentences.is_empty());
+    // A model whose first two lines do not pass (it echoes its prompt): the local card
+    // comes at once, not after the rest of the answer, and nothing of the model's follows.
+    llm.garbage.store(false, Ordering::SeqCst);
+    llm.echo_first.store(true, Ordering::SeqCst);
+    let (_home3, engine3, _) = llm_home(9, &llm);
+    let ctx3 = engine3.context(&key, engine3.clock()).unwrap();
+    let t = std::time::Instant::now();
+    let mut arrivals = Vec::new();
+    let early = engine3.explain_streaming(&ctx3, &req, &mut |s| arrivals.push((t.elapsed(), s.text.clone()))).unwrap();
+    let total = t.elapsed();
+    llm.echo_first.store(false, Ordering::SeqCst);
+    assert_eq!(early.by, "extractive", "{early:?}");
+    assert!(early.fallback.as_deref().is_some_and(|f| f.contains("first 2 lines")), "{early:?}");
+    let texts: Vec<&String> = arrivals.iter().map(|(_, t)| t).collect();
+    assert_eq!(texts, early.sentences.iter().map(|s| &s.text).collect::<Vec<_>>(), "only the local card is shown");
+    assert!(arrivals[0].0 + std::time::Duration::from_millis(300) < total, "{arrivals:?} in {total:?}");
     // Offline: no call at all.
     let before = llm.calls.load(Ordering::SeqCst);
     let offline =

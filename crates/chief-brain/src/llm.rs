@@ -192,11 +192,15 @@ fn cited_line(line: &str) -> Option<Sentence> {
     })
 }
 
+/// Lines that fail the guard before any passes, after which the local card is given.
+pub const EARLY_FALLBACK: usize = 2;
+
 /// The explanation written by the model and streamed: each line it writes is one
 /// sentence with its citations; a sentence reaches `on_sentence` as soon as its line
 /// is complete and the guard passes it. When the call fails before any sentence
-/// passed, or none does, the extractive explanation is given instead (and streamed
-/// the same way), with the reason in `fallback`.
+/// passed, none does, or the first [`EARLY_FALLBACK`] lines all fail, the extractive
+/// explanation is given instead (and streamed the same way), with the reason in
+/// `fallback`.
 pub fn explain(
     llm: &dyn LlmCall,
     prepared: &Prepared<'_>,
@@ -205,53 +209,92 @@ pub fn explain(
 ) -> Explanation {
     // The discussions' summaries, not their every post: a short prompt is what makes
     // the first sentence come fast on a small local model.
+    // Citations are short numbers in the prompt ([1], [2]), not item ids, which cost a
+    // score of tokens each; the answer's numbers map back to ids.
+    let mut handles: Vec<String> = Vec::new();
+    let mut cite = |ids: &[String]| -> String {
+        ids.iter()
+            .map(|id| {
+                let n = handles.iter().position(|h| h == id).unwrap_or_else(|| {
+                    handles.push(id.clone());
+                    handles.len() - 1
+                });
+                (n + 1).to_string()
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let mut data = String::from("<data>\n");
-    for (k, d) in prepared.discussions.iter().enumerate().take(6) {
+    for (k, d) in prepared.discussions.iter().enumerate().take(4) {
         let Some(summary) = prepared.summaries.get(&d.id) else { continue };
         data.push_str(&format!("{} in {}: {}\n", d.kind_name(), d.container_name, crate::text::clip(&d.title, 120)));
         let lines = if k == 0 { summary.sentences.len() } else { 1 };
         for sentence in summary.sentences.iter().rev().take(lines).rev() {
             let who =
                 if sentence.author_name.is_empty() { String::new() } else { format!("{}: ", sentence.author_name) };
-            data.push_str(&format!(
-                "[{}] {who}{}\n",
-                sentence.sources.join(","),
-                crate::text::clip(&sentence.text, 240)
-            ));
+            data.push_str(&format!("[{}] {who}{}\n", cite(&sentence.sources), crate::text::clip(&sentence.text, 200)));
         }
     }
     data.push_str("</data>\n");
     if let Some(w) = &prepared.why {
-        data.push_str(&format!("Why it matters to the reader: [{}] {}\n", w.sources.join(","), w.text));
+        data.push_str(&format!("Why it matters to the reader: [{}] {}\n", cite(&w.sources), w.text));
     }
     let mut req = ChatRequest::new(vec![
         Message::system(format!(
-            "You explain, for {name}, what the text they selected refers to, in at most {MAX_SENTENCES} short sentences, addressed to them as \"you\" (never as {name}): first what it is, then what happened around it, then why it matters to them. {DATA_RULES} Write one sentence per line, each ending with its citations in square brackets, like: The deploy failed. [id1, id2]",
+            "You explain, for {name}, what the text they selected refers to, in at most {MAX_SENTENCES} short sentences, addressed to them as \"you\" (never as {name}): first what it is, then what happened around it, then why it matters to them. {DATA_RULES} Write one sentence per line, each ending with the numbers of the posts it rests on in square brackets, like: The deploy failed. [1, 2]",
             name = prepared.me.name
         )),
         Message::user(data),
     ]);
     req.pipeline = "explain".into();
-    req.max_tokens = 350;
+    req.max_tokens = 260;
     let mut out: Vec<Sentence> = Vec::new();
     let mut line = String::new();
-    let mut take = |line: &str, out: &mut Vec<Sentence>| {
-        if out.len() >= MAX_SENTENCES {
+    // Lines the guard dropped before any passed: after EARLY_FALLBACK of them the local
+    // card is given at once (the reader is not kept waiting for the rest of an answer
+    // that is not going to pass), and the rest of the stream is ignored.
+    let mut failed_lines = 0usize;
+    let mut local: Option<Explanation> = None;
+    let mut take = |line: &str, out: &mut Vec<Sentence>, local: &mut Option<Explanation>| {
+        if out.len() >= MAX_SENTENCES || local.is_some() || line.trim().is_empty() {
             return;
         }
         // A sentence says something: a bare name or a fragment is not one.
-        let Some(s) = cited_line(line).filter(|s| crate::text::content_words(&s.text).len() >= 3) else { return };
-        let mut one = vec![crate::generate::render(&s, prepared.me)];
-        prepared.guard(&mut one);
-        if let Some(s) = one.pop().filter(|s| !out.iter().any(|o| o.text == s.text)) {
-            on_sentence(&s);
-            out.push(s);
+        let passed = cited_line(line).filter(|s| crate::text::content_words(&s.text).len() >= 3).and_then(|mut s| {
+            // Back from [n] to ids; a number the prompt never gave stays as it is, and the
+            // guard drops it as a citation outside the sources.
+            for src in &mut s.sources {
+                if let Some(id) = src.parse::<usize>().ok().and_then(|n| handles.get(n.wrapping_sub(1))) {
+                    *src = id.clone();
+                }
+            }
+            let mut one = vec![crate::generate::render(&s, prepared.me)];
+            prepared.guard(&mut one);
+            one.pop().filter(|s| !out.iter().any(|o| o.text == s.text))
+        });
+        match passed {
+            Some(s) => {
+                on_sentence(&s);
+                out.push(s);
+            }
+            None if out.is_empty() => {
+                failed_lines += 1;
+                if failed_lines >= EARLY_FALLBACK {
+                    let mut card = prepared.extractive();
+                    for s in &card.sentences {
+                        on_sentence(s);
+                    }
+                    card.fallback = Some(format!("the model's first {EARLY_FALLBACK} lines did not pass the guard"));
+                    *local = Some(card);
+                }
+            }
+            None => {}
         }
     };
     let result = llm.stream_text(&req, tally, &mut |delta: &str| {
         for c in delta.chars() {
             if c == '\n' {
-                take(&line, &mut out);
+                take(&line, &mut out, &mut local);
                 line.clear();
             } else {
                 line.push(c);
@@ -259,7 +302,10 @@ pub fn explain(
         }
     });
     if result.is_ok() {
-        take(&line, &mut out);
+        take(&line, &mut out, &mut local);
+    }
+    if let Some(card) = local {
+        return card;
     }
     let fallback = match (&result, out.is_empty()) {
         (Err(e), true) => Some(format!("the model failed: {e}")),
