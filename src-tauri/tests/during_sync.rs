@@ -1,0 +1,115 @@
+//! The popup never waits for background work: the real app on the demo home syncs Slack
+//! and GitHub from a mock that answers every request 150 ms late, and 20 hotkey
+//! lookups run while that sync is under way, then 20 more once it is done. Both p95s
+//! are printed (not asserted: speed is measured, never a test condition); the test
+//! asserts that the lookups all answered and that the sync really ran during them.
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{demo_home, need_x, set_primary, visible, xdotool};
+
+const TEST_ID: &str = "dev.chief.desktop.sync-test";
+
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn reports(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// 20 presses: each one's key press → results on screen, in ms, sorted.
+fn presses(report: &Path) -> Vec<f64> {
+    let mut out = Vec::new();
+    for _ in 0..20 {
+        let before = reports(report).len();
+        xdotool(&["key", "ctrl+shift+o"]);
+        wait_for("results", Duration::from_secs(10), || reports(report).len() > before);
+        out.push(reports(report)[before]["latency_ms"].as_f64().unwrap());
+        xdotool(&["key", "Escape"]);
+        wait_for("hidden", Duration::from_secs(5), || !visible("^Chief$"));
+    }
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+fn p(v: &[f64], q: f64) -> f64 {
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+#[test]
+fn hotkey_lookups_do_not_wait_for_a_slow_sync() {
+    need_x(&["xdotool", "xclip"]);
+    let (home, truth) = demo_home();
+    let world = chief_mockapi::World::from_demo(
+        &home.path().join("demo-data"),
+        &truth.slack_url,
+        &truth.me.slack,
+        &truth.me.github,
+    )
+    .unwrap();
+    let token = world.token.clone();
+    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
+    let mock = chief_mockapi::MockApi::start_background(world).unwrap();
+    mock.faults(|f| f.latency = Duration::from_millis(150));
+    let cfg = home.path().join("chief.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str(&format!(
+        "\n[sources.slack]\nenabled = true\napi_base = \"{}\"\n\n[sources.github]\nenabled = true\napi_base = \"{}\"\ncontainers = {:?}\n",
+        mock.slack_base(),
+        mock.github_base(),
+        repos
+    ));
+    std::fs::write(&cfg, text).unwrap();
+
+    let report = home.path().join("report.jsonl");
+    let log = home.path().join("desktop.log");
+    let app = common::start_app(
+        home.path(),
+        TEST_ID,
+        &[
+            ("CHIEF_DESKTOP_REPORT", report.as_os_str()),
+            ("CHIEF_SLACK_TOKEN", token.as_ref()),
+            ("CHIEF_GITHUB_TOKEN", token.as_ref()),
+        ],
+        &log,
+    );
+    let logged = |what: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(what);
+    wait_for("the hotkey to be registered", Duration::from_secs(60), || logged("hotkey registered"));
+    wait_for("the background sync to start", Duration::from_secs(30), || mock.request_count() > 0);
+
+    xdotool(&["mousemove", "400", "200"]);
+    let _selection = set_primary("PAY-142");
+    std::thread::sleep(Duration::from_millis(100));
+    let before = mock.request_count();
+    let busy = presses(&report);
+    let during = mock.request_count() - before;
+    assert!(during >= 5, "the sync ran during the lookups ({during} requests)");
+
+    // Done when the mock has seen no request for 3 s.
+    let mut last = (mock.request_count(), Instant::now());
+    wait_for("the sync to finish", Duration::from_secs(240), || {
+        let n = mock.request_count();
+        if n != last.0 {
+            last = (n, Instant::now());
+        }
+        last.1.elapsed() > Duration::from_secs(3)
+    });
+    let idle = presses(&report);
+    common::figure(&format!(
+        "hotkey → results while a sync runs (150 ms per mock request, {during} requests during the 20 presses): p50 {:.0} ms, p95 {:.0} ms; after it: p50 {:.0} ms, p95 {:.0} ms",
+        p(&busy, 0.5),
+        p(&busy, 0.95),
+        p(&idle, 0.5),
+        p(&idle, 0.95)
+    ));
+    assert!(std::path::Path::new(&format!("/proc/{}/stat", app.0.id())).exists(), "the app still runs");
+}
