@@ -10,21 +10,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{demo_home, need_x, set_primary, visible, xdotool};
+use common::{demo_home, need_x, reports, set_primary, visible, wait_for, xdotool};
 
 const TEST_ID: &str = "dev.chief.desktop.sync-test";
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn reports(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
 
 /// 20 presses: each one's key press → results on screen, in ms, sorted.
 fn presses(report: &Path) -> Vec<f64> {

@@ -12,22 +12,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Kill, demo_home, need_x, set_primary, visible, xdotool};
+use common::{Kill, demo_home, need_x, reports, set_primary, visible, wait_for, xdotool};
 
 /// The app identifier of test runs (a running Chief is never involved).
 const TEST_ID: &str = "dev.chief.desktop.test";
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn reports(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
 
 /// The app and its WebKit child processes.
 fn family(pid: u32) -> Vec<u32> {

@@ -97,3 +97,17 @@ pub fn start_app(home: &std::path::Path, id: &str, env: &[(&str, &std::ffi::OsSt
     }
     Kill(cmd.spawn().expect("the desktop app starts"))
 }
+
+/// Polls `f` every 20 ms until it holds; fails after `timeout`, naming `what`.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut f: impl FnMut() -> bool) {
+    let t = std::time::Instant::now();
+    while !f() {
+        assert!(t.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The popup's reports (`CHIEF_DESKTOP_REPORT`), one JSON object per shown lookup.
+pub fn reports(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
