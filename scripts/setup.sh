@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Installs what Chief needs to build and test, idempotently. Safe to run again.
 # Works as root on a fresh Debian 12 machine that reaches only the package registries.
-# `--tests` also installs what the tests need beyond the `chief` build: the desktop
-# shell's libraries (Tauri: WebKitGTK, GTK, tray, xdo), its real-window tools (Xvfb,
-# xdotool, xclip, ImageMagick, D-Bus, WebKitWebDriver, tauri-driver) and Chromium for
-# the UI tests.
+# `--desktop` also installs the desktop shell's libraries (Tauri: WebKitGTK, GTK, tray,
+# xdo) and builds its pages; `--tests` adds what the tests need beyond that: the
+# real-window tools (Xvfb, xdotool, xclip, ImageMagick, D-Bus, WebKitWebDriver,
+# tauri-driver) and Chromium for the UI tests.
 set -euo pipefail
 FOR_TESTS=0
-[ "${1:-}" = "--tests" ] && FOR_TESTS=1
+DESKTOP=0
+case "${1:-}" in
+  --tests) FOR_TESTS=1; DESKTOP=1 ;;
+  --desktop) DESKTOP=1 ;;
+esac
 
 pkgs=(build-essential pkg-config ca-certificates)
+if [ "$DESKTOP" = 1 ]; then
+  # What the desktop app builds against (`--desktop`: only these and the pages).
+  pkgs+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev xclip)
+fi
 if [ "$FOR_TESTS" = 1 ]; then
-  pkgs+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
-    xvfb x11-utils xdotool xclip imagemagick dbus dbus-x11 chromium webkit2gtk-driver gnome-keyring)
+  pkgs+=(xvfb x11-utils xdotool imagemagick dbus dbus-x11 chromium webkit2gtk-driver gnome-keyring)
 fi
 need_apt=()
 for pkg in "${pkgs[@]}"; do
@@ -33,7 +40,7 @@ if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null
 fi
 python3 "$(dirname "$0")/fetch-model.py"
 
-if [ "$FOR_TESTS" = 1 ]; then
+if [ "$DESKTOP" = 1 ]; then
   if ! command -v npm >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq

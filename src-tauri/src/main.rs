@@ -167,6 +167,8 @@ fn main() {
             &std::env::var("CHIEF_LOG").unwrap_or_else(|_| "info".into()),
         )))
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let env: Vec<(String, String)> = std::env::vars().collect();
     let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
