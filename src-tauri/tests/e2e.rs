@@ -12,47 +12,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Kill, demo_home, need_x, reports, set_primary, visible, wait_for, xdotool};
+use common::{Kill, cpu_ticks, demo_home, need_x, reports, rss_kib, set_primary, visible, wait_for, xdotool};
 
 /// The app identifier of test runs (a running Chief is never involved).
 const TEST_ID: &str = "dev.chief.desktop.test";
-
-/// The app and its WebKit child processes.
-fn family(pid: u32) -> Vec<u32> {
-    let mut pids = vec![pid];
-    if let Ok(out) = Command::new("pgrep").args(["-P", &pid.to_string()]).output() {
-        pids.extend(String::from_utf8_lossy(&out.stdout).split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
-    }
-    pids
-}
-
-/// utime + stime of the app and each of its children, in clock ticks (100 per second).
-fn cpu_ticks(pid: u32) -> std::collections::HashMap<u32, u64> {
-    family(pid)
-        .into_iter()
-        .map(|p| {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-            let after = stat.rsplit_once(") ").map(|(_, r)| r.to_string()).unwrap_or_default();
-            let f: Vec<&str> = after.split_whitespace().collect();
-            (
-                p,
-                f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-                    + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
-            )
-        })
-        .collect()
-}
-
-/// Resident memory of the app and its WebKit children, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    family(pid)
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
-        .filter_map(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .sum()
-}
 
 /// Launches the app again with `arg`: the running instance takes it and this one exits.
 fn second_launch(home: &Path, arg: &str) {

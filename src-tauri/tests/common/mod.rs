@@ -111,3 +111,40 @@ pub fn wait_for(what: &str, timeout: std::time::Duration, mut f: impl FnMut() ->
 pub fn reports(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
+
+/// The app and its WebKit child processes.
+pub fn family(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    if let Ok(out) = std::process::Command::new("pgrep").args(["-P", &pid.to_string()]).output() {
+        pids.extend(String::from_utf8_lossy(&out.stdout).split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+    }
+    pids
+}
+
+/// utime + stime of the app and each of its children, in clock ticks (100 per second).
+pub fn cpu_ticks(pid: u32) -> std::collections::HashMap<u32, u64> {
+    family(pid)
+        .into_iter()
+        .map(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let after = stat.rsplit_once(") ").map(|(_, r)| r.to_string()).unwrap_or_default();
+            let f: Vec<&str> = after.split_whitespace().collect();
+            (
+                p,
+                f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+                    + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// Resident memory of the app and its WebKit children, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    family(pid)
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
+        .filter_map(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .sum()
+}
