@@ -98,7 +98,7 @@ print("package: the installed chief finds its model:", found[0]["message"])'
   fi
   export CHIEF_TEST_FIGURES="$CARGO_TARGET_DIR/package-figures.txt"
   rm -f "$CHIEF_TEST_FIGURES"
-  CHIEF_DESKTOP_EXE=/usr/bin/chief-desktop dbus-run-session -- \
+  CHIEF_DESKTOP_EXE=/usr/bin/chief-desktop NO_AT_BRIDGE=1 dbus-run-session --config-file="$PWD/scripts/session-bus.conf" -- \
     cargo test --locked -p chief-desktop --test e2e -- --test-threads=1 --nocapture
   echo "package: the installed app passed the hotkey test"
   cat "$CHIEF_TEST_FIGURES" 2>/dev/null || true

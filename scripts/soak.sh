@@ -18,6 +18,6 @@ fi
 command -v sqlite3 >/dev/null || { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq sqlite3 >/dev/null; }
 export CHIEF_TEST_FIGURES="$CARGO_TARGET_DIR/soak-figures.txt"
 rm -f "$CHIEF_TEST_FIGURES"
-SOAK_MINUTES="${SOAK_MINUTES:-30}" dbus-run-session -- \
+SOAK_MINUTES="${SOAK_MINUTES:-30}" NO_AT_BRIDGE=1 dbus-run-session --config-file="$PWD/scripts/session-bus.conf" -- \
   cargo test --locked -p chief-desktop --test soak -- --ignored --nocapture
 cat "$CHIEF_TEST_FIGURES"

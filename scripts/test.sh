@@ -49,21 +49,7 @@ rm -f "$CHIEF_TEST_FIGURES"
 # The tests' session bus starts no services on demand: a Secret Service activated by a
 # keychain call would wait for a password prompt. Tests that need a keychain start
 # their own (crates/chief-cli/tests/secrets_sweep.rs).
-bus_config="$CARGO_TARGET_DIR/test-session-bus.conf"
-cat >"$bus_config" <<'CONF'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
+bus_config="$PWD/scripts/session-bus.conf"
 NO_AT_BRIDGE=1 dbus-run-session --config-file="$bus_config" -- cargo test --locked --workspace --no-fail-fast || status=$?
 [ -f "$CHIEF_TEST_FIGURES" ] && cat "$CHIEF_TEST_FIGURES"
 [ "$status" -eq 0 ] || { echo "cargo tests failed" >&2; exit "$status"; }
