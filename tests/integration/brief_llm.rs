@@ -426,4 +426,16 @@ fn the_models_propositions_are_checked_budgeted_and_searched() {
         .results;
     let hit = hits.iter().find(|r| &r.id == id).unwrap_or_else(|| panic!("{id} not found: {hits:#?}"));
     assert!(hit.reason.as_deref().is_some_and(|r| r.contains(" wrote: ")), "{hit:?}");
+
+    // The message is edited while the model answers nonsense: the round says so and the
+    // message keeps the model's facts it had, instead of losing them to rules only.
+    let mut item = engine.show(id).unwrap().item.item;
+    item.body.push_str(" (edited)");
+    engine.write(|w| w.upsert_item(&item)).unwrap();
+    llm.garbage.store(true, Ordering::SeqCst);
+    let failed = engine.extract_propositions(&request().env).unwrap();
+    llm.garbage.store(false, Ordering::SeqCst);
+    assert!(failed.decisions.iter().any(|d| d.what.contains("earlier model facts kept")), "{failed:#?}");
+    let kept = engine.show(id).unwrap().propositions;
+    assert!(kept.iter().any(|p| p.by == "llm"), "{kept:?}");
 }

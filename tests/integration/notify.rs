@@ -178,7 +178,7 @@ fn agents_follow_the_change_log_from_their_own_positions() {
     assert!(!first.delivered.is_empty());
     let head = engine.status().unwrap().counts.max_seq;
     // The demo's load ran the extract agent already: it is at the head too.
-    let names = ["extract", "notifier", "interests", "summaries"];
+    let names = ["notifier", "extract", "interests", "summaries"];
     assert_eq!(first.positions, names.map(|n| (n.to_string(), head)));
     assert!(first.decisions.iter().any(|d| d.agent == "interests"));
     // The summaries were made ahead: the briefing's summarize step finds every one cached.

@@ -123,7 +123,28 @@ fn reviews_and_merges_become_propositions_and_can_be_turned_off() {
     let rank = hits.iter().position(|r| r.id == rid);
     assert!(rank.is_some_and(|r| r < 3), "{fact:?} → {hits:#?}");
 
-    let (_home2, off) = seeded(7, &[("CHIEF_BRAIN_PROPOSITIONS", "false")]);
+    // The PR is renamed: its review's verdict follows, though the review did not change.
+    let pr_id = engine.show(&rid).unwrap().item.item.parent.unwrap();
+    let mut pr = engine.show(pr_id.as_str()).unwrap().item.item;
+    pr.title = "Quartz flux capacitor rewrite".into();
+    pr.updated = chief_core::Timestamp(pr.updated.0 + 60_000);
+    engine.write(|w| w.upsert_item(&pr)).unwrap();
+    engine.extract_propositions(&[]).unwrap();
+    let now = engine.show(&rid).unwrap().propositions;
+    assert!(now.iter().any(|p| p.text.ends_with(": Quartz flux capacitor rewrite")), "{now:?}");
+
+    // Turned off: every proposition leaves the store and search.
+    let home = engine.home().to_path_buf();
+    engine.close().unwrap();
+    let env = vec![
+        ("CHIEF_EMBED_ENABLED".to_string(), "false".to_string()),
+        ("CHIEF_BRAIN_PROPOSITIONS".to_string(), "false".to_string()),
+    ];
+    let off = chief_engine::Engine::open(&home, chief_engine::Config::load(&home, env).unwrap()).unwrap();
+    let round = off.extract_propositions(&[]).unwrap();
+    assert!(round.decisions.iter().any(|d| d.what.contains("propositions are off")), "{round:#?}");
     assert!(off.show(&rid).unwrap().propositions.is_empty());
     assert!(search(&off, &fact).iter().all(|r| r.reason.is_none()));
+    // A second round has nothing left to remove.
+    assert!(off.extract_propositions(&[]).unwrap().decisions.is_empty());
 }

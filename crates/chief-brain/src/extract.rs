@@ -137,8 +137,11 @@ pub fn by_rules(
         (_, ItemKind::Event) => {
             let title = item.title.trim();
             if let Some(r) = x.get("responses").and_then(Value::as_object) {
-                let declined: Vec<String> =
-                    r.iter().filter(|(_, v)| v.as_str() == Some("declined")).map(|(k, _)| person(k)).collect();
+                let declined: Vec<String> = r
+                    .iter()
+                    .filter(|(_, v)| v.as_str() == Some("declined"))
+                    .map(|(k, _)| person(&format!("email:{k}")))
+                    .collect();
                 if !declined.is_empty() && !title.is_empty() {
                     out.push(Proposition::rule("declined", format!("{} declined {title}", and_list(&declined))));
                 }
@@ -326,6 +329,20 @@ mod tests {
         );
         review.item.extra["state"] = json!("COMMENTED");
         assert!(by_rules(&review, Some(&pr), &names).is_empty(), "a plain comment is no verdict");
+    }
+
+    #[test]
+    fn who_declined_a_meeting_is_named() {
+        let ev = stored(
+            Source::Google,
+            ItemKind::Event,
+            "calendar/c/e1",
+            "Quarterly planning",
+            json!({"responses": {"ines@corp.example": "declined", "me@corp.example": "accepted"}}),
+            None,
+        );
+        let names = |k: &str| (k == "email:ines@corp.example").then(|| "Ines Duarte".to_string());
+        assert_eq!(texts(&by_rules(&ev, None, &names)), ["Ines Duarte declined Quarterly planning"]);
     }
 
     #[test]

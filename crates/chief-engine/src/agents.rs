@@ -14,7 +14,7 @@
 //! - **extract**: on each changed item it derives the item's propositions (rules for
 //!   structured items; the model for messages when `[brain] mode = "llm"`) and stores
 //!   them with a change-log entry, so the index and the embedding queue take them in.
-//!   It runs first, so the other agents see the same round's propositions.
+//!   It runs after the notifier, whose alerts must not wait for a model.
 //! - **summaries**: on changed items it summarizes the discussions they belong to into
 //!   the briefing's cache, so the morning's briefing finds them made.
 
@@ -86,10 +86,11 @@ impl Engine {
     /// `env` is where LLM keys are looked up first (`CHIEF_LLM_API_KEY`).
     pub fn run_agents(&self, env: &[(String, String)]) -> Result<AgentRound, EngineError> {
         let mut round = AgentRound::default();
-        self.extract_agent(env, &mut round)?;
         let store = self.brain_store()?;
+        // The notifier first: a meeting's alert must not wait for the model's propositions.
+        self.notifier_agent(&store, store.max_seq()?, &mut round)?;
+        self.extract_agent(env, &mut round)?;
         let head = store.max_seq()?;
-        self.notifier_agent(&store, head, &mut round)?;
         self.interests_agent(&store, head, &mut round)?;
         self.summaries_agent(&store, head, &mut round)?;
         Ok(round)
@@ -129,11 +130,31 @@ impl Engine {
         let mut store = self.brain_store()?;
         let (mut pos, state) = store.agent_state(NAME)?.unwrap_or((0, json!({})));
         if !cfg.brain.propositions {
+            // Turned off: what was derived leaves search once (and everything is derived
+            // again from the start if they are turned back on).
+            if state["cleared"] != json!(true) {
+                let ids = store.items_with_propositions()?;
+                let w = store.writer()?;
+                for id in &ids {
+                    if let Ok(id) = chief_core::ItemId::parse(id) {
+                        w.set_propositions(&id, &[])?;
+                    }
+                }
+                w.set_agent_state(NAME, 0, &json!({"cleared": true}))?;
+                w.commit()?;
+                round.decisions.push(Decision {
+                    agent: NAME,
+                    item: None,
+                    what: format!("propositions are off: removed those of {} items", ids.len()),
+                });
+                pos = 0;
+            }
             round.positions.push((NAME.into(), pos));
             return Ok(());
         }
-        // Only with `mode = "llm"`; a model that cannot be reached leaves the rules.
+        // Only with `mode = "llm"` and a budget; a model that cannot be reached leaves the rules.
         let (mut llm, label) = match self.brain_llm(false, env) {
+            Ok(Some(_)) if cfg.brain.propositions_llm_per_round == 0 => (None, None),
             Ok(Some((l, label))) => (Some(l), Some(label)),
             Ok(None) => (None, None),
             Err(e) => {
@@ -141,6 +162,8 @@ impl Engine {
                 (None, None)
             }
         };
+        // After a failed call this round, messages keep the model's facts they have.
+        let mut llm_failed = false;
         // A model configured since the last rounds (or another one) reads what is already
         // stored too, a budget's worth per round; the rules re-run unchanged.
         if label.is_some() && state["llm"].as_str() != label.as_deref() {
@@ -151,48 +174,73 @@ impl Engine {
         loop {
             let events = store.events_since(pos, BATCH)?;
             let Some(last) = events.last().map(|e| e.seq) else { break };
-            let mut seen = BTreeSet::new();
+            let mut seen: BTreeSet<String> = BTreeSet::new();
             let mut plan: Vec<(chief_core::ItemId, Vec<(String, String)>)> = Vec::with_capacity(events.len());
             // Where this batch stops early: the model's budget for the round is spent and
             // the next item wants it, so that item and the rest wait for the next round.
             let mut stop_at: Option<i64> = None;
-            for e in &events {
-                if !seen.insert(e.item_id.as_str()) {
+            'events: for e in &events {
+                if !seen.insert(e.item_id.clone()) {
                     continue;
                 }
                 let Some(it) = store.item(&e.item_id)? else { continue };
-                let parent = match &it.item.parent {
-                    Some(p) if it.item.kind == chief_core::ItemKind::Review => store.item(p.as_str())?,
-                    _ => None,
-                };
-                let name = |key: &str| store.display_name(key).ok().flatten();
-                let mut props = chief_brain::extract::by_rules(&it, parent.as_ref(), &name);
-                if let Some(l) = llm.as_ref().filter(|_| chief_brain::extract::wants_llm(&it)) {
-                    if llm_budget == 0 {
-                        stop_at = Some(e.seq - 1);
-                        break;
-                    }
-                    let mut tally = chief_brain::llm::Tally::default();
-                    let answer = chief_brain::extract::by_llm(l, &it, &mut tally);
-                    // Only network calls spend the budget: an answer from the cache (an item
-                    // read again after this agent's own write) is free.
-                    llm_budget = llm_budget.saturating_sub(usize::try_from(tally.calls).unwrap_or(0));
-                    match answer {
-                        Ok(more) => props.extend(more),
-                        Err(e) => {
-                            // Rules only for the rest of the round.
-                            round.decisions.push(Decision {
-                                agent: NAME,
-                                item: Some(it.item.id.as_str().to_string()),
-                                what: format!("the model's propositions failed ({e}); rules only this round"),
-                            });
-                            llm = None;
+                // An issue or PR and its reviews: their verdicts name its title.
+                let mut todo = vec![it];
+                let root = &todo[0].item;
+                if root.source == chief_core::Source::Github && root.parent.is_none() {
+                    let reviews: Vec<_> = store
+                        .thread(root.id.as_str())?
+                        .into_iter()
+                        .filter(|c| c.item.kind == chief_core::ItemKind::Review)
+                        .collect();
+                    todo.extend(reviews.into_iter().filter(|c| seen.insert(c.item.id.as_str().to_string())));
+                }
+                for it in todo {
+                    let parent = match &it.item.parent {
+                        Some(p) if it.item.kind == chief_core::ItemKind::Review => store.item(p.as_str())?,
+                        _ => None,
+                    };
+                    let name = |key: &str| store.display_name(key).ok().flatten();
+                    let mut props = chief_brain::extract::by_rules(&it, parent.as_ref(), &name);
+                    let wants = chief_brain::extract::wants_llm(&it);
+                    if let Some(l) = llm.as_ref().filter(|_| wants) {
+                        if llm_budget == 0 {
+                            stop_at = Some(e.seq - 1);
+                            break 'events;
+                        }
+                        let mut tally = chief_brain::llm::Tally::default();
+                        let answer = chief_brain::extract::by_llm(l, &it, &mut tally);
+                        // Only network calls spend the budget: an answer from the cache (an
+                        // item read again after this agent's own write) is free.
+                        llm_budget = llm_budget.saturating_sub(usize::try_from(tally.calls).unwrap_or(0));
+                        match answer {
+                            Ok(more) => props.extend(more),
+                            Err(err) => {
+                                round.decisions.push(Decision {
+                                    agent: NAME,
+                                    item: Some(it.item.id.as_str().to_string()),
+                                    what: format!(
+                                        "the model's propositions failed ({err}); rules only this round, earlier model facts kept"
+                                    ),
+                                });
+                                llm = None;
+                                llm_failed = true;
+                            }
                         }
                     }
+                    if llm_failed && wants {
+                        props.extend(
+                            store
+                                .propositions(it.item.id.as_str())?
+                                .into_iter()
+                                .filter(|(_, by)| by == "llm")
+                                .map(|(text, by)| chief_brain::extract::Proposition { text, by }),
+                        );
+                    }
+                    props.truncate(chief_brain::extract::MAX_PER_ITEM);
+                    totals[0] += 1;
+                    plan.push((it.item.id.clone(), props.into_iter().map(|p| (p.text, p.by)).collect()));
                 }
-                props.truncate(chief_brain::extract::MAX_PER_ITEM);
-                totals[0] += 1;
-                plan.push((it.item.id.clone(), props.into_iter().map(|p| (p.text, p.by)).collect()));
             }
             let w = store.writer()?;
             // Nothing else wrote since this batch was read: the entries this write adds

@@ -136,6 +136,10 @@ impl When {
 
 fn when(p: &Prop, zones: &BTreeMap<String, TimeZone>) -> Result<When, String> {
     let v = p.value.trim();
+    // Dates and times are ASCII digits; anything else is refused before it is sliced.
+    if !v.is_ascii() {
+        return Err(format!("{} {v:?} is not a date", p.name));
+    }
     let num = |s: &str| s.parse::<i32>().map_err(|_| format!("{} {v:?} is not a date", p.name));
     let date = |s: &str| -> Result<Date, String> {
         if s.len() < 8 {
@@ -237,7 +241,10 @@ fn rule(v: &str, zones: &BTreeMap<String, TimeZone>) -> Result<Rule, String> {
                     other => return Err(format!("FREQ={other}")),
                 })
             }
-            "INTERVAL" => r.interval = val.parse::<i64>().map_err(|_| format!("INTERVAL={val}"))?.max(1),
+            "INTERVAL" => {
+                r.interval =
+                    val.parse::<i64>().ok().filter(|i| (1..=1000).contains(i)).ok_or(format!("INTERVAL={val}"))?
+            }
             "COUNT" => r.count = Some(val.parse().map_err(|_| format!("COUNT={val}"))?),
             "UNTIL" => {
                 let p = Prop { name: "UNTIL".into(), params: vec![], value: val.into() };
@@ -246,6 +253,9 @@ fn rule(v: &str, zones: &BTreeMap<String, TimeZone>) -> Result<Rule, String> {
             "BYDAY" => {
                 for d in val.split(',') {
                     let d = d.trim();
+                    if !d.is_ascii() {
+                        return Err(format!("BYDAY={val}"));
+                    }
                     let (n, w) = d.split_at(d.len().saturating_sub(2));
                     let w = weekday(w).ok_or_else(|| format!("BYDAY={val}"))?;
                     let n =
@@ -273,11 +283,13 @@ fn expand(start: &When, r: &Rule, to_ms: i64) -> Vec<When> {
     let mut out: Vec<When> = Vec::new();
     let mut seen = 0usize;
     for k in 0..20_000i64 {
-        let step = k * r.interval;
+        let Some(step) = k.checked_mul(r.interval) else { break };
         let mut days: Vec<Date> = match r.freq {
-            Freq::Daily => d0.checked_add(jiff::Span::new().days(step)).into_iter().collect(),
+            Freq::Daily => {
+                jiff::Span::new().try_days(step).ok().and_then(|sp| d0.checked_add(sp).ok()).into_iter().collect()
+            }
             Freq::Weekly => {
-                let week = d0.checked_add(jiff::Span::new().weeks(step)).ok();
+                let week = jiff::Span::new().try_weeks(step).ok().and_then(|sp| d0.checked_add(sp).ok());
                 let monday = week.and_then(|w| {
                     w.checked_sub(jiff::Span::new().days(i64::from(w.weekday().to_monday_zero_offset()))).ok()
                 });
@@ -293,7 +305,11 @@ fn expand(start: &When, r: &Rule, to_ms: i64) -> Vec<When> {
                     .collect()
             }
             Freq::Monthly => {
-                let Ok(first) = d0.first_of_month().checked_add(jiff::Span::new().months(step)) else { break };
+                let Some(first) =
+                    jiff::Span::new().try_months(step).ok().and_then(|sp| d0.first_of_month().checked_add(sp).ok())
+                else {
+                    break;
+                };
                 if !r.by_month_day.is_empty() {
                     r.by_month_day
                         .iter()
@@ -314,9 +330,11 @@ fn expand(start: &When, r: &Rule, to_ms: i64) -> Vec<When> {
                     Date::new(first.year(), first.month(), d0.day()).ok().into_iter().collect()
                 }
             }
-            Freq::Yearly => {
-                Date::new(d0.year().saturating_add(step as i16), d0.month(), d0.day()).ok().into_iter().collect()
-            }
+            Freq::Yearly => i16::try_from(step)
+                .ok()
+                .and_then(|st| Date::new(d0.year().checked_add(st)?, d0.month(), d0.day()).ok())
+                .into_iter()
+                .collect(),
         };
         days.sort();
         days.dedup();
@@ -408,7 +426,10 @@ fn read(text: &str) -> (Vec<Event>, String, BTreeMap<String, TimeZone>) {
 /// `mailto:a@b` (any case) → `a@b`, lower-cased.
 fn mailto(v: &str) -> Option<String> {
     let v = v.trim();
-    let addr = if v.len() > 7 && v[..7].eq_ignore_ascii_case("mailto:") { &v[7..] } else { v };
+    let addr = match v.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("mailto:") => &v[7..],
+        _ => v,
+    };
     addr.contains('@').then(|| addr.to_lowercase())
 }
 
@@ -422,7 +443,11 @@ fn response(partstat: Option<&str>) -> &'static str {
 }
 
 fn stamp(w: &When) -> String {
-    let ms = w.ms().unwrap_or(0);
+    stamp_ms(w.ms().unwrap_or(0))
+}
+
+/// `20260105T083000Z`: an instance's start in its id.
+fn stamp_ms(ms: i64) -> String {
     Timestamp(ms).to_rfc3339().replace(['-', ':'], "").trim_end_matches(".000Z").trim_end_matches('Z').to_string() + "Z"
 }
 
@@ -551,7 +576,35 @@ pub fn import(store: &mut Store, path: &Path, now_ms: i64) -> Result<IcsReport, 
             ));
         }
     }
+    // An override whose series is not in the file (an invitation to one instance of
+    // someone else's series) is an event of its own.
+    let masters: std::collections::BTreeSet<String> =
+        events.iter().filter(|e| e.get("RECURRENCE-ID").is_none()).map(|e| e.text("UID")).collect();
+    for ((uid, rid_ms), e) in &overrides {
+        if masters.contains(uid) {
+            continue;
+        }
+        let native = format!("{uid}_{}", stamp_ms(*rid_ms));
+        let id = ItemId::new(Source::Local, &format!("calendar/{cal_key}/{native}"));
+        if e.text("STATUS").eq_ignore_ascii_case("CANCELLED") {
+            report.cancelled += 1;
+            removed.push(id);
+            continue;
+        }
+        let start = e.get("DTSTART").and_then(|p| when(p, &zones).ok()).and_then(|w| w.ms()).unwrap_or(*rid_ms);
+        let end = e.get("DTEND").and_then(|p| when(p, &zones).ok()).and_then(|w| w.ms()).unwrap_or(start);
+        items.push(event_item(e, id, &container, Timestamp(start), Timestamp(end), Some(uid), &mut people));
+    }
     report.instances = items.len();
+    // Instances of a series this file no longer produces in the window (its time moved,
+    // an UNTIL was added, an instance was excluded) are removed, not left as ghosts.
+    let produced: std::collections::BTreeSet<String> = items.iter().map(|i| i.id.as_str().to_string()).collect();
+    for old in store.items_in_window(container.id.as_str(), Timestamp(from_ms), Timestamp(to_ms), 100_000)? {
+        let series = old.item.extra.get("series").and_then(Value::as_str);
+        if series.is_some_and(|u| masters.contains(u)) && !produced.contains(old.item.id.as_str()) {
+            removed.push(old.item.id.clone());
+        }
+    }
     let w = store.writer()?;
     w.upsert_container(&container)?;
     for p in people.values() {
@@ -727,6 +780,42 @@ END:VCALENDAR\r\n";
             ],
             "{r:#?}"
         );
+    }
+
+    #[test]
+    fn hostile_values_are_problems_not_panics_and_a_lone_override_is_an_event() {
+        let cal = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nDTSTART:20240101T1é0000\nEND:VEVENT\nBEGIN:VEVENT\nUID:b\nDTSTART:20260101T100000Z\nRRULE:FREQ=DAILY;BYDAY=éM\nATTENDEE:王小明@x.cn\nEND:VEVENT\nBEGIN:VEVENT\nUID:c\nDTSTART:20260101T100000Z\nRRULE:FREQ=DAILY;INTERVAL=8000000\nEND:VEVENT\nBEGIN:VEVENT\nUID:d\nDTSTART:20260101T100000Z\nRRULE:FREQ=YEARLY;INTERVAL=1000\nEND:VEVENT\nBEGIN:VEVENT\nUID:theirs\nRECURRENCE-ID:20260110T090000Z\nSUMMARY:Their planning (one instance)\nDTSTART:20260110T093000Z\nEND:VEVENT\nEND:VCALENDAR\n";
+        let (store, r) = import_text(cal, "2026-01-08T00:00:00Z");
+        assert!(r.problems.iter().any(|p| p.starts_with("a:")), "{r:#?}");
+        assert!(r.problems.iter().any(|p| p.contains("BYDAY")), "{r:#?}");
+        assert!(r.problems.iter().any(|p| p.contains("INTERVAL=8000000")), "{r:#?}");
+        let lone = store.item("local:calendar/team/theirs_20260110T090000Z").unwrap().unwrap();
+        assert_eq!(lone.item.extra["start"], "2026-01-10T09:30:00Z");
+    }
+
+    #[test]
+    fn a_series_that_moved_leaves_no_ghost_instances() {
+        let at = |time: &str| {
+            format!(
+                "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:s\nSUMMARY:Sync\nDTSTART:20260105T{time}Z\nRRULE:FREQ=WEEKLY;COUNT=3\nEND:VEVENT\nEND:VCALENDAR\n"
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("team.ics");
+        let mut store = Store::open_in_memory().unwrap();
+        let now = Timestamp::parse_rfc3339("2026-01-06T00:00:00Z").unwrap().0;
+        std::fs::write(&p, at("100000")).unwrap();
+        import(&mut store, &p, now).unwrap();
+        std::fs::write(&p, at("110000")).unwrap();
+        import(&mut store, &p, now).unwrap();
+        let live: Vec<String> = store
+            .items_in_window("local:calendar/team", Timestamp(0), Timestamp(i64::MAX / 2), 100)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.item.id.as_str().to_string())
+            .collect();
+        assert_eq!(live.len(), 3, "{live:?}");
+        assert!(live.iter().all(|id| id.ends_with("T110000Z")), "{live:?}");
     }
 
     #[test]

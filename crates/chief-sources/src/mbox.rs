@@ -11,8 +11,8 @@
 //! - source `google` for Gmail Takeout files (they carry `X-GM-THRID` and
 //!   `X-Gmail-Labels`), `local` otherwise; the container is the mailing list
 //!   (`List-Id`), Gmail, or the file;
-//! - the thread root (`References`' first id, else `In-Reply-To`, else Gmail's thread)
-//!   as parent, so a thread is a discussion for the briefing;
+//! - the thread root (`References`' first id, else `In-Reply-To`) as parent, so a
+//!   thread is a discussion for the briefing (Gmail's `X-GM-THRID` is kept too);
 //! - the time from `Date`, or from the separator line when `Date` is missing or
 //!   unreadable; sender and recipients as people (by email; a list archive's
 //!   `name at domain` is read as `name@domain`).
@@ -20,7 +20,7 @@
 //! A message that cannot be read is a failure with its position; the others import.
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use chief_core::refs::extract;
@@ -120,7 +120,19 @@ impl<R: BufRead> Cutter<R> {
                 return Ok(None);
             }
             buf.clear();
-            let n = self.reader.read_until(b'\n', &mut buf)?;
+            // At most a message's worth per line: a file without newlines is not read
+            // into memory whole (the rest of such a line is skipped below).
+            let n = Read::take(&mut self.reader, MAX_MESSAGE_BYTES as u64 + 1).read_until(b'\n', &mut buf)?;
+            if n > MAX_MESSAGE_BYTES && !buf.ends_with(b"\n") {
+                self.skip_line()?;
+                if self.pending.is_some() {
+                    too_big = true;
+                    bytes = Vec::new();
+                }
+                self.line_no += 1;
+                self.prev_empty = false;
+                continue;
+            }
             if n == 0 {
                 self.done = true;
                 let Some((line, separator)) = self.pending.take() else { return Ok(None) };
@@ -164,6 +176,26 @@ impl<R: BufRead> Cutter<R> {
         }
     }
 
+    /// Reads past the rest of the current line without keeping it.
+    fn skip_line(&mut self) -> std::io::Result<()> {
+        loop {
+            let (done, used) = {
+                let chunk = self.reader.fill_buf()?;
+                if chunk.is_empty() {
+                    return Ok(());
+                }
+                match chunk.iter().position(|b| *b == b'\n') {
+                    Some(i) => (true, i + 1),
+                    None => (false, chunk.len()),
+                }
+            };
+            self.reader.consume(used);
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
     fn cut(&mut self, line: usize, separator: String, bytes: Vec<u8>, too_big: bool) -> Raw {
         self.count += 1;
         Raw { index: self.count, line, separator, bytes, too_big }
@@ -176,20 +208,32 @@ fn escaped_from(line: &[u8]) -> bool {
     line[n..].starts_with(b"From ")
 }
 
-/// The time in a separator line (`From sender  Wed Dec  1 08:26:40 2010`), as UTC.
+/// The time in a separator line, as UTC: `From sender  Wed Dec  1 08:26:40 2010`
+/// (asctime, read as UTC) or Takeout's `From 1799… Mon Jan 05 10:00:00 +0000 2026`.
 pub fn separator_time(line: &str) -> Option<Timestamp> {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let words: Vec<&str> = line.split_whitespace().collect();
-    // The date is the last five words: weekday, month, day, hh:mm:ss, year.
-    let w = words.get(words.len().checked_sub(4)?..)?;
-    let month = MONTHS.iter().position(|m| w.first().is_some_and(|x| x.eq_ignore_ascii_case(m)))? as u8 + 1;
-    let day: u8 = w.get(1)?.parse().ok()?;
-    let mut hms = w.get(2)?.split(':').map(|p| p.parse::<u8>().ok());
+    // The month is the first month name after the sender; day and time follow it.
+    let at = words.iter().skip(2).position(|w| MONTHS.iter().any(|m| w.eq_ignore_ascii_case(m)))? + 2;
+    let month = MONTHS.iter().position(|m| words[at].eq_ignore_ascii_case(m))? as u8 + 1;
+    let day: u8 = words.get(at + 1)?.parse().ok()?;
+    let mut hms = words.get(at + 2)?.split(':').map(|p| p.parse::<u8>().ok());
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next().flatten().unwrap_or(0));
-    let year: i32 = w.get(3)?.parse().ok()?;
+    let rest = words.get(at + 3..)?;
+    let year: i32 = rest.iter().rev().find_map(|w| w.parse::<i32>().ok().filter(|y| (1970..=9999).contains(y)))?;
+    let offset_s: i64 = rest
+        .iter()
+        .find(|w| w.len() == 5 && (w.starts_with('+') || w.starts_with('-')))
+        .and_then(|w| {
+            let v: i64 = w[1..].parse().ok()?;
+            let secs = (v / 100) * 3600 + (v % 100) * 60;
+            Some(if w.starts_with('-') { -secs } else { secs })
+        })
+        .unwrap_or(0);
     let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
     let t = time::PrimitiveDateTime::new(date, time::Time::from_hms(h, m, s).ok()?).assume_utc();
-    Some(Timestamp(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?))
+    let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()? - offset_s * 1000;
+    Some(Timestamp(ms))
 }
 
 /// An address as an email identity key: lower-cased; `name at domain` (list archives)
@@ -386,7 +430,7 @@ fn looks_like_mbox(p: &Path) -> bool {
             .ok()
             .and_then(|f| {
                 let mut first = Vec::new();
-                BufReader::new(f).read_until(b'\n', &mut first).ok()?;
+                Read::take(BufReader::new(f), 5).read_to_end(&mut first).ok()?;
                 Some(first.starts_with(b"From "))
             })
             .unwrap_or(false)
@@ -527,10 +571,25 @@ mod tests {
     }
 
     #[test]
+    fn a_line_longer_than_a_message_may_be_is_skipped_not_held() {
+        let mut text = b"From a@x.org Mon Jan  1 00:00:00 2024\nSubject: big\n\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_MESSAGE_BYTES + 10));
+        text.extend_from_slice(b"\n\nFrom b@x.org Tue Jan  2 00:00:00 2024\nSubject: small\n\nok\n");
+        let mut c = Cutter::new(&text[..]);
+        let first = c.next_message().unwrap().unwrap();
+        assert!(first.too_big && first.bytes.is_empty());
+        let second = c.next_message().unwrap().unwrap();
+        assert_eq!(String::from_utf8(second.bytes).unwrap(), "Subject: small\n\nok\n");
+        assert!(c.next_message().unwrap().is_none());
+    }
+
+    #[test]
     fn a_separator_gives_the_time_when_the_date_header_does_not() {
         let t = separator_time("From goran at domain.com  Wed Dec  1 08:26:40 2010").unwrap();
         assert_eq!(t.to_rfc3339(), "2010-12-01T08:26:40Z");
         assert!(separator_time("From nobody").is_none());
+        let takeout = separator_time("From 1799999999999999999@xxx Mon Jan 05 10:00:00 +0100 2026").unwrap();
+        assert_eq!(takeout.to_rfc3339(), "2026-01-05T09:00:00Z");
         assert!(separator_time("From x Wed Foo 99 99:99:99 2010").is_none());
     }
 

@@ -381,6 +381,15 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The ids of items that have propositions.
+    pub fn items_with_propositions(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT DISTINCT i.id FROM propositions p JOIN items i ON i.rid = p.item_rid")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
     /// How many propositions are stored, per way they were derived (`rule:…`, `llm`).
     pub fn proposition_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(self
