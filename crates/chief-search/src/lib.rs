@@ -127,6 +127,16 @@ impl SearchIndex {
         let mut notes = Vec::new();
         let (index, reader) = match open_or_create(dir) {
             Ok(opened) => opened,
+            // Written by another Chief version (another schema): nothing in it is lost, as
+            // everything comes back from the store, so it is replaced, not kept aside.
+            Err(SearchError::Tantivy(tantivy::TantivyError::SchemaError(m))) if m == OTHER_VERSION => {
+                std::fs::remove_dir_all(dir).map_err(io)?;
+                std::fs::create_dir_all(dir).map_err(io)?;
+                let note = "the search index was built by another Chief version; rebuilt it from the store".to_string();
+                tracing::info!("{note}");
+                notes.push(note);
+                open_or_create(dir)?
+            }
             Err(e) => {
                 let aside = dir.with_extension(format!("broken-{}", chief_core::Timestamp::now().0));
                 std::fs::rename(dir, &aside).map_err(io)?;
@@ -241,14 +251,15 @@ impl Drop for SearchIndex {
     }
 }
 
+/// Why an index whose schema is not this build's is not opened.
+const OTHER_VERSION: &str = "the index schema is from another Chief version";
+
 fn open_or_create(dir: &Path) -> Result<(Index, IndexReader), SearchError> {
     let has_meta = dir.join("meta.json").exists();
     let mut index = if has_meta {
         let index = Index::open_in_dir(dir)?;
         if !IndexSchema::matches(&index.schema()) {
-            return Err(SearchError::Tantivy(tantivy::TantivyError::SchemaError(
-                "the index schema is from another Chief version".into(),
-            )));
+            return Err(SearchError::Tantivy(tantivy::TantivyError::SchemaError(OTHER_VERSION.into())));
         }
         // Loading the metas validates that every segment file listed is present.
         index.searchable_segment_metas()?;

@@ -172,6 +172,26 @@ fn a_corrupt_index_is_rebuilt_from_the_store() {
 }
 
 #[test]
+fn an_index_from_another_version_is_replaced_not_kept_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let idx = dir.path().join("index");
+    let store = seed(&db, &[item("C1", 1, "the quarterly roadmap", &[])]);
+    std::fs::create_dir_all(&idx).unwrap();
+    let mut older = tantivy::schema::Schema::builder();
+    older.add_text_field("id", tantivy::schema::STRING | tantivy::schema::STORED);
+    tantivy::Index::create_in_dir(&idx, older.build()).unwrap();
+    let index = SearchIndex::open(&idx, &db, CommitPolicy::default()).unwrap();
+    index.flush().unwrap();
+    let notes = index.status().unwrap().notes;
+    assert!(notes.iter().any(|n| n.contains("another Chief version")), "{notes:?}");
+    let siblings: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!siblings.iter().any(|n| n.contains("broken")), "{siblings:?}");
+    assert_eq!(ids(&index, &store, "roadmap", Filters::default()), vec!["slack:C1:1.0"]);
+}
+
+#[test]
 fn a_second_writer_opens_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chief.db");
