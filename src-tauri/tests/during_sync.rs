@@ -37,26 +37,7 @@ fn p(v: &[f64], q: f64) -> f64 {
 fn hotkey_lookups_do_not_wait_for_a_slow_sync() {
     need_x(&["xdotool", "xclip"]);
     let (home, truth) = demo_home();
-    let world = chief_mockapi::World::from_demo(
-        &home.path().join("demo-data"),
-        &truth.slack_url,
-        &truth.me.slack,
-        &truth.me.github,
-    )
-    .unwrap();
-    let token = world.token.clone();
-    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
-    let mock = chief_mockapi::MockApi::start_background(world).unwrap();
-    mock.faults(|f| f.latency = Duration::from_millis(150));
-    let cfg = home.path().join("chief.toml");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str(&format!(
-        "\n[sources.slack]\nenabled = true\napi_base = \"{}\"\n\n[sources.github]\nenabled = true\napi_base = \"{}\"\ncontainers = {:?}\n",
-        mock.slack_base(),
-        mock.github_base(),
-        repos
-    ));
-    std::fs::write(&cfg, text).unwrap();
+    let (mock, token) = common::live_mock(home.path(), &truth, Duration::from_millis(150), 10);
 
     let report = home.path().join("report.jsonl");
     let log = home.path().join("desktop.log");

@@ -21,27 +21,13 @@ fn half_an_hour_of_syncs_and_lookups_does_not_grow_memory() {
     need_x(&["xdotool", "xclip"]);
     let minutes: u64 = std::env::var("SOAK_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(30).max(2);
     let (home, truth) = demo_home();
-    let world = chief_mockapi::World::from_demo(
-        &home.path().join("demo-data"),
-        &truth.slack_url,
-        &truth.me.slack,
-        &truth.me.github,
-    )
-    .unwrap();
-    let token = world.token.clone();
-    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
-    let channel = world.slack.conversations[0]["id"].as_str().unwrap().to_string();
-    let author = world.slack.users[0]["id"].as_str().unwrap().to_string();
-    let mock = chief_mockapi::MockApi::start_background(world).unwrap();
-    let cfg = home.path().join("chief.toml");
-    let mut text = std::fs::read_to_string(&cfg).unwrap();
-    text.push_str(&format!(
-        "\n[sources.slack]\nenabled = true\ninterval_minutes = 1\napi_base = \"{}\"\n\n[sources.github]\nenabled = true\ninterval_minutes = 1\napi_base = \"{}\"\ncontainers = {:?}\n",
-        mock.slack_base(),
-        mock.github_base(),
-        repos
-    ));
-    std::fs::write(&cfg, text).unwrap();
+    let (mock, token) = common::live_mock(home.path(), &truth, Duration::ZERO, 1);
+    let (channel, author) = mock.world(|w| {
+        (
+            w.slack.conversations[0]["id"].as_str().unwrap().to_string(),
+            w.slack.users[0]["id"].as_str().unwrap().to_string(),
+        )
+    });
 
     let report = home.path().join("report.jsonl");
     let log = home.path().join("desktop.log");

@@ -148,3 +148,31 @@ pub fn rss_kib(pid: u32) -> u64 {
         })
         .sum()
 }
+
+/// The demo home's sources served live by the demo mock: the mock (answering every
+/// request `latency` late), the token it takes, and `chief.toml` pointing Slack and
+/// GitHub at it with a sync every `interval_minutes`.
+pub fn live_mock(
+    home: &std::path::Path,
+    truth: &chief_demo::GroundTruth,
+    latency: std::time::Duration,
+    interval_minutes: u32,
+) -> (chief_mockapi::MockApi, String) {
+    let world =
+        chief_mockapi::World::from_demo(&home.join("demo-data"), &truth.slack_url, &truth.me.slack, &truth.me.github)
+            .expect("the demo's data as a mock world");
+    let token = world.token.clone();
+    let repos: Vec<String> = world.github.repos.keys().cloned().collect();
+    let mock = chief_mockapi::MockApi::start_background(world).expect("the mock starts");
+    mock.faults(|f| f.latency = latency);
+    let cfg = home.join("chief.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap_or_default();
+    text.push_str(&format!(
+        "\n[sources.slack]\nenabled = true\ninterval_minutes = {interval_minutes}\napi_base = \"{}\"\n\n[sources.github]\nenabled = true\ninterval_minutes = {interval_minutes}\napi_base = \"{}\"\ncontainers = {:?}\n",
+        mock.slack_base(),
+        mock.github_base(),
+        repos
+    ));
+    std::fs::write(&cfg, text).expect("chief.toml written");
+    (mock, token)
+}
