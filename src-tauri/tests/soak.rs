@@ -75,7 +75,15 @@ fn half_an_hour_of_syncs_and_lookups_does_not_grow_memory() {
         cpu = now;
         rows.push((minute, rss_kib(pid), pct, mock.request_count()));
         let r = rows.last().unwrap();
-        println!("minute {:>3}: RSS {:>4} MiB, CPU {:>5.2} %, mock requests so far {}", r.0, r.1 / 1024, r.2, r.3);
+        let each: Vec<String> = common::rss_by_process(pid).iter().map(|(n, k)| format!("{n} {}", k / 1024)).collect();
+        println!(
+            "minute {:>3}: RSS {:>4} MiB ({}), CPU {:>5.2} %, mock requests so far {}",
+            r.0,
+            r.1 / 1024,
+            each.join(", "),
+            r.2,
+            r.3
+        );
     }
     // Every minute's sync read the mock again, and the messages posted reached the index.
     assert!(rows.windows(2).filter(|w| w[1].3 > w[0].3).count() as u64 >= minutes - 1, "{rows:?}");

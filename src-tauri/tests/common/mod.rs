@@ -140,13 +140,20 @@ pub fn cpu_ticks(pid: u32) -> std::collections::HashMap<u32, u64> {
 
 /// Resident memory of the app and its WebKit children, in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
+    rss_by_process(pid).iter().map(|(_, kib)| kib).sum()
+}
+
+/// Resident memory of the app and each WebKit child, in KiB, by process name.
+pub fn rss_by_process(pid: u32) -> Vec<(String, u64)> {
     family(pid)
         .iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
         .filter_map(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            let name = s.lines().find_map(|l| l.strip_prefix("Name:"))?.trim().to_string();
+            let kib = s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+            Some((name, kib))
         })
-        .sum()
+        .collect()
 }
 
 /// The demo home's sources served live by the demo mock: the mock (answering every
