@@ -39,20 +39,7 @@ fn hotkey_lookups_do_not_wait_for_a_slow_sync() {
     let (home, truth) = demo_home();
     let (mock, token) = common::live_mock(home.path(), &truth, Duration::from_millis(150), 10);
 
-    let report = home.path().join("report.jsonl");
-    let log = home.path().join("desktop.log");
-    let app = common::start_app(
-        home.path(),
-        TEST_ID,
-        &[
-            ("CHIEF_DESKTOP_REPORT", report.as_os_str()),
-            ("CHIEF_SLACK_TOKEN", token.as_ref()),
-            ("CHIEF_GITHUB_TOKEN", token.as_ref()),
-        ],
-        &log,
-    );
-    let logged = |what: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(what);
-    wait_for("the hotkey to be registered", Duration::from_secs(60), || logged("hotkey registered"));
+    let (app, report, _log) = common::start_live_app(home.path(), TEST_ID, &token);
     wait_for("the background sync to start", Duration::from_secs(30), || mock.request_count() > 0);
 
     xdotool(&["mousemove", "400", "200"]);

@@ -29,21 +29,8 @@ fn half_an_hour_of_syncs_and_lookups_does_not_grow_memory() {
         )
     });
 
-    let report = home.path().join("report.jsonl");
-    let log = home.path().join("desktop.log");
-    let app = common::start_app(
-        home.path(),
-        TEST_ID,
-        &[
-            ("CHIEF_DESKTOP_REPORT", report.as_os_str()),
-            ("CHIEF_SLACK_TOKEN", token.as_ref()),
-            ("CHIEF_GITHUB_TOKEN", token.as_ref()),
-        ],
-        &log,
-    );
+    let (app, report, _log) = common::start_live_app(home.path(), TEST_ID, &token);
     let pid = app.0.id();
-    let logged = |what: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(what);
-    wait_for("the hotkey to be registered", Duration::from_secs(60), || logged("hotkey registered"));
     xdotool(&["mousemove", "400", "200"]);
     let _selection = set_primary("PAY-142");
 

@@ -183,3 +183,21 @@ pub fn live_mock(
     std::fs::write(&cfg, text).expect("chief.toml written");
     (mock, token)
 }
+
+/// Starts the app on `home` with the mock's `token` for both sources and a report of its
+/// lookups, and waits for its hotkey: the app, the report file and the app's log.
+pub fn start_live_app(home: &std::path::Path, id: &str, token: &str) -> (Kill, std::path::PathBuf, std::path::PathBuf) {
+    let report = home.join("report.jsonl");
+    let log = home.join("desktop.log");
+    let token = std::ffi::OsStr::new(token);
+    let app = start_app(
+        home,
+        id,
+        &[("CHIEF_DESKTOP_REPORT", report.as_os_str()), ("CHIEF_SLACK_TOKEN", token), ("CHIEF_GITHUB_TOKEN", token)],
+        &log,
+    );
+    wait_for("the hotkey to be registered", std::time::Duration::from_secs(60), || {
+        std::fs::read_to_string(&log).unwrap_or_default().contains("hotkey registered")
+    });
+    (app, report, log)
+}
