@@ -25,6 +25,7 @@ fn context_lookups_finish_while_a_slow_sync_of_the_same_engine_is_still_running(
         days: 5,
         end_secs: now - 60,
         seed: 11,
+        ..chief_mockapi::Synthetic::default()
     };
     let (mock, endpoints) = chief_bench::serve(chief_mockapi::World::synthetic(&spec), None).unwrap();
     mock.faults(|f| f.latency = Duration::from_millis(30));

@@ -1,6 +1,6 @@
-//! Loading the demo workspace: generate the org (`chief-demo`), serve its Slack and
-//! GitHub data from a local mock of their APIs (`chief-mockapi`) and sync it through
-//! the real connectors, import Jira and Calendar from saved REST responses, and wait
+//! Loading the demo workspace: generate the org (`chief-demo`), serve its Slack, GitHub
+//! and Jira data from a local mock of their APIs (`chief-mockapi`) and sync it through
+//! the real connectors, import the Calendar from saved REST responses, and wait
 //! until everything is searchable. It lives here, not in the engine, so the desktop
 //! app never links a mock HTTP server.
 
@@ -14,9 +14,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoReport {
     pub data_dir: String,
-    /// Slack and GitHub, synced through the connectors from a local mock API.
+    /// Slack, GitHub and Jira, synced through the connectors from a local mock API.
     pub sync: Vec<SourceOutcome>,
-    /// Jira and Calendar, imported from saved REST responses.
+    /// The Calendar, imported from saved REST responses.
     pub rest: DumpReport,
     pub indexed_seq: i64,
     pub seed: u64,
@@ -79,15 +79,16 @@ fn sync_into(
     truth: &chief_demo::GroundTruth,
     progress: SyncProgress,
 ) -> Result<DemoReport, EngineError> {
-    let world = chief_mockapi::World::from_demo(data, &truth.slack_url, &truth.me.slack, &truth.me.github)
-        .map_err(|e| EngineError::internal("reading the demo data", e))?;
+    let world =
+        chief_mockapi::World::from_demo(data, &truth.slack_url, &truth.me.slack, &truth.me.github, &truth.me.email)
+            .map_err(|e| EngineError::internal("reading the demo data", e))?;
     let (mock, endpoints) = crate::serve(world, Some(truth.slack_url.clone()))?;
     let sync = engine.sync_at(&endpoints, progress)?;
     drop(mock);
     if let Some(bad) = sync.iter().find(|o| o.state != SourceState::Ok) {
         return Err(EngineError::InvalidInput(format!("demo sync of {} failed: {}", bad.source, bad.message)));
     }
-    let rest = engine.import_rest_dump(data, Some(&["jira/", "google/"]))?;
+    let rest = engine.import_rest_dump(data, Some(&["google/"]))?;
     engine.extract_propositions(&[])?;
     let indexed_seq = engine.sync_index()?;
     if engine.has_semantic() {

@@ -17,15 +17,17 @@ pub mod search_eval;
 
 use chief_engine::{EngineError, LiveSource, SyncEndpoint};
 
-/// A mock Slack + GitHub API serving `world` on 127.0.0.1, and the endpoints that sync
-/// every repository of it through the real connectors. The server stops when the
-/// returned `MockApi` drops.
+/// A mock Slack + GitHub + Jira API serving `world` on 127.0.0.1, and the endpoints that
+/// sync every repository and project of it through the real connectors (Jira links
+/// point at the world's site). The server stops when the returned `MockApi` drops.
 pub fn serve(
     world: chief_mockapi::World,
     web_base: Option<String>,
-) -> Result<(chief_mockapi::MockApi, [SyncEndpoint; 2]), EngineError> {
+) -> Result<(chief_mockapi::MockApi, [SyncEndpoint; 3]), EngineError> {
     let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let token = world.token.clone();
+    let jira_email = world.jira.email.clone();
+    let jira_web = Some(world.jira.site.clone());
     let mock = chief_mockapi::MockApi::start_background(world)
         .map_err(|e| EngineError::internal("starting the mock API", e))?;
     let slack = SyncEndpoint {
@@ -34,13 +36,23 @@ pub fn serve(
         token: token.clone(),
         web_base,
         containers: Vec::new(),
+        account: String::new(),
     };
     let github = SyncEndpoint {
         source: LiveSource::Github,
         api_base: mock.github_base(),
-        token,
+        token: token.clone(),
         web_base: None,
         containers: repos,
+        account: String::new(),
     };
-    Ok((mock, [slack, github]))
+    let jira = SyncEndpoint {
+        source: LiveSource::Jira,
+        api_base: mock.jira_base(),
+        token,
+        web_base: jira_web,
+        containers: Vec::new(),
+        account: jira_email,
+    };
+    Ok((mock, [slack, github, jira]))
 }

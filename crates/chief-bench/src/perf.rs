@@ -684,6 +684,8 @@ pub fn run_hybrid(
 pub struct SyncBenchReport {
     pub slack_messages: usize,
     pub github_items: usize,
+    /// Jira issues and their comments.
+    pub jira_items: usize,
     pub pulls: usize,
     pub latency_ms: u64,
     pub items: usize,
@@ -695,6 +697,7 @@ pub struct SyncBenchReport {
     pub first_searchable_ms: f64,
     pub slack_seconds: f64,
     pub github_seconds: f64,
+    pub jira_seconds: f64,
     pub peak_rss_mb: f64,
 }
 
@@ -713,6 +716,7 @@ pub fn run_sync(
 
     use chief_sources::connector::{SyncEvent, SyncOptions};
     use chief_sources::github_sync::{GithubApi, GithubConnector};
+    use chief_sources::jira_sync::{JiraApi, JiraConnector};
     use chief_sources::scheduler::{Job, Scheduler};
     use chief_sources::slack_sync::{SlackApi, SlackConnector};
 
@@ -726,6 +730,9 @@ pub fn run_sync(
         pulls,
         issues: pulls / 4,
         comments_per_pull: 2,
+        jira_projects: 5,
+        jira_issues: pulls / 2,
+        comments_per_issue: 3,
         days: 60,
         end_secs: now - 60,
         seed: 3,
@@ -733,8 +740,10 @@ pub fn run_sync(
     progress("generating the mock workspace");
     let world = chief_mockapi::World::synthetic(&spec);
     let (slack_messages, github_items) = (world.slack.message_count(), world.github.item_count());
+    let jira_items = world.jira.item_count();
     let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let token = world.token.clone();
+    let jira_email = world.jira.email.clone();
     let mock = chief_mockapi::MockApi::start_background(world)
         .map_err(|e| EngineError::internal("starting the mock API", e))?;
     mock.faults(|f| f.latency = latency);
@@ -752,6 +761,11 @@ pub fn run_sync(
         },
         Job {
             connector: Arc::new(GithubConnector::new(GithubApi::new(&mock.github_base(), &token), repos)),
+            options: SyncOptions::default(),
+            interval: Duration::from_secs(600),
+        },
+        Job {
+            connector: Arc::new(JiraConnector::new(JiraApi::new(&mock.jira_base(), &jira_email, &token), vec![], None)),
             options: SyncOptions::default(),
             interval: Duration::from_secs(600),
         },
@@ -821,6 +835,7 @@ pub fn run_sync(
     Ok(SyncBenchReport {
         slack_messages,
         github_items,
+        jira_items,
         pulls,
         latency_ms: latency.as_millis() as u64,
         items,
@@ -831,6 +846,7 @@ pub fn run_sync(
         first_searchable_ms: first.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
         slack_seconds: took("slack"),
         github_seconds: took("github"),
+        jira_seconds: took("jira"),
         peak_rss_mb: peak_rss_mb(),
     })
 }
@@ -910,6 +926,9 @@ pub fn run_context_during_sync(
         pulls: messages / 50,
         issues: messages / 200,
         comments_per_pull: 2,
+        jira_projects: 2,
+        jira_issues: messages / 100,
+        comments_per_issue: 2,
         days: 10,
         end_secs: now - 60,
         seed: 7,

@@ -93,6 +93,18 @@ pub fn by_rules(
             if let Some(status) = s(x, "status") {
                 out.push(Proposition::rule("status", format!("{key} {title} is {status}")));
             }
+            // Who moved it last (the changelog of a live sync).
+            let moves = x.get("changes").and_then(Value::as_array);
+            if let Some(last) = moves.and_then(|c| c.iter().rev().find(|c| s(c, "field") == Some("status")))
+                && let Some(to) = s(last, "to")
+            {
+                let by = s(last, "by").map(str::to_string).or_else(|| s(last, "by_id").map(person));
+                let text = match by {
+                    Some(b) => format!("{b} moved {key} {title} to {to}"),
+                    None => format!("{key} {title} was moved to {to}"),
+                };
+                out.push(Proposition::rule("moved", text));
+            }
             let priority = s(x, "priority").unwrap_or("");
             if matches!(priority.to_lowercase().as_str(), "highest" | "high" | "critical" | "blocker" | "urgent") {
                 out.push(Proposition::rule("priority", format!("{key} {title} has {priority} priority")));
@@ -282,6 +294,17 @@ mod tests {
             ]
         );
         assert!(got.iter().all(|p| p.by.starts_with("rule:")));
+        // The changelog's last status change says who moved it.
+        let mut moved = t.clone();
+        moved.item.extra["changes"] = json!([
+            {"field": "status", "from": "To Do", "to": "In Progress", "by": "Ida Lund"},
+            {"field": "assignee", "from": null, "to": "Wen Okafor", "by": "Ida Lund"},
+            {"field": "status", "from": "In Progress", "to": "In Review", "by_id": "jira:u1"},
+        ]);
+        assert!(
+            texts(&by_rules(&moved, None, &names))
+                .contains(&"Wen Okafor moved ZQ-7 Ledger export times out to In Review")
+        );
         // A low priority is no news; a deleted ticket has no propositions.
         let mut low = t.clone();
         low.item.extra["priority"] = json!("Low");

@@ -479,10 +479,13 @@ pub fn bench_sync(r: &SyncBenchReport, json: bool) -> Result<()> {
             "sync from the local mock API ({} ms per request), real connectors + scheduler into SQLite + tantivy",
             r.latency_ms
         );
-        println!("  workspace: {} Slack messages, {} GitHub items ({} PRs)", r.slack_messages, r.github_items, r.pulls);
         println!(
-            "  stored {} items in {:.1} s: {:.0} items/s (slack {:.1} s, github {:.1} s, concurrently)",
-            r.items, r.seconds, r.items_per_sec, r.slack_seconds, r.github_seconds
+            "  workspace: {} Slack messages, {} GitHub items ({} PRs), {} Jira issues and comments",
+            r.slack_messages, r.github_items, r.pulls, r.jira_items
+        );
+        println!(
+            "  stored {} items in {:.1} s: {:.0} items/s (slack {:.1} s, github {:.1} s, jira {:.1} s, concurrently)",
+            r.items, r.seconds, r.items_per_sec, r.slack_seconds, r.github_seconds, r.jira_seconds
         );
         println!("  requests: {} ({:.3} per item)", r.requests, r.requests_per_item);
         println!("  first item searchable after {:.0} ms", r.first_searchable_ms);

@@ -167,6 +167,12 @@ pub fn all(dir: &Path, org: &Org, world: &World<'_>) -> Result<GroundTruth, Demo
         "jira/serverInfo.json",
         &json!({"baseUrl": org.jira_url, "deploymentType": "Cloud", "serverTitle": format!("{} Jira", org.company)}),
     )?;
+    let me = org.me();
+    write_json(
+        dir,
+        "jira/myself.json",
+        &json!({"accountId": me.jira, "displayName": me.name, "emailAddress": me.email(), "accountType": "atlassian", "active": true, "timeZone": "UTC"}),
+    )?;
     write_json(
         dir,
         "jira/projects.json",

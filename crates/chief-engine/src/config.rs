@@ -69,6 +69,11 @@ pub struct SourceConfig {
     /// What to sync: repositories (`owner/name`) for GitHub; empty = the repositories
     /// of your recent activity.
     pub containers: Vec<String>,
+    /// Jira: the account email that goes with the API token.
+    pub email: String,
+    /// Jira: project keys to sync; empty = every project you can browse that had
+    /// activity in the window.
+    pub projects: Vec<String>,
     /// Slack live mode: keep ids, permalinks and derived signals only; text is fetched
     /// when shown.
     pub live: bool,
@@ -84,6 +89,8 @@ impl SourceConfig {
             keep_days: 0,
             web_base: String::new(),
             containers: Vec::new(),
+            email: String::new(),
+            projects: Vec::new(),
             live: false,
             interval_minutes: 10,
         }

@@ -57,7 +57,7 @@ pub use doctor::{Finding, Level, doctor};
 pub use error::{EngineError, ErrorClass};
 pub use llm::{llm_client, llm_key_entry};
 pub use settings::{LlmSettings, SettingsPatch, SettingsView, SourcePatch, SourceSettings, apply_patch};
-pub use sync::{ConnectReport, LiveSource, SLACK_MANIFEST, SourceOutcome, SyncEndpoint, SyncRequest};
+pub use sync::{ConnectReport, ConnectTarget, LiveSource, SLACK_MANIFEST, SourceOutcome, SyncEndpoint, SyncRequest};
 
 /// The "now" a demo home was generated for (in its marker file).
 fn demo_now(home: &Home) -> Option<chief_core::Timestamp> {

@@ -26,6 +26,12 @@ pub struct SourceSettings {
     pub message: String,
     pub account: String,
     pub last_success: Option<String>,
+    /// The API root (Jira: the site).
+    pub api_base: String,
+    /// Jira: the account email that goes with the token.
+    pub email: String,
+    /// Jira: project keys (empty: every project you can browse).
+    pub projects: Vec<String>,
 }
 
 /// The LLM provider.
@@ -87,6 +93,9 @@ pub struct SourcePatch {
     pub enabled: Option<bool>,
     pub keep_days: Option<u32>,
     pub live: Option<bool>,
+    pub api_base: Option<String>,
+    pub email: Option<String>,
+    pub projects: Option<Vec<String>>,
 }
 
 /// One edit of `chief.toml`: table path, key, value.
@@ -108,6 +117,31 @@ impl SettingsPatch {
             }
             if let Some(v) = s.live {
                 out.push((table.clone(), "live", toml::Value::Boolean(v)));
+            }
+            if let Some(v) = &s.api_base {
+                let v = v.trim().trim_end_matches('/');
+                if !v.is_empty() && !v.starts_with("https://") && !v.starts_with("http://") {
+                    return Err(EngineError::InvalidInput(format!(
+                        "{v:?} is not a web address; give the site like https://YOUR-SITE.atlassian.net"
+                    )));
+                }
+                out.push((table.clone(), "api_base", toml::Value::String(v.to_string())));
+            }
+            if let Some(v) = &s.email {
+                let v = v.trim();
+                if !v.is_empty() && !v.contains('@') {
+                    return Err(EngineError::InvalidInput(format!("{v:?} is not an email address")));
+                }
+                out.push((table.clone(), "email", toml::Value::String(v.to_string())));
+            }
+            if let Some(v) = &s.projects {
+                let list = v
+                    .iter()
+                    .map(|k| k.trim().to_uppercase())
+                    .filter(|k| !k.is_empty())
+                    .map(toml::Value::String)
+                    .collect();
+                out.push((table.clone(), "projects", toml::Value::Array(list)));
             }
         }
         let llm = t(&["llm"]);
@@ -242,6 +276,9 @@ impl Engine {
                 message: st.map(|s| s.message.clone()).unwrap_or_default(),
                 account: st.map(|s| s.account.clone()).unwrap_or_default(),
                 last_success: st.and_then(|s| s.last_success).map(|t| t.to_rfc3339()),
+                api_base: cfg.api_base.clone(),
+                email: cfg.email.clone(),
+                projects: cfg.projects.clone(),
             });
         }
         let llm = &config.llm;
@@ -310,6 +347,7 @@ mod tests {
                 keep_days: Some(30),
                 live: Some(true),
                 enabled: Some(true),
+                ..SourcePatch::default()
             }),
             hotkey: Some(" Ctrl+Alt+K ".into()),
             capture_exclude: Some(vec!["Vault".into(), "  ".into()]),

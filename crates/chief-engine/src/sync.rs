@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chief_sources::connector::{Connector, ConnectorError, Progress, SourceReport, SyncOptions};
 use chief_sources::github_sync::{GithubApi, GithubConnector};
+use chief_sources::jira_sync::{JiraApi, JiraConnector};
 use chief_sources::scheduler::{Job, Scheduler};
 use chief_sources::slack_sync::{SlackApi, SlackConnector};
 use chief_store::SourceState;
@@ -22,17 +23,19 @@ pub use chief_sources::SLACK_MANIFEST;
 pub enum LiveSource {
     Slack,
     Github,
+    Jira,
 }
 
 impl LiveSource {
     /// Every live source.
-    pub const ALL: [LiveSource; 2] = [LiveSource::Slack, LiveSource::Github];
+    pub const ALL: [LiveSource; 3] = [LiveSource::Slack, LiveSource::Github, LiveSource::Jira];
 
     /// The source's name in commands, config and status.
     pub fn as_str(self) -> &'static str {
         match self {
             LiveSource::Slack => "slack",
             LiveSource::Github => "github",
+            LiveSource::Jira => "jira",
         }
     }
 
@@ -41,6 +44,8 @@ impl LiveSource {
         match self {
             LiveSource::Slack => chief_sources::SLACK_SCOPES,
             LiveSource::Github => chief_sources::GITHUB_SCOPES,
+            // An API token acts with the account's own permissions: nothing to grant.
+            LiveSource::Jira => &[],
         }
     }
 
@@ -49,6 +54,7 @@ impl LiveSource {
         match self {
             LiveSource::Slack => &config.sources.slack,
             LiveSource::Github => &config.sources.github,
+            LiveSource::Jira => &config.sources.jira,
         }
     }
 }
@@ -78,8 +84,11 @@ pub struct SyncEndpoint {
     pub token: String,
     /// Slack: the workspace's web root for links.
     pub web_base: Option<String>,
-    /// GitHub: the repositories to sync (empty: discovered).
+    /// GitHub: the repositories to sync (empty: discovered); Jira: project keys
+    /// (empty: every project the user can browse).
     pub containers: Vec<String>,
+    /// Jira: the account email that goes with the token (Basic auth).
+    pub account: String,
 }
 
 /// What `chief sync` should do.
@@ -101,6 +110,15 @@ pub struct SourceOutcome {
     pub state: SourceState,
     pub message: String,
     pub report: Option<SourceReport>,
+}
+
+/// Where and as whom `chief connect` checks a token; absent fields come from `chief.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConnectTarget {
+    /// Jira: the site (`https://acme.atlassian.net`).
+    pub api_base: Option<String>,
+    /// Jira: the account's email.
+    pub email: Option<String>,
 }
 
 /// The result of `chief connect`.
@@ -145,6 +163,11 @@ impl Engine {
             LiveSource::Github => {
                 Arc::new(GithubConnector::new(GithubApi::new(&ep.api_base, &ep.token), ep.containers.clone()))
             }
+            LiveSource::Jira => Arc::new(JiraConnector::new(
+                JiraApi::new(&ep.api_base, &ep.account, &ep.token),
+                ep.containers.clone(),
+                ep.web_base.clone(),
+            )),
         }
     }
 
@@ -166,6 +189,15 @@ impl Engine {
         let mut missing = Vec::new();
         for name in names {
             let cfg = name.config(&config);
+            if name == LiveSource::Jira && (cfg.api_base.trim().is_empty() || cfg.email.trim().is_empty()) {
+                missing.push(SourceOutcome {
+                    source: name.to_string(),
+                    state: SourceState::NotConnected,
+                    message: "Jira needs its site and your email: run `chief connect jira --site https://YOUR-SITE.atlassian.net --email YOU@COMPANY.COM` (the API token on standard input)".into(),
+                    report: None,
+                });
+                continue;
+            }
             let token = match Self::source_token(env, name.as_str()) {
                 Ok(t) => t,
                 Err(e) => {
@@ -183,7 +215,12 @@ impl Engine {
                 api_base: cfg.api_base.clone(),
                 token,
                 web_base: (!cfg.web_base.is_empty()).then(|| cfg.web_base.clone()),
-                containers: cfg.containers.clone(),
+                containers: if name == LiveSource::Jira && !cfg.projects.is_empty() {
+                    cfg.projects.clone()
+                } else {
+                    cfg.containers.clone()
+                },
+                account: cfg.email.trim().to_string(),
             };
             jobs.push(Job {
                 connector: Self::connector(&ep),
@@ -261,12 +298,29 @@ impl Engine {
     /// Checks a token against the source's API, reports missing scopes and stores it
     /// in the OS keychain (unless `store` is false).
     pub fn connect(&self, source: LiveSource, token: &str, store: bool) -> Result<ConnectReport, EngineError> {
+        self.connect_with(source, token, &ConnectTarget::default(), store)
+    }
+
+    /// [`Engine::connect`] with where and as whom (Jira: the site and the account's
+    /// email, saved to `chief.toml` once the token is accepted).
+    pub fn connect_with(
+        &self,
+        source: LiveSource,
+        token: &str,
+        target: &ConnectTarget,
+        store: bool,
+    ) -> Result<ConnectReport, EngineError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(EngineError::InvalidInput(format!("empty token; paste the {source} token on standard input")));
         }
         let config = self.config();
         let cfg = source.config(&config);
+        let pick = |given: &Option<String>, configured: &str| {
+            given.as_deref().map(str::trim).filter(|v| !v.is_empty()).unwrap_or(configured.trim()).to_string()
+        };
+        let site = pick(&target.api_base, &cfg.api_base);
+        let email = pick(&target.email, &cfg.email);
         let (identity, granted) = match source {
             LiveSource::Slack => {
                 if !token.starts_with("xoxp-") && !token.starts_with("xoxe.xoxp-") {
@@ -290,6 +344,17 @@ impl Engine {
                     .unwrap_or_default();
                 (login, scopes)
             }
+            LiveSource::Jira => {
+                if site.is_empty() || email.is_empty() {
+                    return Err(EngineError::InvalidInput(
+                        "Jira needs its site and your email: `chief connect jira --site https://YOUR-SITE.atlassian.net --email YOU@COMPANY.COM`, with an API token from id.atlassian.com on standard input".into(),
+                    ));
+                }
+                let api = JiraApi::new(&site, &email, token);
+                let me = self.block_on(api.myself())?.map_err(|e| EngineError::Sync(ConnectorError::from(e)))?;
+                let name = me["displayName"].as_str().unwrap_or("");
+                (format!("{name} <{email}>"), Vec::new())
+            }
         };
         let wanted = source.scopes();
         let missing: Vec<String> = if granted.is_empty() && source == LiveSource::Github {
@@ -303,6 +368,20 @@ impl Engine {
         };
         let stored = if store {
             secrets::set(&format!("{source}:token"), token)?;
+            if source == LiveSource::Jira && (site != cfg.api_base || email != cfg.email) {
+                let patch = crate::SettingsPatch {
+                    source: Some(crate::SourcePatch {
+                        name: source.to_string(),
+                        api_base: Some(site.clone()),
+                        email: Some(email.clone()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                // The process's own environment, as the configuration was loaded with.
+                let env: Vec<(String, String)> = std::env::vars().collect();
+                self.update_settings(&patch, &env)?;
+            }
             // A reconnected source is no longer paused.
             let mut st = self.store();
             if let Some(mut status) = st.source_status(source.as_str())?

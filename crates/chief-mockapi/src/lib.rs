@@ -1,14 +1,18 @@
-//! A local, stateful Slack Web API and GitHub REST API over a [`World`], for the demo
+//! A local, stateful Slack Web API, GitHub REST API and Jira Cloud REST API over a
+//! [`World`], for the demo
 //! (`chief demo` syncs its workspace through the real connectors), the connector
 //! tests (faults: 429 with `Retry-After`, 5xx bursts, stalls, expired cursors, a token
 //! revoked mid-sync, an exhausted quota) and `chief bench sync` (latency per request).
 //!
-//! Slack lives under `/slack/api/<method>`, GitHub under `/github/...`. Responses
-//! follow the official shapes: Slack errors are HTTP 200 with `ok: false`, paging is
-//! `response_metadata.next_cursor`; GitHub pages with `Link` headers, sends ETags and
-//! answers `If-None-Match` with 304, and reports `x-ratelimit-*`.
+//! Slack lives under `/slack/api/<method>`, GitHub under `/github/...`, Jira under
+//! `/jira/rest/api/3/...`. Responses follow the official shapes: Slack errors are HTTP
+//! 200 with `ok: false`, paging is `response_metadata.next_cursor`; GitHub pages with
+//! `Link` headers, sends ETags and answers `If-None-Match` with 304, and reports
+//! `x-ratelimit-*`; Jira takes Basic auth (email and API token), pages the issue
+//! search with `nextPageToken` and answers a rate limit with 429 and `Retry-After`.
 
 mod github;
+mod jira;
 mod slack;
 mod synthetic;
 pub mod world;
@@ -20,8 +24,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Response, Uri};
+use base64::Engine as _;
 
-pub use world::{DEMO_TOKEN, GithubWorld, RepoData, SlackWorld, Synthetic, World, ts_key};
+pub use world::{DEMO_TOKEN, GithubWorld, JiraWorld, RepoData, SlackWorld, Synthetic, World, jira_time, ts_key};
 
 /// What the mock grants a token: every scope Chief asks for.
 pub use chief_core::scopes::{GITHUB as GITHUB_SCOPES, SLACK as SLACK_SCOPES};
@@ -173,6 +178,11 @@ impl MockApi {
         format!("{}/github", self.url())
     }
 
+    /// The Jira site root (`.../jira`), what `[sources.jira] api_base` points at.
+    pub fn jira_base(&self) -> String {
+        format!("{}/jira", self.url())
+    }
+
     /// Reads or changes the served data.
     pub fn world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         f(&mut lock(&self.shared.world))
@@ -299,12 +309,11 @@ async fn faults_gate(shared: &Shared, service: &'static str) -> (Gate, bool) {
             f.server_errors -= 1;
             Gate::Reply(Reply { status: 503, headers: vec![], body: "Service Unavailable".into() })
         } else if f.rate_limit_every > 0 && n % u64::from(f.rate_limit_every) == 0 {
-            let body = if service == "slack" {
-                serde_json::json!({"ok": false, "error": "ratelimited"})
-            } else {
-                serde_json::json!({"message": "You have exceeded a secondary rate limit."})
+            let (status, body) = match service {
+                "slack" => (429, serde_json::json!({"ok": false, "error": "ratelimited"})),
+                "jira" => (429, serde_json::json!({"errorMessages": ["Rate limit exceeded."], "errors": {}})),
+                _ => (403, serde_json::json!({"message": "You have exceeded a secondary rate limit."})),
             };
-            let status = if service == "slack" { 429 } else { 403 };
             Gate::Reply(Reply::json(status, &body).header("retry-after", f.retry_after_secs.to_string()))
         } else {
             Gate::Pass
@@ -326,6 +335,8 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         "slack"
     } else if path.starts_with("/github/") || path == "/github" {
         "github"
+    } else if path.starts_with("/jira/") {
+        "jira"
     } else {
         "none"
     };
@@ -338,13 +349,21 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     let reply = match gate {
         Gate::Reply(r) => r,
         Gate::Pass => {
-            let token = lock(&shared.world).token.clone();
-            let authorized =
-                req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).is_some_and(|t| t == token);
+            let (token, jira_basic) = {
+                let w = lock(&shared.world);
+                let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", w.jira.email, w.token));
+                (w.token.clone(), format!("Basic {basic}"))
+            };
+            let authorized = if service == "jira" {
+                req.header("authorization").is_some_and(|a| a == jira_basic)
+            } else {
+                req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).is_some_and(|t| t == token)
+            };
             let generation = *lock(&shared.cursor_gen);
             match service {
                 "slack" => slack::handle(&shared.world, &req, authorized, generation),
                 "github" => github::handle(&shared.world, &shared.faults, &req, authorized),
+                "jira" => jira::handle(&lock(&shared.world).jira, &req, method.as_str(), authorized, generation),
                 _ => Reply::json(404, &serde_json::json!({"message": "Not Found"})),
             }
         }

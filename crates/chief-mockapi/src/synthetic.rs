@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::world::{GithubWorld, RepoData, SlackWorld, Synthetic, World};
+use crate::world::{GithubWorld, JiraWorld, RepoData, SlackWorld, Synthetic, World, jira_time};
 
 const WORDS: &[&str] = &[
     "deploy",
@@ -185,5 +185,47 @@ pub(crate) fn generate(spec: &Synthetic) -> World {
         }
         github.repos.insert(full, data);
     }
-    World { slack, github, token: "synthetic-token".into() }
+    let jira = jira(spec, &mut rng, start, people);
+    World { slack, github, jira, token: "synthetic-token".into() }
+}
+
+/// Jira projects and issues with comments and status histories.
+fn jira(spec: &Synthetic, rng: &mut Rng, start: u64, people: usize) -> JiraWorld {
+    let user = |n: usize| json!({"accountId": format!("5b10ac:{n:04}"), "displayName": format!("User {n}"), "emailAddress": format!("user{n}@example.com"), "accountType": "atlassian"});
+    let mut j = JiraWorld { me: user(0), email: "user0@example.com".into(), ..JiraWorld::default() };
+    j.me["timeZone"] = json!("UTC");
+    let projects = spec.jira_projects.max(1);
+    for p in 0..projects {
+        let key = format!("P{}", (b'A' + (p % 26) as u8) as char);
+        j.projects.push(
+            json!({"id": format!("{}", 10_000 + p), "key": key, "name": rng.sentence(2), "projectTypeKey": "software"}),
+        );
+    }
+    let mut comment_id = 50_000u64;
+    for n in 0..spec.jira_issues as u64 {
+        let p = (n % projects as u64) as usize;
+        let key = format!("{}-{}", j.projects[p]["key"].as_str().unwrap_or("P"), n + 1);
+        let secs = start + (n * 5_400) % (spec.days.max(1) * 86_400);
+        let created = i64::try_from(secs).unwrap_or(0) * 1000;
+        let reporter = user(rng.below(people));
+        let assignee = user(rng.below(people));
+        let mut comments = Vec::new();
+        for k in 0..spec.comments_per_issue {
+            let at = created + 900_000 * (k as i64 + 1);
+            let body = json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": rng.sentence(8)}]}]});
+            comments.push(json!({"id": comment_id.to_string(), "author": user(rng.below(people)), "body": body, "created": jira_time(at), "updated": jira_time(at)}));
+            comment_id += 1;
+        }
+        let updated = created + 900_000 * (spec.comments_per_issue as i64 + 1);
+        let status = ["To Do", "In Progress", "In Review", "Done"][(n % 4) as usize];
+        let description = json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": rng.sentence(20)}]}]});
+        let id = (20_000 + n).to_string();
+        let issue = json!({"id": id, "key": key,
+            "fields": {"summary": rng.sentence(6), "description": description, "status": {"name": status}, "priority": {"name": "Medium"}, "issuetype": {"name": "Task"}, "labels": [],
+                "project": {"key": j.projects[p]["key"], "name": j.projects[p]["name"]}, "reporter": reporter, "creator": reporter, "assignee": assignee,
+                "created": jira_time(created), "updated": jira_time(updated), "comment": {"comments": comments}},
+            "changelog": {"histories": [{"id": format!("{n}"), "author": reporter, "created": jira_time(updated), "items": [{"field": "status", "fieldtype": "jira", "fromString": "To Do", "toString": status}]}]}});
+        j.issues.insert(id, issue);
+    }
+    j
 }

@@ -164,12 +164,97 @@ impl GithubWorld {
     }
 }
 
+/// A Jira Cloud site as seen through one user's API token.
+#[derive(Debug, Clone)]
+pub struct JiraWorld {
+    /// `https://<site>.atlassian.net` (for `self` links).
+    pub site: String,
+    /// `/myself`.
+    pub me: Value,
+    /// The email that goes with the API token (Basic auth).
+    pub email: String,
+    /// The profile's offset from UTC in minutes: quoted JQL datetimes are read in it.
+    pub tz_offset_min: i32,
+    /// `/project/search` values.
+    pub projects: Vec<Value>,
+    /// Issues by numeric id, with every comment in `fields.comment.comments` and the
+    /// status and assignee history in `changelog.histories`.
+    pub issues: BTreeMap<String, Value>,
+    /// How many comments the search embeds; the rest come from `/issue/{id}/comment`.
+    pub embedded_comments: usize,
+    /// The most issues one search page returns.
+    pub max_results: usize,
+}
+
+impl Default for JiraWorld {
+    fn default() -> Self {
+        JiraWorld {
+            site: "https://example.atlassian.net".into(),
+            me: json!({"accountId": "000000:me", "displayName": "Me", "accountType": "atlassian", "timeZone": "UTC"}),
+            email: "me@example.com".into(),
+            tz_offset_min: 0,
+            projects: Vec::new(),
+            issues: BTreeMap::new(),
+            embedded_comments: 20,
+            max_results: 100,
+        }
+    }
+}
+
+/// Jira's time format (`2026-03-01T10:00:00.000+0000`).
+pub fn jira_time(ms: i64) -> String {
+    let t = chief_core::Timestamp(ms).to_rfc3339();
+    // `…T10:00:00Z` or `…T10:00:00.123Z` → `…T10:00:00.123+0000`
+    let base = t.trim_end_matches('Z');
+    let (secs, frac) = base.split_once('.').unwrap_or((base, "0"));
+    format!("{secs}.{:0<3}+0000", frac.get(..3).unwrap_or(frac))
+}
+
+impl JiraWorld {
+    /// Number of issues and comments.
+    pub fn item_count(&self) -> usize {
+        self.issues.values().map(|i| 1 + i["fields"]["comment"]["comments"].as_array().map_or(0, Vec::len)).sum()
+    }
+
+    /// Changes an issue the way an edit in Jira does: `f` edits it, `updated` moves to `at_ms`.
+    pub fn edit(&mut self, id: &str, at_ms: i64, f: impl FnOnce(&mut Value)) -> bool {
+        let Some(issue) = self.issues.get_mut(id) else { return false };
+        f(issue);
+        issue["fields"]["updated"] = json!(jira_time(at_ms));
+        true
+    }
+
+    /// Moves an issue to `status`, recording who did it in the changelog.
+    pub fn transition(&mut self, id: &str, status: &str, by: &Value, at_ms: i64) -> bool {
+        self.edit(id, at_ms, |issue| {
+            let from = issue["fields"]["status"]["name"].clone();
+            issue["fields"]["status"] = json!({"name": status});
+            let entry = json!({"id": format!("{at_ms}"), "author": by, "created": jira_time(at_ms), "items": [{"field": "status", "fieldtype": "jira", "fromString": from, "toString": status}]});
+            match issue["changelog"]["histories"].as_array_mut() {
+                Some(h) => h.push(entry),
+                None => issue["changelog"] = json!({"histories": [entry]}),
+            }
+        })
+    }
+
+    /// Adds a comment (which bumps the issue's `updated`).
+    pub fn comment(&mut self, id: &str, comment_id: &str, author: &Value, text: &str, at_ms: i64) -> bool {
+        let body = json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]});
+        let c = json!({"id": comment_id, "author": author, "body": body, "created": jira_time(at_ms), "updated": jira_time(at_ms)});
+        self.edit(id, at_ms, |issue| match issue["fields"]["comment"]["comments"].as_array_mut() {
+            Some(list) => list.push(c),
+            None => issue["fields"]["comment"] = json!({"comments": [c]}),
+        })
+    }
+}
+
 /// Everything one mock serves.
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub slack: SlackWorld,
     pub github: GithubWorld,
-    /// The one token both APIs accept.
+    pub jira: JiraWorld,
+    /// The one token every API accepts (Jira: with `jira.email`, as Basic auth).
     pub token: String,
 }
 
@@ -193,9 +278,15 @@ fn list(v: Option<Value>) -> Vec<Value> {
 }
 
 impl World {
-    /// Loads the demo workspace written by `chief-demo` (a Slack export and GitHub
-    /// REST responses) as live API data. `me` is the user whose token is used.
-    pub fn from_demo(dir: &Path, slack_url: &str, me_slack: &str, me_github: &str) -> Result<World, MockError> {
+    /// Loads the demo workspace written by `chief-demo` (a Slack export, GitHub and
+    /// Jira REST responses) as live API data. `me` is the user whose tokens are used.
+    pub fn from_demo(
+        dir: &Path,
+        slack_url: &str,
+        me_slack: &str,
+        me_github: &str,
+        me_email: &str,
+    ) -> Result<World, MockError> {
         let mut slack = SlackWorld {
             team_id: "T01KESTREL".into(),
             team: "Kestrel".into(),
@@ -286,13 +377,52 @@ impl World {
             }
             github.repos.insert(full, repo);
         }
-        Ok(World { slack, github, token: DEMO_TOKEN.into() })
+        let jira = jira_from_demo(dir, me_email)?;
+        Ok(World { slack, github, jira, token: DEMO_TOKEN.into() })
     }
 
     /// A generated workspace of a given size, for benchmarks and crash tests.
     pub fn synthetic(spec: &Synthetic) -> World {
         crate::synthetic::generate(spec)
     }
+}
+
+/// The demo's Jira site: its projects, issues (comments included) and the user.
+fn jira_from_demo(dir: &Path, me_email: &str) -> Result<JiraWorld, MockError> {
+    let mut jira = JiraWorld::default();
+    if let Some(info) = read(dir, "jira/serverInfo.json")?
+        && let Some(base) = info["baseUrl"].as_str()
+    {
+        jira.site = base.trim_end_matches('/').to_string();
+    }
+    jira.projects = read(dir, "jira/projects.json")?.map(|v| list(Some(v["values"].clone()))).unwrap_or_default();
+    let issues = read(dir, "jira/issues.json")?.map(|v| list(Some(v["issues"].clone()))).unwrap_or_default();
+    let mut me = None;
+    for issue in issues {
+        let f = &issue["fields"];
+        let people = ["reporter", "assignee", "creator"].into_iter().map(|k| &f[k]);
+        let commenters = f["comment"]["comments"].as_array().into_iter().flatten().map(|c| &c["author"]);
+        if me.is_none() {
+            me = people
+                .chain(commenters)
+                .find(|u| u["emailAddress"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(me_email)))
+                .cloned();
+        }
+        if let Some(id) = issue["id"].as_str().map(str::to_string) {
+            jira.issues.insert(id, issue);
+        }
+    }
+    jira.email = me_email.to_string();
+    if let Some(myself) = read(dir, "jira/myself.json")? {
+        jira.me = myself;
+    } else if let Some(mut me) = me {
+        me["timeZone"] = json!("UTC");
+        me["active"] = json!(true);
+        jira.me = me;
+    } else {
+        jira.me["emailAddress"] = json!(me_email);
+    }
+    Ok(jira)
 }
 
 /// The size and shape of a generated world.
@@ -308,6 +438,9 @@ pub struct Synthetic {
     pub pulls: usize,
     pub issues: usize,
     pub comments_per_pull: usize,
+    pub jira_projects: usize,
+    pub jira_issues: usize,
+    pub comments_per_issue: usize,
     /// Days the messages spread over, ending at `end_secs`.
     pub days: u64,
     pub end_secs: u64,
@@ -325,6 +458,9 @@ impl Default for Synthetic {
             pulls: 60,
             issues: 40,
             comments_per_pull: 2,
+            jira_projects: 2,
+            jira_issues: 40,
+            comments_per_issue: 2,
             days: 30,
             end_secs: 1_795_000_000,
             seed: 7,

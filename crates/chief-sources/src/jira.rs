@@ -63,6 +63,31 @@ pub fn issue_people(v: &Value) -> Vec<PersonRecord> {
     out
 }
 
+/// The fields whose changes the briefing and the propositions use.
+const TRACKED: [&str; 3] = ["status", "assignee", "priority"];
+
+/// The issue's status, assignee and priority changes from its changelog (`expand=changelog`),
+/// oldest first, the last 20: `{at, by, by_id, field, from, to}`.
+pub fn changes(v: &Value) -> Value {
+    let mut out: Vec<(i64, Value)> = Vec::new();
+    for h in v["changelog"]["histories"].as_array().into_iter().flatten() {
+        let Ok(at) = time(h, "created") else { continue };
+        for c in h["items"].as_array().into_iter().flatten() {
+            let field = s(c, "field").unwrap_or("").to_lowercase();
+            if !TRACKED.contains(&field.as_str()) {
+                continue;
+            }
+            out.push((
+                at.0,
+                json!({"at": at.to_rfc3339(), "by": h.get("author").and_then(|a| s(a, "displayName")), "by_id": account(h.get("author")).map(|i| i.key()), "field": field, "from": s(c, "fromString"), "to": s(c, "toString")}),
+            ));
+        }
+    }
+    out.sort_by_key(|(at, _)| *at);
+    let skip = out.len().saturating_sub(20);
+    Value::Array(out.into_iter().skip(skip).map(|(_, c)| c).collect())
+}
+
 /// An issue and its embedded comments. `site` is `https://<site>.atlassian.net`, for links.
 pub fn issue_to_items(v: &Value, site: Option<&str>) -> Result<Vec<Item>, String> {
     let key = s(v, "key").ok_or("issue without key")?;
@@ -111,6 +136,8 @@ pub fn issue_to_items(v: &Value, site: Option<&str>) -> Result<Vec<Item>, String
             "labels": labels,
             "assignee": f.get("assignee").and_then(|a| s(a, "displayName")),
             "assignee_id": account(f.get("assignee")).map(|i| i.key()),
+            "due": f.get("duedate").and_then(Value::as_str),
+            "changes": changes(v),
         }),
     };
     let mut items = vec![issue];

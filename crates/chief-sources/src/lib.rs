@@ -13,6 +13,7 @@ pub mod google;
 pub mod governor;
 pub mod ics;
 pub mod jira;
+pub mod jira_sync;
 mod json;
 pub mod mbox;
 pub mod rest_dump;

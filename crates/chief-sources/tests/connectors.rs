@@ -35,6 +35,7 @@ fn world() -> World {
         days: 30,
         end_secs: now_secs() - 3_600,
         seed: 11,
+        ..Synthetic::default()
     })
 }
 

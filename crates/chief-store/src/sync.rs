@@ -284,6 +284,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// A source's live thread roots and unthreaded items with their last update,
+    /// synced ones only (not imported): what reconciliation compares with a listing.
+    pub fn live_top_level_ids_in_source(&self, source: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, updated_ms FROM items WHERE source = ?1 AND deleted = 0 AND parent_id IS NULL AND json_extract(extra_json, '$.imported') IS NULL")?;
+        let rows = stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The stored content hash of an item, if any (lets a connector skip refetches).
     pub fn item_updated(&self, id: &str) -> Result<Option<Timestamp>, StoreError> {
         Ok(self
@@ -307,6 +315,13 @@ impl Store {
 }
 
 impl Writer<'_> {
+    /// The ids of the live items under `id` (a ticket's comments, a thread's replies).
+    pub fn children_of(&self, id: &ItemId) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.tx.prepare_cached("SELECT id FROM items WHERE parent_id = ?1 AND deleted = 0")?;
+        let rows = stmt.query_map([id.as_str()], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// True if an item with this id is stored (deleted or not).
     pub fn item_exists(&self, id: &ItemId) -> Result<bool, StoreError> {
         Ok(self

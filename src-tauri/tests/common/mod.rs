@@ -165,9 +165,14 @@ pub fn live_mock(
     latency: std::time::Duration,
     interval_minutes: u32,
 ) -> (chief_mockapi::MockApi, String) {
-    let world =
-        chief_mockapi::World::from_demo(&home.join("demo-data"), &truth.slack_url, &truth.me.slack, &truth.me.github)
-            .expect("the demo's data as a mock world");
+    let world = chief_mockapi::World::from_demo(
+        &home.join("demo-data"),
+        &truth.slack_url,
+        &truth.me.slack,
+        &truth.me.github,
+        &truth.me.email,
+    )
+    .expect("the demo's data as a mock world");
     let token = world.token.clone();
     let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let mock = chief_mockapi::MockApi::start_background(world).expect("the mock starts");
