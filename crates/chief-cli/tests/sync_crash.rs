@@ -1,6 +1,7 @@
 //! Crash test v2: `chief sync` killed (SIGKILL) at 20 pseudo-random points and
 //! restarted each time, while the mock's data changes between runs (new messages,
-//! edits, deletions, a re-titled issue), GitHub's repositories are found only by the
+//! edits, deletions, a re-titled issue, Jira transitions and comments added and
+//! deleted), GitHub's repositories are found only by the
 //! user's search, and 429s and 5xx bursts are injected. Then it runs to the end, and
 //! every table — live items, people, identities, containers, references, cursors,
 //! failures — and the index's document set match a clean sync of the final data.
@@ -18,7 +19,7 @@ fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
-/// A home syncing Slack and GitHub from the mock; GitHub has no repositories
+/// A home syncing Slack, GitHub and Jira from the mock; GitHub has no repositories
 /// configured, so they come from the user's search.
 fn home_with_config(mock: &MockApi) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
@@ -26,9 +27,12 @@ fn home_with_config(mock: &MockApi) -> tempfile::TempDir {
         home.path().join("chief.toml"),
         format!(
             "[embed]\nenabled = false\n[sources.slack]\nenabled = true\napi_base = {:?}\n\
-             [sources.github]\nenabled = true\napi_base = {:?}\n",
+             [sources.github]\nenabled = true\napi_base = {:?}\n\
+             [sources.jira]\nenabled = true\napi_base = {:?}\nemail = {:?}\n",
             mock.slack_base(),
             mock.github_base(),
+            mock.jira_base(),
+            mock.world(|w| w.jira.email.clone()),
         ),
     )
     .unwrap();
@@ -41,6 +45,7 @@ fn sync_cmd(home: &Path, token: &str) -> Command {
         .env("CHIEF_HOME", home)
         .env("CHIEF_SLACK_TOKEN", token)
         .env("CHIEF_GITHUB_TOKEN", token)
+        .env("CHIEF_JIRA_TOKEN", token)
         .env_remove("CHIEF_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -173,6 +178,28 @@ fn change_the_world(w: &mut World, round: u64) {
     let issue = r.issues.get_mut(&n).unwrap();
     issue["title"] = serde_json::json!(format!("retitled in round {round}"));
     issue["updated_at"] = serde_json::json!(chief_core::Timestamp::now().to_rfc3339());
+    // Jira: a transition, a comment, and every fourth round a comment deleted.
+    let ids: Vec<String> = w.jira.issues.keys().cloned().collect();
+    let me = w.jira.me.clone();
+    let at = chief_core::Timestamp::now().0;
+    let id = &ids[round as usize % ids.len()];
+    let status = ["In Progress", "In Review", "Done"][round as usize % 3];
+    w.jira.transition(id, status, &me, at);
+    w.jira.comment(
+        &ids[(round as usize * 7) % ids.len()],
+        &format!("77{round:04}"),
+        &me,
+        &format!("round {round}: noted"),
+        at,
+    );
+    if round.is_multiple_of(4) {
+        let victim = &ids[(round as usize * 11) % ids.len()];
+        w.jira.edit(victim, at, |i| {
+            if let Some(list) = i["fields"]["comment"]["comments"].as_array_mut() {
+                list.pop();
+            }
+        });
+    }
 }
 
 #[test]
@@ -269,6 +296,7 @@ fn killed_twenty_times_while_the_data_changes_then_finished_matches_a_clean_sync
     let (after, reference) = (snapshot(crashed.path()), snapshot(clean.path()));
     assert!(reference.live.len() > 2_500, "{}", reference.live.len());
     assert!(reference.live.iter().any(|r| r[0].contains("github:synth/repo-1#")), "repositories found by search");
+    assert!(reference.live.iter().any(|r| r[0].starts_with("jira:") && r[3].contains(": noted")), "Jira synced");
     assert!(reference.live.iter().any(|r| r[2].contains("retitled in round") || r[3].contains("edited in round")));
     assert!(!after.deleted.is_empty(), "deletions reached the crashed home");
     assert!(after.deleted.iter().all(|id| !reference.live.iter().any(|r| &r[0] == id)), "deleted means gone");

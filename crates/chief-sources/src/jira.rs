@@ -52,12 +52,19 @@ pub fn project_to_container(v: &Value) -> Result<Container, String> {
     })
 }
 
+/// An issue's comments: `comment.comments` (the search and issue APIs), or a bare
+/// list (what some examples and older servers hand out).
+fn comments_of(fields: &Value) -> impl Iterator<Item = &Value> {
+    let c = &fields["comment"];
+    c.get("comments").unwrap_or(c).as_array().into_iter().flatten()
+}
+
 /// People found on an issue: reporter, assignee, comment authors.
 pub fn issue_people(v: &Value) -> Vec<PersonRecord> {
     let f = &v["fields"];
     let mut out: Vec<PersonRecord> =
         ["reporter", "assignee", "creator"].iter().filter_map(|k| user_to_person(&f[*k])).collect();
-    for c in f["comment"]["comments"].as_array().into_iter().flatten() {
+    for c in comments_of(f) {
         out.extend(user_to_person(&c["author"]));
     }
     out
@@ -110,8 +117,7 @@ pub fn issue_to_items(v: &Value, site: Option<&str>) -> Result<Vec<Item>, String
     let name = |k: &str| f.get(k).and_then(|x| s(x, "name")).map(str::to_string);
     let labels = f.get("labels").cloned().unwrap_or(json!([]));
     let mut participants: Vec<Identity> = account(f.get("assignee")).into_iter().collect();
-    let comments: Vec<&Value> =
-        f.get("comment").and_then(|c| c.get("comments")).and_then(Value::as_array).into_iter().flatten().collect();
+    let comments: Vec<&Value> = comments_of(f).collect();
     participants.extend(comments.iter().filter_map(|c| account(c.get("author"))));
     let issue = Item {
         id: issue_item_id.clone(),
@@ -120,7 +126,8 @@ pub fn issue_to_items(v: &Value, site: Option<&str>) -> Result<Vec<Item>, String
         container: container.clone(),
         author: account(f.get("reporter")).or_else(|| account(f.get("creator"))),
         participants,
-        created: time(f, "created")?,
+        // Payloads trimmed by a `fields` list may lack `created`: the update is the best bound.
+        created: time(f, "created").or_else(|_| time(f, "updated"))?,
         updated: time(f, "updated")?,
         title: format!("{key}: {summary}"),
         body: desc.text,

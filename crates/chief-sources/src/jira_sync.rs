@@ -368,7 +368,7 @@ async fn delta(
     let same_scope = cursor["projects"].as_str() == Some(scope.as_str());
     let cutoff = options.cutoff().map(|c| c.0);
     let first = cutoff.unwrap_or(options.now.0 - FIRST_WINDOW_DAYS * 86_400_000);
-    let floor = cursor["floor"].as_i64().filter(|_| same_scope).unwrap_or(first).max(cutoff.unwrap_or(i64::MIN));
+    let floor = cursor["floor_ms"].as_i64().filter(|_| same_scope).unwrap_or(first).max(cutoff.unwrap_or(i64::MIN));
     let mut hwm = cursor["hwm"].as_i64().filter(|_| same_scope).unwrap_or(floor);
     let restart = |hwm: i64| delta_jql((hwm - OVERLAP_MS).max(floor), projects);
     // A run cut short goes on with its page token; otherwise a new window from the cursor.
@@ -450,7 +450,9 @@ async fn delta(
                 hwm = hwm.max(u);
             }
         }
-        let cursor = json!({"hwm": hwm, "floor": floor, "projects": scope, "jql": jql, "token": next});
+        // `floor_ms` is where the first sync started (wall clock); `hwm` the newest update
+        // stored; the query goes with a page token in flight only.
+        let cursor = json!({"hwm": hwm, "floor_ms": floor, "projects": scope, "jql": next.as_ref().map(|_| &jql), "token": next});
         w.set_cursor(CURSOR_SOURCE, account, key, &cursor)?;
         w.commit()?;
         report.pages += 1;
@@ -511,7 +513,7 @@ async fn reconcile(
     report: &mut SourceReport,
 ) -> Result<(), JiraError> {
     let cursor = store.cursor(CURSOR_SOURCE, account, "_search")?.unwrap_or_else(|| json!({}));
-    let Some(floor) = cursor["floor"].as_i64() else { return Ok(()) };
+    let Some(floor) = cursor["floor_ms"].as_i64() else { return Ok(()) };
     let floor = floor.max(options.cutoff().map_or(i64::MIN, |c| c.0));
     let jql = delta_jql(floor, projects);
     let mut seen: HashSet<String> = HashSet::new();
