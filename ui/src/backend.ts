@@ -37,9 +37,13 @@ export type Explanation = {
 export type UiError = { code: string; message: string; retryable?: boolean };
 
 export type SourceSettings = {
-  name: "slack" | "github"; enabled: boolean; connected: boolean; keep_days: number; live: boolean;
+  name: "slack" | "github" | "jira"; enabled: boolean; connected: boolean; keep_days: number; live: boolean;
   state: SourceState; message: string; account: string; last_success: string | null;
+  /** The API root (Jira: the site), the account's email and project keys (Jira). */
+  api_base: string; email: string; projects: string[];
 };
+/** Where and as whom a token is checked (Jira: site and email). */
+export type ConnectTarget = { api_base?: string; email?: string };
 export type Settings = {
   sources: SourceSettings[];
   llm: { provider: string; model: string; base_url: string; offline: boolean; key_stored: boolean };
@@ -51,7 +55,7 @@ export type Settings = {
   notes: string[];
 };
 export type SettingsPatch = {
-  source?: { name: string; enabled?: boolean; keep_days?: number; live?: boolean };
+  source?: { name: string; enabled?: boolean; keep_days?: number; live?: boolean; api_base?: string; email?: string; projects?: string[] };
   llm_provider?: string; llm_model?: string; llm_base_url?: string; llm_offline?: boolean;
   hotkey?: string; hotkey_enabled?: boolean; capture_exclude?: string[]; launch_at_login?: boolean;
   notifications?: boolean; private_notifications?: boolean; quiet_hours?: string; notifications_per_hour?: number;
@@ -88,7 +92,7 @@ export interface IBriefingBackend {
 export interface ISettingsBackend {
   settings(): Promise<Settings>;
   update(patch: SettingsPatch): Promise<Settings>;
-  connect(source: string, token: string): Promise<ConnectReport>;
+  connect(source: string, token: string, target?: ConnectTarget): Promise<ConnectReport>;
   setLlmKey(key: string): Promise<void>;
   slackManifest(): Promise<string>;
 }
@@ -143,7 +147,7 @@ export class TauriSettingsBackend implements ISettingsBackend {
   constructor(private t: TauriGlobal) {}
   settings() { return this.t.core.invoke<Settings>("settings"); }
   update(patch: SettingsPatch) { return this.t.core.invoke<Settings>("update_settings", { patch }); }
-  connect(source: string, token: string) { return this.t.core.invoke<ConnectReport>("connect_source", { source, token }); }
+  connect(source: string, token: string, target?: ConnectTarget) { return this.t.core.invoke<ConnectReport>("connect_source", { source, token, target: target ?? null }); }
   setLlmKey(key: string) { return this.t.core.invoke<void>("set_llm_key", { key }); }
   slackManifest() { return this.t.core.invoke<string>("slack_manifest"); }
 }

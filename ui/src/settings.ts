@@ -1,5 +1,6 @@
-// Settings: connect Slack and GitHub (token checked against the API, stored in the
-// keychain), each source's status, last sync, retention and live mode; the LLM
+// Settings: connect Slack, GitHub and Jira (token checked against the API, stored in
+// the keychain; Jira with its site and the account's email), each source's status,
+// last sync, retention, live mode (Slack) and projects (Jira); the LLM
 // provider, model, key and offline mode; the hotkey and the windows never captured.
 // Every section saves on its own and shows its own errors.
 
@@ -79,16 +80,24 @@ export class SettingsPage {
 
     for (const s of v.sources) {
       const sec = el("section", { "data-section": `source-${s.name}` });
-      const title = s.name === "slack" ? "Slack" : "GitHub";
+      const title = { slack: "Slack", github: "GitHub", jira: "Jira" }[s.name] ?? s.name;
       sec.append(el("h2", {}, title));
       const status = el("p", { class: `status-line ${s.state}` }, `${s.connected ? "Connected" : "Not connected"} · ${STATE[s.state] ?? s.state}${s.account ? ` · ${s.account}` : ""}${s.last_success ? ` · last sync ${s.last_success.slice(0, 16).replace("T", " ")}` : ""}`);
       sec.append(status);
       if (s.message) sec.append(el("p", { class: "note" }, s.message));
-      const token = el("input", { type: "password", name: "token", placeholder: s.name === "slack" ? "xoxp-… user token of the Chief app" : "ghp_… or github_pat_… token", autocomplete: "off" });
+      const hint = { slack: "xoxp-… user token of the Chief app", github: "ghp_… or github_pat_… token", jira: "API token from id.atlassian.com" }[s.name] ?? "token";
+      const token = el("input", { type: "password", name: "token", placeholder: hint, autocomplete: "off" });
+      const site = el("input", { name: "site", type: "url", value: s.api_base, placeholder: "https://your-site.atlassian.net" });
+      const email = el("input", { name: "email", type: "email", value: s.email, placeholder: "you@company.com" });
+      if (s.name === "jira") sec.append(field("Site", site), field("Account email", email));
       const connect = el("button", { type: "button", name: "connect" }, s.connected ? "Replace token" : "Connect");
       connect.addEventListener("click", () =>
         this.act(sec, async () => {
-          const r = await this.api.connect(s.name, token.value);
+          if (s.name === "jira" && (!/^https?:\/\/\S+$/.test(site.value.trim()) || !email.value.includes("@"))) {
+            throw { code: "invalid_input", message: "Give the Jira site (https://your-site.atlassian.net) and your account's email, then the API token." };
+          }
+          const target = s.name === "jira" ? { api_base: site.value.trim(), email: email.value.trim() } : undefined;
+          const r = await this.api.connect(s.name, token.value, target);
           token.value = "";
           return `Token works for ${r.identity}; stored in the ${r.stored}.${r.missing.length ? ` Missing scopes: ${r.missing.join(", ")}.` : ""}`;
         }),
@@ -110,6 +119,8 @@ export class SettingsPage {
       sec.append(field("Sync in the background", enabled), field("Keep items (days, 0 = forever)", keep));
       const live = checkbox("live", s.live);
       if (s.name === "slack") sec.append(field("Live mode: keep no message text locally", live));
+      const projects = el("input", { name: "projects", value: s.projects.join(", "), placeholder: "ENG, PAY (empty: every project you can browse)" });
+      if (s.name === "jira") sec.append(field("Projects", projects));
       const save = el("button", { type: "button", name: "save" }, "Save");
       save.addEventListener("click", () => {
         const days = Number(keep.value);
@@ -119,7 +130,15 @@ export class SettingsPage {
           out.textContent = "Days must be a whole number, 0 or more.";
           return;
         }
-        void this.save(sec, { source: { name: s.name, enabled: enabled.checked, keep_days: days, ...(s.name === "slack" ? { live: live.checked } : {}) } });
+        const keys = projects.value.split(/[\s,]+/).map((k) => k.trim().toUpperCase()).filter((k) => k);
+        if (s.name === "jira" && keys.some((k) => !/^[A-Z][A-Z0-9_]*$/.test(k))) {
+          const out = sec.querySelector<HTMLElement>(".outcome")!;
+          out.className = "outcome error";
+          out.textContent = "Project keys are letters, digits and _ (like ENG or PAY_2), separated by commas.";
+          return;
+        }
+        const extra = s.name === "slack" ? { live: live.checked } : s.name === "jira" ? { projects: keys } : {};
+        void this.save(sec, { source: { name: s.name, enabled: enabled.checked, keep_days: days, ...extra } });
       });
       sec.append(save, el("p", { class: "outcome", "aria-live": "polite" }));
       blocks.push(sec);

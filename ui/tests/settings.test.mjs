@@ -12,8 +12,9 @@ let browser, server;
 
 const SETTINGS = {
   sources: [
-    { name: "slack", enabled: true, connected: true, keep_days: 90, live: false, state: "paused", message: "Slack rejected the token (token_revoked); reconnect with `chief connect slack`", account: "T01KESTREL", last_success: "2026-11-25T17:58:00Z" },
-    { name: "github", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null },
+    { name: "slack", enabled: true, connected: true, keep_days: 90, live: false, state: "paused", message: "Slack rejected the token (token_revoked); reconnect with `chief connect slack`", account: "T01KESTREL", last_success: "2026-11-25T17:58:00Z", api_base: "https://slack.com/api", email: "", projects: [] },
+    { name: "github", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null, api_base: "https://api.github.com", email: "", projects: [] },
+    { name: "jira", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null, api_base: "", email: "", projects: ["ENG"] },
   ],
   llm: { provider: "openai", model: "gpt-4o-mini", base_url: "", offline: false, key_stored: true },
   desktop: { hotkey: "", hotkey_enabled: true, capture_exclude: ["1Password", "KeePassXC"], launch_at_login: false, notifications: true, private_notifications: false },
@@ -31,8 +32,8 @@ function mock() {
       if (p.hotkey === "Ctrl+Alt+Delete") throw { code: "hotkey", message: "Ctrl+Alt+Delete is taken by another app or not a valid shortcut; try another, e.g. Ctrl+Alt+O" };
       return S;
     },
-    async connect(source, token) {
-      window.__calls.connect.push([source, token]);
+    async connect(source, token, target) {
+      window.__calls.connect.push([source, token, target ?? null]);
       if (token === "bad") throw { code: "sync", message: "GitHub rejected the token (HTTP 401); reconnect with chief connect github" };
       return { source, identity: "mayachen", granted: ["repo"], missing: ["read:org"], stored: "keychain" };
     },
@@ -85,6 +86,33 @@ test("connecting checks the token, reports missing scopes, and shows rejections"
   await page.click(`${sec("source-github")} button[name=connect]`);
   await page.waitForSelector(`${sec("source-github")} .outcome.error`);
   assert.match(await page.textContent(`${sec("source-github")} .outcome`), /HTTP 401/);
+  await page.close();
+});
+
+test("Jira connects with its site and email, and saves its projects", async () => {
+  const page = await open();
+  const jira = sec("source-jira");
+  assert.match(await page.textContent(`${jira} h2`), /Jira/);
+  assert.equal(await page.inputValue(`${jira} input[name=projects]`), "ENG");
+  // Without a site the token is not sent anywhere.
+  await page.fill(`${jira} input[name=token]`, "atl-token");
+  await page.click(`${jira} button[name=connect]`);
+  await page.waitForSelector(`${jira} .outcome.error`);
+  assert.match(await page.textContent(`${jira} .outcome`), /your-site\.atlassian\.net/);
+  assert.equal((await page.evaluate(() => window.__calls.connect)).length, 0);
+  await page.fill(`${jira} input[name=site]`, "https://acme.atlassian.net");
+  await page.fill(`${jira} input[name=email]`, "maya@acme.example");
+  await page.click(`${jira} button[name=connect]`);
+  await page.waitForFunction(() => window.__calls.connect.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.__calls.connect[0]), ["jira", "atl-token", { api_base: "https://acme.atlassian.net", email: "maya@acme.example" }]);
+  // Project keys: checked, upper-cased, saved as a list.
+  await page.fill(`${jira} input[name=projects]`, "eng, PAY) OR x");
+  await page.click(`${jira} button[name=save]`);
+  assert.match(await page.textContent(`${jira} .outcome`), /Project keys/);
+  await page.fill(`${jira} input[name=projects]`, "eng, pay_2");
+  await page.click(`${jira} button[name=save]`);
+  await page.waitForFunction(() => window.__calls.update.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.__calls.update[0]), { source: { name: "jira", enabled: false, keep_days: 0, projects: ["ENG", "PAY_2"] } });
   await page.close();
 });
 

@@ -1,7 +1,7 @@
-//! The secrets and privacy sweep: the real `chief` binary connects Slack and GitHub
-//! (tokens on standard input, stored in a real Secret Service keychain —
+//! The secrets and privacy sweep: the real `chief` binary connects Slack, GitHub and
+//! Jira (tokens on standard input, stored in a real Secret Service keychain —
 //! gnome-keyring on a private D-Bus session), stores an LLM key, syncs Slack in live
-//! mode and GitHub from the mock APIs, and calls an LLM endpoint that answers with a
+//! mode, GitHub and Jira from the mock APIs, and calls an LLM endpoint that answers with a
 //! redirect to another host — all at `CHIEF_LOG=trace` and `-vv`. Then every byte of
 //! the output and of the home (database, WAL, index files, chief.toml) is searched:
 //! no token, no key, no live-mode message text; the home is 0700 and its files 0600;
@@ -34,6 +34,19 @@ fn files(dir: &Path, out: &mut Vec<(std::path::PathBuf, u32)>) {
     }
 }
 
+/// Standard base64, to look for a Basic auth header's credentials.
+fn base64(input: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { A[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -59,6 +72,8 @@ async fn no_secret_or_live_text_reaches_logs_or_disk_even_at_trace() {
         "C0000001",
         serde_json::json!({"type": "message", "user": "U000002", "text": LIVE_TEXT, "ts": format!("{}.000077", now - 90)}),
     );
+    let jira_email = world.jira.email.clone();
+    let basic = base64(format!("{jira_email}:{SLACK_AND_GITHUB_TOKEN}").as_bytes());
     let mock = chief_mockapi::MockApi::start(world).await.unwrap();
     // The LLM endpoint redirects to another server; a client that followed would send the key there.
     let elsewhere = MockServer::start().await;
@@ -86,6 +101,7 @@ export CHIEF_LLM_PROVIDER=anthropic CHIEF_LLM_MODEL=claude-test CHIEF_LLM_BASE_U
 chief() {{ "{bin}" "$@"; echo "[exit $?: chief $*]"; }}
 printf '%s\n' "{token}" | chief -vv connect slack
 printf '%s\n' "{token}" | chief -vv connect github
+printf '%s\n' "{token}" | chief -vv connect jira --site "{jira}" --email "{jira_email}"
 printf '%s' "{key}" | chief -vv llm set-key
 chief -vv sync
 chief -vv llm test --no-cache
@@ -97,6 +113,8 @@ chief -vv doctor
         home = home.display(),
         slack = mock.slack_base(),
         github = mock.github_base(),
+        jira = mock.jira_base(),
+        jira_email = jira_email,
         llm = llm.uri(),
         bin = env!("CARGO_BIN_EXE_chief"),
         token = SLACK_AND_GITHUB_TOKEN,
@@ -114,10 +132,16 @@ chief -vv doctor
     assert!(status.success(), "{status:?}: {text}");
 
     // It all ran: tokens came from the keychain, the sync stored items, the LLM call failed on the redirect.
-    for step in ["connect slack", "connect github", "llm set-key", "sync"] {
+    for step in ["connect slack", "connect github", "connect jira", "llm set-key", "sync"] {
         assert!(text.contains(&format!("[exit 0: chief -vv {step}")), "{step} failed:\n{text}");
     }
-    assert!(text.contains("slack page stored") && text.contains("github page stored"), "{text}");
+    assert!(
+        text.contains("slack page stored") && text.contains("github page stored") && text.contains("jira page stored"),
+        "{text}"
+    );
+    // `connect jira` saved the site and the email (not the token) to chief.toml.
+    let toml = std::fs::read_to_string(home.join("chief.toml")).unwrap();
+    assert!(toml.contains(&mock.jira_base()) && toml.contains(&jira_email), "{toml}");
     assert!(!text.contains("[exit 0: chief -vv llm test"), "a redirect is an error:\n{text}");
     assert!(text.contains("does not follow redirects"), "the error says why:\n{text}");
     assert!(text.contains("DEBUG") && text.contains("slack request"), "verbose logging was on");
@@ -125,7 +149,7 @@ chief -vv doctor
     assert!(!llm.received_requests().await.unwrap().is_empty(), "the LLM endpoint was called");
 
     // Nothing secret or live in the output, as text or as a logged byte list.
-    for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER"] {
+    for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER", basic.as_str()] {
         assert!(!contains(&out, marker), "{marker} in the output:\n{text}");
         let bytes: Vec<String> = marker.bytes().take(12).map(|b| b.to_string()).collect();
         assert!(!contains(&out, &bytes.join(", ")), "{marker} as bytes in the output");
@@ -137,7 +161,7 @@ chief -vv doctor
     assert!(all.iter().any(|(p, _)| p.to_string_lossy().contains("index")), "{all:?}");
     for (path, _) in &all {
         let bytes = std::fs::read(path).unwrap();
-        for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER"] {
+        for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER", basic.as_str()] {
             assert!(!contains(&bytes, marker), "{marker} in {}", path.display());
         }
     }
@@ -151,5 +175,14 @@ chief -vv doctor
         }
         assert_eq!(mode & 0o077, 0, "{} is readable by others: {mode:o}", path.display());
     }
-    eprintln!("sweep: {} files, {} bytes of output, searched for 3 markers", all.len(), out.len());
+    eprintln!("sweep: {} files, {} bytes of output, searched for 4 markers", all.len(), out.len());
+}
+
+#[test]
+fn base64_matches_the_rfc_4648_vectors() {
+    for (plain, encoded) in
+        [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")]
+    {
+        assert_eq!(base64(plain.as_bytes()), encoded);
+    }
 }

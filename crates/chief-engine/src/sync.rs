@@ -368,12 +368,15 @@ impl Engine {
         };
         let stored = if store {
             secrets::set(&format!("{source}:token"), token)?;
-            if source == LiveSource::Jira && (site != cfg.api_base || email != cfg.email) {
+            // A connected source syncs from now on; Jira's site and email go with its token.
+            let jira = source == LiveSource::Jira && (site != cfg.api_base || email != cfg.email);
+            if jira || !cfg.enabled {
                 let patch = crate::SettingsPatch {
                     source: Some(crate::SourcePatch {
                         name: source.to_string(),
-                        api_base: Some(site.clone()),
-                        email: Some(email.clone()),
+                        enabled: (!cfg.enabled).then_some(true),
+                        api_base: jira.then(|| site.clone()),
+                        email: jira.then(|| email.clone()),
                         ..Default::default()
                     }),
                     ..Default::default()

@@ -1,6 +1,6 @@
 //! The settings window: the view, edits to `chief.toml`, connecting sources, the LLM key.
 
-use chief_engine::{ConnectReport, EngineError, LiveSource, SettingsPatch, SettingsView};
+use chief_engine::{ConnectReport, ConnectTarget, EngineError, LiveSource, SettingsPatch, SettingsView};
 use tauri::AppHandle;
 use tauri_plugin_global_shortcut::GlobalShortcutExt;
 
@@ -67,8 +67,10 @@ pub async fn connect_source(
     state: tauri::State<'_, AppState>,
     source: String,
     token: String,
+    target: Option<ConnectTarget>,
 ) -> Result<ConnectReport, UiError> {
-    state.engine.call(move |e| e.connect(source.parse::<LiveSource>()?, &token, true)).await
+    let target = target.unwrap_or_default();
+    state.engine.call(move |e| e.connect_with(source.parse::<LiveSource>()?, &token, &target, true)).await
 }
 
 /// Stores the API key of the LLM chain's first provider in the keychain, under the
