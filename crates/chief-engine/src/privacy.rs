@@ -20,6 +20,21 @@ pub fn mode(path: &Path) -> Option<u32> {
     }
 }
 
+/// Makes one file of the home 0600 (Unix), best effort.
+pub(crate) fn private_file(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::debug!(path = %path.display(), error = %e, "cannot restrict permissions");
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+    }
+}
+
 /// Makes the database and index files 0600 (their folder 0700), and the home folder
 /// 0700 when Chief just created it. A folder that existed before (`--home` pointed at
 /// a shared or system folder) keeps its mode: `chief doctor` says when others can read

@@ -224,6 +224,7 @@ pub fn apply_patch(home: &Path, patch: &SettingsPatch, env: &[(String, String)])
     let write = |text: &str| {
         let tmp = path.with_extension("toml.tmp");
         std::fs::write(&tmp, text)
+            .map(|()| crate::privacy::private_file(&tmp))
             .and_then(|_| std::fs::rename(&tmp, &path))
             .map_err(|source| EngineError::Home { path: path.clone(), source })
     };
