@@ -12,6 +12,7 @@
 //! search with `nextPageToken` and answers a rate limit with 429 and `Retry-After`.
 
 mod github;
+mod google;
 mod jira;
 mod slack;
 mod synthetic;
@@ -26,7 +27,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Response, Uri};
 use base64::Engine as _;
 
-pub use world::{DEMO_TOKEN, GithubWorld, JiraWorld, RepoData, SlackWorld, Synthetic, World, jira_time, ts_key};
+pub use world::{
+    DEMO_TOKEN, GithubWorld, GoogleWorld, JiraWorld, RepoData, SlackWorld, Synthetic, World, jira_time, ts_key,
+};
 
 /// What the mock grants a token: every scope Chief asks for.
 pub use chief_core::scopes::{GITHUB as GITHUB_SCOPES, SLACK as SLACK_SCOPES};
@@ -183,6 +186,16 @@ impl MockApi {
         format!("{}/jira", self.url())
     }
 
+    /// The Google API root (`.../google`): Calendar, Drive and Gmail under it.
+    pub fn google_base(&self) -> String {
+        format!("{}/google", self.url())
+    }
+
+    /// Google's OAuth consent page and token endpoint on this mock.
+    pub fn google_oauth(&self) -> (String, String) {
+        (format!("{}/google/oauth/auth", self.url()), format!("{}/google/oauth/token", self.url()))
+    }
+
     /// Reads or changes the served data.
     pub fn world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         f(&mut lock(&self.shared.world))
@@ -247,6 +260,7 @@ pub(crate) struct Req {
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
     pub host: String,
+    pub body: Vec<u8>,
 }
 
 impl Req {
@@ -312,6 +326,10 @@ async fn faults_gate(shared: &Shared, service: &'static str) -> (Gate, bool) {
             let (status, body) = match service {
                 "slack" => (429, serde_json::json!({"ok": false, "error": "ratelimited"})),
                 "jira" => (429, serde_json::json!({"errorMessages": ["Rate limit exceeded."], "errors": {}})),
+                "google" => (
+                    429,
+                    serde_json::json!({"error": {"code": 429, "message": "Rate Limit Exceeded", "errors": [{"reason": "rateLimitExceeded"}]}}),
+                ),
                 _ => (403, serde_json::json!({"message": "You have exceeded a secondary rate limit."})),
             };
             Gate::Reply(Reply::json(status, &body).header("retry-after", f.retry_after_secs.to_string()))
@@ -329,7 +347,13 @@ async fn faults_gate(shared: &Shared, service: &'static str) -> (Gate, bool) {
     (gate, revoked)
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap) -> Response<Body> {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response<Body> {
     let path = uri.path().to_string();
     let service: &'static str = if path.starts_with("/slack/") {
         "slack"
@@ -337,11 +361,13 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         "github"
     } else if path.starts_with("/jira/") {
         "jira"
+    } else if path.starts_with("/google/") {
+        "google"
     } else {
         "none"
     };
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
-    let req = Req { path: path.clone(), query: parse_query(uri.query()), headers, host };
+    let req = Req { path: path.clone(), query: parse_query(uri.query()), headers, host, body: body.to_vec() };
     let (gate, revoked) = faults_gate(&shared, service).await;
     if revoked {
         lock(&shared.world).token = format!("revoked-{}", now_secs());
@@ -364,6 +390,12 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
                 "slack" => slack::handle(&shared.world, &req, authorized, generation),
                 "github" => github::handle(&shared.world, &shared.faults, &req, authorized),
                 "jira" => jira::handle(&lock(&shared.world).jira, &req, method.as_str(), authorized, generation),
+                "google" => {
+                    let bearer =
+                        req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::to_string);
+                    let mut w = lock(&shared.world);
+                    google::handle(&mut w.google, &req, method.as_str(), bearer.as_deref(), &token)
+                }
                 _ => Reply::json(404, &serde_json::json!({"message": "Not Found"})),
             }
         }

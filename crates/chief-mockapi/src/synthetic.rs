@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::world::{GithubWorld, JiraWorld, RepoData, SlackWorld, Synthetic, World, jira_time};
+use crate::world::{GithubWorld, GoogleWorld, JiraWorld, RepoData, SlackWorld, Synthetic, World, jira_time};
 
 const WORDS: &[&str] = &[
     "deploy",
@@ -186,7 +186,64 @@ pub(crate) fn generate(spec: &Synthetic) -> World {
         github.repos.insert(full, data);
     }
     let jira = jira(spec, &mut rng, start, people);
-    World { slack, github, jira, token: "synthetic-token".into() }
+    let google = google(spec, &mut rng, start);
+    World { slack, github, jira, google, token: "synthetic-token".into() }
+}
+
+/// A primary calendar with events (a weekly series as instances), Docs with comment
+/// threads, and mail in threads of three.
+fn google(spec: &Synthetic, rng: &mut Rng, start: u64) -> GoogleWorld {
+    let mut g = GoogleWorld { email: "user0@example.com".into(), ..GoogleWorld::default() };
+    let cal = g.email.clone();
+    g.calendars
+        .push(json!({"id": cal, "summary": "User 0", "primary": true, "accessRole": "owner", "timeZone": "UTC"}));
+    g.calendars.push(json!({"id": "team#shared@group.calendar.google.com", "summary": "Team", "accessRole": "reader", "timeZone": "Europe/Berlin"}));
+    let span = spec.days.max(1) * 86_400;
+    for n in 0..spec.google_events as u64 {
+        let at = start + (n * 7_200) % span + 86_400;
+        let attendee = |k: u64| json!({"email": format!("user{k}@example.com"), "displayName": format!("User {k}"), "responseStatus": "accepted"});
+        let (id, recurring) =
+            if n % 5 == 0 { (format!("weekly_{n}"), Some("weekly")) } else { (format!("ev{n}"), None) };
+        let ev = json!({"id": id, "status": "confirmed", "summary": rng.sentence(4), "description": rng.sentence(12),
+            "start": {"dateTime": iso(at)}, "end": {"dateTime": iso(at + 1_800)}, "updated": iso(at - 86_400),
+            "htmlLink": format!("https://calendar.google.com/event?eid={id}"), "recurringEventId": recurring,
+            "organizer": {"email": cal}, "attendees": [attendee(0), attendee(1 + n % 9)]});
+        let which = if n % 4 == 3 { "team#shared@group.calendar.google.com".to_string() } else { cal.clone() };
+        g.put_event(&which, ev);
+    }
+    for d in 0..spec.google_docs as u64 {
+        let id = format!("doc{d}");
+        let at = iso(start + d * 40_000);
+        g.put_doc(&id, &format!("Design: {}", rng.sentence(3)), &rng.sentence(200), &at);
+        for k in 0..2u64 {
+            let author =
+                |u: u64| json!({"displayName": format!("User {u}"), "emailAddress": format!("user{u}@example.com")});
+            g.put_comment(&id, json!({"id": format!("c{d}-{k}"), "content": rng.sentence(10), "author": author(k + 1), "createdTime": at, "modifiedTime": at,
+                "resolved": k == 1, "deleted": false, "quotedFileContent": {"value": rng.sentence(4)},
+                "replies": [{"id": "r1", "content": rng.sentence(6), "author": author(0), "createdTime": at, "deleted": false}]}));
+        }
+    }
+    for m in 0..spec.google_messages as u64 {
+        let at = start + (m * 3_000) % span;
+        let thread = format!("t{}", m / 3);
+        let first = m % 3 == 0;
+        let mid = format!("<m{m}@example.com>");
+        let root = format!("<m{}@example.com>", m - m % 3);
+        let refs = if first { String::new() } else { format!("In-Reply-To: {root}\r\nReferences: {root}\r\n") };
+        let date = time::OffsetDateTime::from_unix_timestamp(at as i64)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc2822).ok())
+            .unwrap_or_default();
+        let text = format!(
+            "From: User {u} <user{u}@example.com>\r\nTo: user0@example.com\r\nSubject: {re}thread {t}\r\nDate: {date}\r\nMessage-ID: {mid}\r\n{refs}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+            u = 1 + m % 7,
+            re = if first { "" } else { "Re: " },
+            t = m / 3,
+            body = rng.sentence(30),
+        );
+        g.add_message(&format!("{m:016x}"), &thread, &["INBOX"], &text, at as i64 * 1000);
+    }
+    g
 }
 
 /// Jira projects and issues with comments and status histories.

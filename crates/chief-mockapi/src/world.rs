@@ -248,12 +248,168 @@ impl JiraWorld {
     }
 }
 
+/// A Google account: the OAuth client and grant, calendars, Drive files, Gmail.
+#[derive(Debug, Clone)]
+pub struct GoogleWorld {
+    pub email: String,
+    /// The OAuth client the token endpoint accepts.
+    pub client_id: String,
+    /// The refresh token the token endpoint accepts (empty: none granted yet).
+    pub refresh_token: String,
+    /// Each refresh hands out a new refresh token and the old one stops working.
+    pub rotate_refresh: bool,
+    /// Access tokens handed out (besides the world's fixed token).
+    pub issued: Vec<String>,
+    /// Authorization codes: (PKCE challenge, redirect URI).
+    pub codes: BTreeMap<String, (String, String)>,
+    pub refreshes: u64,
+    /// The change clock: sync tokens, page tokens and history ids are positions on it.
+    pub seq: u64,
+    /// Tokens and ids below this are expired (410 on Calendar, 404 on Gmail and Drive).
+    pub sync_floor: u64,
+    /// `calendarList` entries.
+    pub calendars: Vec<Value>,
+    /// Events per calendar id, by event id (`_seq`: when they last changed).
+    pub events: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Drive files by id: metadata, `_text` (the export), `_comments`, `_removed`.
+    pub files: BTreeMap<String, Value>,
+    /// Gmail messages by id, as `format=raw` returns them, with `_deleted`.
+    pub messages: BTreeMap<String, Value>,
+}
+
+impl Default for GoogleWorld {
+    fn default() -> Self {
+        GoogleWorld {
+            email: "me@example.com".into(),
+            client_id: "chief-mock-client.apps.googleusercontent.com".into(),
+            refresh_token: String::new(),
+            rotate_refresh: false,
+            issued: Vec::new(),
+            codes: BTreeMap::new(),
+            refreshes: 0,
+            seq: 1,
+            sync_floor: 0,
+            calendars: Vec::new(),
+            events: BTreeMap::new(),
+            files: BTreeMap::new(),
+            messages: BTreeMap::new(),
+        }
+    }
+}
+
+impl GoogleWorld {
+    fn tick(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Adds or replaces an event (by id).
+    pub fn put_event(&mut self, calendar: &str, mut event: Value) {
+        event["_seq"] = json!(self.tick());
+        let id = event["id"].as_str().unwrap_or("").to_string();
+        self.events.entry(calendar.to_string()).or_default().insert(id, event);
+    }
+
+    /// Cancels an event: it stays, as Google keeps it, with `status: cancelled`.
+    pub fn cancel_event(&mut self, calendar: &str, id: &str) -> bool {
+        let seq = self.tick();
+        match self.events.get_mut(calendar).and_then(|c| c.get_mut(id)) {
+            Some(e) => {
+                e["status"] = json!("cancelled");
+                e["_seq"] = json!(seq);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds or replaces a Google Doc with its text.
+    pub fn put_doc(&mut self, id: &str, name: &str, text: &str, modified: &str) {
+        let seq = self.tick();
+        let comments = self.files.get(id).map(|f| f["_comments"].clone()).unwrap_or(json!([]));
+        self.files.insert(
+            id.to_string(),
+            json!({"id": id, "name": name, "mimeType": "application/vnd.google-apps.document", "createdTime": modified, "modifiedTime": modified,
+                "webViewLink": format!("https://docs.google.com/document/d/{id}/edit"), "trashed": false,
+                "owners": [{"displayName": "Owner", "emailAddress": self.email}], "_text": text, "_comments": comments, "_seq": seq}),
+        );
+    }
+
+    /// Adds or replaces a comment thread on a file (a change to the file).
+    pub fn put_comment(&mut self, file: &str, comment: Value) -> bool {
+        let seq = self.tick();
+        let Some(f) = self.files.get_mut(file) else { return false };
+        let list = f["_comments"].as_array_mut();
+        let Some(list) = list else { return false };
+        match list.iter_mut().find(|c| c["id"] == comment["id"]) {
+            Some(c) => *c = comment,
+            None => list.push(comment),
+        }
+        f["_seq"] = json!(seq);
+        true
+    }
+
+    /// Removes a file (trash emptied): the change feed reports it removed.
+    pub fn remove_file(&mut self, id: &str) -> bool {
+        let seq = self.tick();
+        match self.files.get_mut(id) {
+            Some(f) => {
+                f["_removed"] = json!(true);
+                f["_seq"] = json!(seq);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a message from its RFC 822 text.
+    pub fn add_message(&mut self, id: &str, thread: &str, labels: &[&str], rfc822: &str, internal_ms: i64) {
+        use base64::Engine as _;
+        let seq = self.tick();
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rfc822.as_bytes());
+        self.messages.insert(
+            id.to_string(),
+            json!({"id": id, "threadId": thread, "labelIds": labels, "internalDate": internal_ms.to_string(), "sizeEstimate": rfc822.len(), "raw": raw, "_seq": seq}),
+        );
+    }
+
+    /// Deletes a message (the history reports it).
+    pub fn delete_message(&mut self, id: &str) -> bool {
+        let seq = self.tick();
+        match self.messages.get_mut(id) {
+            Some(m) => {
+                m["_deleted"] = json!(true);
+                m["_seq"] = json!(seq);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every sync token, page token and history id handed out so far expires.
+    pub fn expire_tokens(&mut self) {
+        self.sync_floor = self.seq + 1;
+        self.tick();
+    }
+
+    /// Events, Docs, comment threads and messages.
+    pub fn item_count(&self) -> usize {
+        let events = self.events.values().flat_map(|c| c.values()).filter(|e| e["status"] != "cancelled").count();
+        let files = self.files.values().filter(|f| f["_removed"] != true);
+        let docs: usize = files
+            .map(|f| 1 + f["_comments"].as_array().map_or(0, |c| c.iter().filter(|c| c["deleted"] != true).count()))
+            .sum();
+        events + docs + self.messages.values().filter(|m| m["_deleted"] != true).count()
+    }
+}
+
 /// Everything one mock serves.
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub slack: SlackWorld,
     pub github: GithubWorld,
     pub jira: JiraWorld,
+    pub google: GoogleWorld,
     /// The one token every API accepts (Jira: with `jira.email`, as Basic auth).
     pub token: String,
 }
@@ -378,13 +534,29 @@ impl World {
             github.repos.insert(full, repo);
         }
         let jira = jira_from_demo(dir, me_email)?;
-        Ok(World { slack, github, jira, token: DEMO_TOKEN.into() })
+        let google = google_from_demo(dir, me_email)?;
+        Ok(World { slack, github, jira, google, token: DEMO_TOKEN.into() })
     }
 
     /// A generated workspace of a given size, for benchmarks and crash tests.
     pub fn synthetic(spec: &Synthetic) -> World {
         crate::synthetic::generate(spec)
     }
+}
+
+/// The demo's Google account: its calendars and their events.
+fn google_from_demo(dir: &Path, me_email: &str) -> Result<GoogleWorld, MockError> {
+    let mut g = GoogleWorld { email: me_email.to_string(), ..GoogleWorld::default() };
+    g.calendars =
+        read(dir, "google/calendar/calendarList.json")?.map(|v| list(Some(v["items"].clone()))).unwrap_or_default();
+    for c in g.calendars.clone() {
+        let Some(id) = c["id"].as_str() else { continue };
+        let events = read(dir, &format!("google/calendar/events/{id}.json"))?.map(|v| list(Some(v["items"].clone())));
+        for e in events.unwrap_or_default() {
+            g.put_event(id, e);
+        }
+    }
+    Ok(g)
 }
 
 /// The demo's Jira site: its projects, issues (comments included) and the user.
@@ -441,6 +613,10 @@ pub struct Synthetic {
     pub jira_projects: usize,
     pub jira_issues: usize,
     pub comments_per_issue: usize,
+    /// Google: calendar events, Docs (each with two comment threads) and Gmail messages.
+    pub google_events: usize,
+    pub google_docs: usize,
+    pub google_messages: usize,
     /// Days the messages spread over, ending at `end_secs`.
     pub days: u64,
     pub end_secs: u64,
@@ -461,6 +637,9 @@ impl Default for Synthetic {
             jira_projects: 2,
             jira_issues: 40,
             comments_per_issue: 2,
+            google_events: 40,
+            google_docs: 6,
+            google_messages: 60,
             days: 30,
             end_secs: 1_795_000_000,
             seed: 7,

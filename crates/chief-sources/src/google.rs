@@ -105,3 +105,129 @@ pub fn event_to_change(calendar_id: &str, v: &Value) -> Result<EventChange, Stri
         }),
     })))
 }
+
+/// The container of Drive documents.
+pub fn drive_container() -> Container {
+    Container {
+        id: ContainerId::new(Source::Google, "drive"),
+        source: Source::Google,
+        kind: ContainerKind::Folder,
+        name: "Google Drive".into(),
+        description: String::new(),
+    }
+}
+
+/// A Drive file's item id.
+pub fn drive_file_id(file_id: &str) -> ItemId {
+    ItemId::new(Source::Google, &format!("drive/{file_id}"))
+}
+
+/// Bodies are kept up to this many characters.
+const MAX_DOC_CHARS: usize = 200_000;
+
+fn drive_user(v: Option<&Value>) -> Option<Identity> {
+    let u = v?;
+    s(u, "emailAddress").map(|e| Identity::new(IdentityKind::Email, e))
+}
+
+/// A Google Doc (`files` metadata) with its text (`files.export` as text/plain).
+pub fn doc_to_item(file: &Value, text: &str) -> Result<Item, String> {
+    let id = s(file, "id").ok_or("file without id")?;
+    let created = s(file, "createdTime").map(Timestamp::parse_rfc3339).transpose().map_err(|e| e.to_string())?;
+    let updated = s(file, "modifiedTime").map(Timestamp::parse_rfc3339).transpose().map_err(|e| e.to_string())?;
+    let created = created.or(updated).ok_or("file without createdTime or modifiedTime")?;
+    let title = s(file, "name").unwrap_or("(untitled)").to_string();
+    let body: String = text.trim_start_matches('\u{feff}').chars().take(MAX_DOC_CHARS).collect();
+    let owner = file.get("owners").and_then(Value::as_array).and_then(|o| o.first());
+    Ok(Item {
+        id: drive_file_id(id),
+        source: Source::Google,
+        kind: ItemKind::Doc,
+        container: drive_container().id,
+        author: drive_user(owner).or_else(|| drive_user(file.get("lastModifyingUser"))),
+        participants: vec![],
+        created,
+        updated: updated.unwrap_or(created),
+        references: extract(&format!("{title}\n{body}")),
+        title,
+        body,
+        url: s(file, "webViewLink").map(str::to_string),
+        parent: None,
+        is_bot: false,
+        extra: json!({"mime": s(file, "mimeType"), "last_modified_by": file.get("lastModifyingUser").and_then(|u| s(u, "displayName"))}),
+    })
+}
+
+/// People on a Drive comment thread (authors with an email).
+pub fn comment_people(c: &Value) -> Vec<PersonRecord> {
+    std::iter::once(c)
+        .chain(c.get("replies").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(|x| {
+            let a = x.get("author")?;
+            let email = s(a, "emailAddress")?;
+            Some(PersonRecord {
+                display_name: s(a, "displayName").unwrap_or(email).to_string(),
+                identities: vec![Identity::new(IdentityKind::Email, email)],
+                title: String::new(),
+                is_bot: false,
+            })
+        })
+        .collect()
+}
+
+/// What a Drive comment means for the store: a comment thread (the comment and its
+/// replies, in order, as one discussion under its document), or a deletion.
+pub fn comment_to_change(file: &Value, c: &Value) -> Result<EventChange, String> {
+    let file_id = s(file, "id").ok_or("file without id")?;
+    let cid = s(c, "id").ok_or("comment without id")?;
+    let id = ItemId::new(Source::Google, &format!("drive/{file_id}/comment/{cid}"));
+    if c.get("deleted").and_then(Value::as_bool) == Some(true) {
+        return Ok(EventChange::Cancelled(id));
+    }
+    let name = |x: &Value| x.get("author").and_then(|a| s(a, "displayName")).unwrap_or("Someone").to_string();
+    let mut lines = Vec::new();
+    if let Some(q) = c.get("quotedFileContent").and_then(|q| s(q, "value")).filter(|q| !q.trim().is_empty()) {
+        lines.push(format!("On \"{}\":", q.trim()));
+    }
+    lines.push(format!("{}: {}", name(c), s(c, "content").unwrap_or("").trim()));
+    let replies: Vec<&Value> = c
+        .get("replies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| r.get("deleted").and_then(Value::as_bool) != Some(true))
+        .collect();
+    let mut participants: Vec<Identity> = Vec::new();
+    for r in &replies {
+        let text = s(r, "content").unwrap_or("").trim().to_string();
+        let action = s(r, "action").map(|a| format!(" ({a})")).unwrap_or_default();
+        lines.push(format!("{}{action}: {text}", name(r)));
+        if let Some(i) = drive_user(r.get("author"))
+            && !participants.contains(&i)
+        {
+            participants.push(i);
+        }
+    }
+    let created = Timestamp::parse_rfc3339(s(c, "createdTime").ok_or("comment without createdTime")?)
+        .map_err(|e| e.to_string())?;
+    let updated = s(c, "modifiedTime").and_then(|t| Timestamp::parse_rfc3339(t).ok()).unwrap_or(created);
+    let body = lines.join("\n");
+    let doc = s(file, "name").unwrap_or("a document");
+    Ok(EventChange::Upsert(Box::new(Item {
+        id,
+        source: Source::Google,
+        kind: ItemKind::Comment,
+        container: drive_container().id,
+        author: drive_user(c.get("author")),
+        participants,
+        created,
+        updated,
+        references: extract(&body),
+        title: format!("Comment on {doc}"),
+        body,
+        url: s(file, "webViewLink").map(|u| format!("{u}?disco={cid}")),
+        parent: Some(drive_file_id(file_id)),
+        is_bot: false,
+        extra: json!({"resolved": c.get("resolved").and_then(Value::as_bool).unwrap_or(false), "replies": replies.len()}),
+    })))
+}

@@ -10,6 +10,8 @@ pub mod connector;
 pub mod github;
 pub mod github_sync;
 pub mod google;
+pub mod google_auth;
+pub mod google_sync;
 pub mod governor;
 pub mod ics;
 pub mod jira;

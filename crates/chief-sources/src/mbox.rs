@@ -90,6 +90,8 @@ struct Raw {
     separator: String,
     bytes: Vec<u8>,
     too_big: bool,
+    /// When neither `Date` nor the separator says (Gmail's `internalDate`).
+    fallback: Option<Timestamp>,
 }
 
 /// Cuts an mbox stream into messages.
@@ -198,7 +200,7 @@ impl<R: BufRead> Cutter<R> {
 
     fn cut(&mut self, line: usize, separator: String, bytes: Vec<u8>, too_big: bool) -> Raw {
         self.count += 1;
-        Raw { index: self.count, line, separator, bytes, too_big }
+        Raw { index: self.count, line, separator, bytes, too_big, fallback: None }
     }
 }
 
@@ -330,7 +332,9 @@ fn parse(raw: &Raw, file_stem: &str) -> Result<Parsed, String> {
 
     let (created, dated_by_separator) = match m.date().filter(|d| d.is_valid()) {
         Some(d) => (Timestamp(d.to_timestamp() * 1000), false),
-        None => (separator_time(&raw.separator).ok_or("no readable Date header or separator time")?, true),
+        None => {
+            (separator_time(&raw.separator).or(raw.fallback).ok_or("no readable Date header or separator time")?, true)
+        }
     };
     let own_id = m.message_id().map(|s| s.trim().trim_matches(['<', '>']).to_string()).filter(|s| !s.is_empty());
     let native = match &own_id {
@@ -421,6 +425,34 @@ fn parse(raw: &Raw, file_stem: &str) -> Result<Parsed, String> {
         extra,
     };
     Ok(Parsed { item, container, people, dated_by_separator })
+}
+
+/// A Gmail API message (`format=raw`, decoded) as an item, with the id a Takeout
+/// import of the same message gets (`google:mail/<Message-ID>`): the thread and
+/// labels as Takeout writes them, a link to it in Gmail.
+pub(crate) fn gmail_message(
+    raw: &[u8],
+    gmail_id: &str,
+    thread_id: &str,
+    labels: &[String],
+    internal: Option<Timestamp>,
+) -> Result<(Item, Container, Vec<PersonRecord>), String> {
+    let clean = |s: &str| s.replace(['\r', '\n'], " ");
+    let mut bytes =
+        format!("X-GM-THRID: {}\r\nX-Gmail-Labels: {}\r\n", clean(thread_id), clean(&labels.join(","))).into_bytes();
+    bytes.extend_from_slice(raw);
+    let r = Raw {
+        index: 0,
+        line: 0,
+        separator: String::new(),
+        too_big: raw.len() > MAX_MESSAGE_BYTES,
+        bytes,
+        fallback: internal,
+    };
+    let mut p = parse(&r, "gmail")?;
+    p.item.url = Some(format!("https://mail.google.com/mail/u/0/#all/{gmail_id}"));
+    p.item.extra["gmail_id"] = json!(gmail_id);
+    Ok((p.item, p.container, p.people))
 }
 
 /// Whether a file looks like an mbox: named `*.mbox`, or starting with a separator line.

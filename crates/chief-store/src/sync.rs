@@ -322,6 +322,17 @@ impl Writer<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The ids of a source's live items whose `extra.<key>` is `value` (a Gmail
+    /// message id, for a deletion the history reports by that id).
+    pub fn ids_with_extra(&self, source: &str, key: &str, value: &str) -> Result<Vec<String>, StoreError> {
+        let path = format!("$.{}", key.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', ""));
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id FROM items WHERE source = ?1 AND deleted = 0 AND json_extract(extra_json, ?2) = ?3",
+        )?;
+        let rows = stmt.query_map(params![source, path, value], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// True if an item with this id is stored (deleted or not).
     pub fn item_exists(&self, id: &ItemId) -> Result<bool, StoreError> {
         Ok(self

@@ -1,0 +1,283 @@
+//! Google sync against the stateful mock: the loopback + PKCE consent, refreshes (a
+//! rotated refresh token saved before use, `invalid_grant` pausing), Calendar with
+//! sync tokens (410 → full resync), Drive changes with comment threads, Gmail backfill
+//! and history (404 → one full resync, never a loop).
+
+#![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chief_mockapi::{MockApi, Synthetic, World};
+use chief_sources::connector::{ConnectorError, SourceReport, SyncOptions, no_progress};
+use chief_sources::google_auth::{Credentials, OAuthClient, RefreshStore, TokenSource};
+use chief_sources::google_sync::{GoogleApi, GoogleError, GoogleScope, sync};
+use chief_store::Store;
+use serde_json::json;
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn world() -> World {
+    World::synthetic(&Synthetic {
+        messages: 0,
+        channels: 1,
+        repos: 1,
+        pulls: 0,
+        issues: 0,
+        jira_issues: 0,
+        google_events: 30,
+        google_docs: 4,
+        google_messages: 30,
+        days: 20,
+        end_secs: now_secs() - 3_600,
+        ..Synthetic::default()
+    })
+}
+
+/// The keychain entry, in memory; records what was saved.
+#[derive(Default)]
+struct Keychain(Mutex<Option<String>>, Mutex<Vec<String>>);
+
+impl RefreshStore for Keychain {
+    fn load(&self) -> Result<Option<String>, String> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+    fn save(&self, token: &str) -> Result<(), String> {
+        *self.0.lock().unwrap() = Some(token.to_string());
+        self.1.lock().unwrap().push(token.to_string());
+        Ok(())
+    }
+}
+
+struct Env {
+    mock: MockApi,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+async fn env(w: World) -> Env {
+    let mock = MockApi::start(w).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("chief.db")).unwrap();
+    Env { mock, store, _dir: dir }
+}
+
+impl Env {
+    fn client(&self) -> OAuthClient {
+        let (auth_url, token_url) = self.mock.google_oauth();
+        OAuthClient {
+            client_id: self.mock.world(|w| w.google.client_id.clone()),
+            client_secret: Some("not-confidential".into()),
+            auth_url,
+            token_url,
+        }
+    }
+
+    fn fixed(&self) -> GoogleApi {
+        let token = self.mock.world(|w| w.token.clone());
+        GoogleApi::new(&self.mock.google_base(), TokenSource::new(Credentials::Access(token)))
+            .with_timeout(Duration::from_secs(5))
+    }
+
+    fn refreshing(&self, keychain: Arc<Keychain>) -> GoogleApi {
+        let creds = Credentials::Refresh { client: self.client(), store: keychain };
+        GoogleApi::new(&self.mock.google_base(), TokenSource::new(creds)).with_timeout(Duration::from_secs(5))
+    }
+
+    async fn run(&mut self, api: &GoogleApi) -> Result<SourceReport, GoogleError> {
+        sync(&mut self.store, api, &GoogleScope::default(), &SyncOptions::default(), &no_progress()).await
+    }
+
+    /// Live items per kind (google only).
+    fn counts(&self) -> HashMap<String, i64> {
+        let c = self.store.counts().unwrap();
+        c.items.into_iter().filter(|(s, ..)| s == "google").map(|(_, k, live, _)| (k, live)).collect()
+    }
+
+    fn live(&self, id: &str) -> bool {
+        self.store.item(id).unwrap().is_some_and(|s| !s.deleted)
+    }
+
+    fn calls(&self, suffix: &str) -> usize {
+        self.mock.requests().iter().filter(|r| r.path.ends_with(suffix)).count()
+    }
+}
+
+fn rfc822(id: &str, subject: &str, body: &str) -> String {
+    format!(
+        "From: Ana Lima <ana@example.com>\r\nTo: user0@example.com\r\nSubject: {subject}\r\nDate: Tue, 24 Nov 2026 09:00:00 +0000\r\nMessage-ID: <{id}@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+}
+
+#[tokio::test]
+async fn calendar_drive_and_gmail_sync_in_full_then_follow_changes() {
+    let mut e = env(world()).await;
+    let api = e.fixed();
+    let first = e.run(&api).await.unwrap();
+    assert_eq!(first.account, "user0@example.com");
+    let c = e.counts();
+    assert_eq!(c.get("event"), Some(&30), "{c:?}");
+    assert_eq!((c.get("doc"), c.get("comment")), (Some(&4), Some(&8)), "{c:?}");
+    assert_eq!(c.get("email"), Some(&30), "{c:?}");
+    assert_eq!(first.containers, 2, "both calendars, the shared one's id has a # in it");
+    // Mail threads are discussions: replies point at the thread's first message.
+    let reply = e.store.item("google:mail/m1@example.com").unwrap().unwrap();
+    assert_eq!(reply.item.parent.as_ref().map(|p| p.as_str()), Some("google:mail/m0@example.com"));
+    assert_eq!(reply.item.extra["thread"], "t0");
+    // A comment thread is one item under its Doc, replies included.
+    let thread = e.store.item("google:drive/doc0/comment/c0-0").unwrap().unwrap();
+    assert_eq!(thread.item.parent.as_ref().map(|p| p.as_str()), Some("google:drive/doc0"));
+    assert!(thread.item.body.lines().count() >= 3, "quote, comment and reply: {}", thread.item.body);
+
+    // A quiet second run reads the change feeds only.
+    let before = e.mock.requests().len();
+    let quiet = e.run(&api).await.unwrap();
+    assert_eq!(quiet.inserted + quiet.updated + quiet.deleted, 0, "{quiet:?}");
+    let requests = e.mock.requests();
+    assert!(requests[before..].iter().all(|r| !r.path.ends_with("/export")), "no Doc re-read");
+    assert!(requests[before..].iter().any(|r| r.query.iter().any(|(k, _)| k == "syncToken")));
+
+    // Changes: an event moved, one cancelled; a comment added and one deleted; a Doc
+    // removed; a message added, one deleted.
+    let cal = "user0@example.com";
+    e.mock.world(|w| {
+        let g = &mut w.google;
+        let mut ev = g.events[cal]["ev1"].clone();
+        ev["summary"] = json!("Moved: architecture review");
+        g.put_event(cal, ev);
+        g.cancel_event(cal, "ev2");
+        let mut c = g.files["doc1"]["_comments"][0].clone();
+        c["id"] = json!("c-new");
+        c["content"] = json!("Can we drop the legacy path before the freeze?");
+        g.put_comment("doc1", c);
+        let mut gone = g.files["doc1"]["_comments"][1].clone();
+        gone["deleted"] = json!(true);
+        g.put_comment("doc1", gone);
+        g.remove_file("doc2");
+        g.add_message(
+            "new1",
+            "tnew",
+            &["INBOX", "IMPORTANT"],
+            &rfc822("new1", "Budget sign-off", "Please approve by Friday."),
+            1_795_600_000_000,
+        );
+        let first = g.messages.keys().next().unwrap().clone();
+        g.delete_message(&first);
+    });
+    let delta = e.run(&api).await.unwrap();
+    assert!(e.store.item("google:calendar/user0@example.com/ev1").unwrap().unwrap().item.title.starts_with("Moved"));
+    assert!(!e.live("google:calendar/user0@example.com/ev2"), "a cancelled event is deleted");
+    assert!(e.live("google:drive/doc1/comment/c-new"));
+    assert!(!e.live("google:drive/doc1/comment/c1-1"), "a deleted comment is deleted");
+    assert!(
+        !e.live("google:drive/doc2") && !e.live("google:drive/doc2/comment/c2-0"),
+        "a removed Doc goes with its comments"
+    );
+    let new = e.store.item("google:mail/new1@example.com").unwrap().unwrap();
+    assert_eq!(new.item.extra["labels"], json!(["INBOX", "IMPORTANT"]));
+    assert_eq!(new.item.url.as_deref(), Some("https://mail.google.com/mail/u/0/#all/new1"));
+    assert!(!e.live("google:mail/m0@example.com"), "a deleted message is deleted");
+    assert_eq!(delta.deleted, 6, "{delta:?}");
+}
+
+#[tokio::test]
+async fn expired_sync_tokens_and_history_ids_resync_in_full_once() {
+    let mut e = env(world()).await;
+    let api = e.fixed();
+    e.run(&api).await.unwrap();
+    // While the tokens expire, an event disappears without a trace (no cancellation
+    // to see): only the full listing can find it gone.
+    e.mock.world(|w| {
+        w.google.events.get_mut("user0@example.com").unwrap().remove("ev1");
+        w.google.expire_tokens();
+    });
+    let profiles = e.calls("/profile");
+    e.run(&api).await.unwrap();
+    let log = e.mock.requests();
+    assert!(log.iter().any(|r| r.status == 410 && r.path.ends_with("/events")), "the sync token expired");
+    assert!(log.iter().any(|r| r.status == 404 && r.path.ends_with("/history")), "the history id expired");
+    assert!(!e.live("google:calendar/user0@example.com/ev1"), "the full listing found it gone");
+    assert_eq!(e.counts().get("email"), Some(&30));
+    assert_eq!(e.calls("/profile") - profiles, 1, "one full resync of Gmail");
+    // The new tokens work: the next run is incremental again.
+    let before = e.mock.requests().len();
+    e.run(&api).await.unwrap();
+    assert!(e.mock.requests()[before..].iter().all(|r| r.status == 200), "{:?}", &e.mock.requests()[before..]);
+}
+
+#[tokio::test]
+async fn consent_by_loopback_with_pkce_then_refreshes_rotate_and_invalid_grant_pauses() {
+    let mut e = env(world()).await;
+    let client = e.client();
+    // The "browser": follows the consent page's redirect to the loopback listener.
+    let browser = |url: &str| {
+        let url = url.to_string();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async { reqwest::get(&url).await.map(|_| ()).map_err(|e| e.to_string()) })
+        });
+        Ok(())
+    };
+    let grant = client.authorize(&browser, Duration::from_secs(10)).await.unwrap();
+    let refresh = grant.refresh_token.clone().unwrap();
+    assert_eq!(refresh, e.mock.world(|w| w.google.refresh_token.clone()));
+    let keychain = Arc::new(Keychain::default());
+    keychain.save(&refresh).unwrap();
+
+    // Rotation: each refresh hands out a new refresh token and kills the old one.
+    e.mock.world(|w| {
+        w.google.rotate_refresh = true;
+        w.google.issued.clear();
+    });
+    let api = e.refreshing(keychain.clone());
+    e.run(&api).await.unwrap();
+    let rotated = keychain.0.lock().unwrap().clone().unwrap();
+    assert_ne!(rotated, refresh);
+    assert_eq!(rotated, e.mock.world(|w| w.google.refresh_token.clone()), "the rotated token was saved");
+    // The access token in hand stops working (401): refreshed once, with the rotated
+    // refresh token from the keychain, and the run goes on.
+    e.mock.world(|w| w.google.issued.clear());
+    e.run(&api).await.unwrap();
+    assert!(e.mock.requests().iter().any(|r| r.status == 401), "a 401 was answered");
+    assert_eq!(keychain.1.lock().unwrap().len(), 3, "the grant, the first refresh, the refresh after the 401");
+
+    // The grant revoked: invalid_grant pauses Google with what to do.
+    e.mock.world(|w| {
+        w.google.refresh_token = "revoked".into();
+        w.google.issued.clear();
+    });
+    let api = e.refreshing(keychain);
+    let err = e.run(&api).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("invalid_grant") && msg.contains("chief connect google"), "{msg}");
+    assert!(matches!(ConnectorError::from(err), ConnectorError::Auth(_)));
+    assert!(e.counts().get("event").is_some_and(|n| *n > 0), "what was stored stays");
+}
+
+#[tokio::test]
+async fn a_consent_redirect_with_a_foreign_state_is_refused() {
+    let e = env(world()).await;
+    let client = e.client();
+    let browser = |url: &str| {
+        // Someone else's redirect arrives first: wrong state.
+        let redirect = url
+            .split("redirect_uri=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .replace("%3A", ":")
+            .replace("%2F", "/");
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async { reqwest::get(format!("{redirect}/?code=x&state=forged")).await.map(|_| ()) })
+        });
+        Ok(())
+    };
+    let err = client.authorize(&browser, Duration::from_secs(10)).await.unwrap_err();
+    assert!(err.to_string().contains("state did not match"), "{err}");
+}
