@@ -1,6 +1,6 @@
-//! Loading the demo workspace: generate the org (`chief-demo`), serve its Slack, GitHub
-//! and Jira data from a local mock of their APIs (`chief-mockapi`) and sync it through
-//! the real connectors, import the Calendar from saved REST responses, and wait
+//! Loading the demo workspace: generate the org (`chief-demo`), serve its Slack, GitHub,
+//! Jira and Google Calendar data from a local mock of their APIs (`chief-mockapi`) and
+//! sync it through the real connectors, and wait
 //! until everything is searchable. It lives here, not in the engine, so the desktop
 //! app never links a mock HTTP server.
 
@@ -14,9 +14,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoReport {
     pub data_dir: String,
-    /// Slack, GitHub and Jira, synced through the connectors from a local mock API.
+    /// Slack, GitHub, Jira and Google, synced through the connectors from a local mock API.
     pub sync: Vec<SourceOutcome>,
-    /// The Calendar, imported from saved REST responses.
+    /// Saved REST responses imported besides (none since every source syncs live).
     pub rest: DumpReport,
     pub indexed_seq: i64,
     pub seed: u64,
@@ -88,7 +88,8 @@ fn sync_into(
     if let Some(bad) = sync.iter().find(|o| o.state != SourceState::Ok) {
         return Err(EngineError::InvalidInput(format!("demo sync of {} failed: {}", bad.source, bad.message)));
     }
-    let rest = engine.import_rest_dump(data, Some(&["google/"]))?;
+    // Everything arrives through the connectors now; nothing is left to import.
+    let rest = engine.import_rest_dump(data, Some(&[]))?;
     engine.extract_propositions(&[])?;
     let indexed_seq = engine.sync_index()?;
     if engine.has_semantic() {

@@ -17,13 +17,13 @@ pub mod search_eval;
 
 use chief_engine::{EngineError, LiveSource, SyncEndpoint};
 
-/// A mock Slack + GitHub + Jira API serving `world` on 127.0.0.1, and the endpoints that
-/// sync every repository and project of it through the real connectors (Jira links
+/// A mock Slack + GitHub + Jira + Google API serving `world` on 127.0.0.1, and the endpoints that
+/// sync every repository, project and calendar of it through the real connectors (Jira links
 /// point at the world's site). The server stops when the returned `MockApi` drops.
 pub fn serve(
     world: chief_mockapi::World,
     web_base: Option<String>,
-) -> Result<(chief_mockapi::MockApi, [SyncEndpoint; 3]), EngineError> {
+) -> Result<(chief_mockapi::MockApi, [SyncEndpoint; 4]), EngineError> {
     let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let token = world.token.clone();
     let jira_email = world.jira.email.clone();
@@ -37,6 +37,8 @@ pub fn serve(
         web_base,
         containers: Vec::new(),
         account: String::new(),
+        oauth: None,
+        google: Default::default(),
     };
     let github = SyncEndpoint {
         source: LiveSource::Github,
@@ -45,14 +47,28 @@ pub fn serve(
         web_base: None,
         containers: repos,
         account: String::new(),
+        oauth: None,
+        google: Default::default(),
     };
     let jira = SyncEndpoint {
         source: LiveSource::Jira,
         api_base: mock.jira_base(),
-        token,
+        token: token.clone(),
         web_base: jira_web,
         containers: Vec::new(),
         account: jira_email,
+        oauth: None,
+        google: Default::default(),
     };
-    Ok((mock, [slack, github, jira]))
+    let google = SyncEndpoint {
+        source: LiveSource::Google,
+        api_base: mock.google_base(),
+        token,
+        web_base: None,
+        containers: Vec::new(),
+        account: String::new(),
+        oauth: None,
+        google: Default::default(),
+    };
+    Ok((mock, [slack, github, jira, google]))
 }

@@ -1,7 +1,8 @@
 //! The secrets and privacy sweep: the real `chief` binary connects Slack, GitHub and
-//! Jira (tokens on standard input, stored in a real Secret Service keychain —
+//! Jira (tokens on standard input) and Google (a browser following the consent page
+//! to the loopback listener; the grant stored in a real Secret Service keychain —
 //! gnome-keyring on a private D-Bus session), stores an LLM key, syncs Slack in live
-//! mode, GitHub and Jira from the mock APIs, and calls an LLM endpoint that answers with a
+//! mode, GitHub, Jira and Google from the mock APIs, and calls an LLM endpoint that answers with a
 //! redirect to another host — all at `CHIEF_LOG=trace` and `-vv`. Then every byte of
 //! the output and of the home (database, WAL, index files, chief.toml) is searched:
 //! no token, no key, no live-mode message text; the home is 0700 and its files 0600;
@@ -15,6 +16,7 @@ use std::process::Command;
 
 const SLACK_AND_GITHUB_TOKEN: &str = "xoxp-SWEEP-MARKER-TOKEN-5150";
 const LLM_KEY: &str = "sk-ant-SWEEP-MARKER-KEY-8086";
+const GOOGLE_SECRET: &str = "GOCSPX-SWEEP-MARKER-SECRET-31";
 const LIVE_TEXT: &str = "SWEEPMARKER confidential reorg of the platform team";
 
 fn need(tool: &str) {
@@ -102,6 +104,10 @@ chief() {{ "{bin}" "$@"; echo "[exit $?: chief $*]"; }}
 printf '%s\n' "{token}" | chief -vv connect slack
 printf '%s\n' "{token}" | chief -vv connect github
 printf '%s\n' "{token}" | chief -vv connect jira --site "{jira}" --email "{jira_email}"
+export CHIEF_SOURCES_GOOGLE_API_BASE="{google}" CHIEF_SOURCES_GOOGLE_AUTH_URL="{google_auth}" CHIEF_SOURCES_GOOGLE_TOKEN_URL="{google_token}"
+printf '#!/bin/sh\nexec python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()" "$1"\n' > "{root}/browser.sh"
+chmod +x "{root}/browser.sh"
+printf '%s\n' "{google_secret}" | BROWSER="{root}/browser.sh" chief -vv connect google --client-id "{google_client}"
 printf '%s' "{key}" | chief -vv llm set-key
 chief -vv sync
 chief -vv llm test --no-cache
@@ -114,6 +120,11 @@ chief -vv doctor
         slack = mock.slack_base(),
         github = mock.github_base(),
         jira = mock.jira_base(),
+        google = mock.google_base(),
+        google_auth = mock.google_oauth().0,
+        google_token = mock.google_oauth().1,
+        google_client = mock.world(|w| w.google.client_id.clone()),
+        google_secret = GOOGLE_SECRET,
         jira_email = jira_email,
         llm = llm.uri(),
         bin = env!("CARGO_BIN_EXE_chief"),
@@ -132,13 +143,14 @@ chief -vv doctor
     assert!(status.success(), "{status:?}: {text}");
 
     // It all ran: tokens came from the keychain, the sync stored items, the LLM call failed on the redirect.
-    for step in ["connect slack", "connect github", "connect jira", "llm set-key", "sync"] {
+    for step in ["connect slack", "connect github", "connect jira", "connect google", "llm set-key", "sync"] {
         assert!(text.contains(&format!("[exit 0: chief -vv {step}")), "{step} failed:\n{text}");
     }
     assert!(
         text.contains("slack page stored") && text.contains("github page stored") && text.contains("jira page stored"),
         "{text}"
     );
+    assert!(text.contains("google (user0@example.com): 2 containers"), "{text}");
     // `connect jira` saved the site and the email (not the token) to chief.toml.
     let toml = std::fs::read_to_string(home.join("chief.toml")).unwrap();
     assert!(toml.contains(&mock.jira_base()) && toml.contains(&jira_email), "{toml}");
@@ -149,7 +161,11 @@ chief -vv doctor
     assert!(!llm.received_requests().await.unwrap().is_empty(), "the LLM endpoint was called");
 
     // Nothing secret or live in the output, as text or as a logged byte list.
-    for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER", basic.as_str()] {
+    let google_grant = mock.world(|w| w.google.refresh_token.clone());
+    assert!(google_grant.starts_with("1//"), "Google granted a refresh token: {google_grant:?}");
+    let markers =
+        [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER", basic.as_str(), GOOGLE_SECRET, google_grant.as_str(), "ya29."];
+    for marker in markers {
         assert!(!contains(&out, marker), "{marker} in the output:\n{text}");
         let bytes: Vec<String> = marker.bytes().take(12).map(|b| b.to_string()).collect();
         assert!(!contains(&out, &bytes.join(", ")), "{marker} as bytes in the output");
@@ -161,7 +177,7 @@ chief -vv doctor
     assert!(all.iter().any(|(p, _)| p.to_string_lossy().contains("index")), "{all:?}");
     for (path, _) in &all {
         let bytes = std::fs::read(path).unwrap();
-        for marker in [SLACK_AND_GITHUB_TOKEN, LLM_KEY, "SWEEPMARKER", basic.as_str()] {
+        for marker in markers {
             assert!(!contains(&bytes, marker), "{marker} in {}", path.display());
         }
     }
@@ -175,7 +191,7 @@ chief -vv doctor
         }
         assert_eq!(mode & 0o077, 0, "{} is readable by others: {mode:o}", path.display());
     }
-    eprintln!("sweep: {} files, {} bytes of output, searched for 4 markers", all.len(), out.len());
+    eprintln!("sweep: {} files, {} bytes of output, searched for {} markers", all.len(), out.len(), markers.len());
 }
 
 #[test]

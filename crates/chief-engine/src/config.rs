@@ -66,14 +66,24 @@ pub struct SourceConfig {
     pub keep_days: u32,
     /// Web root used to build links (`https://<team>.slack.com`, your Jira site).
     pub web_base: String,
-    /// What to sync: repositories (`owner/name`) for GitHub; empty = the repositories
-    /// of your recent activity.
+    /// What to sync: repositories (`owner/name`) for GitHub, calendar ids for Google;
+    /// empty = the repositories of your recent activity, every calendar in your list.
     pub containers: Vec<String>,
     /// Jira: the account email that goes with the API token.
     pub email: String,
     /// Jira: project keys to sync; empty = every project you can browse that had
     /// activity in the window.
     pub projects: Vec<String>,
+    /// Google: the OAuth client id (a "Desktop app" client of your Google Cloud
+    /// project; its secret goes to the keychain with `chief connect google`).
+    pub client_id: String,
+    /// Google: the consent page and the token endpoint (a mock's, in tests).
+    pub auth_url: String,
+    pub token_url: String,
+    /// Google: days of mail the first sync reads (0 = no Gmail).
+    pub gmail_days: u32,
+    /// Google: sync Drive (Docs and their comment threads).
+    pub drive: bool,
     /// Slack live mode: keep ids, permalinks and derived signals only; text is fetched
     /// when shown.
     pub live: bool,
@@ -91,6 +101,11 @@ impl SourceConfig {
             containers: Vec::new(),
             email: String::new(),
             projects: Vec::new(),
+            client_id: String::new(),
+            auth_url: "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            token_url: "https://oauth2.googleapis.com/token".into(),
+            gmail_days: 30,
+            drive: true,
             live: false,
             interval_minutes: 10,
         }

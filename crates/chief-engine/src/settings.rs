@@ -32,6 +32,9 @@ pub struct SourceSettings {
     pub email: String,
     /// Jira: project keys (empty: every project you can browse).
     pub projects: Vec<String>,
+    /// Google: the OAuth client id, and the calendars synced (empty: all).
+    pub client_id: String,
+    pub calendars: Vec<String>,
 }
 
 /// The LLM provider.
@@ -96,6 +99,10 @@ pub struct SourcePatch {
     pub api_base: Option<String>,
     pub email: Option<String>,
     pub projects: Option<Vec<String>>,
+    /// Google: the OAuth client id.
+    pub client_id: Option<String>,
+    /// Google: calendar ids (empty: every calendar in your list).
+    pub calendars: Option<Vec<String>>,
 }
 
 /// One edit of `chief.toml`: table path, key, value.
@@ -133,6 +140,18 @@ impl SettingsPatch {
                     return Err(EngineError::InvalidInput(format!("{v:?} is not an email address")));
                 }
                 out.push((table.clone(), "email", toml::Value::String(v.to_string())));
+            }
+            if let Some(v) = &s.client_id {
+                out.push((table.clone(), "client_id", toml::Value::String(v.trim().to_string())));
+            }
+            if let Some(v) = &s.calendars {
+                let list = v
+                    .iter()
+                    .map(|c| c.trim())
+                    .filter(|c| !c.is_empty())
+                    .map(|c| toml::Value::String(c.into()))
+                    .collect();
+                out.push((table.clone(), "containers", toml::Value::Array(list)));
             }
             if let Some(v) = &s.projects {
                 let list = v
@@ -258,8 +277,15 @@ impl Engine {
         let config = self.config();
         for name in LiveSource::ALL {
             let cfg = name.config(&config);
-            let connected = match Self::source_token(env, name.as_str()) {
-                Ok(_) => true,
+            let token = match Self::source_token(env, name.as_str()) {
+                // Google's grant is a refresh token, not a token of its own.
+                Err(EngineError::NotConnected { .. }) if name == LiveSource::Google => {
+                    crate::sync::google_grant_stored().map_err(EngineError::Secret)
+                }
+                other => other.map(|_| true),
+            };
+            let connected = match token {
+                Ok(c) => c,
                 Err(EngineError::Secret(e)) => {
                     notes.push(e.to_string());
                     false
@@ -280,6 +306,8 @@ impl Engine {
                 api_base: cfg.api_base.clone(),
                 email: cfg.email.clone(),
                 projects: cfg.projects.clone(),
+                client_id: cfg.client_id.clone(),
+                calendars: if name == LiveSource::Google { cfg.containers.clone() } else { Vec::new() },
             });
         }
         let llm = &config.llm;

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use chief_sources::connector::{Connector, ConnectorError, Progress, SourceReport, SyncOptions};
 use chief_sources::github_sync::{GithubApi, GithubConnector};
+use chief_sources::google_auth::{Credentials, OAuthClient, RefreshStore, TokenSource};
+use chief_sources::google_sync::{GoogleApi, GoogleConnector, GoogleScope};
 use chief_sources::jira_sync::{JiraApi, JiraConnector};
 use chief_sources::scheduler::{Job, Scheduler};
 use chief_sources::slack_sync::{SlackApi, SlackConnector};
@@ -24,11 +26,12 @@ pub enum LiveSource {
     Slack,
     Github,
     Jira,
+    Google,
 }
 
 impl LiveSource {
     /// Every live source.
-    pub const ALL: [LiveSource; 3] = [LiveSource::Slack, LiveSource::Github, LiveSource::Jira];
+    pub const ALL: [LiveSource; 4] = [LiveSource::Slack, LiveSource::Github, LiveSource::Jira, LiveSource::Google];
 
     /// The source's name in commands, config and status.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl LiveSource {
             LiveSource::Slack => "slack",
             LiveSource::Github => "github",
             LiveSource::Jira => "jira",
+            LiveSource::Google => "google",
         }
     }
 
@@ -46,6 +50,7 @@ impl LiveSource {
             LiveSource::Github => chief_sources::GITHUB_SCOPES,
             // An API token acts with the account's own permissions: nothing to grant.
             LiveSource::Jira => &[],
+            LiveSource::Google => chief_sources::google_auth::SCOPES,
         }
     }
 
@@ -55,6 +60,7 @@ impl LiveSource {
             LiveSource::Slack => &config.sources.slack,
             LiveSource::Github => &config.sources.github,
             LiveSource::Jira => &config.sources.jira,
+            LiveSource::Google => &config.sources.google,
         }
     }
 }
@@ -89,6 +95,56 @@ pub struct SyncEndpoint {
     pub containers: Vec<String>,
     /// Jira: the account email that goes with the token (Basic auth).
     pub account: String,
+    /// Google: with an empty `token`, access tokens are refreshed through this client
+    /// from the refresh token in the keychain.
+    pub oauth: Option<OAuthClient>,
+    /// Google: what to sync.
+    pub google: GoogleScope,
+}
+
+/// The keychain entry of Google's refresh token.
+const GOOGLE_REFRESH: &str = "google:refresh_token";
+/// The keychain entry of the Google OAuth client's secret.
+const GOOGLE_CLIENT_SECRET: &str = "google:client_secret";
+
+/// Whether a Google grant (refresh token) is in the keychain.
+pub(crate) fn google_grant_stored() -> Result<bool, crate::secrets::SecretError> {
+    Ok(secrets::get(GOOGLE_REFRESH)?.is_some())
+}
+
+/// Google's refresh token in the OS keychain.
+struct KeychainRefresh;
+
+impl RefreshStore for KeychainRefresh {
+    fn load(&self) -> Result<Option<String>, String> {
+        secrets::get(GOOGLE_REFRESH).map_err(|e| e.to_string())
+    }
+    fn save(&self, token: &str) -> Result<(), String> {
+        secrets::set(GOOGLE_REFRESH, token).map_err(|e| e.to_string())
+    }
+}
+
+/// The configured OAuth client (its secret from `CHIEF_GOOGLE_CLIENT_SECRET` or the keychain).
+fn google_client(cfg: &SourceConfig, env: &[(String, String)]) -> Result<OAuthClient, EngineError> {
+    if cfg.client_id.trim().is_empty() {
+        return Err(EngineError::InvalidInput(
+            "Google needs an OAuth client: create a \"Desktop app\" client in your Google Cloud project, then `chief connect google --client-id ID` with its secret on standard input".into(),
+        ));
+    }
+    let secret = match env.iter().find(|(k, _)| k == "CHIEF_GOOGLE_CLIENT_SECRET") {
+        Some((_, v)) => Some(v.clone()),
+        None => secrets::get(GOOGLE_CLIENT_SECRET)?,
+    };
+    Ok(OAuthClient {
+        client_id: cfg.client_id.trim().to_string(),
+        client_secret: secret.filter(|s| !s.trim().is_empty()),
+        auth_url: cfg.auth_url.clone(),
+        token_url: cfg.token_url.clone(),
+    })
+}
+
+fn google_scope(cfg: &SourceConfig) -> GoogleScope {
+    GoogleScope { calendars: cfg.containers.clone(), calendar: true, drive: cfg.drive, gmail_days: cfg.gmail_days }
 }
 
 /// What `chief sync` should do.
@@ -168,6 +224,15 @@ impl Engine {
                 ep.containers.clone(),
                 ep.web_base.clone(),
             )),
+            LiveSource::Google => {
+                let creds = match (&ep.oauth, ep.token.is_empty()) {
+                    (Some(client), true) => {
+                        Credentials::Refresh { client: client.clone(), store: Arc::new(KeychainRefresh) }
+                    }
+                    _ => Credentials::Access(ep.token.clone()),
+                };
+                Arc::new(GoogleConnector::new(GoogleApi::new(&ep.api_base, TokenSource::new(creds)), ep.google.clone()))
+            }
         }
     }
 
@@ -199,6 +264,15 @@ impl Engine {
                 continue;
             }
             let token = match Self::source_token(env, name.as_str()) {
+                // Google without CHIEF_GOOGLE_TOKEN: refreshed from the keychain's grant.
+                Err(EngineError::NotConnected { .. })
+                    if name == LiveSource::Google && secrets::get(GOOGLE_REFRESH).ok().flatten().is_some() =>
+                {
+                    Ok(String::new())
+                }
+                other => other,
+            };
+            let token = match token {
                 Ok(t) => t,
                 Err(e) => {
                     missing.push(SourceOutcome {
@@ -209,6 +283,19 @@ impl Engine {
                     });
                     continue;
                 }
+            };
+            let oauth = match (name == LiveSource::Google && token.is_empty()).then(|| google_client(cfg, env)) {
+                Some(Err(e)) => {
+                    missing.push(SourceOutcome {
+                        source: name.to_string(),
+                        state: SourceState::NotConnected,
+                        message: e.to_string(),
+                        report: None,
+                    });
+                    continue;
+                }
+                Some(Ok(c)) => Some(c),
+                None => None,
             };
             let ep = SyncEndpoint {
                 source: name,
@@ -221,6 +308,8 @@ impl Engine {
                     cfg.containers.clone()
                 },
                 account: cfg.email.trim().to_string(),
+                oauth,
+                google: google_scope(cfg),
             };
             jobs.push(Job {
                 connector: Self::connector(&ep),
@@ -355,6 +444,11 @@ impl Engine {
                 let name = me["displayName"].as_str().unwrap_or("");
                 (format!("{name} <{email}>"), Vec::new())
             }
+            LiveSource::Google => {
+                return Err(EngineError::InvalidInput(
+                    "Google connects through your browser: run `chief connect google --client-id ID` with the OAuth client's secret on standard input".into(),
+                ));
+            }
         };
         let wanted = source.scopes();
         let missing: Vec<String> = if granted.is_empty() && source == LiveSource::Github {
@@ -385,17 +479,7 @@ impl Engine {
                 let env: Vec<(String, String)> = std::env::vars().collect();
                 self.update_settings(&patch, &env)?;
             }
-            // A reconnected source is no longer paused.
-            let mut st = self.store();
-            if let Some(mut status) = st.source_status(source.as_str())?
-                && status.state == SourceState::Paused
-            {
-                status.state = SourceState::Ok;
-                status.message = "reconnected".into();
-                let w = st.writer()?;
-                w.set_source_status(&status)?;
-                w.commit()?;
-            }
+            self.unpause(source)?;
             "keychain".to_string()
         } else {
             "not stored".to_string()
@@ -405,6 +489,92 @@ impl Engine {
 }
 
 impl Engine {
+    /// Connects Google: `open` shows the consent page (the system browser), a loopback
+    /// listener takes the code, the refresh token and the client's secret go to the
+    /// keychain, the client id to `chief.toml`. Checked by reading the calendar list.
+    pub fn connect_google(
+        &self,
+        client_id: Option<&str>,
+        client_secret: &str,
+        open: &(dyn Fn(&str) -> Result<(), String> + Sync),
+        timeout: Duration,
+    ) -> Result<ConnectReport, EngineError> {
+        let config = self.config();
+        let cfg = &config.sources.google;
+        let client_id = client_id.map(str::trim).filter(|c| !c.is_empty()).unwrap_or(cfg.client_id.trim()).to_string();
+        if client_id.is_empty() {
+            return Err(EngineError::InvalidInput(
+                "Google needs an OAuth client: create a \"Desktop app\" client in your Google Cloud project, then `chief connect google --client-id ID` with its secret on standard input".into(),
+            ));
+        }
+        let secret = client_secret.trim();
+        let client = OAuthClient {
+            client_id: client_id.clone(),
+            client_secret: (!secret.is_empty()).then(|| secret.to_string()),
+            auth_url: cfg.auth_url.clone(),
+            token_url: cfg.token_url.clone(),
+        };
+        let auth_err = |e: chief_sources::google_auth::AuthError| {
+            EngineError::Sync(ConnectorError::from(chief_sources::google_sync::GoogleError::from(e)))
+        };
+        let grant = self.block_on(client.authorize(open, timeout))?.map_err(auth_err)?;
+        let Some(refresh) = grant.refresh_token.clone() else {
+            return Err(EngineError::InvalidInput(
+                "Google granted no refresh token; remove Chief at https://myaccount.google.com/permissions and connect again".into(),
+            ));
+        };
+        let api = GoogleApi::new(&cfg.api_base, TokenSource::new(Credentials::Access(grant.access_token.clone())));
+        let list = self
+            .block_on(api.get("/calendar/v3/users/me/calendarList", &[("maxResults", "250".to_string())]))?
+            .map_err(|e| EngineError::Sync(ConnectorError::from(e)))?;
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        let identity = items
+            .iter()
+            .find(|c| c["primary"].as_bool() == Some(true))
+            .and_then(|c| c["id"].as_str())
+            .unwrap_or("your Google account")
+            .to_string();
+        secrets::set(GOOGLE_REFRESH, &refresh)?;
+        if !secret.is_empty() {
+            secrets::set(GOOGLE_CLIENT_SECRET, secret)?;
+        }
+        let patch = crate::SettingsPatch {
+            source: Some(crate::SourcePatch {
+                name: LiveSource::Google.to_string(),
+                enabled: (!cfg.enabled).then_some(true),
+                client_id: (client_id != cfg.client_id).then(|| client_id.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        self.update_settings(&patch, &env)?;
+        self.unpause(LiveSource::Google)?;
+        let calendars = items.iter().filter_map(|c| c["summary"].as_str()).collect::<Vec<_>>().join(", ");
+        Ok(ConnectReport {
+            source: LiveSource::Google.to_string(),
+            identity: if calendars.is_empty() { identity } else { format!("{identity} (calendars: {calendars})") },
+            granted: chief_sources::google_auth::SCOPES.iter().map(|s| s.to_string()).collect(),
+            missing: Vec::new(),
+            stored: "keychain".into(),
+        })
+    }
+
+    /// A reconnected source is no longer paused.
+    fn unpause(&self, source: LiveSource) -> Result<(), EngineError> {
+        let mut st = self.store();
+        if let Some(mut status) = st.source_status(source.as_str())?
+            && status.state == SourceState::Paused
+        {
+            status.state = SourceState::Ok;
+            status.message = "reconnected".into();
+            let w = st.writer()?;
+            w.set_source_status(&status)?;
+            w.commit()?;
+        }
+        Ok(())
+    }
+
     /// Slack live mode stores no text: fetches the current text of the shown item and
     /// its thread from Slack. Returns how many texts were filled in.
     pub fn fill_live_text(

@@ -470,11 +470,6 @@ async fn sync_drive(
 ) -> Result<(), GoogleError> {
     let key = "drive";
     let cursor = store.cursor(CURSOR_SOURCE, account, key)?.unwrap_or_else(|| json!({}));
-    {
-        let w = store.writer()?;
-        w.upsert_container(&drive_container())?;
-        w.commit()?;
-    }
     let Some(mut token) = cursor["page_token"].as_str().map(str::to_string) else {
         return drive_full(store, api, account, options, progress, report).await;
     };
@@ -646,6 +641,7 @@ async fn store_doc(
         }
     }
     let w = store.writer()?;
+    w.upsert_container(&drive_container())?;
     match doc_to_item(file, &text) {
         Ok(item) => report.count(w.upsert_item(&item)?),
         Err(e) => {
