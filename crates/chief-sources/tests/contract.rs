@@ -335,3 +335,134 @@ fn jira_parsers_accept_recorded_payloads() {
         jira::project_to_container(v).unwrap();
     }
 }
+
+/// Every method of a Google discovery document: (HTTP method, full path template, parameters).
+fn discovery_methods(doc: &Value) -> Vec<(String, String, Value)> {
+    fn walk(node: &Value, root: &str, out: &mut Vec<(String, String, Value)>) {
+        for m in node["methods"].as_object().into_iter().flatten().map(|(_, m)| m) {
+            let path = format!("/{root}{}", m["path"].as_str().unwrap_or(""));
+            out.push((m["httpMethod"].as_str().unwrap_or("GET").to_string(), path, m["parameters"].clone()));
+        }
+        for r in node["resources"].as_object().into_iter().flatten().map(|(_, r)| r) {
+            walk(r, root, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, doc["servicePath"].as_str().unwrap_or(""), &mut out);
+    out
+}
+
+/// Problems with one request against the discovery documents (empty: valid).
+fn check_google(docs: &[Value], r: &Recorded, path: &str) -> (Option<String>, Vec<String>) {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    for doc in docs {
+        for (method, template, params) in discovery_methods(doc) {
+            let ts: Vec<&str> = template.trim_matches('/').split('/').collect();
+            let matches = method == r.method
+                && ts.len() == segs.len()
+                && ts.iter().zip(&segs).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
+            if !matches {
+                continue;
+            }
+            let mut problems = Vec::new();
+            for (k, v) in &r.query {
+                let p = params.get(k).filter(|p| p["location"] == "query").or_else(|| doc["parameters"].get(k));
+                match p {
+                    None => problems.push(format!("{template}: query parameter {k:?} is not declared")),
+                    Some(p) => {
+                        let ty = p["type"].as_str().unwrap_or("string");
+                        if !type_ok(ty, v) {
+                            problems.push(format!("{template}: {k}={v:?} is not a {ty}"));
+                        }
+                        if let Some(allowed) = p["enum"].as_array()
+                            && !allowed.iter().any(|a| a.as_str() == Some(v.as_str()))
+                        {
+                            problems.push(format!("{template}: {k}={v:?} not in {allowed:?}"));
+                        }
+                        let repeated = p["repeated"].as_bool() == Some(true);
+                        if !repeated && r.query.iter().filter(|(x, _)| x == k).count() > 1 {
+                            problems.push(format!("{template}: {k} is not repeatable"));
+                        }
+                    }
+                }
+            }
+            for (name, p) in params.as_object().into_iter().flatten() {
+                if p["required"] == true && p["location"] == "query" && !r.query.iter().any(|(k, _)| k == name) {
+                    problems.push(format!("{template}: required query parameter {name:?} missing"));
+                }
+            }
+            return (Some(template), problems);
+        }
+    }
+    (None, vec![format!("{} {path}: no such method in the discovery documents", r.method)])
+}
+
+#[tokio::test]
+async fn every_request_of_full_incremental_and_resyncing_google_syncs_is_in_the_discovery_documents() {
+    use chief_sources::google_auth::{Credentials, TokenSource};
+    use chief_sources::google_sync::{GoogleApi, GoogleConnector, GoogleScope};
+    let world = World::synthetic(&Synthetic {
+        messages: 0,
+        channels: 1,
+        pulls: 0,
+        issues: 0,
+        repos: 1,
+        jira_issues: 0,
+        google_events: 40,
+        google_docs: 5,
+        google_messages: 40,
+        end_secs: now_secs() - 600,
+        ..Default::default()
+    });
+    let token = world.token.clone();
+    let mock = MockApi::start(world).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = || async {
+        let api = GoogleApi::new(&mock.google_base(), TokenSource::new(Credentials::Access(token.clone())));
+        let job = Job {
+            connector: std::sync::Arc::new(GoogleConnector::new(api, GoogleScope::default())),
+            options: SyncOptions { keep_days: Some(60), ..SyncOptions::default() },
+            interval: Duration::from_secs(60),
+        };
+        let out = Scheduler::new(dir.path().join("chief.db"), vec![job]).run_once(&no_progress(), true).await;
+        assert!(out.iter().all(|o| o.result.is_ok()), "{out:?}");
+    };
+    // Full, incremental with changes, and a resync after every token expired.
+    run().await;
+    mock.world(|w| {
+        w.google.cancel_event("user0@example.com", "ev1");
+        w.google.remove_file("doc1");
+        w.google.delete_message("0000000000000001");
+    });
+    run().await;
+    mock.world(|w| w.google.expire_tokens());
+    run().await;
+    let docs: Vec<Value> =
+        ["calendar.v3", "drive.v3", "gmail.v1"].iter().map(|n| load(&format!("specs/google/{n}.json"))).collect();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut problems = Vec::new();
+    for r in mock.requests().iter().filter(|r| r.service == "google") {
+        let path = r.path.trim_start_matches("/google").to_string();
+        let (template, p) = check_google(&docs, r, &path);
+        *seen.entry(template.unwrap_or(path)).or_default() += 1;
+        problems.extend(p);
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(problems.is_empty(), "{problems:#?}");
+    for op in [
+        "/calendar/v3/users/me/calendarList",
+        "/calendar/v3/calendars/{calendarId}/events",
+        "/drive/v3/changes/startPageToken",
+        "/drive/v3/changes",
+        "/drive/v3/files",
+        "/drive/v3/files/{fileId}/export",
+        "/drive/v3/files/{fileId}/comments",
+        "/gmail/v1/users/{userId}/profile",
+        "/gmail/v1/users/{userId}/messages",
+        "/gmail/v1/users/{userId}/messages/{id}",
+        "/gmail/v1/users/{userId}/history",
+    ] {
+        assert!(seen.contains_key(op), "{op} was exercised: {seen:?}");
+    }
+}
