@@ -28,11 +28,13 @@ fn home_with_config(mock: &MockApi) -> tempfile::TempDir {
         format!(
             "[embed]\nenabled = false\n[sources.slack]\nenabled = true\napi_base = {:?}\n\
              [sources.github]\nenabled = true\napi_base = {:?}\n\
-             [sources.jira]\nenabled = true\napi_base = {:?}\nemail = {:?}\n",
+             [sources.jira]\nenabled = true\napi_base = {:?}\nemail = {:?}\n\
+             [sources.google]\nenabled = true\napi_base = {:?}\n",
             mock.slack_base(),
             mock.github_base(),
             mock.jira_base(),
             mock.world(|w| w.jira.email.clone()),
+            mock.google_base(),
         ),
     )
     .unwrap();
@@ -46,6 +48,7 @@ fn sync_cmd(home: &Path, token: &str) -> Command {
         .env("CHIEF_SLACK_TOKEN", token)
         .env("CHIEF_GITHUB_TOKEN", token)
         .env("CHIEF_JIRA_TOKEN", token)
+        .env("CHIEF_GOOGLE_TOKEN", token)
         .env_remove("CHIEF_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -192,6 +195,27 @@ fn change_the_world(w: &mut World, round: u64) {
         &format!("round {round}: noted"),
         at,
     );
+    // Google: an event moved and one cancelled, a comment thread added, mail added and deleted.
+    let g = &mut w.google;
+    let cal = g.calendars[0]["id"].as_str().unwrap().to_string();
+    let events: Vec<String> = g.events[&cal].keys().cloned().collect();
+    let mut ev = g.events[&cal][&events[round as usize % events.len()]].clone();
+    ev["summary"] = serde_json::json!(format!("moved in round {round}"));
+    g.put_event(&cal, ev);
+    if round.is_multiple_of(5) {
+        g.cancel_event(&cal, &events[(round as usize * 3) % events.len()]);
+    }
+    let docs: Vec<String> = g.files.keys().cloned().collect();
+    let doc = &docs[round as usize % docs.len()];
+    g.put_comment(doc, serde_json::json!({"id": format!("k{round}"), "content": format!("round {round}: looks good"), "author": {"displayName": "User 3", "emailAddress": "user3@example.com"}, "createdTime": "2026-11-20T10:00:00Z", "modifiedTime": "2026-11-20T10:00:00Z", "resolved": false, "deleted": false, "replies": []}));
+    let mail = format!(
+        "From: User 2 <user2@example.com>\r\nTo: user0@example.com\r\nSubject: round {round}\r\nDate: Fri, 20 Nov 2026 10:00:00 +0000\r\nMessage-ID: <round{round}@example.com>\r\n\r\nround {round}\r\n"
+    );
+    g.add_message(&format!("round{round:04}"), &format!("tr{round}"), &["INBOX"], &mail, 1_795_600_000_000);
+    if round.is_multiple_of(3) {
+        let victim = g.messages.keys().nth(round as usize % 20).unwrap().clone();
+        g.delete_message(&victim);
+    }
     if round.is_multiple_of(4) {
         let victim = &ids[(round as usize * 11) % ids.len()];
         w.jira.edit(victim, at, |i| {
@@ -300,6 +324,8 @@ fn killed_twenty_times_while_the_data_changes_then_finished_matches_a_clean_sync
     assert!(reference.live.len() > 2_500, "{}", reference.live.len());
     assert!(reference.live.iter().any(|r| r[0].contains("github:synth/repo-1#")), "repositories found by search");
     assert!(reference.live.iter().any(|r| r[0].starts_with("jira:") && r[3].contains(": noted")), "Jira synced");
+    assert!(reference.live.iter().any(|r| r[0].starts_with("google:mail/round")), "Gmail synced");
+    assert!(reference.live.iter().any(|r| r[0].starts_with("google:drive/") && r[3].contains("looks good")), "Drive");
     assert!(reference.live.iter().any(|r| r[2].contains("retitled in round") || r[3].contains("edited in round")));
     assert!(!after.deleted.is_empty(), "deletions reached the crashed home");
     assert!(after.deleted.iter().all(|id| !reference.live.iter().any(|r| &r[0] == id)), "deleted means gone");
