@@ -255,6 +255,7 @@ fn main() {
             commands::settings::settings,
             commands::settings::update_settings,
             commands::settings::connect_source,
+            commands::settings::connect_google,
             commands::settings::set_llm_key,
             commands::settings::slack_manifest
         ])

@@ -37,10 +37,12 @@ export type Explanation = {
 export type UiError = { code: string; message: string; retryable?: boolean };
 
 export type SourceSettings = {
-  name: "slack" | "github" | "jira"; enabled: boolean; connected: boolean; keep_days: number; live: boolean;
+  name: "slack" | "github" | "jira" | "google"; enabled: boolean; connected: boolean; keep_days: number; live: boolean;
   state: SourceState; message: string; account: string; last_success: string | null;
   /** The API root (Jira: the site), the account's email and project keys (Jira). */
   api_base: string; email: string; projects: string[];
+  /** Google: the OAuth client id and the calendars synced (empty: all). */
+  client_id: string; calendars: string[];
 };
 /** Where and as whom a token is checked (Jira: site and email). */
 export type ConnectTarget = { api_base?: string; email?: string };
@@ -55,7 +57,7 @@ export type Settings = {
   notes: string[];
 };
 export type SettingsPatch = {
-  source?: { name: string; enabled?: boolean; keep_days?: number; live?: boolean; api_base?: string; email?: string; projects?: string[] };
+  source?: { name: string; enabled?: boolean; keep_days?: number; live?: boolean; api_base?: string; email?: string; projects?: string[]; calendars?: string[] };
   llm_provider?: string; llm_model?: string; llm_base_url?: string; llm_offline?: boolean;
   hotkey?: string; hotkey_enabled?: boolean; capture_exclude?: string[]; launch_at_login?: boolean;
   notifications?: boolean; private_notifications?: boolean; quiet_hours?: string; notifications_per_hour?: number;
@@ -93,6 +95,8 @@ export interface ISettingsBackend {
   settings(): Promise<Settings>;
   update(patch: SettingsPatch): Promise<Settings>;
   connect(source: string, token: string, target?: ConnectTarget): Promise<ConnectReport>;
+  /** Google: opens the consent page in the browser and waits for the grant. */
+  connectGoogle(clientId: string, clientSecret: string): Promise<ConnectReport>;
   setLlmKey(key: string): Promise<void>;
   slackManifest(): Promise<string>;
 }
@@ -148,6 +152,7 @@ export class TauriSettingsBackend implements ISettingsBackend {
   settings() { return this.t.core.invoke<Settings>("settings"); }
   update(patch: SettingsPatch) { return this.t.core.invoke<Settings>("update_settings", { patch }); }
   connect(source: string, token: string, target?: ConnectTarget) { return this.t.core.invoke<ConnectReport>("connect_source", { source, token, target: target ?? null }); }
+  connectGoogle(clientId: string, clientSecret: string) { return this.t.core.invoke<ConnectReport>("connect_google", { clientId, clientSecret }); }
   setLlmKey(key: string) { return this.t.core.invoke<void>("set_llm_key", { key }); }
   slackManifest() { return this.t.core.invoke<string>("slack_manifest"); }
 }

@@ -1,6 +1,7 @@
 // Settings: connect Slack, GitHub and Jira (token checked against the API, stored in
-// the keychain; Jira with its site and the account's email), each source's status,
-// last sync, retention, live mode (Slack) and projects (Jira); the LLM
+// the keychain; Jira with its site and the account's email) and Google (consent in
+// the browser), each source's status, last sync, retention, live mode (Slack),
+// projects (Jira) and calendars (Google); the LLM
 // provider, model, key and offline mode; the hotkey and the windows never captured.
 // Every section saves on its own and shows its own errors.
 
@@ -80,7 +81,7 @@ export class SettingsPage {
 
     for (const s of v.sources) {
       const sec = el("section", { "data-section": `source-${s.name}` });
-      const title = { slack: "Slack", github: "GitHub", jira: "Jira" }[s.name] ?? s.name;
+      const title = { slack: "Slack", github: "GitHub", jira: "Jira", google: "Google Workspace" }[s.name] ?? s.name;
       sec.append(el("h2", {}, title));
       const status = el("p", { class: `status-line ${s.state}` }, `${s.connected ? "Connected" : "Not connected"} · ${STATE[s.state] ?? s.state}${s.account ? ` · ${s.account}` : ""}${s.last_success ? ` · last sync ${s.last_success.slice(0, 16).replace("T", " ")}` : ""}`);
       sec.append(status);
@@ -90,8 +91,21 @@ export class SettingsPage {
       const site = el("input", { name: "site", type: "url", value: s.api_base, placeholder: "https://your-site.atlassian.net" });
       const email = el("input", { name: "email", type: "email", value: s.email, placeholder: "you@company.com" });
       if (s.name === "jira") sec.append(field("Site", site), field("Account email", email));
-      const connect = el("button", { type: "button", name: "connect" }, s.connected ? "Replace token" : "Connect");
-      connect.addEventListener("click", () =>
+      const clientId = el("input", { name: "client_id", value: s.client_id, placeholder: "….apps.googleusercontent.com" });
+      const clientSecret = el("input", { type: "password", name: "client_secret", placeholder: s.connected ? "stored; paste to replace" : "the client's secret", autocomplete: "off" });
+      if (s.name === "google") sec.append(field("OAuth client id (Desktop app)", clientId), field("Client secret", clientSecret));
+      const connect = el("button", { type: "button", name: "connect" }, s.name === "google" ? (s.connected ? "Reconnect in the browser" : "Connect in the browser") : s.connected ? "Replace token" : "Connect");
+      if (s.name === "google") connect.addEventListener("click", () =>
+        this.act(sec, async () => {
+          if (!clientId.value.trim()) throw { code: "invalid_input", message: "Give the OAuth client id of your Google Cloud \"Desktop app\" client first." };
+          const out = sec.querySelector<HTMLElement>(".outcome")!;
+          out.textContent = "Waiting for you to sign in in the browser…";
+          const r = await this.api.connectGoogle(clientId.value.trim(), clientSecret.value);
+          clientSecret.value = "";
+          return `Connected as ${r.identity}; the grant is in the ${r.stored}.`;
+        }),
+      );
+      else connect.addEventListener("click", () =>
         this.act(sec, async () => {
           if (s.name === "jira" && (!/^https?:\/\/\S+$/.test(site.value.trim()) || !email.value.includes("@"))) {
             throw { code: "invalid_input", message: "Give the Jira site (https://your-site.atlassian.net) and your account's email, then the API token." };
@@ -103,7 +117,8 @@ export class SettingsPage {
         }),
       );
       const row = el("div", { class: "row" });
-      row.append(token, connect);
+      if (s.name === "google") row.append(connect);
+      else row.append(token, connect);
       sec.append(row);
       if (s.name === "slack") {
         const show = el("button", { type: "button", name: "manifest", class: "link" }, "Show the app manifest to install");
@@ -121,6 +136,9 @@ export class SettingsPage {
       if (s.name === "slack") sec.append(field("Live mode: keep no message text locally", live));
       const projects = el("input", { name: "projects", value: s.projects.join(", "), placeholder: "ENG, PAY (empty: every project you can browse)" });
       if (s.name === "jira") sec.append(field("Projects", projects));
+      const calendars = el("textarea", { name: "calendars", rows: "2", placeholder: "calendar ids, one per line (empty: every calendar in your list)" });
+      calendars.value = s.calendars.join("\n");
+      if (s.name === "google") sec.append(field("Calendars", calendars));
       const save = el("button", { type: "button", name: "save" }, "Save");
       save.addEventListener("click", () => {
         const days = Number(keep.value);
@@ -137,7 +155,8 @@ export class SettingsPage {
           out.textContent = "Project keys are letters, digits and _ (like ENG or PAY_2), separated by commas.";
           return;
         }
-        const extra = s.name === "slack" ? { live: live.checked } : s.name === "jira" ? { projects: keys } : {};
+        const cals = calendars.value.split("\n").map((c) => c.trim()).filter((c) => c);
+        const extra = s.name === "slack" ? { live: live.checked } : s.name === "jira" ? { projects: keys } : s.name === "google" ? { calendars: cals } : {};
         void this.save(sec, { source: { name: s.name, enabled: enabled.checked, keep_days: days, ...extra } });
       });
       sec.append(save, el("p", { class: "outcome", "aria-live": "polite" }));

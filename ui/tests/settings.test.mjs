@@ -12,9 +12,10 @@ let browser, server;
 
 const SETTINGS = {
   sources: [
-    { name: "slack", enabled: true, connected: true, keep_days: 90, live: false, state: "paused", message: "Slack rejected the token (token_revoked); reconnect with `chief connect slack`", account: "T01KESTREL", last_success: "2026-11-25T17:58:00Z", api_base: "https://slack.com/api", email: "", projects: [] },
-    { name: "github", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null, api_base: "https://api.github.com", email: "", projects: [] },
-    { name: "jira", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null, api_base: "", email: "", projects: ["ENG"] },
+    { name: "slack", enabled: true, connected: true, keep_days: 90, live: false, state: "paused", message: "Slack rejected the token (token_revoked); reconnect with `chief connect slack`", account: "T01KESTREL", last_success: "2026-11-25T17:58:00Z", api_base: "https://slack.com/api", email: "", projects: [], client_id: "", calendars: [] },
+    { name: "github", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null, api_base: "https://api.github.com", email: "", projects: [], client_id: "", calendars: [] },
+    { name: "jira", enabled: false, connected: false, keep_days: 0, live: false, state: "never", message: "", account: "", last_success: null, api_base: "", email: "", projects: ["ENG"], client_id: "", calendars: [] },
+    { name: "google", enabled: true, connected: false, keep_days: 0, live: false, state: "paused", message: "Google refused the stored grant (invalid_grant); reconnect with `chief connect google`", account: "maya@acme.example", last_success: null, api_base: "https://www.googleapis.com", email: "", projects: [], client_id: "", calendars: ["maya@acme.example"] },
   ],
   llm: { provider: "openai", model: "gpt-4o-mini", base_url: "", offline: false, key_stored: true },
   desktop: { hotkey: "", hotkey_enabled: true, capture_exclude: ["1Password", "KeePassXC"], launch_at_login: false, notifications: true, private_notifications: false },
@@ -36,6 +37,10 @@ function mock() {
       window.__calls.connect.push([source, token, target ?? null]);
       if (token === "bad") throw { code: "sync", message: "GitHub rejected the token (HTTP 401); reconnect with chief connect github" };
       return { source, identity: "mayachen", granted: ["repo"], missing: ["read:org"], stored: "keychain" };
+    },
+    async connectGoogle(id, secret) {
+      window.__calls.connect.push(["google", id, secret]);
+      return { source: "google", identity: "maya@acme.example (calendars: Maya, Team)", granted: [], missing: [], stored: "keychain" };
     },
     async setLlmKey(k) { window.__calls.key.push(k); },
     async slackManifest() { return "oauth_config:\\n  scopes:\\n    user:\\n      - channels:history\\n"; },
@@ -113,6 +118,28 @@ test("Jira connects with its site and email, and saves its projects", async () =
   await page.click(`${jira} button[name=save]`);
   await page.waitForFunction(() => window.__calls.update.length === 1);
   assert.deepEqual(await page.evaluate(() => window.__calls.update[0]), { source: { name: "jira", enabled: false, keep_days: 0, projects: ["ENG", "PAY_2"] } });
+  await page.close();
+});
+
+test("Google connects in the browser with its OAuth client, says when it is paused, and saves calendars", async () => {
+  const page = await open();
+  const google = sec("source-google");
+  assert.match(await page.textContent(`${google} .note`), /invalid_grant/);
+  assert.equal(await page.locator(`${google} input[name=token]`).count(), 0, "no token to paste");
+  await page.click(`${google} button[name=connect]`);
+  await page.waitForSelector(`${google} .outcome.error`);
+  assert.match(await page.textContent(`${google} .outcome`), /OAuth client id/);
+  await page.fill(`${google} input[name=client_id]`, "123.apps.googleusercontent.com");
+  await page.fill(`${google} input[name=client_secret]`, "GOCSPX-x");
+  await page.click(`${google} button[name=connect]`);
+  await page.waitForFunction(() => document.querySelector('section[data-section="source-google"] .outcome').textContent.includes("Connected"));
+  assert.deepEqual(await page.evaluate(() => window.__calls.connect[0]), ["google", "123.apps.googleusercontent.com", "GOCSPX-x"]);
+  assert.equal(await page.inputValue(`${google} input[name=client_secret]`), "", "the secret leaves the page");
+  assert.equal(await page.inputValue(`${google} textarea[name=calendars]`), "maya@acme.example");
+  await page.fill(`${google} textarea[name=calendars]`, "maya@acme.example\n team#shared@group.calendar.google.com \n");
+  await page.click(`${google} button[name=save]`);
+  await page.waitForFunction(() => window.__calls.update.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.__calls.update[0]), { source: { name: "google", enabled: true, keep_days: 0, calendars: ["maya@acme.example", "team#shared@group.calendar.google.com"] } });
   await page.close();
 });
 

@@ -73,6 +73,24 @@ pub async fn connect_source(
     state.engine.call(move |e| e.connect_with(source.parse::<LiveSource>()?, &token, &target, true)).await
 }
 
+/// Connects Google: the consent page opens in the system browser, the code comes back
+/// to a loopback listener, the grant goes to the keychain (the client id to chief.toml).
+#[tauri::command]
+#[tracing::instrument(skip(state, client_secret), err(Debug))]
+pub async fn connect_google(
+    state: tauri::State<'_, AppState>,
+    client_id: String,
+    client_secret: String,
+) -> Result<ConnectReport, UiError> {
+    let open = |url: &str| -> Result<(), String> {
+        super::popup::open_url(url.to_string()).map_err(|e| format!("cannot open the browser: {}", e.message))
+    };
+    state
+        .engine
+        .call(move |e| e.connect_google(Some(&client_id), &client_secret, &open, std::time::Duration::from_secs(300)))
+        .await
+}
+
 /// Stores the API key of the LLM chain's first provider in the keychain, under the
 /// entry the LLM client reads.
 #[tauri::command]
