@@ -94,6 +94,24 @@ pub fn doctor(home: &Path, env: impl IntoIterator<Item = (String, String)>) -> V
         .filter(|(_, s)| s.enabled)
         .map(|(n, _)| n)
         .collect();
+        // Google with an OAuth grant: a consent screen left in "Testing" expires it weekly.
+        let env_token = env.iter().any(|(k, _)| k == "CHIEF_GOOGLE_TOKEN");
+        if c.sources.google.enabled && !env_token && !c.sources.google.client_id.is_empty() {
+            out.push(finding(
+                "google",
+                Level::Warning,
+                "Google refresh tokens expire after 7 days while your OAuth consent screen is in \"Testing\"",
+                "in Google Cloud console → APIs & Services → OAuth consent screen, publish the app (\"In production\"), then `chief connect google` once more",
+            ));
+        }
+        if c.sources.jira.enabled && (c.sources.jira.api_base.is_empty() || c.sources.jira.email.is_empty()) {
+            out.push(finding(
+                "jira",
+                Level::Warning,
+                "Jira is enabled but its site or your email is not set",
+                "run `chief connect jira --site https://YOUR-SITE.atlassian.net --email YOU@COMPANY.COM` with an API token on standard input",
+            ));
+        }
         out.push(finding(
             "sources",
             Level::Info,
@@ -274,5 +292,31 @@ fn tantivy_meta_payload(idx: &Path) -> Option<i64> {
     match meta.get("payload") {
         Some(serde_json::Value::String(p)) => serde_json::from_str::<serde_json::Value>(p).ok()?.get("seq")?.as_i64(),
         _ => Some(0),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn checks(toml: &str, env: &[(&str, &str)]) -> Vec<Finding> {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("chief.toml"), toml).unwrap();
+        doctor(home.path(), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn google_testing_consent_screens_and_half_configured_jira_are_warned_about() {
+        let google = "[sources.google]\nenabled = true\nclient_id = \"1.apps.googleusercontent.com\"\n";
+        let found = checks(google, &[]);
+        let g = found.iter().find(|f| f.check == "google").unwrap();
+        assert_eq!(g.level, Level::Warning);
+        assert!(g.message.contains("7 days") && g.fix.contains("In production"), "{g:?}");
+        // A fixed access token (scripts, tests) has no refresh token to expire.
+        assert!(!checks(google, &[("CHIEF_GOOGLE_TOKEN", "x")]).iter().any(|f| f.check == "google"));
+        let jira = checks("[sources.jira]\nenabled = true\napi_base = \"https://acme.atlassian.net\"\n", &[]);
+        assert!(jira.iter().any(|f| f.check == "jira" && f.fix.contains("--email")));
+        assert!(!checks("[sources.jira]\nenabled = false\n", &[]).iter().any(|f| f.check == "jira"));
     }
 }
