@@ -686,6 +686,8 @@ pub struct SyncBenchReport {
     pub github_items: usize,
     /// Jira issues and their comments.
     pub jira_items: usize,
+    /// Google events, Docs, comment threads and mail.
+    pub google_items: usize,
     pub pulls: usize,
     pub latency_ms: u64,
     pub items: usize,
@@ -698,6 +700,7 @@ pub struct SyncBenchReport {
     pub slack_seconds: f64,
     pub github_seconds: f64,
     pub jira_seconds: f64,
+    pub google_seconds: f64,
     pub peak_rss_mb: f64,
 }
 
@@ -716,6 +719,8 @@ pub fn run_sync(
 
     use chief_sources::connector::{SyncEvent, SyncOptions};
     use chief_sources::github_sync::{GithubApi, GithubConnector};
+    use chief_sources::google_auth::{Credentials, TokenSource};
+    use chief_sources::google_sync::{GoogleApi, GoogleConnector, GoogleScope};
     use chief_sources::jira_sync::{JiraApi, JiraConnector};
     use chief_sources::scheduler::{Job, Scheduler};
     use chief_sources::slack_sync::{SlackApi, SlackConnector};
@@ -744,6 +749,7 @@ pub fn run_sync(
     let world = chief_mockapi::World::synthetic(&spec);
     let (slack_messages, github_items) = (world.slack.message_count(), world.github.item_count());
     let jira_items = world.jira.item_count();
+    let google_items = world.google.item_count();
     let repos: Vec<String> = world.github.repos.keys().cloned().collect();
     let token = world.token.clone();
     let jira_email = world.jira.email.clone();
@@ -769,6 +775,14 @@ pub fn run_sync(
         },
         Job {
             connector: Arc::new(JiraConnector::new(JiraApi::new(&mock.jira_base(), &jira_email, &token), vec![], None)),
+            options: SyncOptions::default(),
+            interval: Duration::from_secs(600),
+        },
+        Job {
+            connector: Arc::new(GoogleConnector::new(
+                GoogleApi::new(&mock.google_base(), TokenSource::new(Credentials::Access(token.clone()))),
+                GoogleScope::default(),
+            )),
             options: SyncOptions::default(),
             interval: Duration::from_secs(600),
         },
@@ -839,6 +853,7 @@ pub fn run_sync(
         slack_messages,
         github_items,
         jira_items,
+        google_items,
         pulls,
         latency_ms: latency.as_millis() as u64,
         items,
@@ -850,6 +865,7 @@ pub fn run_sync(
         slack_seconds: took("slack"),
         github_seconds: took("github"),
         jira_seconds: took("jira"),
+        google_seconds: took("google"),
         peak_rss_mb: peak_rss_mb(),
     })
 }

@@ -480,12 +480,12 @@ pub fn bench_sync(r: &SyncBenchReport, json: bool) -> Result<()> {
             r.latency_ms
         );
         println!(
-            "  workspace: {} Slack messages, {} GitHub items ({} PRs), {} Jira issues and comments",
-            r.slack_messages, r.github_items, r.pulls, r.jira_items
+            "  workspace: {} Slack messages, {} GitHub items ({} PRs), {} Jira issues and comments, {} Google events, Docs, comment threads and mails",
+            r.slack_messages, r.github_items, r.pulls, r.jira_items, r.google_items
         );
         println!(
-            "  stored {} items in {:.1} s: {:.0} items/s (slack {:.1} s, github {:.1} s, jira {:.1} s, concurrently)",
-            r.items, r.seconds, r.items_per_sec, r.slack_seconds, r.github_seconds, r.jira_seconds
+            "  stored {} items in {:.1} s: {:.0} items/s (slack {:.1} s, github {:.1} s, jira {:.1} s, google {:.1} s, concurrently)",
+            r.items, r.seconds, r.items_per_sec, r.slack_seconds, r.github_seconds, r.jira_seconds, r.google_seconds
         );
         println!("  requests: {} ({:.3} per item)", r.requests, r.requests_per_item);
         println!("  first item searchable after {:.0} ms", r.first_searchable_ms);
