@@ -281,3 +281,40 @@ async fn a_consent_redirect_with_a_foreign_state_is_refused() {
     let err = client.authorize(&browser, Duration::from_secs(10)).await.unwrap_err();
     assert!(err.to_string().contains("state did not match"), "{err}");
 }
+
+#[tokio::test]
+async fn a_revoked_google_grant_pauses_google_only() {
+    use chief_sources::jira_sync::{JiraApi, JiraConnector};
+    use chief_sources::scheduler::{Job, Scheduler};
+    let mut w = world();
+    w.jira = World::synthetic(&Synthetic { jira_issues: 12, messages: 0, ..Synthetic::default() }).jira;
+    let e = env(w).await;
+    let keychain = Arc::new(Keychain::default());
+    keychain.save("1//revoked-long-ago").unwrap();
+    let (email, token) = e.mock.world(|w| (w.jira.email.clone(), w.token.clone()));
+    let jobs = vec![
+        Job {
+            connector: Arc::new(chief_sources::google_sync::GoogleConnector::new(
+                e.refreshing(keychain),
+                GoogleScope::default(),
+            )),
+            options: SyncOptions::default(),
+            interval: Duration::from_secs(60),
+        },
+        Job {
+            connector: Arc::new(JiraConnector::new(JiraApi::new(&e.mock.jira_base(), &email, &token), vec![], None)),
+            options: SyncOptions::default(),
+            interval: Duration::from_secs(60),
+        },
+    ];
+    let db = e._dir.path().join("scheduled.db");
+    let out = Scheduler::new(db.clone(), jobs).run_once(&no_progress(), true).await;
+    let by = |s: &str| out.iter().find(|o| o.source == s).unwrap();
+    assert!(matches!(by("google").result, Err(ConnectorError::Auth(_))), "{:?}", by("google").result);
+    assert!(by("jira").result.is_ok(), "{:?}", by("jira").result);
+    let store = Store::open(&db).unwrap();
+    let google = store.source_status("google").unwrap().unwrap();
+    assert_eq!(google.state, chief_store::SourceState::Paused);
+    assert!(google.message.contains("chief connect google"), "{}", google.message);
+    assert_eq!(store.source_status("jira").unwrap().unwrap().state, chief_store::SourceState::Ok);
+}
