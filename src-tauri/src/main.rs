@@ -161,25 +161,8 @@ fn show_popup_empty(app: &AppHandle) {
     }
 }
 
-/// glibc gives each thread that allocates its own heap arena (up to 8 per core) and
-/// keeps what was freed in them: an app that syncs and runs agents on pools of threads
-/// every minute crept up 20 % in 30 minutes that way (scripts/soak.sh). Two arenas keep
-/// it flat. glibc reads the setting only at start, so the app starts itself again with
-/// it once; if that fails it runs as it is.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn with_few_malloc_arenas() {
-    use std::os::unix::process::CommandExt;
-    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else { return };
-    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("MALLOC_ARENA_MAX", "2").exec();
-    eprintln!("chief-desktop: could not restart with MALLOC_ARENA_MAX=2 ({err}); going on without it");
-}
-
 fn main() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    with_few_malloc_arenas();
+    chief_engine::with_few_malloc_arenas("chief-desktop");
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(chief_engine::secrets::log_filter(
             &std::env::var("CHIEF_LOG").unwrap_or_else(|_| "info".into()),
@@ -192,7 +175,10 @@ fn main() {
     let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
     // The desktop settings; a broken chief.toml still starts the app (the engine reports it).
     let (desktop, live) = chief_engine::Config::load(&home, env.clone())
-        .map(|c| (c.desktop, c.sources.slack.enabled || c.sources.github.enabled))
+        .map(|c| {
+            let s = &c.sources;
+            (c.desktop, s.slack.enabled || s.github.enabled || s.jira.enabled || s.google.enabled)
+        })
         .unwrap_or_else(|e| {
             tracing::error!("{e}");
             (chief_engine::DesktopConfig::default(), false)

@@ -124,6 +124,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // What runs for hours keeps its heap flat (see `with_few_malloc_arenas`).
+    if matches!(&cli.command, Command::Watch(_)) || matches!(&cli.command, Command::Sync(a) if a.watch) {
+        chief_engine::with_few_malloc_arenas("chief");
+    }
     init_tracing(cli.global.verbose, cli.global.quiet);
     exit_code(cli.command.run(&cli.global))
 }

@@ -8,14 +8,14 @@ use crate::output;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// slack | github (default: the enabled sources)
+    /// slack | github | jira | google (default: the enabled sources)
     sources: Vec<String>,
     /// List every id in the retention window to find deletions (otherwise weekly).
     #[arg(long)]
     reconcile: bool,
     /// Keep running: each source every `interval_minutes`, until Ctrl+C.
     #[arg(long)]
-    watch: bool,
+    pub watch: bool,
     #[arg(long)]
     json: bool,
 }
