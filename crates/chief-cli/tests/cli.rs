@@ -545,3 +545,27 @@ async fn import_ics_makes_events_and_instances() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an iCalendar file"), "{out:?}");
 }
+
+/// `chief connect jira` refuses a site that would carry the token in clear text before
+/// any request, and names what to give; `--site` is refused for token-only sources.
+#[test]
+fn connect_jira_refuses_a_plain_http_site_and_misplaced_flags() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let secret = "atl-SECRET-TOKEN-4242";
+    let out = chief_stdin(
+        h,
+        &["connect", "jira", "--site", "http://acme.atlassian.net", "--email", "maya@acme.example"],
+        &format!("{secret}\n"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("https://") && !err.contains(secret), "{err}");
+    assert!(!h.join("chief.toml").exists() || !std::fs::read_to_string(h.join("chief.toml")).unwrap().contains("acme"));
+    let out = chief_stdin(h, &["connect", "github", "--site", "https://x.example"], "ghp_x\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("for Jira"));
+    let out = chief_stdin(h, &["connect", "jira", "--email", "maya@acme.example"], "t\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--site https://YOUR-SITE.atlassian.net"));
+}

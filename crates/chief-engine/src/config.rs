@@ -427,26 +427,15 @@ impl Config {
             ("[sources.github] api_base".into(), s.github.api_base.as_str()),
             ("[sources.jira] api_base".into(), s.jira.api_base.as_str()),
             ("[sources.google] api_base".into(), s.google.api_base.as_str()),
+            ("[sources.google] auth_url".into(), s.google.auth_url.as_str()),
+            ("[sources.google] token_url".into(), s.google.token_url.as_str()),
             ("[llm] base_url".into(), self.llm.base_url.as_str()),
         ];
         for p in &self.llm.providers {
             urls.push((format!("[[llm.providers]] {} base_url", p.name), p.base_url.as_str()));
         }
         for (key, url) in urls {
-            if url.is_empty() || url.starts_with("https://") {
-                continue;
-            }
-            let local = url.strip_prefix("http://").is_some_and(|rest| {
-                let host = rest.split(['/', '?']).next().unwrap_or("");
-                let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-                let name = if host.starts_with('[') {
-                    host.split(']').next().unwrap_or("").trim_start_matches('[')
-                } else {
-                    host.split(':').next().unwrap_or("")
-                };
-                name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-            });
-            if !local {
+            if !url_is_safe(url) {
                 return Err(ConfigError::Invalid {
                     path: path.to_path_buf(),
                     message: format!(
@@ -462,6 +451,24 @@ impl Config {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+/// Whether credentials may go to `url`: https, or plain http to this machine only
+/// (local servers, mocks). Empty is "not set", and safe.
+pub fn url_is_safe(url: &str) -> bool {
+    if url.is_empty() || url.starts_with("https://") {
+        return true;
+    }
+    url.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let name = if host.starts_with('[') {
+            host.split(']').next().unwrap_or("").trim_start_matches('[')
+        } else {
+            host.split(':').next().unwrap_or("")
+        };
+        name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 fn merge(base: &mut toml::Value, over: toml::Value) {

@@ -439,6 +439,12 @@ impl Engine {
                         "Jira needs its site and your email: `chief connect jira --site https://YOUR-SITE.atlassian.net --email YOU@COMPANY.COM`, with an API token from id.atlassian.com on standard input".into(),
                     ));
                 }
+                // The token goes with the very first request: never in clear text.
+                if !crate::config::url_is_safe(&site) || !site.contains("://") {
+                    return Err(EngineError::InvalidInput(format!(
+                        "{site:?}: give the Jira site as an https:// address, like https://YOUR-SITE.atlassian.net"
+                    )));
+                }
                 let api = JiraApi::new(&site, &email, token);
                 let me = self.block_on(api.myself())?.map_err(|e| EngineError::Sync(ConnectorError::from(e)))?;
                 let name = me["displayName"].as_str().unwrap_or("");
@@ -461,8 +467,8 @@ impl Engine {
                 .collect()
         };
         let stored = if store {
-            secrets::set(&format!("{source}:token"), token)?;
-            // A connected source syncs from now on; Jira's site and email go with its token.
+            // A connected source syncs from now on; Jira's site and email go with its token
+            // (written first: a rejected edit stores no token).
             let jira = source == LiveSource::Jira && (site != cfg.api_base || email != cfg.email);
             if jira || !cfg.enabled {
                 let patch = crate::SettingsPatch {
@@ -479,6 +485,7 @@ impl Engine {
                 let env: Vec<(String, String)> = std::env::vars().collect();
                 self.update_settings(&patch, &env)?;
             }
+            secrets::set(&format!("{source}:token"), token)?;
             self.unpause(source)?;
             "keychain".to_string()
         } else {

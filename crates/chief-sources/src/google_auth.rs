@@ -32,6 +32,11 @@ pub enum AuthError {
     InvalidGrant,
     #[error("Google is not connected; run `chief connect google`")]
     NotConnected,
+    /// The OAuth client itself was refused (deleted, or a wrong secret).
+    #[error(
+        "Google refused the OAuth client ({0}); check [sources.google] client_id and its secret, then `chief connect google`"
+    )]
+    Client(String),
     #[error("the Google sign-in did not finish: {0}")]
     Consent(String),
     #[error("Google's token endpoint: {0}")]
@@ -201,6 +206,9 @@ impl OAuthClient {
             if error == "invalid_grant" {
                 return Err(AuthError::InvalidGrant);
             }
+            if matches!(error, "invalid_client" | "unauthorized_client") {
+                return Err(AuthError::Client(error.to_string()));
+            }
             last = format!("HTTP {status} {error}");
             if status < 500 {
                 break;
@@ -218,28 +226,34 @@ async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Resul
     loop {
         let (mut conn, _) = listener.accept().await.map_err(|e| AuthError::Consent(e.to_string()))?;
         let mut buf = vec![0u8; 8192];
-        let n = conn.read(&mut buf).await.unwrap_or(0);
+        // A connection that sends nothing (a browser's preconnect) must not hold up the
+        // redirect behind it.
+        let n = match tokio::time::timeout(Duration::from_secs(3), conn.read(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            _ => continue,
+        };
         let head = String::from_utf8_lossy(&buf[..n]).to_string();
         let target = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/");
         let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
         let (code, their_state, error) =
             (query_value(query, "code"), query_value(query, "state"), query_value(query, "error"));
+        // Only a redirect carrying this sign-in's state ends it: anything else (another
+        // process, a stale tab) is answered and ignored.
+        let ours = their_state.as_deref() == Some(state);
         let (page, outcome) = match (code, error) {
-            (_, Some(e)) => (
+            (_, Some(e)) if ours => (
                 "Chief was not connected to Google. You can close this tab.",
                 Some(Err(AuthError::Consent(format!("Google answered {e}")))),
             ),
-            (Some(c), None) if their_state.as_deref() == Some(state) => {
-                ("Chief is connected to Google. You can close this tab.", Some(Ok(c)))
+            (Some(c), None) if ours => ("Chief is connected to Google. You can close this tab.", Some(Ok(c))),
+            (Some(_), _) | (_, Some(_)) => {
+                tracing::warn!("a redirect to the sign-in listener without this sign-in's state was ignored");
+                ("This sign-in was not started by Chief. You can close this tab.", None)
             }
-            (Some(_), None) => (
-                "This sign-in was not started by Chief. You can close this tab.",
-                Some(Err(AuthError::Consent("the redirect's state did not match; start again".into()))),
-            ),
             (None, None) => ("", None),
         };
         let body = format!("<!doctype html><title>Chief</title><p>{page}</p>");
-        let status = if outcome.is_some() { "200 OK" } else { "404 Not Found" };
+        let status = if page.is_empty() { "404 Not Found" } else { "200 OK" };
         let reply = format!(
             "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
@@ -297,10 +311,14 @@ impl TokenSource {
         }
     }
 
-    /// Forgets the access token (the API answered 401); the next call refreshes. With a
-    /// fixed token there is nothing to refresh: false.
-    pub async fn invalidate(&self) -> bool {
-        *self.current.lock().await = None;
+    /// Forgets `failed` (the API answered 401 to it); the next call refreshes, once even
+    /// when several requests in flight failed with it. With a fixed token there is
+    /// nothing to refresh: false.
+    pub async fn invalidate(&self, failed: &str) -> bool {
+        let mut current = self.current.lock().await;
+        if current.as_ref().is_some_and(|(t, _)| t == failed) {
+            *current = None;
+        }
         matches!(self.creds, Credentials::Refresh { .. })
     }
 }

@@ -179,7 +179,7 @@ impl GoogleApi {
                 .and_then(chief_core::time::parse_retry_after);
             if status == 401 {
                 // An expired access token: refresh once (a fixed token cannot be).
-                if !refreshed && self.tokens.invalidate().await {
+                if !refreshed && self.tokens.invalidate(&token).await {
                     refreshed = true;
                     continue;
                 }
@@ -213,6 +213,10 @@ impl GoogleApi {
             let body: Value = crate::connector::read_json(resp, 1 << 20).await.unwrap_or(Value::Null);
             let reason = body["error"]["errors"][0]["reason"].as_str().unwrap_or("").to_string();
             let message: String = body["error"]["message"].as_str().unwrap_or("").chars().take(200).collect();
+            // A day's quota is spent: park the source for an hour rather than retry now.
+            if status == 403 && matches!(reason.as_str(), "dailyLimitExceeded" | "quotaExceeded") {
+                return Err(GoogleError::Parked(Duration::from_secs(3600)));
+            }
             let rate_limited = status == 429
                 || (status == 403 && matches!(reason.as_str(), "rateLimitExceeded" | "userRateLimitExceeded"));
             if rate_limited || status >= 500 {
@@ -233,10 +237,19 @@ impl GoogleApi {
             return Err(match status {
                 410 => GoogleError::Gone { path: path.into() },
                 404 => GoogleError::NotFound { path: path.into() },
-                403 => GoogleError::Auth(format!(
-                    "Google refused {path} (HTTP 403{}): the grant lacks a scope or the API is off for this account; reconnect with `chief connect google`",
-                    if reason.is_empty() { String::new() } else { format!(" {reason}") }
-                )),
+                // The grant or the project: nothing goes on until the user acts.
+                403 if matches!(
+                    reason.as_str(),
+                    "insufficientPermissions" | "accessNotConfigured" | "authError" | "forbidden" | ""
+                ) =>
+                {
+                    GoogleError::Auth(format!(
+                        "Google refused {path} (HTTP 403{}): the grant lacks a scope or the API is off for this project; enable the Calendar, Drive and Gmail APIs, then `chief connect google`",
+                        if reason.is_empty() { String::new() } else { format!(" {reason}") }
+                    ))
+                }
+                // Anything else refuses one file or message (too large to export, a
+                // domain policy), not the grant.
                 _ => GoogleError::Http {
                     path: path.into(),
                     status,
@@ -428,7 +441,10 @@ async fn sync_calendar(
                         }
                     }
                     Err(err) => {
-                        let k = format!("event:{}", e["id"].as_str().unwrap_or(""));
+                        // Unreadable now is not gone: the full listing keeps what is stored.
+                        let ev = e["id"].as_str().unwrap_or("");
+                        seen.insert(format!("google:calendar/{calendar}/{ev}"));
+                        let k = format!("event:{ev}");
                         w.record_failure(CURSOR_SOURCE, account, calendar, &k, &err, e)?;
                         report.failed += 1;
                     }
@@ -615,6 +631,12 @@ async fn store_doc(
         Ok(t) => t,
         // Gone between the change and now: the next change says so.
         Err(GoogleError::NotFound { .. }) => return Ok(()),
+        // This one Doc cannot be exported (too large, a policy): its title and comments
+        // are still worth having.
+        Err(GoogleError::Http { status: 403, detail, .. }) => {
+            tracing::warn!(file = %id, %detail, "google doc not exported; stored without its text");
+            String::new()
+        }
         Err(e) => return Err(e),
     };
     let mut comments = Vec::new();

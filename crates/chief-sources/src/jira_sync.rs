@@ -268,7 +268,8 @@ fn delta_jql(from_ms: i64, projects: &[String]) -> String {
 }
 
 fn updated_ms(issue: &Value) -> Option<i64> {
-    issue["fields"]["updated"].as_str().and_then(|t| Timestamp::parse_rfc3339(t).ok()).map(|t| t.0)
+    let u = &issue["fields"]["updated"];
+    u.as_i64().or_else(|| u.as_str().and_then(|t| Timestamp::parse_rfc3339(t).ok()).map(|t| t.0))
 }
 
 /// Syncs Jira: who the token is, the projects, the issues updated since the cursor
@@ -363,7 +364,8 @@ async fn delta(
 ) -> Result<(), JiraError> {
     let key = "_search";
     let cursor = store.cursor(CURSOR_SOURCE, account, key)?.unwrap_or_else(|| json!({}));
-    let scope = projects.join(",");
+    // The site is part of the scope: account ids are the same on every Atlassian site.
+    let scope = format!("{}|{}", api.site(), projects.join(","));
     // A changed project list starts over (upserts make re-reading free).
     let same_scope = cursor["projects"].as_str() == Some(scope.as_str());
     let cutoff = options.cutoff().map(|c| c.0);
@@ -431,9 +433,14 @@ async fn delta(
             match issue_to_items(issue, Some(site)) {
                 Ok(items) => {
                     let keep: HashSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
-                    // Comments deleted in Jira: the issue's full list no longer has them.
-                    let gone: Vec<String> =
-                        w.children_of(&items[0].id)?.into_iter().filter(|id| !keep.contains(id.as_str())).collect();
+                    // Comments deleted in Jira: the issue's full list no longer has them
+                    // (a list cut short by a failed read says nothing about the rest).
+                    let complete = issue["fields"]["comment"]["_partial"].as_bool() != Some(true);
+                    let gone: Vec<String> = if complete {
+                        w.children_of(&items[0].id)?.into_iter().filter(|id| !keep.contains(id.as_str())).collect()
+                    } else {
+                        Vec::new()
+                    };
                     report.deleted += w.delete_ids(gone.iter().map(String::as_str))?;
                     for item in &items {
                         report.count(w.upsert_item(item)?);
@@ -486,8 +493,12 @@ async fn complete_comments(api: &JiraApi, issue: &mut Value) -> Result<(), JiraE
             ("orderBy", "created".to_string()),
         ];
         let v = match api.get(&path, &q).await {
-            // Deleted between the search and now: the next delta or reconciliation sees it.
-            Err(JiraError::Http { status: 404, .. }) => return Ok(()),
+            // Deleted between the search and now: the next delta or reconciliation sees it;
+            // the embedded page is all there is, and it is not the whole list.
+            Err(JiraError::Http { status: 404, .. }) => {
+                issue["fields"]["comment"]["_partial"] = json!(true);
+                return Ok(());
+            }
             other => other?,
         };
         let page = v["comments"].as_array().cloned().unwrap_or_default();
@@ -560,6 +571,16 @@ fn retry_failures(store: &mut Store, account: &str, site: &str, report: &mut Sou
     if failures.is_empty() {
         return Ok(());
     }
+    // A failure is superseded only by a stored version at least as new as it.
+    let mut superseded = HashSet::new();
+    for f in &failures {
+        if let Some(native) = f.item_key.strip_prefix("issue:") {
+            let stored = store.item_updated(chief_core::ItemId::new(Source::Jira, native).as_str())?;
+            if stored.is_some_and(|t| updated_ms(&f.payload).is_some_and(|u| t.0 >= u)) {
+                superseded.insert(f.item_key.clone());
+            }
+        }
+    }
     let w = store.writer()?;
     for f in failures.iter().filter(|f| f.account == account) {
         match issue_to_items(&f.payload, Some(site)) {
@@ -570,10 +591,9 @@ fn retry_failures(store: &mut Store, account: &str, site: &str, report: &mut Sou
                 w.clear_failure(CURSOR_SOURCE, account, &f.container, &f.item_key)?;
                 report.recovered += 1;
             }
-            // Still unreadable, unless a later, readable version was stored since.
+            // Still unreadable, unless a version at least as new was stored since.
             Err(_) => {
-                let id = f.item_key.strip_prefix("issue:").map(|n| chief_core::ItemId::new(Source::Jira, n));
-                if id.is_some_and(|id| w.item_exists(&id).unwrap_or(false)) {
+                if superseded.contains(&f.item_key) {
                     w.clear_failure(CURSOR_SOURCE, account, &f.container, &f.item_key)?;
                     report.recovered += 1;
                 }

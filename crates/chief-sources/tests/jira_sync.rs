@@ -277,3 +277,35 @@ async fn a_search_answered_with_ids_only_is_not_what_the_connector_stores() {
     let retired = api.get("/rest/api/3/search", &[]).await.unwrap_err();
     assert!(matches!(retired, JiraError::Http { status: 410, .. }), "the retired search is gone: {retired}");
 }
+
+#[tokio::test]
+async fn an_unreadable_update_stays_a_failure_until_a_readable_one_replaces_it() {
+    let mut e = env(world(8)).await;
+    e.sync().await;
+    let now = Timestamp::now().0;
+    let id = e.mock.world(|w| {
+        let id = w.jira.issues.keys().next().unwrap().clone();
+        // A comment without an id: the issue cannot be converted.
+        w.jira.edit(&id, now - 60_000, |i| {
+            i["fields"]["summary"] = json!("Renamed while broken");
+            i["fields"]["comment"]["comments"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"body": "no id", "created": "2026-11-20T10:00:00.000+0000"}));
+        });
+        id
+    });
+    let r = e.sync().await;
+    assert_eq!((r.failed, r.recovered), (1, 0), "{r:?}");
+    // The older, stored version does not make the newer failure "recovered".
+    assert_eq!(e.store.sync_failures(Some("jira")).unwrap().len(), 1);
+    assert!(!e.item(&format!("jira:{id}")).item.title.contains("Renamed"));
+    e.mock.world(|w| {
+        w.jira.edit(&id, now - 30_000, |i| {
+            i["fields"]["comment"]["comments"].as_array_mut().unwrap().last_mut().unwrap()["id"] = json!("88001");
+        })
+    });
+    let r = e.sync().await;
+    assert!(e.item(&format!("jira:{id}")).item.title.contains("Renamed while broken"));
+    assert!(e.store.sync_failures(Some("jira")).unwrap().is_empty(), "{r:?}");
+}
