@@ -72,8 +72,13 @@ fn half_an_hour_of_syncs_and_lookups_does_not_grow_memory() {
             r.3
         );
     }
-    // Every minute's sync read the mock again, and the messages posted reached the index.
-    assert!(rows.windows(2).filter(|w| w[1].3 > w[0].3).count() as u64 >= minutes - 1, "{rows:?}");
+    // A sync every minute read the mock again, and the messages posted reached the index.
+    // The app times its syncs from its own start, the soak its samples from its own: a
+    // sync landing just after a sample leaves that window empty and the next one double,
+    // so one empty window is allowed, never two in a row, and the count of syncs holds.
+    let grew = rows.windows(2).filter(|w| w[1].3 > w[0].3).count() as u64;
+    assert!(grew + 1 >= minutes - 1, "{rows:?}");
+    assert!(rows.windows(3).all(|w| w[2].3 > w[0].3), "two minutes without a sync: {rows:?}");
     let engine_home = home.path().to_path_buf();
     let found = std::process::Command::new("sh")
         .arg("-c")
