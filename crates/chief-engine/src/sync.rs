@@ -189,6 +189,16 @@ pub struct ConnectReport {
     pub stored: String,
 }
 
+/// A source that could not run for want of a token or settings, with what to do.
+fn not_connected(source: LiveSource, message: impl Into<String>) -> SourceOutcome {
+    SourceOutcome {
+        source: source.to_string(),
+        state: SourceState::NotConnected,
+        message: message.into(),
+        report: None,
+    }
+}
+
 fn outcome(source: &str, result: Result<SourceReport, ConnectorError>) -> SourceOutcome {
     let (state, message, report) = match result {
         Ok(r) => (SourceState::Ok, String::new(), Some(r)),
@@ -255,12 +265,7 @@ impl Engine {
         for name in names {
             let cfg = name.config(&config);
             if name == LiveSource::Jira && (cfg.api_base.trim().is_empty() || cfg.email.trim().is_empty()) {
-                missing.push(SourceOutcome {
-                    source: name.to_string(),
-                    state: SourceState::NotConnected,
-                    message: "Jira needs its site and your email: run `chief connect jira --site https://YOUR-SITE.atlassian.net --email YOU@COMPANY.COM` (the API token on standard input)".into(),
-                    report: None,
-                });
+                missing.push(not_connected(name, "Jira needs its site and your email: run `chief connect jira --site https://YOUR-SITE.atlassian.net --email YOU@COMPANY.COM` (the API token on standard input)"));
                 continue;
             }
             let token = match Self::source_token(env, name.as_str()) {
@@ -275,23 +280,13 @@ impl Engine {
             let token = match token {
                 Ok(t) => t,
                 Err(e) => {
-                    missing.push(SourceOutcome {
-                        source: name.to_string(),
-                        state: SourceState::NotConnected,
-                        message: e.to_string(),
-                        report: None,
-                    });
+                    missing.push(not_connected(name, e.to_string()));
                     continue;
                 }
             };
             let oauth = match (name == LiveSource::Google && token.is_empty()).then(|| google_client(cfg, env)) {
                 Some(Err(e)) => {
-                    missing.push(SourceOutcome {
-                        source: name.to_string(),
-                        state: SourceState::NotConnected,
-                        message: e.to_string(),
-                        report: None,
-                    });
+                    missing.push(not_connected(name, e.to_string()));
                     continue;
                 }
                 Some(Ok(c)) => Some(c),
