@@ -162,7 +162,7 @@ fn show_popup_empty(app: &AppHandle) {
 }
 
 fn main() {
-    chief_engine::with_few_malloc_arenas("chief-desktop");
+    chief_engine::with_lean_malloc("chief-desktop");
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(chief_engine::secrets::log_filter(
             &std::env::var("CHIEF_LOG").unwrap_or_else(|_| "info".into()),

@@ -124,9 +124,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    // What runs for hours keeps its heap flat (see `with_few_malloc_arenas`).
+    // What runs for hours keeps its heap flat (see `with_lean_malloc`).
     if matches!(&cli.command, Command::Watch(_)) || matches!(&cli.command, Command::Sync(a) if a.watch) {
-        chief_engine::with_few_malloc_arenas("chief");
+        chief_engine::with_lean_malloc("chief");
     }
     init_tracing(cli.global.verbose, cli.global.quiet);
     exit_code(cli.command.run(&cli.global))

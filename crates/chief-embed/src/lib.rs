@@ -9,9 +9,11 @@
 
 mod chunk;
 mod model;
+mod slot;
 
 pub use chunk::{CHUNK_TOKENS, Chunk, chunk_text};
 pub use model::{ModelFiles, OnnxEmbedder};
+pub use slot::ModelSlot;
 
 /// Errors from loading or running the embedding model.
 #[derive(Debug, thiserror::Error)]

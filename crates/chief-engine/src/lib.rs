@@ -65,13 +65,20 @@ fn demo_now(home: &Home) -> Option<chief_core::Timestamp> {
     text.lines().find_map(|l| l.strip_prefix("now=")).and_then(|t| chief_core::Timestamp::parse_rfc3339(t.trim()).ok())
 }
 
-/// For a process that runs for hours (the desktop app, `chief watch`): glibc gives each
-/// thread that allocates its own heap arena (up to 8 per core) and keeps what was freed
-/// in them, so an app that syncs and runs agents on pools of threads every minute crept
-/// up 20 % in 30 minutes (scripts/soak.sh). Two arenas keep it flat. glibc reads the
-/// setting only at start, so the process starts itself again with it once (the same
-/// arguments); if that fails it runs as it is. Elsewhere it does nothing.
-pub fn with_few_malloc_arenas(program: &str) {
+/// For a process that runs for hours (the desktop app, `chief watch`), two glibc
+/// settings that it reads only at start:
+/// - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates its own heap arena
+///   (up to 8 per core) and keeps what was freed in them, so an app that syncs and runs
+///   agents on pools of threads every minute crept up 20 % in 30 minutes
+///   (scripts/soak.sh). Two arenas keep it flat.
+/// - `MALLOC_MMAP_THRESHOLD_=262144`: blocks of 256 KiB and more (the embedding model's
+///   weights and activations) are mapped on their own and go back to the system when
+///   freed. By default glibc raises that threshold after each such free, so the same
+///   blocks end up in the heap, where they stay: the idle app held 70 MB more.
+///
+/// The process starts itself again with them once (the same arguments); if that fails
+/// it runs as it is. Elsewhere it does nothing.
+pub fn with_lean_malloc(program: &str) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
@@ -79,8 +86,12 @@ pub fn with_few_malloc_arenas(program: &str) {
             return;
         }
         let Ok(exe) = std::env::current_exe() else { return };
-        let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("MALLOC_ARENA_MAX", "2").exec();
-        eprintln!("{program}: could not restart with MALLOC_ARENA_MAX=2 ({err}); going on without it");
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("MALLOC_ARENA_MAX", "2")
+            .env("MALLOC_MMAP_THRESHOLD_", "262144")
+            .exec();
+        eprintln!("{program}: could not restart with lean malloc settings ({err}); going on without them");
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     let _ = program;

@@ -74,6 +74,10 @@ pub struct EmbedConfig {
     pub min_similarity: f32,
     /// At most this many chunks of one item are embedded (bounds the cost of huge items).
     pub max_chunks_per_item: usize,
+    /// A long-running process (the desktop app, `chief watch`) unloads the model after
+    /// this many seconds unused (about 100 MB) and loads it again when a sync or a
+    /// lookup needs it (about a quarter of a second). 0 keeps it loaded.
+    pub unload_after_secs: u64,
 }
 
 impl Default for EmbedConfig {
@@ -86,6 +90,7 @@ impl Default for EmbedConfig {
             background: true,
             min_similarity: 0.25,
             max_chunks_per_item: 32,
+            unload_after_secs: 600,
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use chief_embed::{CHUNK_TOKENS, Embed, ModelFiles, OnnxEmbedder, chunk_text};
+use chief_embed::{CHUNK_TOKENS, Embed, ModelFiles, ModelSlot, chunk_text};
 use chief_store::{ChangeConsumer, Follower, OnStop, Store};
 
 use crate::SearchError;
@@ -55,12 +55,15 @@ pub struct EmbedProgress {
 
 /// Shared state between the queue thread and searchers.
 pub struct Semantic {
-    pub embedder: Arc<OnnxEmbedder>,
+    /// The model, unloaded after `[embed] unload_after_secs` unused.
+    pub embedder: Arc<ModelSlot>,
     pub vectors: Arc<RwLock<VectorIndex>>,
     pub threads: usize,
     pub min_similarity: f32,
     done_seq: Arc<AtomicI64>,
     queue: Follower<Worker>,
+    /// Unloads the model when idle; stops when its sender drops.
+    trimmer: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
     pub notes: Vec<String>,
 }
 
@@ -68,7 +71,8 @@ impl Semantic {
     /// Loads the model, rebuilds the vector index from the store, and starts the queue.
     pub fn start(db: &Path, cfg: &EmbedConfig) -> Result<Semantic, SearchError> {
         let files = model_files(cfg);
-        let embedder = Arc::new(OnnxEmbedder::load(&files, cfg.threads.max(1))?);
+        let keep = (cfg.unload_after_secs > 0).then(|| Duration::from_secs(cfg.unload_after_secs));
+        let embedder = Arc::new(ModelSlot::load(files, cfg.threads.max(1), keep)?);
         let store = Store::open(db)?;
         let mut vectors = VectorIndex::new(embedder.dims());
         let t = Instant::now();
@@ -100,6 +104,13 @@ impl Semantic {
             // The queue only embeds when asked ([`Semantic::wait`]); let it start idle.
             queue.call(|w| w.idle = false)?;
         }
+        let trimmer = match keep {
+            Some(keep) => Some(
+                spawn_trimmer(embedder.clone(), keep)
+                    .map_err(|source| SearchError::Io { path: db.to_path_buf(), source })?,
+            ),
+            None => None,
+        };
         Ok(Semantic {
             embedder,
             vectors,
@@ -107,6 +118,7 @@ impl Semantic {
             min_similarity: cfg.min_similarity,
             done_seq,
             queue,
+            trimmer,
             notes,
         })
     }
@@ -132,7 +144,27 @@ impl Semantic {
     /// Stops the queue after the batch in flight.
     pub fn stop(&mut self) {
         let _ = self.queue.stop();
+        if let Some((tx, handle)) = self.trimmer.take() {
+            drop(tx);
+            let _ = handle.join();
+        }
     }
+}
+
+/// A thread that unloads the model once it has been idle for `keep`, checking a few
+/// times per `keep` (at most every 30 s); it ends when the returned sender drops.
+fn spawn_trimmer(
+    slot: Arc<ModelSlot>,
+    keep: Duration,
+) -> std::io::Result<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let tick = (keep / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+    let handle = std::thread::Builder::new().name("embed-unload".into()).spawn(move || {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(tick) {
+            slot.unload_if_idle();
+        }
+    })?;
+    Ok((tx, handle))
 }
 
 /// Chunk indexes from here on are the item's propositions, not passages of its text.
@@ -143,7 +175,7 @@ type ChunkRows = Vec<(u32, usize, usize, Vec<u8>)>;
 
 struct Worker {
     store: Store,
-    embedder: Arc<OnnxEmbedder>,
+    embedder: Arc<ModelSlot>,
     vectors: Arc<RwLock<VectorIndex>>,
     done_seq: Arc<AtomicI64>,
     max_chunks: usize,
