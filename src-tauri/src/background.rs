@@ -9,11 +9,11 @@
 use std::time::Duration;
 
 use chief_engine::{DesktopConfig, Notification, NotificationKind};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter};
 
 use crate::backend::EngineHandle;
+use crate::epoch_ms;
 use crate::events::{EVENT, UiEvent};
-use crate::{POPUP, epoch_ms};
 
 /// How often the app asks whether today's briefing is due (after a failure: twice as
 /// long each time, up to two hours).
@@ -201,7 +201,7 @@ fn show(app: &AppHandle, title: &str, body: &str, target: Target) {
 
 /// Shows the popup looking up `text`, as the hotkey would.
 pub fn open_popup_on(app: &AppHandle, text: &str) {
-    let Some(w) = app.get_webview_window(POPUP) else { return };
+    let Some(w) = crate::popup_window(app) else { return };
     let event = UiEvent::PopupShow { text: text.to_string(), source: "notification".into(), pressed_ms: epoch_ms() };
     crate::present_popup(app, &w, event);
     set_unread(app, false);

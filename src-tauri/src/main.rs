@@ -66,7 +66,7 @@ fn on_hotkey(app: &AppHandle) {
             .unwrap_or_default();
         let captured = capture::capture(&exclude);
         tracing::info!(source = captured.source, chars = captured.text.len(), took_ms = captured.took_ms, "captured");
-        let Some(w) = app.get_webview_window(POPUP) else { return };
+        let Some(w) = popup_window(&app) else { return };
         // Near the cursor, kept on its screen (above the cursor when there is no room below).
         if let (Ok(p), Ok(size)) = (app.cursor_position(), w.outer_size()) {
             let (mut x, mut y) = (p.x - 40.0, p.y + 16.0);
@@ -155,10 +155,84 @@ fn show_window(app: &AppHandle, label: &str, page: &str, title: &str, (w, h): (f
 }
 
 fn show_popup_empty(app: &AppHandle) {
-    if let Some(w) = app.get_webview_window(POPUP) {
+    if let Some(w) = popup_window(app) {
         let _ = w.show();
         let _ = w.set_focus();
     }
+}
+
+/// The popup window, hidden, with its page loading. Focus loss hides it, except right
+/// after it was shown.
+fn build_popup(app: &AppHandle) -> tauri::Result<tauri::WebviewWindow> {
+    let popup = WebviewWindowBuilder::new(app, POPUP, WebviewUrl::App("popup.html".into()))
+        .title("Chief")
+        .inner_size(560.0, 420.0)
+        .decorations(false)
+        .always_on_top(true)
+        .skip_taskbar(true)
+        .resizable(false)
+        .visible(false)
+        .build()?;
+    let handle = app.clone();
+    popup.on_window_event(move |e| {
+        if let WindowEvent::Focused(false) = e {
+            let state = handle.state::<AppState>();
+            let recent = state
+                .shown_at
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(500));
+            if !recent && let Some(w) = handle.get_webview_window(POPUP) {
+                let _ = w.hide();
+            }
+        }
+    });
+    Ok(popup)
+}
+
+/// The popup window, made again if it was closed while idle. Its page takes the
+/// hotkey press from `pending` once it has loaded.
+pub(crate) fn popup_window(app: &AppHandle) -> Option<tauri::WebviewWindow> {
+    if let Some(w) = app.get_webview_window(POPUP) {
+        return Some(w);
+    }
+    let t = Instant::now();
+    match build_popup(app) {
+        Ok(w) => {
+            // Counts as shown now, so the idle check does not close it before it shows.
+            if let Some(state) = app.try_state::<AppState>() {
+                *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            }
+            tracing::info!(ms = t.elapsed().as_millis() as u64, "popup made again");
+            Some(w)
+        }
+        Err(e) => {
+            tracing::error!("cannot make the popup: {e}");
+            None
+        }
+    }
+}
+
+/// `[desktop] popup_unload_after_secs`: closes the popup (and so its WebKit process)
+/// once it has been hidden that long; the next hotkey makes it again.
+fn unload_idle_popup(app: &AppHandle, after: Duration) {
+    let app = app.clone();
+    let started = Instant::now();
+    let tick = (after / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(tick);
+            let Some(w) = app.get_webview_window(POPUP) else { continue };
+            if w.is_visible().unwrap_or(true) {
+                continue;
+            }
+            let last = app.try_state::<AppState>().and_then(|s| *s.shown_at.lock().unwrap_or_else(|p| p.into_inner()));
+            if last.unwrap_or(started).elapsed() >= after && started.elapsed() >= after {
+                tracing::info!(idle_secs = after.as_secs(), "popup closed until the next lookup");
+                let _ = w.destroy();
+            }
+        }
+    });
 }
 
 fn main() {
@@ -248,26 +322,10 @@ fn main() {
         .setup(move |app| {
             app.manage(state());
             // The popup exists from the start, hidden: the hotkey only shows it.
-            let popup = WebviewWindowBuilder::new(app, POPUP, WebviewUrl::App("popup.html".into()))
-                .title("Chief")
-                .inner_size(560.0, 420.0)
-                .decorations(false)
-                .always_on_top(true)
-                .skip_taskbar(true)
-                .resizable(false)
-                .visible(false)
-                .build()?;
-            let handle = app.handle().clone();
-            popup.on_window_event(move |e| {
-                if let WindowEvent::Focused(false) = e {
-                    let state = handle.state::<AppState>();
-                    let recent = state.shown_at.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|t| t.elapsed() < Duration::from_millis(500));
-                    if !recent
-                        && let Some(w) = handle.get_webview_window(POPUP) {
-                            let _ = w.hide();
-                        }
-                }
-            });
+            build_popup(app.handle())?;
+            if desktop.popup_unload_after_secs > 0 {
+                unload_idle_popup(app.handle(), Duration::from_secs(desktop.popup_unload_after_secs));
+            }
 
             let search = MenuItem::with_id(app, "search", "Search", true, None::<&str>)?;
             let briefing = MenuItem::with_id(app, "briefing", "Today's briefing", true, None::<&str>)?;

@@ -222,6 +222,10 @@ pub struct DesktopConfig {
     pub private_notifications: bool,
     /// Seconds between the background rounds of the brain's agents.
     pub agents_every_secs: u64,
+    /// The popup's window (and its WebKit process) is closed after this many seconds
+    /// hidden and made again on the next hotkey, which then takes longer; 0 keeps it
+    /// ready for good.
+    pub popup_unload_after_secs: u64,
 }
 
 impl Default for DesktopConfig {
@@ -237,6 +241,7 @@ impl Default for DesktopConfig {
             notifications: true,
             private_notifications: false,
             agents_every_secs: 60,
+            popup_unload_after_secs: 1800,
         }
     }
 }
