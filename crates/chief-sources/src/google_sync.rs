@@ -353,7 +353,7 @@ pub async fn sync(
         sync_drive(store, api, &account, options, progress, &mut report).await?;
     }
     if scope.gmail_days > 0 {
-        sync_gmail(store, api, &account, scope.gmail_days, progress, &mut report).await?;
+        sync_gmail(store, api, &account, scope.gmail_days, options.now, progress, &mut report).await?;
     }
     Ok(report)
 }
@@ -703,13 +703,14 @@ async fn sync_gmail(
     api: &GoogleApi,
     account: &str,
     days: u32,
+    now: Timestamp,
     progress: &Progress,
     report: &mut SourceReport,
 ) -> Result<(), GoogleError> {
     let key = "gmail";
     let history = store.cursor(CURSOR_SOURCE, account, key)?.and_then(|c| c["history_id"].as_str().map(str::to_string));
     let Some(start) = history else {
-        return gmail_full(store, api, account, days, progress, report).await;
+        return gmail_full(store, api, account, days, now, progress, report).await;
     };
     let mut added: Vec<String> = Vec::new();
     let mut deleted: Vec<String> = Vec::new();
@@ -728,7 +729,7 @@ async fn sync_gmail(
             // The id is too old: a full resync from the profile's current id (once).
             Err(GoogleError::NotFound { .. }) => {
                 tracing::info!("gmail history id expired (404); full resync");
-                return gmail_full(store, api, account, days, progress, report).await;
+                return gmail_full(store, api, account, days, now, progress, report).await;
             }
             other => other?,
         };
@@ -775,12 +776,15 @@ async fn sync_gmail(
 }
 
 /// The backfill: the profile's history id first (nothing after it is missed), then
-/// every message of the last `days` days.
+/// every message of the last `days` days. Synced mail of the window that the listing
+/// no longer has was deleted while no history covered it (a backfill cut short, an
+/// expired history id) and is deleted here; imported mail and older mail stay.
 async fn gmail_full(
     store: &mut Store,
     api: &GoogleApi,
     account: &str,
     days: u32,
+    now: Timestamp,
     progress: &Progress,
     report: &mut SourceReport,
 ) -> Result<(), GoogleError> {
@@ -809,7 +813,18 @@ async fn gmail_full(
         }
     }
     store_messages(store, api, account, &ids, progress, report).await?;
+    // A day inside the window's edge, so clocks that differ a little delete nothing
+    // the listing merely left out.
+    let floor = Timestamp(now.0 - (i64::from(days) - 1).max(0) * 86_400_000);
+    let listed: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let gone: Vec<String> = store
+        .synced_with_extra_in("google:mail", "gmail_id", floor)?
+        .into_iter()
+        .filter(|(_, gid)| gid.as_deref().is_some_and(|g| !listed.contains(g)))
+        .map(|(id, _)| id)
+        .collect();
     let w = store.writer()?;
+    report.deleted += w.delete_ids(gone.iter().map(String::as_str))?;
     w.set_cursor(CURSOR_SOURCE, account, "gmail", &json!({"history_id": history}))?;
     w.commit()?;
     Ok(())

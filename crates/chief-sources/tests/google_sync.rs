@@ -188,10 +188,12 @@ async fn expired_sync_tokens_and_history_ids_resync_in_full_once() {
     let mut e = env(world()).await;
     let api = e.fixed();
     e.run(&api).await.unwrap();
-    // While the tokens expire, an event disappears without a trace (no cancellation
-    // to see): only the full listing can find it gone.
+    // While the tokens expire, an event and a message disappear without a trace (no
+    // cancellation or history to see): only the full listings can find them gone.
+    assert!(e.live("google:mail/m13@example.com"));
     e.mock.world(|w| {
         w.google.events.get_mut("user0@example.com").unwrap().remove("ev1");
+        assert!(w.google.messages.remove(&format!("{:016x}", 13)).is_some());
         w.google.expire_tokens();
     });
     let profiles = e.calls("/profile");
@@ -200,7 +202,8 @@ async fn expired_sync_tokens_and_history_ids_resync_in_full_once() {
     assert!(log.iter().any(|r| r.status == 410 && r.path.ends_with("/events")), "the sync token expired");
     assert!(log.iter().any(|r| r.status == 404 && r.path.ends_with("/history")), "the history id expired");
     assert!(!e.live("google:calendar/user0@example.com/ev1"), "the full listing found it gone");
-    assert_eq!(e.counts().get("email"), Some(&30));
+    assert!(!e.live("google:mail/m13@example.com"), "the Gmail backfill found it gone");
+    assert_eq!(e.counts().get("email"), Some(&29));
     assert_eq!(e.calls("/profile") - profiles, 1, "one full resync of Gmail");
     // The new tokens work: the next run is incremental again.
     let before = e.mock.requests().len();

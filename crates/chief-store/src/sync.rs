@@ -257,6 +257,23 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// A container's live items created from `from` on that live sync stored (not
+    /// imported), with their `extra.<key>` (a Gmail message id).
+    pub fn synced_with_extra_in(
+        &self,
+        container: &str,
+        key: &str,
+        from: Timestamp,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let path = format!("$.{}", key.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', ""));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, json_extract(extra_json, ?2) FROM items WHERE container_id = ?1 AND deleted = 0
+             AND created_ms >= ?3 AND json_extract(extra_json, '$.imported') IS NULL",
+        )?;
+        let rows = stmt.query_map(params![container, path, from.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn live_ids_in(&self, container: &str, from: Timestamp, to: Timestamp) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id FROM items WHERE container_id = ?1 AND deleted = 0 AND created_ms >= ?2 AND created_ms < ?3",
