@@ -58,6 +58,10 @@ pub(crate) fn epoch_ms() -> u64 {
 /// Hotkey pressed: capture, place the popup near the cursor, show it, hand it the text.
 fn on_hotkey(app: &AppHandle) {
     let pressed_ms = epoch_ms();
+    // In use from the press on: the idle check does not close the popup during capture.
+    if let Some(state) = app.try_state::<AppState>() {
+        *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
     let app = app.clone();
     std::thread::spawn(move || {
         let exclude = app
@@ -229,6 +233,11 @@ fn unload_idle_popup(app: &AppHandle, after: Duration) {
             let last = app.try_state::<AppState>().and_then(|s| *s.shown_at.lock().unwrap_or_else(|p| p.into_inner()));
             if last.unwrap_or(started).elapsed() >= after && started.elapsed() >= after {
                 tracing::info!(idle_secs = after.as_secs(), "popup closed until the next lookup");
+                // The page that comes next must not replay the last lookup (the tray's
+                // Search opens it empty; a hotkey leaves its own press).
+                if let Some(state) = app.try_state::<AppState>() {
+                    *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                }
                 let _ = w.destroy();
             }
         }
