@@ -59,9 +59,7 @@ pub(crate) fn epoch_ms() -> u64 {
 fn on_hotkey(app: &AppHandle) {
     let pressed_ms = epoch_ms();
     // In use from the press on: the idle check does not close the popup during capture.
-    if let Some(state) = app.try_state::<AppState>() {
-        *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-    }
+    mark_shown(app);
     let app = app.clone();
     std::thread::spawn(move || {
         let exclude = app
@@ -90,11 +88,19 @@ fn on_hotkey(app: &AppHandle) {
     });
 }
 
+/// Records that the popup is in use now (focus loss right after is ignored; the idle
+/// check counts from here).
+fn mark_shown(app: &AppHandle) {
+    if let Some(state) = app.try_state::<AppState>() {
+        *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+}
+
 /// Shows the popup and hands it `event` (kept for a page still loading); a focus loss
 /// right after showing is ignored.
 pub(crate) fn present_popup(app: &AppHandle, w: &tauri::WebviewWindow, event: UiEvent) {
+    mark_shown(app);
     if let Some(state) = app.try_state::<AppState>() {
-        *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(event.clone());
     }
     let _ = w.show();
@@ -204,9 +210,7 @@ pub(crate) fn popup_window(app: &AppHandle) -> Option<tauri::WebviewWindow> {
     match build_popup(app) {
         Ok(w) => {
             // Counts as shown now, so the idle check does not close it before it shows.
-            if let Some(state) = app.try_state::<AppState>() {
-                *state.shown_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-            }
+            mark_shown(app);
             tracing::info!(ms = t.elapsed().as_millis() as u64, "popup made again");
             Some(w)
         }

@@ -96,11 +96,6 @@ impl ModelSlot {
         }
         false
     }
-
-    /// How long the model stays loaded without use (None: for good).
-    pub fn keep(&self) -> Option<Duration> {
-        self.keep
-    }
 }
 
 impl Embed for ModelSlot {

@@ -818,7 +818,7 @@ async fn gmail_full(
     let floor = Timestamp(now.0 - (i64::from(days) - 1).max(0) * 86_400_000);
     let listed: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let gone: Vec<String> = store
-        .synced_with_extra_in("google:mail", "gmail_id", floor)?
+        .synced_with_extra_in(chief_core::ContainerId::new(Source::Google, "mail").as_str(), "gmail_id", floor)?
         .into_iter()
         .filter(|(_, gid)| gid.as_deref().is_some_and(|g| !listed.contains(g)))
         .map(|(id, _)| id)

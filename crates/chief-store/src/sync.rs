@@ -265,7 +265,7 @@ impl Store {
         key: &str,
         from: Timestamp,
     ) -> Result<Vec<(String, Option<String>)>, StoreError> {
-        let path = format!("$.{}", key.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', ""));
+        let path = extra_path(key);
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, json_extract(extra_json, ?2) FROM items WHERE container_id = ?1 AND deleted = 0
              AND created_ms >= ?3 AND json_extract(extra_json, '$.imported') IS NULL",
@@ -331,6 +331,12 @@ impl Store {
     }
 }
 
+/// The JSON path of `extra.<key>`, with anything but letters, digits and `_` dropped
+/// from the key.
+fn extra_path(key: &str) -> String {
+    format!("$.{}", key.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', ""))
+}
+
 impl Writer<'_> {
     /// The ids of the live items under `id` (a ticket's comments, a thread's replies).
     pub fn children_of(&self, id: &ItemId) -> Result<Vec<String>, StoreError> {
@@ -342,7 +348,7 @@ impl Writer<'_> {
     /// The ids of a source's live items whose `extra.<key>` is `value` (a Gmail
     /// message id, for a deletion the history reports by that id).
     pub fn ids_with_extra(&self, source: &str, key: &str, value: &str) -> Result<Vec<String>, StoreError> {
-        let path = format!("$.{}", key.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', ""));
+        let path = extra_path(key);
         let mut stmt = self.tx.prepare_cached(
             "SELECT id FROM items WHERE source = ?1 AND deleted = 0 AND json_extract(extra_json, ?2) = ?3",
         )?;
