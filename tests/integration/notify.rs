@@ -178,7 +178,7 @@ fn agents_follow_the_change_log_from_their_own_positions() {
     assert!(!first.delivered.is_empty());
     let head = engine.status().unwrap().counts.max_seq;
     // The demo's load ran the extract agent already: it is at the head too.
-    let names = ["notifier", "extract", "interests", "summaries"];
+    let names = ["interests", "notifier", "extract", "summaries"];
     assert_eq!(first.positions, names.map(|n| (n.to_string(), head)));
     assert!(first.decisions.iter().any(|d| d.agent == "interests"));
     // The summaries were made ahead: the briefing's summarize step finds every one cached.
@@ -224,6 +224,18 @@ fn agents_follow_the_change_log_from_their_own_positions() {
     assert!(next.delivered.iter().any(|n| n.item == id.as_str()), "{next:#?}");
     assert!(next.decisions.iter().any(|d| d.agent == "summaries"), "its discussion is summarized ahead: {next:#?}");
     assert!(next.positions.iter().all(|(_, p)| *p == head + 1), "{:?}", next.positions);
+
+    // What is only derived from an item (its propositions) is no news: no agent decides
+    // anything on it, and the interest graph stays the agent's.
+    engine
+        .write(|w| {
+            w.set_propositions(&id, &[("Someone asked for a sign-off on the renewal".into(), "rules".into())])?;
+            Ok(())
+        })
+        .unwrap();
+    let derived = engine.run_agents(&[]).unwrap();
+    assert!(derived.delivered.is_empty() && derived.decisions.is_empty(), "{derived:#?}");
+    assert!(derived.positions.iter().any(|(a, p)| a == "notifier" && *p == head + 1), "{:?}", derived.positions);
 }
 
 /// `[brain]` sets the kinds that notify, the quiet hours and the cap.

@@ -696,10 +696,9 @@ pub fn run_stories(store: &Store, run_id: i64) -> Result<Vec<Story>, BrainError>
 pub fn notifications(
     store: &Store,
     me: &Me,
-    people: &dyn People,
     now: Timestamp,
     since_ms: Option<i64>,
-    half_life_days: f64,
+    graph: &InterestGraph,
     rules: &crate::notify::NotifyRules,
 ) -> Result<Vec<crate::notify::Notification>, BrainError> {
     let window = match since_ms {
@@ -709,12 +708,7 @@ pub fn notifications(
     let items = load_items(store, window)?;
     let discussions = discussion::build(&items, (window.from_ms, window.to_ms));
     let stories = consolidate(&discussions);
-    let since = Timestamp(now.0 - (half_life_days.max(1.0) * 5.0 * 86_400_000.0) as i64);
-    let ids: Vec<String> = me.identities.iter().cloned().collect();
-    let activity = store.items_involving(&ids, since, 50_000)?;
-    let feedback: Vec<_> = store.feedback()?.into_iter().filter(|f| f.at_ms <= now.0).collect();
-    let graph = interests::build(me, &activity, &feedback, people, now.0, half_life_days);
-    Ok(crate::notify::decide(&discussions, &stories, me, &graph, rules, now.0))
+    Ok(crate::notify::decide(&discussions, &stories, me, graph, rules, now.0))
 }
 
 #[cfg(test)]

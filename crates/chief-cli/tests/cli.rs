@@ -425,7 +425,7 @@ fn brief_runs_interests_feedback_whoami_and_eval_brief() {
     let verbose = chief(home.path(), &["-v", "watch", "--once"]);
     let err = String::from_utf8_lossy(&verbose.stderr);
     assert!(
-        err.contains("[agents] notifier at ") && err.contains(", extract at ") && err.contains(", interests at "),
+        err.contains("[agents] interests at ") && err.contains(", notifier at ") && err.contains(", extract at "),
         "{err}"
     );
 

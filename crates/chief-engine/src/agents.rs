@@ -68,7 +68,8 @@ fn fresh(n: &Notification, now: i64) -> bool {
 /// How long before a meeting its alert is due.
 const MEETING_LEAD_MS: i64 = 15 * 60_000;
 
-/// Changed item ids after `from`, up to `head`.
+/// Changed item ids after `from`, up to `head`: new content only, not the
+/// propositions the extract agent derived (its own `derived` entries).
 fn changed(store: &Store, from: i64, head: i64) -> Result<BTreeSet<String>, EngineError> {
     let mut ids = BTreeSet::new();
     let mut pos = from;
@@ -76,9 +77,14 @@ fn changed(store: &Store, from: i64, head: i64) -> Result<BTreeSet<String>, Engi
         let batch = store.events_since(pos, 10_000)?;
         let Some(last) = batch.last() else { break };
         pos = last.seq;
-        ids.extend(batch.into_iter().map(|e| e.item_id));
+        ids.extend(batch.into_iter().filter(|e| e.change != chief_store::Change::Derived).map(|e| e.item_id));
     }
     Ok(ids)
+}
+
+/// Whether nothing but derived data changed after `pos`.
+pub(crate) fn no_new_content(store: &Store, pos: i64) -> Result<bool, EngineError> {
+    Ok(changed(store, pos, store.max_seq()?)?.is_empty())
 }
 
 impl Engine {
@@ -87,12 +93,13 @@ impl Engine {
     pub fn run_agents(&self, env: &[(String, String)]) -> Result<AgentRound, EngineError> {
         let mut round = AgentRound::default();
         let store = self.brain_store()?;
-        // The notifier first: a meeting's alert must not wait for the model's propositions.
-        self.notifier_agent(&store, store.max_seq()?, &mut round)?;
-        self.extract_agent(env, &mut round)?;
+        // The interests first (the notifier ranks with them, and they need no model), then
+        // the notifier: a meeting's alert must not wait for the model's propositions.
         let head = store.max_seq()?;
         self.interests_agent(&store, head, &mut round)?;
-        self.summaries_agent(&store, head, &mut round)?;
+        self.notifier_agent(&store, head, &mut round)?;
+        self.extract_agent(env, &mut round)?;
+        self.summaries_agent(&store, store.max_seq()?, &mut round)?;
         Ok(round)
     }
 
@@ -180,7 +187,8 @@ impl Engine {
             // the next item wants it, so that item and the rest wait for the next round.
             let mut stop_at: Option<i64> = None;
             'events: for e in &events {
-                if !seen.insert(e.item_id.clone()) {
+                // Its own entries: the propositions it wrote.
+                if e.change == chief_store::Change::Derived || !seen.insert(e.item_id.clone()) {
                     continue;
                 }
                 let Some(it) = store.item(&e.item_id)? else { continue };

@@ -368,21 +368,14 @@ impl Engine {
         let me = self.known_me()?;
         self.sync_index()?;
         let store = self.brain_store()?;
-        let people = Self::people(&store)?;
         let cfg = self.config().brain;
         if !cfg.notifies() {
             return Ok(Vec::new());
         }
         let rules = cfg.notify_rules()?;
-        Ok(chief_brain::briefing::notifications(
-            &store,
-            &me,
-            &people,
-            self.now(),
-            since_ms,
-            cfg.half_life_days,
-            &rules,
-        )?)
+        // The interests agent's graph when it is current: one build per round, not two.
+        let graph = self.interests()?;
+        Ok(chief_brain::briefing::notifications(&store, &me, self.now(), since_ms, &graph, &rules)?)
     }
 
     /// The popup's explanation of a context lookup: what this is, what happened around
@@ -529,11 +522,11 @@ impl Engine {
 
     /// The interest graph as of now.
     pub fn interests(&self) -> Result<InterestGraph, EngineError> {
-        // The interests agent's graph while it is current (same change-log position,
-        // same day, same feedback); else built now.
+        // The interests agent's graph while it is current (no new content after its
+        // change-log position, same day, same feedback); else built now.
         let store = self.brain_store()?;
         if let Some((pos, state)) = store.agent_state(crate::agents::INTERESTS)?
-            && pos == store.max_seq()?
+            && crate::agents::no_new_content(&store, pos)?
             && state["day"].as_i64() == Some(self.now().0 / 86_400_000)
             && state["feedback"].as_u64() == Some(store.feedback_count()?)
             && let Ok(graph) = serde_json::from_value::<InterestGraph>(state["graph"].clone())
@@ -553,7 +546,9 @@ impl Engine {
         let since = Timestamp(now.0 - (cfg.half_life_days.max(1.0) * 5.0 * 86_400_000.0) as i64);
         let ids: Vec<String> = me.identities.iter().cloned().collect();
         let activity = store.items_involving(&ids, since, 50_000)?;
-        Ok(chief_brain::interests::build(&me, &activity, &store.feedback()?, &people, now.0, cfg.half_life_days))
+        // A home replayed as of an earlier day ignores feedback given after it.
+        let feedback: Vec<_> = store.feedback()?.into_iter().filter(|f| f.at_ms <= now.0).collect();
+        Ok(chief_brain::interests::build(&me, &activity, &feedback, &people, now.0, cfg.half_life_days))
     }
 
     /// Thumbs up or down on a story of a stored briefing: moves the story itself and

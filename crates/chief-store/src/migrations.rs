@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use crate::StoreError;
 
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: the foundation schema.
     r#"
     CREATE TABLE people (
@@ -250,6 +250,21 @@ const MIGRATIONS: &[&str] = &[
         by       TEXT NOT NULL,
         PRIMARY KEY (item_rid, idx)
     ) WITHOUT ROWID;
+    "#,
+    // 9: a change-log kind for derived data: `derived` says an item's propositions
+    // changed and its content did not, so the index and the embedding queue take it in
+    // and the agents that react to new content (the notifier, the summaries) skip it.
+    // SQLite cannot alter a CHECK constraint: the log is copied into a new table.
+    r#"
+    CREATE TABLE item_events_v9 (
+        seq     INTEGER PRIMARY KEY,
+        item_id TEXT NOT NULL,
+        change  TEXT NOT NULL CHECK (change IN ('created', 'updated', 'deleted', 'derived')),
+        at_ms   INTEGER NOT NULL
+    );
+    INSERT INTO item_events_v9 (seq, item_id, change, at_ms) SELECT seq, item_id, change, at_ms FROM item_events;
+    DROP TABLE item_events;
+    ALTER TABLE item_events_v9 RENAME TO item_events;
     "#,
 ];
 

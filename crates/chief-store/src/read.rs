@@ -62,6 +62,8 @@ pub enum Change {
     Created,
     Updated,
     Deleted,
+    /// Only what was derived from the item changed (its propositions), not the item.
+    Derived,
 }
 
 impl Change {
@@ -71,11 +73,12 @@ impl Change {
             Change::Created => "created",
             Change::Updated => "updated",
             Change::Deleted => "deleted",
+            Change::Derived => "derived",
         }
     }
 
     pub(crate) fn parse(s: &str) -> Result<Change, StoreError> {
-        [Change::Created, Change::Updated, Change::Deleted]
+        [Change::Created, Change::Updated, Change::Deleted, Change::Derived]
             .into_iter()
             .find(|c| c.as_str() == s)
             .ok_or_else(|| StoreError::Corrupt { what: "change-log entry", detail: format!("unknown change {s:?}") })

@@ -223,3 +223,34 @@ fn processes_opening_a_new_home_at_once_migrate_it_once() {
         Store::open(&path).expect("the migrated home opens");
     }
 }
+
+#[test]
+fn derived_propositions_are_their_own_change_kind_and_an_old_log_keeps_its_entries() {
+    // A home made before the `derived` kind existed (schema 8) with a logged item.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        for sql in &crate::migrations::MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute("INSERT INTO item_events (item_id, change, at_ms) VALUES ('slack:C1:0.5', 'created', 1)", [])
+            .unwrap();
+    }
+    let mut store = Store::open(&db).unwrap();
+    let old = store.events_since(0, 10).unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!((old[0].item_id.as_str(), old[0].change), ("slack:C1:0.5", crate::Change::Created));
+    let w = store.writer().unwrap();
+    w.upsert_container(&channel()).unwrap();
+    w.upsert_item(&msg("1.0", "Ana merged the fix")).unwrap();
+    let id = chief_core::ItemId::parse("slack:C1:1.0").unwrap();
+    assert!(w.set_propositions(&id, &[("Ana merged the fix".into(), "rules".into())]).unwrap());
+    w.commit().unwrap();
+    let changes: Vec<_> = store.events_since(0, 10).unwrap().into_iter().map(|e| e.change).collect();
+    assert_eq!(changes, vec![crate::Change::Created, crate::Change::Created, crate::Change::Derived]);
+    // The item's position moved with its propositions, so the index and the vectors take them in.
+    let seq = store.events_since(0, 10).unwrap()[2].seq;
+    assert_eq!(store.item("slack:C1:1.0").unwrap().unwrap().seq, seq);
+}

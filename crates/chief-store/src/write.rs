@@ -223,7 +223,7 @@ impl<'c> Writer<'c> {
     }
 
     /// Replaces the propositions of a live item with `props` (`(text, by)`). When they
-    /// change, the item gets a new `updated` entry in the change log (its content is
+    /// change, the item gets a new `derived` entry in the change log (its content is
     /// untouched), so the index and the embedding queue take them in. Returns whether
     /// anything changed; an unknown or deleted item only loses its propositions.
     pub fn set_propositions(&self, id: &ItemId, props: &[(String, String)]) -> Result<bool, StoreError> {
@@ -249,7 +249,7 @@ impl<'c> Writer<'c> {
             ins.execute(params![rid, i as i64, text, by])?;
         }
         if !deleted {
-            let seq = self.log_event(id, Change::Updated)?;
+            let seq = self.log_event(id, Change::Derived)?;
             self.tx.prepare_cached("UPDATE items SET seq = ?2 WHERE rid = ?1")?.execute(params![rid, seq])?;
         }
         Ok(true)
