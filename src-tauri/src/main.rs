@@ -49,6 +49,8 @@ pub(crate) struct AppState {
     /// The registered hotkey (None: off).
     pub(crate) hotkey: Mutex<Option<String>>,
     pub(crate) env: Vec<(String, String)>,
+    /// The last lookup's text and related items, which its explanation starts from.
+    pub(crate) last_context: Mutex<Option<(String, chief_engine::ContextResponse)>>,
 }
 
 pub(crate) fn epoch_ms() -> u64 {
@@ -284,6 +286,7 @@ fn main() {
         report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from),
         exclude: Mutex::new(exclude),
         hotkey: Mutex::new(None),
+        last_context: Mutex::new(None),
         env,
     };
 

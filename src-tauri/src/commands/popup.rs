@@ -10,7 +10,10 @@ use crate::{AppState, POPUP, epoch_ms};
 #[tauri::command]
 #[tracing::instrument(skip_all, err(Debug))]
 pub async fn context(state: tauri::State<'_, AppState>, text: String) -> Result<ContextResponse, UiError> {
-    state.engine.call(move |e| e.context(&text, e.clock())).await
+    let asked = text.clone();
+    let ctx = state.engine.call(move |e| e.context(&text, e.clock())).await?;
+    *state.last_context.lock().unwrap_or_else(|p| p.into_inner()) = Some((asked, ctx.clone()));
+    Ok(ctx)
 }
 
 /// The explanation of `text` (the popup calls it once the related items are on
@@ -26,10 +29,22 @@ pub async fn explain(
     lookup: u64,
 ) -> Result<Explanation, UiError> {
     let env = state.env.clone();
+    // The related items the popup shows for this text: the explanation cites those rows,
+    // and the lookup is not run a second time.
+    let shown = state
+        .last_context
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .filter(|(asked, _)| *asked == text)
+        .map(|(_, ctx)| ctx.clone());
     state
         .engine
         .call(move |e| {
-            let ctx = e.context(&text, e.clock())?;
+            let ctx = match shown {
+                Some(ctx) => ctx,
+                None => e.context(&text, e.clock())?,
+            };
             let req = ExplainRequest { offline: false, env };
             e.explain_streaming(&ctx, &req, &mut |sentence| {
                 let event = UiEvent::ExplainSentence { lookup, sentence: sentence.clone() };
