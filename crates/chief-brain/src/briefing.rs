@@ -444,11 +444,7 @@ fn pipeline(
     })?;
     let refs_hash = hash_of(&discussions.iter().map(|d| (&d.id, &d.own_refs, &d.refs)).collect::<Vec<_>>());
     let stories: Vec<Story> = j.step(Step::Consolidate, &refs_hash, || Ok(consolidate(&discussions)))?;
-    let since = Timestamp(opts.now.0 - (opts.half_life_days.max(1.0) * 5.0 * 86_400_000.0) as i64);
-    let ids: Vec<String> = me.identities.iter().cloned().collect();
-    let activity = store.items_involving(&ids, since, 50_000)?;
-    // Replaying a home as of an earlier day ignores feedback given after it.
-    let feedback: Vec<_> = store.feedback()?.into_iter().filter(|f| f.at_ms <= opts.now.0).collect();
+    let (activity, feedback) = interests::inputs(store, me, opts.now, opts.half_life_days)?;
     let i_hash = hash_of(&(
         opts.now.0 / 3_600_000,
         opts.half_life_days.to_bits(),

@@ -113,6 +113,22 @@ pub fn person_key(people: &dyn People, identity_key: &str) -> String {
     format!("person:{}", people.canonical(identity_key))
 }
 
+/// What the graph is built from as of `now`: the user's activity over five half-lives
+/// and the feedback given by then (a home replayed as of an earlier day ignores
+/// feedback given after it).
+pub fn inputs(
+    store: &chief_store::Store,
+    me: &crate::Me,
+    now: chief_core::Timestamp,
+    half_life_days: f64,
+) -> Result<(Vec<StoredItem>, Vec<FeedbackRecord>), crate::BrainError> {
+    let since = chief_core::Timestamp(now.0 - (half_life_days.max(1.0) * 5.0 * 86_400_000.0) as i64);
+    let ids: Vec<String> = me.identities.iter().cloned().collect();
+    let activity = store.items_involving(&ids, since, 50_000)?;
+    let feedback = store.feedback()?.into_iter().filter(|f| f.at_ms <= now.0).collect();
+    Ok((activity, feedback))
+}
+
 /// Builds the graph from the user's activity items and feedback, as of `now_ms`.
 pub fn build(
     me: &Me,

@@ -543,11 +543,7 @@ impl Engine {
         let people = Self::people(&store)?;
         let cfg = self.config().brain;
         let now = self.now();
-        let since = Timestamp(now.0 - (cfg.half_life_days.max(1.0) * 5.0 * 86_400_000.0) as i64);
-        let ids: Vec<String> = me.identities.iter().cloned().collect();
-        let activity = store.items_involving(&ids, since, 50_000)?;
-        // A home replayed as of an earlier day ignores feedback given after it.
-        let feedback: Vec<_> = store.feedback()?.into_iter().filter(|f| f.at_ms <= now.0).collect();
+        let (activity, feedback) = chief_brain::interests::inputs(&store, &me, now, cfg.half_life_days)?;
         Ok(chief_brain::interests::build(&me, &activity, &feedback, &people, now.0, cfg.half_life_days))
     }
 
