@@ -697,6 +697,71 @@ async fn store_doc(
     Ok(())
 }
 
+/// What a history listing holds: ids added (or relabelled), ids deleted, and the
+/// history id it reaches.
+struct GmailHistory {
+    added: Vec<String>,
+    deleted: Vec<String>,
+    latest: String,
+}
+
+/// The history since `start`; `None` when the id is too old (404).
+async fn gmail_history(api: &GoogleApi, start: &str) -> Result<Option<GmailHistory>, GoogleError> {
+    let mut h = GmailHistory { added: Vec::new(), deleted: Vec::new(), latest: start.to_string() };
+    let mut page: Option<String> = None;
+    let mut guard = api.limits.pages();
+    loop {
+        let mut q = vec![("startHistoryId", start.to_string()), ("maxResults", "500".to_string())];
+        for t in ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"] {
+            q.push(("historyTypes", t.to_string()));
+        }
+        if let Some(p) = &page {
+            q.push(("pageToken", p.clone()));
+        }
+        let v = match api.get("/gmail/v1/users/me/history", &q).await {
+            Err(GoogleError::NotFound { .. }) => return Ok(None),
+            other => other?,
+        };
+        for entry in v["history"].as_array().into_iter().flatten() {
+            for k in ["messagesAdded", "labelsAdded", "labelsRemoved"] {
+                for m in entry[k].as_array().into_iter().flatten() {
+                    h.added.extend(m["message"]["id"].as_str().map(str::to_string));
+                }
+            }
+            for m in entry["messagesDeleted"].as_array().into_iter().flatten() {
+                h.deleted.extend(m["message"]["id"].as_str().map(str::to_string));
+            }
+        }
+        if let Some(id) = v["historyId"].as_str() {
+            h.latest = id.to_string();
+        }
+        match v["nextPageToken"].as_str() {
+            Some(p) => {
+                guard.next(p).map_err(GoogleError::Limit)?;
+                page = Some(p.to_string());
+            }
+            None => break,
+        }
+    }
+    let gone: HashSet<&String> = h.deleted.iter().collect();
+    let mut seen = HashSet::new();
+    h.added = h.added.iter().filter(|id| !gone.contains(id) && seen.insert(id.as_str())).cloned().collect();
+    Ok(Some(h))
+}
+
+/// Deletes the stored mail whose Gmail ids are `gids`.
+fn delete_gmail(w: &chief_store::Writer<'_>, gids: &[String], report: &mut SourceReport) -> Result<(), GoogleError> {
+    for gid in gids {
+        for id in w.ids_with_extra(Source::Google.as_str(), "gmail_id", gid)? {
+            let parsed = chief_core::ItemId::parse(&id).map_err(|e| GoogleError::Invalid(e.to_string()))?;
+            if w.delete_item(&parsed)? {
+                report.deleted += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Gmail: a backfill, then the history since the saved id.
 async fn sync_gmail(
     store: &mut Store,
@@ -708,83 +773,39 @@ async fn sync_gmail(
     report: &mut SourceReport,
 ) -> Result<(), GoogleError> {
     let key = "gmail";
-    let history = store.cursor(CURSOR_SOURCE, account, key)?.and_then(|c| c["history_id"].as_str().map(str::to_string));
-    let Some(start) = history else {
-        return gmail_full(store, api, account, days, now, progress, report).await;
+    let cursor = store.cursor(CURSOR_SOURCE, account, key)?;
+    let Some(start) = cursor.as_ref().and_then(|c| c["history_id"].as_str().map(str::to_string)) else {
+        let unfinished = cursor.and_then(|c| c["backfill_from"].as_str().map(str::to_string));
+        return gmail_full(store, api, account, days, now, unfinished, progress, report).await;
     };
-    let mut added: Vec<String> = Vec::new();
-    let mut deleted: Vec<String> = Vec::new();
-    let mut latest = start.clone();
-    let mut page: Option<String> = None;
-    let mut guard = api.limits.pages();
-    loop {
-        let mut q = vec![("startHistoryId", start.clone()), ("maxResults", "500".to_string())];
-        for t in ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"] {
-            q.push(("historyTypes", t.to_string()));
-        }
-        if let Some(p) = &page {
-            q.push(("pageToken", p.clone()));
-        }
-        let v = match api.get("/gmail/v1/users/me/history", &q).await {
-            // The id is too old: a full resync from the profile's current id (once).
-            Err(GoogleError::NotFound { .. }) => {
-                tracing::info!("gmail history id expired (404); full resync");
-                return gmail_full(store, api, account, days, now, progress, report).await;
-            }
-            other => other?,
-        };
-        for h in v["history"].as_array().into_iter().flatten() {
-            for m in h["messagesAdded"].as_array().into_iter().flatten() {
-                added.extend(m["message"]["id"].as_str().map(str::to_string));
-            }
-            for k in ["labelsAdded", "labelsRemoved"] {
-                for m in h[k].as_array().into_iter().flatten() {
-                    added.extend(m["message"]["id"].as_str().map(str::to_string));
-                }
-            }
-            for m in h["messagesDeleted"].as_array().into_iter().flatten() {
-                deleted.extend(m["message"]["id"].as_str().map(str::to_string));
-            }
-        }
-        if let Some(h) = v["historyId"].as_str() {
-            latest = h.to_string();
-        }
-        match v["nextPageToken"].as_str() {
-            Some(p) => {
-                guard.next(p).map_err(GoogleError::Limit)?;
-                page = Some(p.to_string());
-            }
-            None => break,
-        }
-    }
-    let gone: HashSet<&String> = deleted.iter().collect();
-    added.retain(|id| !gone.contains(id));
-    added.dedup();
-    store_messages(store, api, account, &added, progress, report).await?;
+    // The id is too old: a full resync from the profile's current id (once).
+    let Some(h) = gmail_history(api, &start).await? else {
+        tracing::info!("gmail history id expired (404); full resync");
+        return gmail_full(store, api, account, days, now, None, progress, report).await;
+    };
+    store_messages(store, api, account, &h.added, progress, report).await?;
     let w = store.writer()?;
-    for gid in &deleted {
-        for id in w.ids_with_extra(Source::Google.as_str(), "gmail_id", gid)? {
-            let parsed = chief_core::ItemId::parse(&id).map_err(|e| GoogleError::Invalid(e.to_string()))?;
-            if w.delete_item(&parsed)? {
-                report.deleted += 1;
-            }
-        }
-    }
-    w.set_cursor(CURSOR_SOURCE, account, key, &json!({"history_id": latest}))?;
+    delete_gmail(&w, &h.deleted, report)?;
+    w.set_cursor(CURSOR_SOURCE, account, key, &json!({"history_id": h.latest}))?;
     w.commit()?;
     Ok(())
 }
 
 /// The backfill: the profile's history id first (nothing after it is missed), then
-/// every message of the last `days` days. Synced mail of the window that the listing
-/// no longer has was deleted while no history covered it (a backfill cut short, an
-/// expired history id) and is deleted here; imported mail and older mail stay.
+/// every message of the last `days` days. Where it started is saved before the first
+/// message, so a backfill cut short is followed by one that also applies the history
+/// since then: mail stored by the first and deleted in between goes, wherever it lies
+/// in the window. Synced mail of the window that the listing no longer has was deleted
+/// while no history covered it (an expired history id) and is deleted here too;
+/// imported mail and older mail stay.
+#[allow(clippy::too_many_arguments)]
 async fn gmail_full(
     store: &mut Store,
     api: &GoogleApi,
     account: &str,
     days: u32,
     now: Timestamp,
+    unfinished: Option<String>,
     progress: &Progress,
     report: &mut SourceReport,
 ) -> Result<(), GoogleError> {
@@ -794,6 +815,20 @@ async fn gmail_full(
         .map(str::to_string)
         .or_else(|| profile["historyId"].as_u64().map(|n| n.to_string()))
         .ok_or(GoogleError::Invalid("the Gmail profile has no historyId".into()))?;
+    // Since the earlier backfill began: its deletions (an expired id means the window
+    // check below is all there is).
+    let (from, deleted_since) = match &unfinished {
+        Some(p) => match gmail_history(api, p).await? {
+            Some(h) => (p.clone(), h.deleted),
+            None => (history.clone(), Vec::new()),
+        },
+        None => (history.clone(), Vec::new()),
+    };
+    {
+        let w = store.writer()?;
+        w.set_cursor(CURSOR_SOURCE, account, "gmail", &json!({"backfill_from": from}))?;
+        w.commit()?;
+    }
     let mut ids: Vec<String> = Vec::new();
     let mut page: Option<String> = None;
     let mut guard = api.limits.pages();
@@ -825,6 +860,8 @@ async fn gmail_full(
         .collect();
     let w = store.writer()?;
     report.deleted += w.delete_ids(gone.iter().map(String::as_str))?;
+    let unlisted: Vec<String> = deleted_since.into_iter().filter(|g| !listed.contains(g.as_str())).collect();
+    delete_gmail(&w, &unlisted, report)?;
     w.set_cursor(CURSOR_SOURCE, account, "gmail", &json!({"history_id": history}))?;
     w.commit()?;
     Ok(())

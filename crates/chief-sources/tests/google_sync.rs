@@ -330,3 +330,41 @@ async fn a_revoked_google_grant_pauses_google_only() {
     assert!(google.message.contains("chief connect google"), "{}", google.message);
     assert_eq!(store.source_status("jira").unwrap().unwrap().state, chief_store::SourceState::Ok);
 }
+
+#[tokio::test]
+async fn mail_stored_by_a_backfill_cut_short_and_deleted_before_the_next_is_gone_even_at_the_window_edge() {
+    // 120 messages over 20 days: the first ones lie in the window's last day, where a
+    // backfill's own listing check leaves mail alone.
+    let mut w = world();
+    w.google = World::synthetic(&Synthetic {
+        google_messages: 120,
+        google_events: 0,
+        google_docs: 0,
+        days: 20,
+        end_secs: now_secs() - 3_600,
+        ..Synthetic::default()
+    })
+    .google;
+    let token = w.token.clone();
+    let mut e = env(w).await;
+    let api = e.fixed();
+    let scope = GoogleScope { calendars: Vec::new(), calendar: false, drive: false, gmail_days: 20 };
+    // Profile, two listing pages, the first 50 messages (one commit), then the token is
+    // revoked partway through the second 50: the backfill stops with mail stored.
+    e.mock.faults(|f| f.revoke_after = Some(3 + 60));
+    let cut = sync(&mut e.store, &api, &scope, &SyncOptions::default(), &no_progress()).await;
+    assert!(cut.is_err(), "the backfill was cut short: {cut:?}");
+    assert!(e.live("google:mail/m5@example.com"), "stored before the cut");
+    assert!(!e.live("google:mail/m119@example.com"), "not reached before the cut");
+    // Before the next backfill, a message it stored is deleted.
+    e.mock.world(|w| {
+        w.token = token.clone();
+        assert!(w.google.delete_message(&format!("{:016x}", 5)));
+    });
+    sync(&mut e.store, &api, &scope, &SyncOptions::default(), &no_progress()).await.unwrap();
+    assert!(!e.live("google:mail/m5@example.com"), "the history since the first backfill began reports it deleted");
+    assert!(e.live("google:mail/m4@example.com") && e.live("google:mail/m119@example.com"));
+    assert_eq!(e.counts().get("email"), Some(&119));
+    let cursor = e.store.cursor("google", "user0@example.com", "gmail").unwrap().unwrap();
+    assert!(cursor["history_id"].is_string() && cursor.get("backfill_from").is_none(), "{cursor}");
+}
