@@ -177,26 +177,71 @@ fn deliver(app: &AppHandle, delivered: &[Notification], private: bool) {
 /// One OS notification; activating it opens what `target` names.
 fn show(app: &AppHandle, title: &str, body: &str, target: Target) {
     tracing::info!(title = %if body.is_empty() { title } else { "(message)" }, "notification");
-    let mut n = notify_rust::Notification::new();
-    n.appname("Chief").summary(title).body(body).action("default", "Open");
-    let app = app.clone();
+    let (app, title, body) = (app.clone(), title.to_string(), body.to_string());
+    let open = move || match &target {
+        Target::Item(item) => open_popup_on(&app, item),
+        Target::Briefing => crate::show_briefing(&app),
+    };
     // Waiting for the click blocks: each notification gets a thread until it closes.
-    std::thread::spawn(move || match n.show() {
-        Ok(handle) => {
-            #[cfg(all(unix, not(target_os = "macos")))]
-            handle.wait_for_action(|action| {
-                if action == "default" {
-                    match &target {
-                        Target::Item(item) => open_popup_on(&app, item),
-                        Target::Briefing => crate::show_briefing(&app),
-                    }
-                }
-            });
-            #[cfg(not(all(unix, not(target_os = "macos"))))]
-            let _ = (handle, app, target);
+    std::thread::spawn(move || {
+        if let Err(e) = os_notification(&title, &body, open) {
+            tracing::warn!("the notification could not be shown (no notification service?): {e}");
         }
-        Err(e) => tracing::warn!("the notification could not be shown (no notification service?): {e}"),
     });
+}
+
+/// The freedesktop notification service (what libnotify talks to), over D-Bus. The app
+/// listens for the click before it sends the notification, so a click that comes at
+/// once is not lost; it stops listening when the notification closes.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn os_notification(title: &str, body: &str, open: impl FnOnce()) -> zbus::Result<()> {
+    const SERVICE: &str = "org.freedesktop.Notifications";
+    const PATH: &str = "/org/freedesktop/Notifications";
+    let bus = zbus::blocking::Connection::session()?;
+    let rule = zbus::MatchRule::builder().msg_type(zbus::message::Type::Signal).interface(SERVICE)?.path(PATH)?.build();
+    let signals = zbus::blocking::MessageIterator::for_match_rule(rule, &bus, Some(64))?;
+    let hints = std::collections::HashMap::<&str, zbus::zvariant::Value>::new();
+    let actions = ["default", "Open"];
+    let reply = bus.call_method(
+        Some(SERVICE),
+        PATH,
+        Some(SERVICE),
+        "Notify",
+        &("Chief", 0u32, "", title, body, &actions[..], hints, -1i32),
+    )?;
+    let id: u32 = reply.body().deserialize()?;
+    for signal in signals {
+        let signal = signal?;
+        let header = signal.header();
+        match header.member().map(|m| m.as_str()) {
+            Some("ActionInvoked") => {
+                if let Ok((of, action)) = signal.body().deserialize::<(u32, String)>()
+                    && of == id
+                {
+                    if action == "default" {
+                        open();
+                    }
+                    return Ok(());
+                }
+            }
+            Some("NotificationClosed") => {
+                if let Ok((of, _reason)) = signal.body().deserialize::<(u32, u32)>()
+                    && of == id
+                {
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The platform's notifications elsewhere (no click to wait for).
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn os_notification(title: &str, body: &str, open: impl FnOnce()) -> notify_rust::error::Result<()> {
+    let _ = open;
+    notify_rust::Notification::new().appname("Chief").summary(title).body(body).show().map(|_| ())
 }
 
 /// Shows the popup looking up `text`, as the hotkey would.
