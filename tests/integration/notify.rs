@@ -99,6 +99,13 @@ fn context_explains_what_a_ticket_is_and_why_it_matters() {
         assert!(e.sentences.len() >= 3, "seed {seed}: {e:#?}");
         assert_eq!(e.sentences[0].sources, vec![jira.clone()], "the ticket itself leads");
         assert!(e.sentences.iter().any(|s| s.text.contains("incident")), "why it matters: {e:#?}");
+        // What happened around it: the pull request that fixes it, by its title.
+        let pr = incident
+            .items
+            .iter()
+            .find(|i| i.starts_with("github:") && !i.contains("/comment/") && !i.contains("/review/"))
+            .unwrap();
+        assert!(e.sentences.iter().any(|s| s.sources == vec![pr.clone()]), "seed {seed}: the fix {pr}: {e:#?}");
         for s in &e.sentences {
             assert!(!s.sources.is_empty());
             for id in &s.sources {

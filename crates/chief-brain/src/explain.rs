@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Me;
 use crate::consolidate::consolidate;
-use crate::discussion::{self, Discussion};
+use crate::discussion::{self, Discussion, DiscussionKind};
 use crate::generate::render;
 use crate::guard::Guard;
 use crate::interests::{InterestGraph, NoPeople};
@@ -66,16 +66,23 @@ impl Prepared<'_> {
         if let Some(s) = self.discussions.first().and_then(|d| self.summaries.get(&d.id)) {
             out.extend(s.sentences.iter().take(2).cloned());
         }
-        // What happened around it: the newest sentences elsewhere in the story.
-        let mut around: Vec<&Sentence> = self
-            .discussions
+        // What happened around it: the work on it (the story's newest pull request or
+        // issue, by its title, which says what was done), then the newest sentence from
+        // the rest of the story.
+        let others: Vec<(&Discussion, &Summary)> =
+            self.discussions.iter().skip(1).filter_map(|d| Some((d, self.summaries.get(&d.id)?))).collect();
+        let work = others
             .iter()
-            .skip(1)
-            .filter_map(|d| self.summaries.get(&d.id))
-            .filter_map(|s| s.sentences.last())
-            .collect();
-        around.sort_by_key(|s| std::cmp::Reverse(s.at_ms));
-        out.extend(around.into_iter().take(2).cloned());
+            .filter(|(d, _)| matches!(d.kind, DiscussionKind::PullRequest | DiscussionKind::Issue))
+            .filter_map(|(d, s)| Some((d, s.sentences.first()?)))
+            .max_by_key(|(d, _)| d.posts[0].at_ms);
+        let newest = others
+            .iter()
+            .filter(|(d, _)| work.is_none_or(|(w, _)| w.id != d.id))
+            .filter_map(|(_, s)| s.sentences.last())
+            .max_by_key(|s| s.at_ms);
+        out.extend(work.map(|(_, s)| s.clone()));
+        out.extend(newest.cloned());
         let mut out: Vec<Sentence> = out.iter().map(|s| render(s, self.me)).collect();
         out.extend(self.why.clone());
         let mut seen = BTreeSet::new();

@@ -85,7 +85,7 @@ fn capitalize(s: &str) -> String {
 /// A sentence as the user reads it: second person, its speaker named, ended.
 pub(crate) fn render(s: &Sentence, me: &Me) -> Sentence {
     let mut text = to_second_person(&s.text, me);
-    if !text.ends_with(['.', '!', '?', '…', ')', '"']) {
+    if !ended(&text) {
         text.push('.');
     }
     let text = match &s.author {
@@ -94,6 +94,13 @@ pub(crate) fn render(s: &Sentence, me: &Me) -> Sentence {
         _ => text,
     };
     Sentence { text, ..s.clone() }
+}
+
+/// Whether a sentence already ends: in `.`, `!`, `?` or `…`, also inside a closing
+/// bracket or quote ("(as planned.)"); "Fix the pool (PAY-142)" does not.
+fn ended(text: &str) -> bool {
+    let trimmed = text.trim_end_matches([')', '"', '\'', '”', '’']);
+    trimmed.ends_with(['.', '!', '?', '…'])
 }
 
 fn lead_rank(d: &Discussion) -> (u8, std::cmp::Reverse<usize>) {
@@ -243,5 +250,10 @@ mod tests {
             at_ms: 0,
         };
         assert_eq!(render(&mine, &me).text, "You: Approved.");
+        let title = |text: &str| Sentence { text: text.into(), author: None, ..mine.clone() };
+        assert_eq!(render(&title("Fix the pool leak (PAY-142)"), &me).text, "Fix the pool leak (PAY-142).");
+        assert_eq!(render(&title("Rolled back (as planned.)"), &me).text, "Rolled back (as planned.)");
+        assert_eq!(render(&title("He said \"ship it.\""), &me).text, "He said \"ship it.\"");
+        assert_eq!(render(&title("Is it \"done\"?"), &me).text, "Is it \"done\"?");
     }
 }
