@@ -347,10 +347,18 @@ fn shape(r: &SearchResult) -> HashSet<String> {
 }
 
 /// Two results of the same kind that say nearly the same thing: at least 60 % of their
-/// words in common (Jaccard), ignoring numbers.
+/// words in common (Jaccard), ignoring numbers, or, when short, the same words in the
+/// same order ("Do we have a ticket for it?" from five people).
 fn near_duplicate(a: &SearchResult, b: &SearchResult) -> bool {
     if a.kind != b.kind || a.source != b.source {
         return false;
+    }
+    let said = |r: &SearchResult| -> Vec<String> {
+        r.snippet.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    };
+    let (p, q) = (said(a), said(b));
+    if p.len() >= 2 && p == q {
+        return true;
     }
     let (x, y) = (shape(a), shape(b));
     if x.len() < 4 || y.len() < 4 {
@@ -404,5 +412,33 @@ mod tests {
         for no in ["see OPS-7", "Fixes OPS-70", "prefixes OPS-7"] {
             assert!(!re.is_match(no), "{no}");
         }
+    }
+
+    #[test]
+    fn short_messages_that_say_the_same_are_near_duplicates() {
+        let msg = |id: &str, text: &str| SearchResult {
+            id: id.into(),
+            source: "slack".into(),
+            kind: "message".into(),
+            container: "slack:C1".into(),
+            title: text.into(),
+            snippet: text.into(),
+            url: None,
+            author: None,
+            ts: String::new(),
+            score: 0.0,
+            highlights: Vec::new(),
+            matched: Vec::new(),
+            parent: None,
+            reason: None,
+        };
+        let a = msg("a", "Do we have a ticket for it?");
+        assert!(near_duplicate(&a, &msg("b", "do we have a ticket for it")));
+        assert!(!near_duplicate(&a, &msg("c", "Do we have a ticket for the outage?")));
+        assert!(!near_duplicate(&a, &msg("d", "We have a ticket for it")));
+        assert!(!near_duplicate(&msg("e", "ok"), &msg("f", "ok")), "one word says too little to merge");
+        let pr =
+            SearchResult { source: "github".into(), kind: "comment".into(), ..msg("g", "Do we have a ticket for it?") };
+        assert!(!near_duplicate(&a, &pr), "other kinds stay apart");
     }
 }
