@@ -30,6 +30,7 @@ fn estimate_tokens(word: &str) -> usize {
 
 /// Splits `body` into chunks of at most `max_tokens` estimated word pieces, cutting
 /// after sentence ends where possible. Short bodies give one chunk. Never panics.
+/// [`Embed::chunk`](crate::Embed::chunk) counts the model's own word pieces instead.
 ///
 /// ```
 /// let chunks = chief_embed::chunk_text("Title", "One. Two.", 220);
@@ -37,25 +38,31 @@ fn estimate_tokens(word: &str) -> usize {
 /// assert_eq!(chunks[0].text, "Title\nOne. Two.");
 /// ```
 pub fn chunk_text(title: &str, body: &str, max_tokens: usize) -> Vec<Chunk> {
+    chunk_counted(title, body, max_tokens, &|start, end| estimate_tokens(&body[start..end]))
+}
+
+/// [`chunk_text`] with `pieces(start, end)` saying how many word pieces `body[start..end]`
+/// (one word) is.
+pub fn chunk_counted(title: &str, body: &str, max_tokens: usize, pieces: &dyn Fn(usize, usize) -> usize) -> Vec<Chunk> {
     let max_tokens = max_tokens.max(16);
     let prefix = |passage: &str| {
         if title.trim().is_empty() { passage.to_string() } else { format!("{}\n{passage}", title.trim()) }
     };
-    // Words as (end offset, estimated tokens); runs without spaces are cut every 64 chars.
+    // Words as (end offset, word pieces); runs without spaces are cut every 64 chars.
     let mut words: Vec<(usize, usize)> = Vec::new();
     let mut word_start: Option<usize> = None;
     let mut chars_in_word = 0;
     for (i, c) in body.char_indices() {
         if c.is_whitespace() {
             if let Some(ws) = word_start.take() {
-                words.push((i, estimate_tokens(&body[ws..i])));
+                words.push((i, pieces(ws, i)));
             }
             chars_in_word = 0;
             continue;
         }
         if chars_in_word == 64 {
             if let Some(ws) = word_start.take() {
-                words.push((i, estimate_tokens(&body[ws..i])));
+                words.push((i, pieces(ws, i)));
             }
             chars_in_word = 0;
         }
@@ -63,7 +70,7 @@ pub fn chunk_text(title: &str, body: &str, max_tokens: usize) -> Vec<Chunk> {
         chars_in_word += 1;
     }
     if let Some(ws) = word_start {
-        words.push((body.len(), estimate_tokens(&body[ws..])));
+        words.push((body.len(), pieces(ws, body.len())));
     }
     let total: usize = words.iter().map(|w| w.1).sum();
     if total <= max_tokens {

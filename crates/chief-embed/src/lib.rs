@@ -11,7 +11,7 @@ mod chunk;
 mod model;
 mod slot;
 
-pub use chunk::{CHUNK_TOKENS, Chunk, chunk_text};
+pub use chunk::{CHUNK_TOKENS, Chunk, chunk_counted, chunk_text};
 pub use model::{ModelFiles, OnnxEmbedder};
 pub use slot::ModelSlot;
 
@@ -45,6 +45,12 @@ pub trait Embed: Send + Sync {
     fn dims(&self) -> usize;
     /// Embeds a batch of texts (blocking). Empty texts get a zero vector.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    /// Splits an item into the passages that are embedded: by default on an estimate of
+    /// word pieces ([`chunk_text`] with [`CHUNK_TOKENS`]); a model with a tokenizer
+    /// counts its own, so no passage is cut short by the model's input limit.
+    fn chunk(&self, title: &str, body: &str) -> Result<Vec<Chunk>, EmbedError> {
+        Ok(chunk_text(title, body, CHUNK_TOKENS))
+    }
 }
 
 /// Cosine similarity of two unit vectors (their dot product).

@@ -7,7 +7,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy};
 
-use crate::{Embed, EmbedError};
+use crate::{CHUNK_TOKENS, Chunk, Embed, EmbedError, chunk_counted};
 
 /// Where the model, tokenizer and ONNX Runtime library are, and the manifest that
 /// pins their hashes.
@@ -121,6 +121,10 @@ pub struct OnnxEmbedder {
     session: Mutex<Session>,
     run_options: ort::session::RunOptions,
     tokenizer: Tokenizer,
+    /// The same tokenizer without truncation or padding, to count word pieces.
+    counter: Tokenizer,
+    /// The most word pieces the model reads, [CLS] and [SEP] included.
+    max_tokens: usize,
     input_names: Vec<String>,
     dims: usize,
     batch: usize,
@@ -150,6 +154,9 @@ impl OnnxEmbedder {
             .map_err(rt)?;
         let input_names = session.inputs().iter().map(|i| i.name().to_string()).collect();
         let mut tokenizer = Tokenizer::from_file(&files.tokenizer).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let mut counter = tokenizer.clone();
+        counter.with_padding(None);
+        counter.with_truncation(None).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
         tokenizer
             .with_truncation(Some(TruncationParams {
@@ -160,7 +167,16 @@ impl OnnxEmbedder {
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let mut run_options = ort::session::RunOptions::new().map_err(rt)?;
         run_options.set("memory.enable_memory_arena_shrinkage", "cpu:0").map_err(rt)?;
-        Ok(OnnxEmbedder { session: Mutex::new(session), run_options, tokenizer, input_names, dims, batch: 32 })
+        Ok(OnnxEmbedder {
+            session: Mutex::new(session),
+            run_options,
+            tokenizer,
+            counter,
+            max_tokens,
+            input_names,
+            dims,
+            batch: 32,
+        })
     }
 
     /// Word pieces the model reads for each text (after truncation), for benchmarks.
@@ -242,6 +258,24 @@ impl Embed for OnnxEmbedder {
         self.dims
     }
 
+    /// Passages of at most [`CHUNK_TOKENS`] of the model's word pieces, fewer when the
+    /// title leaves less room: title, passage, [CLS] and [SEP] always fit the model.
+    fn chunk(&self, title: &str, body: &str) -> Result<Vec<Chunk>, EmbedError> {
+        let tok = |e: tokenizers::Error| EmbedError::Tokenizer(e.to_string());
+        let title_pieces =
+            if title.trim().is_empty() { 0 } else { self.counter.encode(title.trim(), false).map_err(tok)?.len() };
+        let budget = CHUNK_TOKENS.min(self.max_tokens.saturating_sub(2 + title_pieces)).max(32);
+        // Where each of the body's pieces starts (bytes, sorted): a word's pieces are the
+        // starts inside it.
+        let mut starts: Vec<usize> =
+            self.counter.encode(body, false).map_err(tok)?.get_offsets().iter().map(|o| o.0).collect();
+        starts.sort_unstable();
+        let pieces = |start: usize, end: usize| {
+            (starts.partition_point(|&s| s < end) - starts.partition_point(|&s| s < start)).max(1)
+        };
+        Ok(chunk_counted(title, body, budget, &pieces))
+    }
+
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut out = vec![Vec::new(); texts.len()];
         let mut order: Vec<usize> = (0..texts.len()).filter(|&i| !texts[i].trim().is_empty()).collect();
@@ -303,6 +337,37 @@ mod tests {
             let n: f32 = x.iter().map(|a| a * a).sum();
             assert!((n - 1.0).abs() < 1e-3, "{n}");
         }
+    }
+
+    /// Passages cut on the model's own word pieces always fit what it reads, title
+    /// included, and together cover the whole body; the word-length estimate alone made
+    /// passages of dense scientific text longer than that (their tails were never read).
+    #[test]
+    fn passages_fit_the_model_and_cover_the_body() {
+        let e = embedder();
+        let title = "Interleukin-6-dependent STAT3 phosphorylation in hepatocytes";
+        let body = (0..40)
+            .map(|i| {
+                format!("Phosphorylation of STAT3 (Tyr705) rose {i}.7-fold (p<0.001; n=14) in IL-6-stimulated cells.")
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let read = |text: &str| e.counter.encode(text, true).unwrap().len();
+        let chunks = e.chunk(title, &body).unwrap();
+        assert!(chunks.len() > 1);
+        for c in &chunks {
+            assert!(read(&c.text) <= e.max_tokens, "{} pieces: {:?}", read(&c.text), c.text);
+            assert!(c.text.starts_with(title));
+            assert!(body[c.start..c.end].trim().ends_with('.'), "cut after a sentence: {:?}", &body[c.start..c.end]);
+        }
+        assert_eq!(chunks[0].start, 0);
+        assert_eq!(chunks.last().unwrap().end, body.len());
+        assert!(chunks.windows(2).all(|w| w[0].end == w[1].start), "no gaps");
+        let estimated = crate::chunk_text(title, &body, CHUNK_TOKENS);
+        assert!(estimated.iter().any(|c| read(&c.text) > e.max_tokens), "the estimate was already right");
+        // Short texts stay one passage, as before.
+        assert_eq!(e.chunk("", "Deploy rolled back.").unwrap().len(), 1);
+        assert_eq!(e.chunk("", "").unwrap().len(), 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::{Embed, EmbedError, ModelFiles, OnnxEmbedder};
+use crate::{Chunk, Embed, EmbedError, ModelFiles, OnnxEmbedder};
 
 /// A model loaded on demand and unloaded after `keep` without use.
 pub struct ModelSlot {
@@ -109,6 +109,10 @@ impl Embed for ModelSlot {
         // A long batch counts as use until it ends.
         self.state().last_used = Instant::now();
         out
+    }
+
+    fn chunk(&self, title: &str, body: &str) -> Result<Vec<Chunk>, EmbedError> {
+        self.get()?.chunk(title, body)
     }
 }
 

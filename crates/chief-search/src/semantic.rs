@@ -11,15 +11,18 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use chief_embed::{CHUNK_TOKENS, Embed, ModelFiles, ModelSlot, chunk_text};
+use chief_embed::{Embed, ModelFiles, ModelSlot};
 use chief_store::{ChangeConsumer, Follower, OnStop, Store};
 
 use crate::SearchError;
 use crate::config::EmbedConfig;
 use crate::vectors::{VectorIndex, encode};
 
-/// The key under which the queue's position is stored.
-pub const MODEL_KEY: &str = "all-MiniLM-L6-v2-int8";
+/// The key under which the queue's position is stored: the model and how items are cut
+/// into passages. A new key embeds every item again (in the background; the old vectors
+/// answer until each item's new ones replace them). `chunks-v2`: passages counted in the
+/// model's own word pieces (v1 estimated them and the model cut long ones short).
+pub const MODEL_KEY: &str = "all-MiniLM-L6-v2-int8/chunks-v2";
 const BATCH_ITEMS: usize = 64;
 const BATCH_CHUNKS: usize = 96;
 
@@ -201,7 +204,7 @@ impl ChangeConsumer for Worker {
         let mut last = from;
         let mut chunk_count = 0;
         for r in &records {
-            let mut chunks = if r.deleted { Vec::new() } else { chunk_text(&r.title, &r.body, CHUNK_TOKENS) };
+            let mut chunks = if r.deleted { Vec::new() } else { self.embedder.chunk(&r.title, &r.body)? };
             chunks.truncate(self.max_chunks);
             if !r.deleted {
                 // Each proposition is a chunk of its own, so a query close to the factoid
