@@ -28,6 +28,8 @@ pub struct World<'o> {
     rng: Rng,
     /// Picks phrasings and numbers of the stories (seed 0 always takes the first).
     alt: Rng,
+    /// Picks how background chatter is worded (only wording: every other draw is `rng`'s).
+    words: Rng,
     counter: u64,
     pub slack: Vec<SlackMsg>,
     /// Per repo: issues and PRs (`pulls` have head/base), issue comments, review comments, reviews by PR.
@@ -79,26 +81,277 @@ const TOPICS: &[&str] = &[
 ];
 const DAYS_OF_WEEK: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"];
 
-fn fill(rng: &mut Rng, org: &Org, template: &str) -> String {
-    let mut out = template.to_string();
-    while let Some(i) = out.find('{') {
-        let Some(j) = out[i..].find('}') else { break };
-        let key = &out[i + 1..i + j];
-        let val = match key {
-            "svc" => rng.pick(&org.team.services).to_string(),
-            "topic" => rng.pick(TOPICS).to_string(),
-            "dow" => rng.pick(DAYS_OF_WEEK).to_string(),
-            "n" => (2 + rng.below(30)).to_string(),
-            "pct" => (1 + rng.below(40)).to_string(),
-            "ver" => format!("v2.{}.{}", 3 + rng.below(12), rng.below(9)),
-            "who" => format!("<@{}>", org.people[rng.below(org.people.len() - 1)].slack),
-            "ticket" => format!("{}-{}", org.team.jira_key, 100 + rng.below(40)),
-            "company" => org.company.clone(),
-            _ => key.to_string(),
-        };
-        out.replace_range(i..i + j + 1, &val);
+/// One value for the slot `key` (`{svc}`, `{dow}`, ...).
+fn slot(rng: &mut Rng, org: &Org, key: &str) -> String {
+    match key {
+        "svc" => rng.pick(&org.team.services).to_string(),
+        "topic" => rng.pick(TOPICS).to_string(),
+        "dow" => rng.pick(DAYS_OF_WEEK).to_string(),
+        "n" => (2 + rng.below(30)).to_string(),
+        "pct" => (1 + rng.below(40)).to_string(),
+        "ver" => format!("v2.{}.{}", 3 + rng.below(12), rng.below(9)),
+        "who" => format!("<@{}>", org.people[rng.below(org.people.len() - 1)].slack),
+        "ticket" => format!("{}-{}", org.team.jira_key, 100 + rng.below(40)),
+        "company" => org.company.clone(),
+        _ => key.to_string(),
     }
+}
+
+/// `template` with each `{key}` replaced by `value(key)`, in order.
+fn render(template: &str, mut value: impl FnMut(&str) -> String) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        let Some(j) = rest[i..].find('}') else { break };
+        out.push_str(&rest[..i]);
+        out.push_str(&value(&rest[i + 1..i + j]));
+        rest = &rest[i + j + 1..];
+    }
+    out.push_str(rest);
     out
+}
+
+fn fill(rng: &mut Rng, org: &Org, template: &str) -> String {
+    render(template, |key| slot(rng, org, key))
+}
+
+/// `template` said in one of its phrasings, picked by `words`. Its slots are drawn from
+/// `rng` exactly as [`fill`] draws them, so everything else the world draws stays as it
+/// was; a slot only another phrasing has is drawn from `words`.
+fn say(rng: &mut Rng, words: &mut Rng, org: &Org, template: &str) -> String {
+    let mut drawn: Vec<(String, String)> = Vec::new();
+    let plain = render(template, |key| {
+        let v = slot(rng, org, key);
+        drawn.push((key.to_string(), v.clone()));
+        v
+    });
+    let others = rephrasings(template);
+    let i = words.below(others.len() + 1);
+    if i == 0 {
+        return plain;
+    }
+    render(others[i - 1], |key| {
+        drawn.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_else(|| slot(words, org, key))
+    })
+}
+
+/// Other ways people say the same as a background template.
+fn rephrasings(template: &str) -> &'static [&'static str] {
+    match template {
+        "Reminder: all-hands is on {dow} at 17:00 CET, questions in the form please" => &[
+            "All-hands {dow} 17:00 CET. Drop your questions in the form beforehand",
+            "Don't forget the all-hands on {dow}, the question form is open",
+        ],
+        "The office will be closed on {dow} for maintenance, please work from home" => {
+            &["Building maintenance on {dow}, the office is closed all day", "Office closed on {dow} for maintenance"]
+        }
+        "Benefits enrolment closes in {n} days, see the People page" => &[
+            "{n} days left to pick your benefits, the People page has the details",
+            "Last call for benefits enrolment: {n} days to go",
+        ],
+        "Lunch & learn on {dow}: {topic}. Sign-up sheet in the thread" => &[
+            "{dow}'s lunch & learn is about {topic}, sign up in the thread",
+            "Next lunch & learn: {topic}, {dow} at noon. Pizza provided",
+        ],
+        "Congrats to everyone who shipped the November release :tada:" => &[
+            "Shipped! November release is live, {n} PRs in it",
+            "{n} teams shipped in the November release, congrats :tada:",
+            "Release notes for November are out, {n} features. Thank you all",
+            "The November release is out, thank you all :tada:",
+            "Huge thanks to the release crew, November shipped on time",
+            "November release done and dusted, great work everyone",
+        ],
+        "Reminder to submit your expense reports before the end of the month" => &[
+            "Expense reports by {dow} please, finance closes the month",
+            "{n} expense reports still missing this month, please file them",
+            "Expense reports are due by month end, finance will chase on the 1st",
+            "If you travelled this month, file your expenses before the 30th",
+            "Month end is close: expense reports please",
+        ],
+        "New coffee machine on the 3rd floor, please descale it weekly" => &[
+            "The coffee machine needs descaling every {dow}, rota is on the fridge",
+            "Descaling rota for the new coffee machine: {dow}s",
+            "The 3rd floor has a new coffee machine. Weekly descaling, please",
+            "Coffee machine upgrade on 3 :coffee: be kind to it",
+            "Someone please descale the new coffee machine, it is already slow",
+        ],
+        "Anyone have context on {topic}? I want to pick it up next sprint" => &[
+            "Looking for background on {topic} before I start on it next sprint",
+            "Who knows the history of {topic}? Planning to take it next sprint",
+        ],
+        "RFC posted for {topic}, comments welcome until {dow}" => &[
+            "New RFC: {topic}. Comment window closes {dow}",
+            "I put up the RFC on {topic}, please leave comments by {dow}",
+        ],
+        "Heads up: {svc} CI is red on main, looking into it" => &[
+            "Heads up: main is red for {svc} since this morning, I'm on it",
+            "The {svc} build broke on main after the last merge, investigating",
+        ],
+        "Who owns {svc} these days? The CODEOWNERS file is stale" => &[
+            "CODEOWNERS for {svc} is out of date, who is the owner now?",
+            "Is anyone still the owner of {svc}? CODEOWNERS lists people who left",
+        ],
+        "We are bumping the Rust toolchain on {dow}, rebuild your caches" => &[
+            "Rust toolchain bump lands {dow}, expect a cold cache",
+            "Toolchain update on {dow}: clear your target dirs afterwards",
+        ],
+        "Reminder: code freeze for the holiday release starts {dow}" => &[
+            "Holiday code freeze begins {dow}, merge what you need before then",
+            "Code freeze on {dow} for the holiday release",
+        ],
+        "I wrote up a proposal for {topic}, would love eyes from the staff group" => &[
+            "Draft proposal on {topic} is up, staff engineers please take a look",
+            "Wrote down my thoughts on {topic}, feedback from the staff group welcome",
+        ],
+        "Resolved: elevated 5xx on {svc} for {n} minutes, cause was a bad config push" => &[
+            "All clear on {svc}: {n} minutes of 5xx after a config push",
+            "{svc} errors resolved after {n} minutes, it was a config push",
+        ],
+        "Investigating slow responses from {svc}, no customer impact so far" => &[
+            "{svc} is slower than usual, looking into it, customers unaffected for now",
+            "Seeing latency on {svc}, investigating. No customer reports yet",
+        ],
+        "Post-incident review for last week's {svc} blip is up, please review" => &[
+            "The {svc} review from last week is written up, comments welcome",
+            "Wrote the retro for the {svc} hiccup, have a read when you can",
+        ],
+        "False alarm on {svc} disk usage, the alert threshold was wrong" => &[
+            "The {svc} disk usage alert last night was noise, the threshold is fixed now",
+            "Ignore the {svc} disk page, the alert was misconfigured",
+        ],
+        "Stripe webhook lag is back to normal after the retry fix" => &[
+            "Since the retry fix on {dow}, webhook lag is back to normal",
+            "Stripe webhook lag is under {n} seconds again after the retry fix",
+            "Webhook backlog cleared, {n}k events replayed since the retry fix",
+            "Webhook delays from Stripe are gone since the retry change",
+            "Stripe webhooks are on time again",
+            "The retry fix worked, webhook lag is flat",
+        ],
+        "Finance asked for the chargeback report by {dow}" => {
+            &["Chargeback report is due to finance on {dow}", "Finance needs the chargeback numbers by {dow}"]
+        }
+        "Moving {ticket} to next sprint, blocked on the PSP sandbox" => &[
+            "{ticket} slips to next sprint, the PSP sandbox is still down",
+            "Pushing {ticket}: still waiting on the PSP sandbox",
+        ],
+        "New base image with the openssl patch is published" => &[
+            "openssl patch rolled into the base image on {dow}",
+            "Base image {ver} has the openssl patch",
+            "The patched base image (openssl) is out, please rebuild",
+            "openssl fix is in the new base image, bump your Dockerfiles",
+            "Base image updated for the openssl advisory",
+        ],
+        "Grafana dashboards for {svc} moved to the new folder" => &[
+            "{svc} dashboards now live in the new Grafana folder",
+            "Heads up, the {svc} Grafana boards moved to the new folder structure",
+        ],
+        "Design QA notes for the account settings page are in Figma" => &[
+            "Finished design QA on account settings ({dow}), Figma has it",
+            "{n} design QA notes on account settings, all in Figma",
+            "Design QA for account settings: {n} small fixes, see Figma",
+            "Account settings design QA is done, notes in Figma",
+            "Left design QA comments on the account settings page in Figma",
+            "Figma has the QA feedback for account settings",
+        ],
+        "Playwright suite is flaky on the cart tests again" => &[
+            "Cart tests flaky since {dow}, quarantining {n} of them",
+            "Cart tests flaked {n} times in Playwright today",
+            "Cart tests in Playwright are flaking again",
+            "The cart e2e tests are flaky today, retrying",
+            "Playwright cart suite failed {n} times for no reason",
+        ],
+        "Shipping the dark mode toggle behind a flag on {dow}" => {
+            &["Dark mode goes out behind a flag on {dow}", "Flagged dark mode release planned for {dow}"]
+        }
+        "New moodboard for the 2027 refresh is up, thoughts?" => &[
+            "2027 refresh moodboard: {n} directions, feedback by {dow}?",
+            "Moodboard round {n} for the 2027 refresh is up",
+            "Posted the 2027 refresh moodboard, what do you think?",
+            "Moodboard v2 for the refresh is in the drive, opinions welcome",
+        ],
+        "The typography tests with the new grotesk look great on mobile" => &[
+            "Sent {n} mobile mockups with the grotesk, they look great",
+            "Grotesk at {n}px on mobile looks great",
+            "The new grotesk reads really well on phones",
+            "Mobile type tests with the grotesk came out nicely",
+            "Loving the grotesk on small screens",
+        ],
+        "I still think the wordmark needs more tracking" => &[
+            "Wordmark spacing, take {n}: still tight",
+            "Wordmark with +{n} tracking looks better to me",
+            "Tried {n} tracking values on the wordmark, still too tight",
+            "The wordmark feels tight, more letter spacing?",
+            "Can we open up the wordmark spacing a bit",
+            "Still not sold on the wordmark spacing",
+        ],
+        "{company} teal or deep navy for the primary button? I keep going back and forth" => &[
+            "The button colour test is split {n} to {n}",
+            "Button colour, round {n}: I keep going back and forth",
+            "Still undecided on the primary button colour",
+            "We need a decision on the primary button colour by {dow}",
+            "Ran {n} people through the button colour test, it is a tie",
+        ],
+        "Agency sent round {n} of the logo explorations" => {
+            &["Logo explorations, round {n}, are in the shared drive", "The agency's round {n} logos landed"]
+        }
+        "Can we lock the palette by {dow}? Print needs a week" => {
+            &["Palette lock by {dow} please, print lead time is a week", "Print needs the palette final by {dow}"]
+        }
+        "Welcome to the team, {who}! :wave:" => {
+            &["Please welcome {who} to the team :wave:", "{who} joins us today, say hi :wave:"]
+        }
+        "The Kubernetes 1.31 upgrade is done on staging, prod is next {dow}" => &[
+            "Staging runs Kubernetes 1.31 now, production follows on {dow}",
+            "k8s 1.31 on staging went fine ({n} nodes), prod on {dow}",
+        ],
+        "Can someone pair with me on the idempotency keys for {svc}?" => &[
+            "Looking for a pair on {svc} idempotency keys, {n} minutes should do",
+            "Who has time this week to pair with me on idempotency keys in {svc}?",
+        ],
+        "Refund volume is up {pct}% week over week, mostly from the holiday promo" => {
+            &["Refunds up {pct}% on last week, the holiday promo again"]
+        }
+        "Terraform plan for the staging VPC is ready, {n} resources changed" => {
+            &["Staging VPC terraform plan: {n} changes, please review"]
+        }
+        "Anyone up for board games on {dow}?" => {
+            &["Board game night {dow}, who is in?", "Bringing Catan on {dow}, players wanted"]
+        }
+        "The new ramen place near the office is excellent" => &[
+            "Ramen on {dow}? The new place near the office is great",
+            "Third time at the new ramen place this week, {n}/10",
+            "Ramen crew leaves at 12:{n}, join us",
+            "Tried the ramen place around the corner, highly recommend",
+            "Ramen for lunch? The new place is great",
+            "That new ramen spot lives up to the hype",
+        ],
+        "Pet picture thread :dog:" => &[
+            "Pet pictures for {dow} :dog:",
+            "Pet thread, round {n} :dog:",
+            "Post your pets :cat:",
+            "Friday pet pics please",
+            "It has been too long since the last pet thread :dog:",
+        ],
+        "Who took my mug with the kestrel on it" => &[
+            "Whoever borrowed my mug on {dow}, please bring it back",
+            "Found {n} mugs in the kitchen, none of them mine",
+            "Has anyone seen my bird mug? It was on the 2nd floor",
+            "My mug went missing from the kitchen again",
+            "Mug thief strikes again",
+        ],
+        "Podcast recommendation: a great episode on {topic}" => &[
+            "Listened to a good podcast on {topic} today, link in thread",
+            "If you care about {topic}, this episode is worth an hour",
+        ],
+        "It is snowing! First time this year" => &[
+            "Snowball fight in the courtyard on {dow}?",
+            "{n} cm of snow on the way in today",
+            "Snow outside! :snowflake:",
+            "First snow of the season, the view from the 4th floor is lovely",
+            "It's snowing, commute safely everyone",
+        ],
+        _ => &[],
+    }
 }
 
 fn templates(channel: usize) -> &'static [&'static str] {
@@ -175,21 +428,65 @@ fn templates(channel: usize) -> &'static [&'static str] {
     }
 }
 
-const REPLIES: &[&str] = &[
-    "+1",
-    "Thanks, looking now",
-    "Good call",
-    "I can take this",
-    "Let's discuss in standup",
-    "Agreed, ship it",
-    "Do we have a ticket for it?",
-    "On it",
-    "Nice work!",
-    "Can you share the dashboard link?",
-    "Sounds good to me",
-    "I have some concerns, will write them up",
-    "Done :white_check_mark:",
-    "Not sure, let me check with the team",
+/// Replies to background threads, each in several phrasings (the family is drawn as a
+/// single reply always was; the phrasing by the world's `words`).
+const REPLIES: &[&[&str]] = &[
+    &["+1", "+1 from me", ":+1:", "+1, makes sense", "Same here", "Yes please", "+1, let's do it {dow}"],
+    &[
+        "Thanks, looking now",
+        "Thanks, having a look",
+        "Looking, thanks",
+        "Thanks! Will check after lunch",
+        "Ty, on my list for {dow}",
+    ],
+    &["Good call", "Good catch", "Makes sense", "Good point, agreed", "Fair, let's go with that"],
+    &[
+        "I can take this",
+        "I'll take it",
+        "Happy to pick this up",
+        "Assign it to me",
+        "I have time on {dow}, I'll take it",
+    ],
+    &[
+        "Let's discuss in standup",
+        "Let's take it to standup",
+        "Bring it up at standup",
+        "Worth {n} minutes in standup",
+        "Put it on the standup agenda for {dow}",
+    ],
+    &["Agreed, ship it", "Ship it", "LGTM, go ahead", "Fine by me, ship it", "No objections, ship"],
+    &[
+        "Do we have a ticket for it?",
+        "Is this tracked anywhere?",
+        "Can someone file a ticket?",
+        "Is there a ticket?",
+        "Please make a ticket so we don't lose it",
+    ],
+    &["On it", "On it now", "Looking into it", "Will do", "Taking a look now"],
+    &["Nice work!", "Great work :clap:", "Nice one", "Well done, that was quick", "Love it"],
+    &[
+        "Can you share the dashboard link?",
+        "Link to the dashboard?",
+        "Which dashboard is this from?",
+        "Can you drop the graph here?",
+        "Got a link for that dashboard?",
+    ],
+    &["Sounds good to me", "Sounds good", "Works for me", "OK with me", "Sure, sounds right"],
+    &[
+        "I have some concerns, will write them up",
+        "Not convinced yet, will comment in the doc",
+        "I see some risks here, writing them down",
+        "Let me write up my worries first",
+        "A few concerns, comments incoming",
+    ],
+    &["Done :white_check_mark:", "Done", "Fixed", "Done, took {n} minutes", "Merged :white_check_mark:"],
+    &[
+        "Not sure, let me check with the team",
+        "No idea, asking around",
+        "Let me find out",
+        "Not my area, will ask",
+        "Will check and get back to you by {dow}",
+    ],
 ];
 
 impl<'o> World<'o> {
@@ -198,6 +495,7 @@ impl<'o> World<'o> {
             org,
             rng: Rng::new(seed),
             alt: Rng::new(seed ^ 0x0005_eed0_fa17),
+            words: Rng::new(seed ^ 0x0077_0a3d_5c11_e2b1),
             counter: 0,
             slack: Vec::new(),
             issues: Vec::new(),
@@ -321,14 +619,16 @@ impl<'o> World<'o> {
                     let author = members[self.rng.below(members.len())];
                     let secs = at(day, 7 + self.rng.below(11) as i64, self.rng.below(60) as i64);
                     let template = *self.rng.pick(templates(channel));
-                    let text = fill(&mut self.rng, self.org, template);
+                    let text = say(&mut self.rng, &mut self.words, self.org, template);
                     let root = self.post(channel, secs, author, &text);
                     if self.rng.chance(0.3) {
                         let replies = 1 + self.rng.below(4);
                         let mut ids = vec![self.slack_id(channel, &root)];
                         for k in 0..replies {
                             let who = members[self.rng.below(members.len())];
-                            let text = self.rng.pick(REPLIES).to_string();
+                            let phrasings: &[&str] = *self.rng.pick(REPLIES);
+                            let phrasing: &str = *self.words.pick(phrasings);
+                            let text = fill(&mut self.words, self.org, phrasing);
                             let r = self.reply(channel, &root, secs + 300 * (k as i64 + 1), who, &text);
                             ids.push(self.slack_id(channel, &r));
                         }
@@ -1460,6 +1760,47 @@ impl<'o> World<'o> {
             if let Some(msg) = self.slack.iter_mut().find(|x| x.ts == ts) {
                 msg.extra.insert("subtype".into(), json!("channel_join"));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The human Slack messages of `seed`'s world, top-level posts or replies, as
+    /// (times said, text), most repeated first.
+    fn repeats(seed: u64, replies: bool) -> Vec<(usize, String)> {
+        let org = Org::build(seed);
+        let mut world = World::new(&org, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x4b45_5354);
+        world.populate();
+        let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+        let human = world.slack.iter().filter(|m| m.bot.is_none() && m.user.is_some());
+        for m in human.filter(|m| m.thread_ts.as_ref().is_some_and(|t| *t != m.ts) == replies) {
+            *counts.entry(m.text.as_str()).or_default() += 1;
+        }
+        let mut top: Vec<(usize, String)> = counts.into_iter().map(|(t, n)| (n, t.to_string())).collect();
+        top.sort_unstable_by(|a, b| b.cmp(a));
+        top
+    }
+
+    #[test]
+    fn background_chatter_is_not_said_verbatim_over_and_over() {
+        for seed in [0, 5, 11, 23, 42] {
+            let posts = repeats(seed, false);
+            // Seventeen days of posts in a handful of channels: a post may recur (a weekly
+            // reminder), not fill a search's first screen.
+            assert!(posts[0].0 <= 8, "seed {seed}: posted {} times: {:?}", posts[0].0, posts[0].1);
+            // Short acknowledgements recur in any team, but in more than one wording.
+            let replies = repeats(seed, true);
+            let total: usize = replies.iter().map(|r| r.0).sum();
+            assert!(total > 200, "seed {seed}: {total} replies");
+            assert!(
+                replies[0].0 * 25 <= total,
+                "seed {seed}: {:?} is {} of {total} replies",
+                replies[0].1,
+                replies[0].0
+            );
         }
     }
 }
