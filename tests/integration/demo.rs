@@ -134,6 +134,19 @@ fn workplace_retrieval_eval() {
         .unwrap();
     let flu = &truth.stories.iter().find(|s| s.kind == "absence").unwrap().items[0];
     assert!(r.results.iter().any(|x| &x.id == flu), "{:?}", r.results.iter().map(|x| &x.title).collect::<Vec<_>>());
+    // The first results do not depend on how many are asked for, in any mode.
+    let ids = |text: &str, mode: SearchMode, limit: usize| -> Vec<String> {
+        let q = SearchQuery { text: text.into(), mode, limit: Some(limit), ..Default::default() };
+        engine.search(&q).unwrap().results.into_iter().map(|r| r.id).collect()
+    };
+    let queries =
+        ["who is ill and will be absent tomorrow"].into_iter().chain(truth.queries.iter().map(|q| q.query.as_str()));
+    for text in queries {
+        for mode in SearchMode::ALL {
+            let (few, many) = (ids(text, mode, 3), ids(text, mode, 20));
+            assert_eq!(few[..], many[..few.len().min(many.len())], "{mode:?} {text:?}");
+        }
+    }
 }
 
 fn eval_mode(engine: &chief_engine::Engine, truth: &GroundTruth, mode: SearchMode) -> (f64, f64) {

@@ -172,7 +172,6 @@ struct Candidate {
     id_match: bool,
     /// The item mentions the identifier.
     ref_match: bool,
-    snippet: Option<(String, Vec<(usize, usize)>)>,
 }
 
 /// The index, the vectors and the fusion settings: everything a search needs but the
@@ -319,16 +318,13 @@ impl Retriever {
         let mut query_vector: Option<Vec<f32>> = None;
         let mut order: Vec<String> = Vec::new();
         if mode != SearchMode::Dense {
-            let depth = if mode == SearchMode::Bm25 { limit } else { fusion.candidates.max(limit) };
-            let req = SearchRequest {
-                text: q.text.clone(),
-                filters: filters.clone(),
-                limit: depth,
-                no_snippets: mode != SearchMode::Bm25,
-            };
+            // Deeper than `limit`: the recency bonus reorders the candidates, and the first
+            // results must not depend on how many were asked for. Snippets are made for
+            // the results only.
+            let depth = fusion.candidates.max(limit);
+            let req = SearchRequest { text: q.text.clone(), filters: filters.clone(), limit: depth, no_snippets: true };
             for (rank, hit) in self.index.search(&req, store)?.into_iter().enumerate() {
                 order.push(hit.id.clone());
-                let snippet = (mode == SearchMode::Bm25).then(|| (hit.snippet.clone(), hit.highlights.clone()));
                 cands.insert(
                     hit.id,
                     Candidate {
@@ -338,7 +334,6 @@ impl Retriever {
                         dense_score: 0.0,
                         id_match: hit.matched.contains(&"id"),
                         ref_match: hit.matched.contains(&"ref"),
-                        snippet,
                     },
                 );
             }
@@ -350,7 +345,8 @@ impl Retriever {
                 filters.sources.len() + filters.kinds.len() + filters.containers.len() + filters.people.len() > 0
                     || filters.since.is_some()
                     || filters.until.is_some();
-            let depth = if mode == SearchMode::Dense { limit } else { fusion.candidates.max(limit) };
+            // As deep as the word matches, for the same reason.
+            let depth = fusion.candidates.max(limit);
             let raw = {
                 let vectors = sem.vectors.read().map_err(|_| SearchError::VectorsPoisoned)?;
                 vectors.search(&qv, if filtered { depth * 4 } else { depth }, sem.threads, &|_| true)
@@ -376,7 +372,6 @@ impl Retriever {
                         dense_score: 0.0,
                         id_match: false,
                         ref_match: false,
-                        snippet: None,
                     }
                 });
                 c.dense_rank = Some(rank);
@@ -472,10 +467,7 @@ impl Retriever {
             if reason.is_some() {
                 matched.push("fact");
             }
-            let (snippet, highlights) = match cands.get_mut(&id).and_then(|c| c.snippet.take()) {
-                Some(s) => s,
-                None => self.index.snippet(&q.text, &it.body)?,
-            };
+            let (snippet, highlights) = self.index.snippet(&q.text, &it.body)?;
             results.push(SearchResult {
                 id,
                 source: it.source.as_str().to_string(),
