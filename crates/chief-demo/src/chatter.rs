@@ -626,8 +626,8 @@ impl<'o> World<'o> {
                         let mut ids = vec![self.slack_id(channel, &root)];
                         for k in 0..replies {
                             let who = members[self.rng.below(members.len())];
-                            let phrasings: &[&str] = *self.rng.pick(REPLIES);
-                            let phrasing: &str = *self.words.pick(phrasings);
+                            let phrasings = *self.rng.pick(REPLIES);
+                            let phrasing = *self.words.pick(phrasings);
                             let text = fill(&mut self.words, self.org, phrasing);
                             let r = self.reply(channel, &root, secs + 300 * (k as i64 + 1), who, &text);
                             ids.push(self.slack_id(channel, &r));
