@@ -43,7 +43,12 @@ pub fn chunk_text(title: &str, body: &str, max_tokens: usize) -> Vec<Chunk> {
 
 /// [`chunk_text`] with `pieces(start, end)` saying how many word pieces `body[start..end]`
 /// (one word) is.
-pub fn chunk_counted(title: &str, body: &str, max_tokens: usize, pieces: &dyn Fn(usize, usize) -> usize) -> Vec<Chunk> {
+pub(crate) fn chunk_counted(
+    title: &str,
+    body: &str,
+    max_tokens: usize,
+    pieces: &dyn Fn(usize, usize) -> usize,
+) -> Vec<Chunk> {
     let max_tokens = max_tokens.max(16);
     let prefix = |passage: &str| {
         if title.trim().is_empty() { passage.to_string() } else { format!("{}\n{passage}", title.trim()) }

@@ -11,7 +11,8 @@ mod chunk;
 mod model;
 mod slot;
 
-pub use chunk::{CHUNK_TOKENS, Chunk, chunk_counted, chunk_text};
+pub(crate) use chunk::chunk_counted;
+pub use chunk::{CHUNK_TOKENS, Chunk, chunk_text};
 pub use model::{ModelFiles, OnnxEmbedder};
 pub use slot::ModelSlot;
 
