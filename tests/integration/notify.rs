@@ -119,6 +119,41 @@ fn context_explains_what_a_ticket_is_and_why_it_matters() {
     assert!(engine.explain(&ctx).unwrap().sentences.is_empty());
 }
 
+/// What a notification's or a briefing source's click looks up is the item's id: it
+/// brings the item's context, as its ticket key or its words would.
+#[test]
+fn an_items_id_is_looked_up_as_the_item() {
+    for seed in [0u64, 9] {
+        let (_home, engine, truth) = seeded(seed);
+        let ids = |c: &chief_engine::ContextResponse| -> Vec<String> {
+            c.groups.iter().flat_map(|g| g.items.iter().map(|r| r.id.clone())).collect()
+        };
+        let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();
+        let jira = incident.items.iter().find(|i| i.starts_with("jira:") && !i.contains("/comment/")).unwrap();
+        let key = engine.show(jira).unwrap().item.item.extra["key"].as_str().unwrap().to_string();
+        let by_id = engine.context(jira, engine.clock()).unwrap();
+        let by_key = engine.context(&key, engine.clock()).unwrap();
+        assert_eq!(by_id.text, key, "seed {seed}: the ticket is looked up by its key");
+        assert_eq!(ids(&by_id), ids(&by_key));
+        assert!(ids(&by_id).contains(jira), "seed {seed}: {:?}", ids(&by_id));
+
+        // A message: its conversation, the message in it.
+        let question = truth.stories.iter().find(|s| s.kind == "question_to_me").unwrap();
+        let message = question.items.iter().find(|i| i.starts_with("slack:")).unwrap();
+        let ctx = engine.context(message, engine.clock()).unwrap();
+        let conversation = ctx
+            .groups
+            .iter()
+            .find(|g| g.kind == chief_engine::GroupKind::Conversation)
+            .unwrap_or_else(|| panic!("seed {seed}: {message} brings its conversation: {ctx:#?}"));
+        assert!(conversation.items.iter().any(|r| &r.id == message), "seed {seed}: {conversation:#?}");
+    }
+    // An id of nothing stored is text like any other.
+    let (_home, engine, _) = seeded(0);
+    let ctx = engine.context("slack:C0NOPE:1.000001", engine.clock()).unwrap();
+    assert_eq!(ctx.text, "slack:C0NOPE:1.000001");
+}
+
 /// Meeting prep: the postmortem brings its incident's ticket and PR; a 1:1 with the
 /// manager brings the question the user has not answered.
 #[test]

@@ -117,6 +117,7 @@ impl Engine {
         if text.is_empty() {
             return Err(EngineError::InvalidInput("no text to look up: select some text (or type it) first".into()));
         }
+        let text = self.as_written(text)?;
         let mut entities = Vec::new();
         let mut keyed: Vec<SearchResult> = Vec::new();
         let mut seen_refs = HashSet::new();
@@ -266,6 +267,30 @@ impl Engine {
         }
         groups.sort_by_key(|g| g.kind);
         Ok(ContextResponse { text, entities, groups, mode: related.mode, took_ms: t.elapsed().as_secs_f64() * 1000.0 })
+    }
+}
+
+impl Engine {
+    /// A stored item's id (what a notification's or a briefing source's click looks
+    /// up) becomes what the item is as a person would select it: its ticket key or
+    /// PR ref, else its own words (a message then brings its conversation). Any
+    /// other text is looked up as it is.
+    fn as_written(&self, text: String) -> Result<String, EngineError> {
+        if text.contains(char::is_whitespace) || !text.contains(':') {
+            return Ok(text);
+        }
+        let Some(stored) = self.store().item(&text)?.filter(|s| !s.deleted) else { return Ok(text) };
+        if let Some(own) = stored.own_references().into_iter().next() {
+            return Ok(own.value);
+        }
+        let it = &stored.item;
+        let words = if it.title.is_empty() || it.body.starts_with(&it.title) {
+            it.body.clone()
+        } else {
+            format!("{}\n{}", it.title, it.body)
+        };
+        let words: String = words.trim().chars().take(MAX_CHARS).collect();
+        Ok(if words.is_empty() { text } else { words })
     }
 }
 

@@ -164,17 +164,32 @@ pub(crate) fn stored_item(r: &Row<'_>) -> rusqlite::Result<StoredItem> {
 
 /// The identifiers an item *is* (not merely mentions), as reference terms.
 fn own_terms(id: &str, source: &str, kind: &str, extra: &Value, has_parent: bool) -> Vec<String> {
+    own_references(id, source, kind, extra, has_parent).iter().map(Reference::term).collect()
+}
+
+/// The identifiers an item *is*: a Jira issue's key, a GitHub issue's or pull
+/// request's `owner/repo#n`.
+fn own_references(id: &str, source: &str, kind: &str, extra: &Value, has_parent: bool) -> Vec<Reference> {
     match (source, kind) {
         ("jira", "issue") => extra
             .get("key")
             .and_then(Value::as_str)
-            .map(|k| vec![Reference::new(chief_core::RefKind::Ticket, k).term()])
+            .map(|k| vec![Reference::new(chief_core::RefKind::Ticket, k)])
             .unwrap_or_default(),
         ("github", "issue" | "pull_request") if !has_parent => id
             .strip_prefix("github:")
-            .map(|r| vec![Reference::new(chief_core::RefKind::PullRequest, r).term()])
+            .map(|r| vec![Reference::new(chief_core::RefKind::PullRequest, r)])
             .unwrap_or_default(),
         _ => Vec::new(),
+    }
+}
+
+impl StoredItem {
+    /// The identifiers this item is (its ticket key, its PR ref), as a person would
+    /// write them.
+    pub fn own_references(&self) -> Vec<Reference> {
+        let it = &self.item;
+        own_references(it.id.as_str(), it.source.as_str(), it.kind.as_str(), &it.extra, it.parent.is_some())
     }
 }
 
