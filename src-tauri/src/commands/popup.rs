@@ -54,10 +54,17 @@ pub async fn explain(
         .await
 }
 
-/// The popup page has loaded: it takes the hotkey press it may have missed.
+/// The popup page has loaded: it takes the hotkey press it may have missed. A popup
+/// shown before its window was on screen (the app woken with a lookup) takes the
+/// keyboard now: focus asked for earlier went nowhere.
 #[tauri::command]
-pub fn popup_ready(state: tauri::State<'_, AppState>) -> Option<UiEvent> {
+pub fn popup_ready(app: AppHandle, state: tauri::State<'_, AppState>) -> Option<UiEvent> {
     tracing::info!("popup ready");
+    if let Some(w) = app.get_webview_window(POPUP)
+        && w.is_visible().unwrap_or(false)
+    {
+        let _ = w.set_focus();
+    }
     state.pending.lock().unwrap_or_else(|p| p.into_inner()).take()
 }
 
