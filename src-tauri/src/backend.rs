@@ -1,7 +1,8 @@
 //! The shared engine. It opens once, on a blocking thread, at start; every command
 //! then runs its engine call on tokio's blocking pool with the same `Arc<Engine>`, so
 //! a popup lookup never waits for a sync that runs at the same time (the engine is
-//! `Send + Sync`), and the UI thread never waits on SQLite or search.
+//! `Send + Sync`), and the UI thread never waits on SQLite or search. The runtime is
+//! the shell's own (Tauri's in the app, a small one at rest).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ impl From<EngineError> for UiError {
 #[derive(Clone)]
 pub struct EngineHandle {
     cell: Arc<OnceCell<Result<Arc<Engine>, UiError>>>,
+    rt: tokio::runtime::Handle,
     home: PathBuf,
     env: Vec<(String, String)>,
 }
@@ -43,26 +45,27 @@ pub struct EngineHandle {
 impl EngineHandle {
     /// Starts opening the engine for `home` in the background. An engine that cannot
     /// open answers every call with the reason.
-    pub fn start(home: PathBuf, env: Vec<(String, String)>) -> EngineHandle {
-        let handle = EngineHandle { cell: Arc::new(OnceCell::new()), home, env };
+    pub fn start(rt: tokio::runtime::Handle, home: PathBuf, env: Vec<(String, String)>) -> EngineHandle {
+        let handle = EngineHandle { cell: Arc::new(OnceCell::new()), rt: rt.clone(), home, env };
         let opening = handle.clone();
-        tauri::async_runtime::spawn(async move {
+        rt.spawn(async move {
             let _ = opening.engine().await;
         });
         handle
     }
 
     async fn engine(&self) -> Result<Arc<Engine>, UiError> {
-        let (home, env) = (self.home.clone(), self.env.clone());
+        let (home, env, rt) = (self.home.clone(), self.env.clone(), self.rt.clone());
         self.cell
             .get_or_init(|| async move {
-                let opened = tauri::async_runtime::spawn_blocking(move || {
-                    Config::load(&home, env)
-                        .map_err(EngineError::from)
-                        .and_then(|c| Engine::open(&home, c))
-                        .map(Arc::new)
-                })
-                .await;
+                let opened = rt
+                    .spawn_blocking(move || {
+                        Config::load(&home, env)
+                            .map_err(EngineError::from)
+                            .and_then(|c| Engine::open(&home, c))
+                            .map(Arc::new)
+                    })
+                    .await;
                 let engine = match opened {
                     Ok(r) => r.map_err(UiError::from),
                     Err(e) => Err(UiError::shell("engine", format!("opening the engine failed: {e}; restart Chief"))),
@@ -82,7 +85,7 @@ impl EngineHandle {
         f: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, UiError> {
         let engine = self.engine().await?;
-        match tauri::async_runtime::spawn_blocking(move || f(&engine)).await {
+        match self.rt.spawn_blocking(move || f(&engine)).await {
             Ok(r) => r.map_err(UiError::from),
             Err(e) => Err(UiError::shell("engine", format!("an engine call failed: {e}"))),
         }

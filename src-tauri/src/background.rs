@@ -1,247 +1,46 @@
-//! Background work, never in the popup's way: the enabled live sources synced on their
-//! intervals (one long engine call on the blocking pool), and every `agents_every_secs`
-//! a round of the brain's agents (`Engine::run_agents`, what `chief watch` runs). What
-//! the notifier delivers goes out as OS notifications (libnotify's D-Bus service on
-//! Linux); a click on one opens the popup on its item. An hour before the user's usual
-//! start, today's briefing is prepared and announced; a click opens the briefing
-//! window. The tray shows a dot while a notification waits unread.
+//! The app's side of the background work ([`chief_desktop::work`]): sync progress to
+//! the pages, the tray's tooltip and unread dot, and a notification's click opening
+//! the popup on its item or the briefing window.
 
-use std::time::Duration;
+use std::sync::Arc;
 
-use chief_engine::{DesktopConfig, Notification, NotificationKind};
+use chief_desktop::backend::EngineHandle;
+use chief_desktop::epoch_ms;
+use chief_desktop::work::{self, Target};
+use chief_engine::DesktopConfig;
 use tauri::{AppHandle, Emitter};
 
-use crate::backend::EngineHandle;
-use crate::epoch_ms;
 use crate::events::{EVENT, UiEvent};
 
-/// How often the app asks whether today's briefing is due (after a failure: twice as
-/// long each time, up to two hours).
-const BRIEF_CHECK: Duration = Duration::from_secs(600);
+struct AppShell(AppHandle);
 
-/// At most this many notifications go out one by one in a round; more are summed up in
-/// one (a first start on a busy workspace must not flood the screen).
-const PER_ROUND: usize = 3;
+impl work::Shell for AppShell {
+    fn sync_progress(&self, event: &chief_engine::SyncEvent) {
+        let _ = self.0.emit(EVENT, UiEvent::Sync { progress: event.clone() });
+    }
 
-/// Starts the background sync and the agents' rounds.
+    fn set_status(&self, text: String) {
+        if let Some(tray) = self.0.tray_by_id("chief") {
+            let _ = tray.set_tooltip(Some(text));
+        }
+    }
+
+    fn set_unread(&self, unread: bool) {
+        set_unread(&self.0, unread);
+    }
+
+    fn open(&self, target: Target) {
+        match target {
+            Target::Item(item) => open_popup_on(&self.0, &item),
+            Target::Briefing => crate::show_briefing(&self.0),
+        }
+    }
+}
+
+/// Starts the background sync and the agents' rounds on Tauri's runtime.
 pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, cfg: &DesktopConfig, live: bool) {
-    if live {
-        let (engine, env, app) = (engine.clone(), env.clone(), app.clone());
-        tauri::async_runtime::spawn(async move {
-            let (_keep, stop) = tokio::sync::watch::channel(false);
-            let events = app.clone();
-            let progress: chief_engine::SyncProgress = std::sync::Arc::new(move |e: &chief_engine::SyncEvent| {
-                let _ = events.emit(EVENT, UiEvent::Sync { progress: e.clone() });
-            });
-            if let Err(e) = engine.call(move |e| e.sync_forever(&env, progress, stop)).await {
-                tracing::warn!(code = %e.code, "background sync stopped: {}", e.message);
-            }
-        });
-    }
-    let every = Duration::from_secs(cfg.agents_every_secs.max(1));
-    let (notify, private) = (cfg.notifications, cfg.private_notifications);
-    let env = env.clone();
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let mut next_brief_check = std::time::Instant::now();
-        let mut brief_backoff = BRIEF_CHECK;
-        loop {
-            let agents_env = env.clone();
-            match engine.call(move |e| e.run_agents(&agents_env)).await {
-                Ok(round) => {
-                    for d in &round.decisions {
-                        tracing::debug!(agent = d.agent, item = d.item.as_deref().unwrap_or(""), "{}", d.what);
-                    }
-                    if notify && !round.delivered.is_empty() {
-                        deliver(&app, &round.delivered, private);
-                    }
-                }
-                Err(e) => tracing::warn!(code = %e.code, "agents round: {}", e.message),
-            }
-            // The tray says how each source is doing, and how to fix a paused one.
-            if let Ok(sources) = engine.call(|e| e.source_statuses()).await
-                && let Some(tray) = app.tray_by_id("chief")
-            {
-                let _ = tray.set_tooltip(Some(tray_status(&sources)));
-            }
-            // Today's briefing, an hour before the usual start, announced once; checked
-            // every ten minutes, and after a failure less and less often.
-            if std::time::Instant::now() < next_brief_check {
-                tokio::time::sleep(every).await;
-                continue;
-            }
-            let env = env.clone();
-            let prepared = engine
-                .call(move |e| {
-                    if !e.briefing_due()? {
-                        return Ok(None);
-                    }
-                    e.brief(&chief_engine::BriefRequest { env, ..Default::default() }).map(Some)
-                })
-                .await;
-            let now = std::time::Instant::now();
-            match prepared {
-                Ok(ready) => {
-                    brief_backoff = BRIEF_CHECK;
-                    next_brief_check = now + BRIEF_CHECK;
-                    if let (Some(b), true) = (ready, notify) {
-                        let first = b.stories.first().map(|s| format!("First: {}", s.title)).unwrap_or_default();
-                        let body = if private { String::new() } else { first };
-                        show(&app, "Your briefing is ready", &body, Target::Briefing);
-                    }
-                }
-                Err(e) => {
-                    brief_backoff = (brief_backoff * 2).min(Duration::from_secs(2 * 3600));
-                    next_brief_check = now + brief_backoff;
-                    tracing::warn!(code = %e.code, retry_in_s = brief_backoff.as_secs(), "preparing the briefing: {}", e.message);
-                }
-            }
-            tokio::time::sleep(every).await;
-        }
-    });
-}
-
-/// The tray's tooltip: each live source's state, with what to do when it needs you.
-fn tray_status(sources: &[chief_engine::SourceStatus]) -> String {
-    use chief_engine::SourceState;
-    let mut lines = vec!["Chief".to_string()];
-    for s in sources {
-        let when = |t: Option<chief_core::Timestamp>| t.map(|t| t.to_rfc3339()[11..16].to_string()).unwrap_or_default();
-        lines.push(match s.state {
-            SourceState::Ok => format!("{}: synced {} UTC", s.source, when(s.last_success)),
-            SourceState::Running => format!("{}: syncing", s.source),
-            SourceState::Paused => format!("{}: paused — {}; reconnect in Settings", s.source, s.message),
-            SourceState::Parked => format!("{}: waiting for a rate limit until {} UTC", s.source, when(s.resume_at)),
-            SourceState::Failed => format!("{}: last sync failed ({}); retrying", s.source, s.message),
-            _ => format!("{}: not synced yet", s.source),
-        });
-    }
-    if sources.is_empty() {
-        lines.push("No live source: connect Slack or GitHub in Settings".into());
-    }
-    lines.join("\n")
-}
-
-/// The title a private notification shows instead of the message.
-fn private_title(kind: NotificationKind) -> &'static str {
-    match kind {
-        NotificationKind::QuestionToMe => "A question for you",
-        NotificationKind::ReviewRequested => "A review for you",
-        NotificationKind::AssignedToMe => "A ticket for you",
-        NotificationKind::Incident => "An incident you care about",
-        NotificationKind::MeetingSoon => "A meeting soon",
-    }
-}
-
-/// What a click on a notification opens.
-#[derive(Debug, Clone, PartialEq)]
-enum Target {
-    /// The popup, looking up this item.
-    Item(String),
-    /// The briefing window.
-    Briefing,
-}
-
-/// What goes on screen for a round's notifications: (title, body, what a click opens), one
-/// each up to [`PER_ROUND`], then one that sums up the rest. Private: the kind only.
-fn texts(delivered: &[Notification], private: bool) -> Vec<(String, String, Target)> {
-    let (one_by_one, rest) = delivered.split_at(delivered.len().min(PER_ROUND));
-    let mut out: Vec<(String, String, Target)> = one_by_one
-        .iter()
-        .map(|n| {
-            let (title, body) = if private {
-                (private_title(n.kind).to_string(), String::new())
-            } else {
-                (n.title.clone(), n.line.clone())
-            };
-            (title, body, Target::Item(n.item.clone()))
-        })
-        .collect();
-    if !rest.is_empty() {
-        out.push((
-            format!("{} more things need you", rest.len()),
-            "Open Chief's briefing to see them".into(),
-            Target::Briefing,
-        ));
-    }
-    out
-}
-
-fn deliver(app: &AppHandle, delivered: &[Notification], private: bool) {
-    for (title, body, item) in texts(delivered, private) {
-        show(app, &title, &body, item);
-    }
-    set_unread(app, true);
-}
-
-/// One OS notification; activating it opens what `target` names.
-fn show(app: &AppHandle, title: &str, body: &str, target: Target) {
-    tracing::info!(title = %if body.is_empty() { title } else { "(message)" }, "notification");
-    let (app, title, body) = (app.clone(), title.to_string(), body.to_string());
-    let open = move || match &target {
-        Target::Item(item) => open_popup_on(&app, item),
-        Target::Briefing => crate::show_briefing(&app),
-    };
-    // Waiting for the click blocks: each notification gets a thread until it closes.
-    std::thread::spawn(move || {
-        if let Err(e) = os_notification(&title, &body, open) {
-            tracing::warn!("the notification could not be shown (no notification service?): {e}");
-        }
-    });
-}
-
-/// The freedesktop notification service (what libnotify talks to), over D-Bus. The app
-/// listens for the click before it sends the notification, so a click that comes at
-/// once is not lost; it stops listening when the notification closes.
-#[cfg(all(unix, not(target_os = "macos")))]
-fn os_notification(title: &str, body: &str, open: impl FnOnce()) -> zbus::Result<()> {
-    const SERVICE: &str = "org.freedesktop.Notifications";
-    const PATH: &str = "/org/freedesktop/Notifications";
-    let bus = zbus::blocking::Connection::session()?;
-    let rule = zbus::MatchRule::builder().msg_type(zbus::message::Type::Signal).interface(SERVICE)?.path(PATH)?.build();
-    let signals = zbus::blocking::MessageIterator::for_match_rule(rule, &bus, Some(64))?;
-    let hints = std::collections::HashMap::<&str, zbus::zvariant::Value>::new();
-    let actions = ["default", "Open"];
-    let reply = bus.call_method(
-        Some(SERVICE),
-        PATH,
-        Some(SERVICE),
-        "Notify",
-        &("Chief", 0u32, "", title, body, &actions[..], hints, -1i32),
-    )?;
-    let id: u32 = reply.body().deserialize()?;
-    for signal in signals {
-        let signal = signal?;
-        let header = signal.header();
-        match header.member().map(|m| m.as_str()) {
-            Some("ActionInvoked") => {
-                if let Ok((of, action)) = signal.body().deserialize::<(u32, String)>()
-                    && of == id
-                {
-                    if action == "default" {
-                        open();
-                    }
-                    return Ok(());
-                }
-            }
-            Some("NotificationClosed") => {
-                if let Ok((of, _reason)) = signal.body().deserialize::<(u32, u32)>()
-                    && of == id
-                {
-                    return Ok(());
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// The platform's notifications elsewhere (no click to wait for).
-#[cfg(not(all(unix, not(target_os = "macos"))))]
-fn os_notification(title: &str, body: &str, open: impl FnOnce()) -> notify_rust::error::Result<()> {
-    let _ = open;
-    notify_rust::Notification::new().appname("Chief").summary(title).body(body).show().map(|_| ())
+    let rt = tauri::async_runtime::handle().inner().clone();
+    work::start(&rt, Arc::new(AppShell(app.clone())), engine, env, cfg, live);
 }
 
 /// Shows the popup looking up `text`, as the hotkey would.
@@ -261,79 +60,6 @@ pub fn set_unread(app: &AppHandle, unread: bool) {
     }
     let (Some(tray), Some(icon)) = (app.tray_by_id("chief"), app.default_window_icon()) else { return };
     let (w, h) = (icon.width(), icon.height());
-    let mut rgba = icon.rgba().to_vec();
-    if unread {
-        let r = (w.min(h) / 4).max(2) as i64;
-        let (cx, cy) = (w as i64 - r - 1, r + 1);
-        for y in 0..h as i64 {
-            for x in 0..w as i64 {
-                if (x - cx).pow(2) + (y - cy).pow(2) <= r * r {
-                    let i = ((y * w as i64 + x) * 4) as usize;
-                    rgba[i..i + 4].copy_from_slice(&[220, 38, 38, 255]);
-                }
-            }
-        }
-    }
+    let rgba = if unread { work::with_dot(icon.rgba(), w, h) } else { icon.rgba().to_vec() };
     let _ = tray.set_icon(Some(tauri::image::Image::new_owned(rgba, w, h)));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn n(kind: NotificationKind, k: usize) -> Notification {
-        Notification {
-            kind,
-            story: format!("s{k}"),
-            item: format!("slack:C1:{k}.000100"),
-            at_ms: 0,
-            send_ms: 0,
-            title: format!("Someone asked you {k}"),
-            line: format!("Can you approve the budget line {k}?"),
-            sources: vec![],
-            held: None,
-        }
-    }
-
-    #[test]
-    fn the_tray_says_how_each_source_is_doing_and_what_to_do() {
-        use chief_engine::{SourceState, SourceStatus};
-        let source = |name: &str, state: SourceState, message: &str| SourceStatus {
-            source: name.into(),
-            state,
-            message: message.into(),
-            last_success: Some(chief_core::Timestamp::parse_rfc3339("2026-11-25T13:01:00Z").unwrap()),
-            ..SourceStatus::default()
-        };
-        let text = tray_status(&[
-            source("slack", SourceState::Ok, ""),
-            source("github", SourceState::Paused, "GitHub rejected the token (HTTP 401)"),
-        ]);
-        assert_eq!(
-            text,
-            "Chief\nslack: synced 13:01 UTC\ngithub: paused — GitHub rejected the token (HTTP 401); reconnect in Settings"
-        );
-        assert!(tray_status(&[]).contains("connect Slack or GitHub"));
-    }
-
-    #[test]
-    fn a_round_shows_three_then_sums_up_and_private_ones_carry_no_text() {
-        let round: Vec<Notification> = (0..5).map(|k| n(NotificationKind::QuestionToMe, k)).collect();
-        let shown = texts(&round, false);
-        assert_eq!(shown.len(), 4);
-        assert_eq!(
-            shown[0],
-            (
-                "Someone asked you 0".into(),
-                "Can you approve the budget line 0?".into(),
-                Target::Item("slack:C1:0.000100".into())
-            )
-        );
-        assert_eq!(shown[3].0, "2 more things need you");
-        assert_eq!(shown[3].2, Target::Briefing, "the summary opens the briefing");
-        for (title, body, _) in texts(&round[..2], true) {
-            assert_eq!((title.as_str(), body.as_str()), ("A question for you", ""));
-        }
-        assert_eq!(texts(&[n(NotificationKind::MeetingSoon, 9)], true)[0].0, "A meeting soon");
-    }
 }

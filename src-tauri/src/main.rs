@@ -6,17 +6,18 @@
 //! retryable}`, events as one typed enum on [`events::EVENT`].
 
 mod autostart;
-mod backend;
 mod background;
-mod capture;
 mod commands;
 mod events;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use backend::EngineHandle;
+use chief_desktop::backend::EngineHandle;
+pub(crate) use chief_desktop::epoch_ms;
+use chief_desktop::handover::{self, Open};
+use chief_desktop::{backend, capture};
 use events::{EVENT, UiEvent};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -53,10 +54,6 @@ pub(crate) struct AppState {
     pub(crate) last_context: Mutex<Option<(String, chief_engine::ContextResponse)>>,
 }
 
-pub(crate) fn epoch_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
 /// Hotkey pressed: capture, place the popup near the cursor, show it, hand it the text.
 fn on_hotkey(app: &AppHandle) {
     let pressed_ms = epoch_ms();
@@ -70,24 +67,42 @@ fn on_hotkey(app: &AppHandle) {
             .unwrap_or_default();
         let captured = capture::capture(&exclude);
         tracing::info!(source = captured.source, chars = captured.text.len(), took_ms = captured.took_ms, "captured");
-        let Some(w) = popup_window(&app) else { return };
-        // Near the cursor, kept on its screen (above the cursor when there is no room below).
-        if let (Ok(p), Ok(size)) = (app.cursor_position(), w.outer_size()) {
-            let (mut x, mut y) = (p.x - 40.0, p.y + 16.0);
-            if let Ok(Some(m)) = w.current_monitor().or_else(|_| w.primary_monitor()) {
-                let (mx, my) = (m.position().x as f64, m.position().y as f64);
-                let (mw, mh) = (m.size().width as f64, m.size().height as f64);
-                let (ww, wh) = (size.width as f64, size.height as f64);
-                if y + wh > my + mh {
-                    y = p.y - 16.0 - wh;
-                }
-                x = x.clamp(mx, (mx + mw - ww).max(mx));
-                y = y.clamp(my, (my + mh - wh).max(my));
-            }
-            let _ = w.set_position(tauri::PhysicalPosition::new(x, y));
-        }
-        present_popup(&app, &w, UiEvent::PopupShow { text: captured.text, source: captured.source.into(), pressed_ms });
+        show_lookup(&app, captured.text, captured.source.into(), pressed_ms);
     });
+}
+
+/// Shows the popup near the cursor looking up `text` (captured from `source` at
+/// `pressed_ms`).
+fn show_lookup(app: &AppHandle, text: String, source: String, pressed_ms: u64) {
+    let Some(w) = popup_window(app) else { return };
+    // Near the cursor, kept on its screen (above the cursor when there is no room below).
+    if let (Ok(p), Ok(size)) = (app.cursor_position(), w.outer_size()) {
+        let (mut x, mut y) = (p.x - 40.0, p.y + 16.0);
+        if let Ok(Some(m)) = w.current_monitor().or_else(|_| w.primary_monitor()) {
+            let (mx, my) = (m.position().x as f64, m.position().y as f64);
+            let (mw, mh) = (m.size().width as f64, m.size().height as f64);
+            let (ww, wh) = (size.width as f64, size.height as f64);
+            if y + wh > my + mh {
+                y = p.y - 16.0 - wh;
+            }
+            x = x.clamp(mx, (mx + mw - ww).max(mx));
+            y = y.clamp(my, (my + mh - wh).max(my));
+        }
+        let _ = w.set_position(tauri::PhysicalPosition::new(x, y));
+    }
+    present_popup(app, &w, UiEvent::PopupShow { text, source, pressed_ms });
+}
+
+/// Opens what a command line asked for (at start, or a second launch's).
+fn open(app: &AppHandle, what: Open) {
+    match what {
+        Open::Nothing => {}
+        Open::Popup => show_popup_empty(app),
+        Open::Lookup { text, source, pressed_ms } => show_lookup(app, text, source, pressed_ms),
+        Open::Item(item) => background::open_popup_on(app, &item),
+        Open::Briefing => show_briefing(app),
+        Open::Settings => show_settings(app),
+    }
 }
 
 /// Records that the popup is in use now (focus loss right after is ignored; the idle
@@ -224,20 +239,27 @@ pub(crate) fn popup_window(app: &AppHandle) -> Option<tauri::WebviewWindow> {
 }
 
 /// `[desktop] popup_unload_after_secs`: closes the popup (and so its WebKit process)
-/// once it has been hidden that long; the next hotkey makes it again.
-fn unload_idle_popup(app: &AppHandle, after: Duration) {
+/// once it has been hidden that long; the next hotkey makes it again. With `rest`
+/// (`rest_when_idle`), once no window is left and none has shown for that long, the
+/// app hands over to its resting process ([`handover`]).
+fn unload_idle_popup(app: &AppHandle, after: Duration, rest: bool) {
     let app = app.clone();
     let started = Instant::now();
     let tick = (after / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
     std::thread::spawn(move || {
+        let mut on_screen = started;
         loop {
             std::thread::sleep(tick);
-            let Some(w) = app.get_webview_window(POPUP) else { continue };
-            if w.is_visible().unwrap_or(true) {
-                continue;
+            let windows = app.webview_windows();
+            if windows.values().any(|w| w.is_visible().unwrap_or(true)) {
+                on_screen = Instant::now();
             }
-            let last = app.try_state::<AppState>().and_then(|s| *s.shown_at.lock().unwrap_or_else(|p| p.into_inner()));
-            if last.unwrap_or(started).elapsed() >= after && started.elapsed() >= after {
+            let used = app.try_state::<AppState>().and_then(|s| *s.shown_at.lock().unwrap_or_else(|p| p.into_inner()));
+            let idle = |since: Instant| since.elapsed() >= after && started.elapsed() >= after;
+            if let Some(w) = windows.get(POPUP) {
+                if w.is_visible().unwrap_or(true) || !idle(used.unwrap_or(started)) {
+                    continue;
+                }
                 tracing::info!(idle_secs = after.as_secs(), "popup closed until the next lookup");
                 // The page that comes next must not replay the last lookup (the tray's
                 // Search opens it empty; a hotkey leaves its own press).
@@ -245,21 +267,39 @@ fn unload_idle_popup(app: &AppHandle, after: Duration) {
                     *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 }
                 let _ = w.destroy();
+                continue;
+            }
+            if rest && windows.is_empty() && idle(on_screen.max(used.unwrap_or(started))) && may_rest(&app) {
+                tracing::info!(idle_secs = after.as_secs(), "resting until the next lookup ({})", handover::REST_BIN);
+                // The name a second launch calls and the hotkey's grab go first, so the
+                // resting process takes them over at once.
+                tauri_plugin_single_instance::destroy(&app);
+                let _ = app.global_shortcut().unregister_all();
+                let e = handover::exec_sibling(handover::REST_BIN, &[]);
+                tracing::warn!("cannot rest, staying up: {e}");
+                return;
             }
         }
     });
 }
 
+/// Whether nothing would be cut short by resting now: no notification waits for its
+/// click, and no source is in the middle of a sync.
+fn may_rest(app: &AppHandle) -> bool {
+    if chief_desktop::work::notifications_open() > 0 {
+        return false;
+    }
+    let Some(state) = app.try_state::<AppState>() else { return false };
+    let engine = state.engine.clone();
+    match tauri::async_runtime::block_on(engine.call(|e| e.source_statuses())) {
+        Ok(sources) => !sources.iter().any(|s| s.state == chief_engine::SourceState::Running),
+        Err(_) => false,
+    }
+}
+
 fn main() {
-    chief_engine::with_lean_malloc("chief-desktop");
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(chief_engine::secrets::log_filter(
-            &std::env::var("CHIEF_LOG").unwrap_or_else(|_| "info".into()),
-        )))
-        .with_writer(std::io::stderr)
-        // Colours only on a terminal: a log file gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    chief_engine::with_lean_malloc(handover::APP_BIN);
+    chief_desktop::init_logging();
     let env: Vec<(String, String)> = std::env::vars().collect();
     let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
     // The desktop settings; a broken chief.toml still starts the app (the engine reports it).
@@ -280,7 +320,7 @@ fn main() {
     // arguments to the running instance and exits before that, opening nothing.
     let exclude = desktop.capture_exclude.clone();
     let state = move || AppState {
-        engine: EngineHandle::start(home, env.clone()),
+        engine: EngineHandle::start(tauri::async_runtime::handle().inner().clone(), home, env.clone()),
         shown_at: Mutex::new(None),
         pending: Mutex::new(None),
         report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from),
@@ -300,12 +340,9 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             // A second launch opens a window of the running app: `--settings`,
             // `--briefing` or the popup.
-            if argv.iter().any(|a| a == "--settings") {
-                show_settings(app)
-            } else if argv.iter().any(|a| a == "--briefing") {
-                show_briefing(app)
-            } else {
-                show_popup_empty(app)
+            match Open::from_args(&argv) {
+                Open::Nothing => show_popup_empty(app),
+                what => open(app, what),
             }
         }))
         .plugin(
@@ -340,7 +377,13 @@ fn main() {
             // The popup exists from the start, hidden: the hotkey only shows it.
             build_popup(app.handle())?;
             if desktop.popup_unload_after_secs > 0 {
-                unload_idle_popup(app.handle(), Duration::from_secs(desktop.popup_unload_after_secs));
+                let rest = cfg!(target_os = "linux")
+                    && desktop.rest_when_idle
+                    && handover::sibling(handover::REST_BIN).is_some();
+                if desktop.rest_when_idle && !rest {
+                    tracing::info!("{} is not beside this binary: the app stays up when idle", handover::REST_BIN);
+                }
+                unload_idle_popup(app.handle(), Duration::from_secs(desktop.popup_unload_after_secs), rest);
             }
 
             let search = MenuItem::with_id(app, "search", "Search", true, None::<&str>)?;
@@ -370,12 +413,9 @@ fn main() {
                 && let Err(e) = autostart::apply(true) {
                     tracing::warn!("launch at login: {e}");
                 }
-            if std::env::args().any(|a| a == "--settings") {
-                show_settings(app.handle());
-            }
-            if std::env::args().any(|a| a == "--briefing") {
-                show_briefing(app.handle());
-            }
+            // What the command line asks for: a window, or (from the resting process)
+            // the lookup, tray action or notification click that woke the app.
+            open(app.handle(), Open::from_args(&std::env::args().collect::<Vec<_>>()));
             if !desktop.hotkey_enabled {
                 tracing::info!("the global hotkey is off ([desktop] hotkey_enabled = false); use the tray's Search");
             } else if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {

@@ -1,7 +1,8 @@
 //! `[desktop] popup_unload_after_secs`: the hidden popup is closed after that long
 //! (its WebKit web process ends with it, which is most of an idle app's memory), and
 //! the next hotkey makes it again and shows the lookup's results; opened empty, it
-//! does not replay the last lookup.
+//! does not replay the last lookup. The app stays up (`rest_when_idle = false`; the
+//! resting that follows is `rest.rs`'s).
 
 #![allow(clippy::unwrap_used)] // tests fail loudly on what they did not expect
 
@@ -35,7 +36,7 @@ fn a_popup_closed_while_idle_comes_back_on_the_hotkey() {
     let (home, truth) = demo_home();
     let config = home.path().join("chief.toml");
     let mut toml = std::fs::read_to_string(&config).unwrap();
-    toml.push_str("\n[desktop]\npopup_unload_after_secs = 2\n");
+    toml.push_str("\n[desktop]\npopup_unload_after_secs = 2\nrest_when_idle = false\n");
     std::fs::write(&config, toml).unwrap();
     let report = home.path().join("report.jsonl");
     let log = home.path().join("desktop.log");

@@ -226,6 +226,10 @@ pub struct DesktopConfig {
     /// hidden and made again on the next hotkey, which then takes longer; 0 keeps it
     /// ready for good.
     pub popup_unload_after_secs: u64,
+    /// Once the popup is closed so and no other window is open, the desktop app rests:
+    /// a small process without windows (`chief-desktop-rest`) keeps the tray, the
+    /// hotkey, sync and notifications, and the next lookup starts the windows again.
+    pub rest_when_idle: bool,
 }
 
 impl Default for DesktopConfig {
@@ -242,6 +246,7 @@ impl Default for DesktopConfig {
             private_notifications: false,
             agents_every_secs: 60,
             popup_unload_after_secs: 1800,
+            rest_when_idle: true,
         }
     }
 }

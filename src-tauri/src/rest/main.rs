@@ -1,0 +1,300 @@
+//! `chief-desktop-rest`: Chief at rest. The desktop app replaces itself with this
+//! process once nothing has been on screen for a while (`[desktop] rest_when_idle`).
+//! It links no GTK or WebKit, so an idle Chief costs a fraction of the app's memory,
+//! and it keeps everything that runs without a window: the tray (StatusNotifierItem
+//! over D-Bus), the global hotkey (an X key grab), background sync, the agents and
+//! their notifications, and the single-instance name a second launch talks to. What
+//! needs a window (a lookup, a tray action, a notification's click, a second launch)
+//! replaces it with the app again, told what to open ([`handover::Open`]).
+
+#[cfg(target_os = "linux")]
+mod tray;
+
+#[cfg(target_os = "linux")]
+fn main() {
+    chief_engine::with_lean_malloc(chief_desktop::handover::REST_BIN);
+    chief_desktop::init_logging();
+    linux::run();
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    // Resting is Linux's for now: elsewhere this hands straight back to the app.
+    let e = chief_desktop::handover::exec_sibling(chief_desktop::handover::APP_BIN, &[]);
+    eprintln!("chief-desktop-rest: cannot start {}: {e}", chief_desktop::handover::APP_BIN);
+    std::process::exit(1);
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex, mpsc};
+    use std::time::{Duration, Instant};
+
+    use chief_desktop::backend::EngineHandle;
+    use chief_desktop::handover::{self, Open};
+    use chief_desktop::work::{self, Target};
+    use chief_desktop::{capture, epoch_ms};
+    use global_hotkey::{GlobalHotKeyEvent, GlobalHotKeyManager, HotKeyState, hotkey::HotKey};
+
+    use crate::tray::{ChiefTray, TrayAction};
+
+    /// What wakes the resting process's main thread.
+    pub enum Wake {
+        /// The hotkey, pressed at this time (ms since the epoch).
+        Hotkey(u64),
+        /// Something the app must open.
+        Open(Open),
+        /// The tray's Sync now.
+        Sync,
+        /// The tray's Quit.
+        Quit,
+    }
+
+    /// The single-instance service a second launch calls (the one
+    /// `tauri-plugin-single-instance` serves in the app).
+    struct SingleInstance(mpsc::Sender<Wake>);
+
+    #[zbus::interface(name = "org.SingleInstance.DBus")]
+    impl SingleInstance {
+        fn execute_callback(&mut self, argv: Vec<String>, _cwd: String) {
+            let what = match Open::from_args(&argv) {
+                Open::Nothing => Open::Popup,
+                what => what,
+            };
+            let _ = self.0.send(Wake::Open(what));
+        }
+    }
+
+    struct RestShell {
+        tx: mpsc::Sender<Wake>,
+        tray: Mutex<Option<ksni::blocking::Handle<ChiefTray>>>,
+    }
+
+    impl RestShell {
+        fn tray(&self, f: impl FnOnce(&mut ChiefTray)) {
+            if let Some(t) = self.tray.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                t.update(f);
+            }
+        }
+    }
+
+    impl work::Shell for RestShell {
+        fn set_status(&self, text: String) {
+            self.tray(|t| t.status = text);
+        }
+
+        fn set_unread(&self, unread: bool) {
+            self.tray(|t| t.unread = unread);
+        }
+
+        fn open(&self, target: Target) {
+            let _ = self.tx.send(Wake::Open(match target {
+                Target::Item(item) => Open::Item(item),
+                Target::Briefing => Open::Briefing,
+            }));
+        }
+    }
+
+    /// Tries `f` until it works or `within` has passed (the app that handed over may
+    /// still hold the name or the key grab for a moment).
+    fn retry<T, E: std::fmt::Display>(within: Duration, mut f: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+        let t = Instant::now();
+        loop {
+            match f() {
+                Ok(v) => return Ok(v),
+                Err(e) if t.elapsed() >= within => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    pub fn run() {
+        let started = Instant::now();
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
+        let (desktop, live) = chief_engine::Config::load(&home, env.clone())
+            .map(|c| {
+                let s = &c.sources;
+                (c.desktop, s.slack.enabled || s.github.enabled || s.jira.enabled || s.google.enabled)
+            })
+            .unwrap_or_else(|e| {
+                tracing::error!("{e}");
+                (chief_engine::DesktopConfig::default(), false)
+            });
+        let (tx, rx) = mpsc::channel::<Wake>();
+
+        // The single-instance name first: a second launch during the handover waits for
+        // it rather than starting a second Chief.
+        let (name, path) = handover::single_instance_name(&handover::identifier());
+        let bus = retry(Duration::from_secs(3), || {
+            zbus::blocking::connection::Builder::session()?
+                .name(name.as_str())?
+                .replace_existing_names(false)
+                .allow_name_replacements(false)
+                .serve_at(path.as_str(), SingleInstance(tx.clone()))?
+                .build()
+        });
+        let bus = match bus {
+            Ok(bus) => bus,
+            Err(zbus::Error::NameTaken) => {
+                // Another Chief runs: it opens the popup, as for any second launch.
+                tracing::info!("Chief is already running; asking it to open the popup");
+                if let Ok(c) = zbus::blocking::Connection::session() {
+                    let cwd = std::env::current_dir().unwrap_or_default().to_string_lossy().to_string();
+                    let argv: Vec<String> = std::env::args().collect();
+                    let _ = c.call_method(
+                        Some(name.as_str()),
+                        path.as_str(),
+                        Some("org.SingleInstance.DBus"),
+                        "ExecuteCallback",
+                        &(argv, cwd),
+                    );
+                }
+                return;
+            }
+            Err(e) => {
+                // The tray and a second launch need the session bus: without it, no rest.
+                tracing::warn!("cannot rest without the session bus ({e}); waking the app");
+                wake(Open::Nothing, None);
+                return;
+            }
+        };
+
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(8)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::error!("cannot start a runtime ({e}); waking the app");
+                wake(Open::Nothing, Some(&bus));
+                return;
+            }
+        };
+        let engine = EngineHandle::start(rt.handle().clone(), home, env.clone());
+        let shell = Arc::new(RestShell { tx: tx.clone(), tray: Mutex::new(None) });
+
+        // The tray: the same menu as the app's; each entry that needs a window wakes it.
+        let actions = tx.clone();
+        let on_action = move |a: TrayAction| {
+            let _ = actions.send(match a {
+                TrayAction::Search => Wake::Open(Open::Popup),
+                TrayAction::Briefing => Wake::Open(Open::Briefing),
+                TrayAction::Settings => Wake::Open(Open::Settings),
+                TrayAction::Sync => Wake::Sync,
+                TrayAction::Quit => Wake::Quit,
+            });
+        };
+        match ChiefTray::spawn(Box::new(on_action)) {
+            Ok(handle) => *shell.tray.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle),
+            Err(e) => tracing::warn!("no tray icon while resting: {e}"),
+        }
+        work::start(rt.handle(), shell.clone(), engine.clone(), env.clone(), &desktop, live);
+
+        // The hotkey, as the app registers it.
+        let hotkey_text = std::env::var("CHIEF_DESKTOP_HOTKEY")
+            .ok()
+            .or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone()))
+            .unwrap_or_else(|| "Ctrl+Shift+O".to_string());
+        let mut grabbed: Option<(GlobalHotKeyManager, HotKey)> = None;
+        if desktop.hotkey_enabled {
+            let keys = tx.clone();
+            GlobalHotKeyEvent::set_event_handler(Some(move |e: GlobalHotKeyEvent| {
+                if e.state() == HotKeyState::Pressed {
+                    let _ = keys.send(Wake::Hotkey(epoch_ms()));
+                }
+            }));
+            match (GlobalHotKeyManager::new(), hotkey_text.parse::<HotKey>()) {
+                (Ok(manager), Ok(key)) => match retry(Duration::from_secs(3), || manager.register(key)) {
+                    Ok(()) => {
+                        tracing::info!(hotkey = %hotkey_text, "hotkey registered (resting)");
+                        grabbed = Some((manager, key));
+                    }
+                    Err(e) => tracing::error!(hotkey = %hotkey_text, "the hotkey is taken or invalid: {e}"),
+                },
+                (Err(e), _) => tracing::error!("no global hotkey while resting: {e}"),
+                (_, Err(e)) => tracing::error!(hotkey = %hotkey_text, "the hotkey is invalid: {e}"),
+            }
+        }
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "resting: the tray, hotkey, sync and notifications run without windows"
+        );
+
+        let exclude = desktop.capture_exclude.clone();
+        loop {
+            let what = match rx.recv_timeout(Duration::from_secs(5)) {
+                Ok(Wake::Hotkey(pressed_ms)) => {
+                    let c = capture::capture(&exclude);
+                    tracing::info!(source = c.source, chars = c.text.len(), took_ms = c.took_ms, "captured");
+                    Open::Lookup { text: c.text, source: c.source.into(), pressed_ms }
+                }
+                Ok(Wake::Open(what)) => what,
+                Ok(Wake::Sync) => {
+                    sync_now(&rt, &engine, &shell, env.clone());
+                    continue;
+                }
+                Ok(Wake::Quit) => {
+                    tracing::info!("quit from the tray");
+                    std::process::exit(0);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    reap();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            if let Some((manager, key)) = grabbed.take() {
+                let _ = manager.unregister(key);
+            }
+            wake(what, Some(&bus));
+        }
+    }
+
+    /// The tray's Sync now: every enabled source, in the background.
+    fn sync_now(
+        rt: &tokio::runtime::Runtime,
+        engine: &EngineHandle,
+        shell: &Arc<RestShell>,
+        env: Vec<(String, String)>,
+    ) {
+        let (engine, shell) = (engine.clone(), shell.clone());
+        shell.tray(|t| t.syncing = true);
+        rt.spawn(async move {
+            let req = chief_engine::SyncRequest { force: true, ..Default::default() };
+            match engine.call(move |e| e.sync(&req, &env, chief_engine::no_progress())).await {
+                Ok(outcomes) => {
+                    for o in outcomes {
+                        tracing::info!(source = %o.source, state = %o.state, "{}", o.message);
+                    }
+                }
+                Err(e) => tracing::warn!(code = %e.code, "sync: {}", e.message),
+            }
+            shell.tray(|t| t.syncing = false);
+        });
+    }
+
+    /// Collects the app's WebKit processes that ended after the handover (they were
+    /// this process's children).
+    fn reap() {
+        while let Ok(Some(_)) = rustix::process::wait(rustix::process::WaitOptions::NOHANG) {}
+    }
+
+    /// Replaces this process with the app, opening `what`. The single-instance name is
+    /// let go first, so the app takes it over.
+    fn wake(what: Open, bus: Option<&zbus::blocking::Connection>) {
+        tracing::info!(to = what.kind(), "waking the app");
+        if let Some(bus) = bus {
+            let (name, _) = handover::single_instance_name(&handover::identifier());
+            if let Ok(name) = zbus::names::WellKnownName::try_from(name) {
+                let _ = bus.release_name(name);
+            }
+        }
+        let e = handover::exec_sibling(handover::APP_BIN, &what.to_args());
+        tracing::error!("cannot start {}: {e}; quitting", handover::APP_BIN);
+        std::process::exit(1);
+    }
+}
