@@ -6,7 +6,9 @@
 # it ([embed] unload_after_secs, shortened to UNLOAD seconds here), and the latency of
 # free-text hotkey lookups: the first after the unload (it loads the model again) and
 # the ones after it. The popup is closed after POPUP_UNLOAD (30) seconds hidden
-# ([desktop] popup_unload_after_secs; POPUP_UNLOAD= keeps it) and measured closed too.
+# ([desktop] popup_unload_after_secs; POPUP_UNLOAD= keeps it) and measured closed too;
+# then the app rests ([desktop] rest_when_idle; REST=0 keeps it up) and the resting
+# process is measured, with its CPU over a minute.
 # Not part of scripts/test.sh (a release build).
 #
 #   bash scripts/memory.sh                                  # builds the release app
@@ -17,6 +19,8 @@ bash scripts/setup.sh --tests
 . scripts/env.sh
 UNLOAD="${UNLOAD:-20}"
 POPUP_UNLOAD="${POPUP_UNLOAD-30}"
+# REST=0: the app stays up when idle ([desktop] rest_when_idle = false).
+REST="${REST:-1}"
 if [ -z "${CHIEF_DESKTOP_EXE:-}" ]; then
   cargo build --locked --release -p chief-cli -p chief-desktop
   EXE="$CARGO_TARGET_DIR/release/chief-desktop"
@@ -30,7 +34,7 @@ trap 'rm -rf "$WORK"' EXIT
 "$CLI" demo --home "$WORK/home" -q
 printf '\n[embed]\nunload_after_secs = %s\n' "$UNLOAD" >>"$WORK/home/chief.toml"
 if [ -n "${POPUP_UNLOAD:-}" ]; then
-  printf '\n[desktop]\npopup_unload_after_secs = %s\n' "$POPUP_UNLOAD" >>"$WORK/home/chief.toml"
+  printf '\n[desktop]\npopup_unload_after_secs = %s\nrest_when_idle = %s\n' "$POPUP_UNLOAD" "$([ "$REST" = 1 ] && echo true || echo false)" >>"$WORK/home/chief.toml"
 fi
 echo "who is looking into the slow checkout deploys" >"$WORK/selection.txt"
 
@@ -83,12 +87,21 @@ if [ -n "${POPUP_UNLOAD:-}" ]; then
   for _ in $(seq $((POPUP_UNLOAD * 3 + 30))); do grep -q "popup closed" "$WORK/app.log" && break; sleep 1; done
   sleep 3
   table "idle, model unloaded, popup closed after ${POPUP_UNLOAD} s hidden"
+  if [ "$REST" = 1 ]; then
+    for _ in $(seq $((POPUP_UNLOAD * 3 + 30))); do grep -q "resting: the tray" "$WORK/app.log" && break; sleep 1; done
+    grep -q "resting: the tray" "$WORK/app.log" || { echo "the app did not rest" >&2; exit 1; }
+    sleep 5
+    table "resting (chief-desktop-rest: no window, no WebKit)"
+    cpu0=$(awk '{print $14+$15}' /proc/$APP/stat); sleep 60; cpu1=$(awk '{print $14+$15}' /proc/$APP/stat)
+    echo "resting CPU over 60 s: $(( cpu1 - cpu0 )) ticks of 100 per second = $(awk -v t=$(( cpu1 - cpu0 )) 'BEGIN{printf "%.2f", t/60}') %"
+  fi
 fi
 cold=$(lookup)
 warm=""
 for _ in 1 2 3 4 5; do warm="$warm $(lookup)"; done
-echo "free-text hotkey lookups: ${cold} ms the first after the unload (loads the model${POPUP_UNLOAD:+ and makes the popup again}), then${warm} ms"
+woke=""; [ -n "${POPUP_UNLOAD:-}" ] && [ "$REST" = 1 ] && woke=", waking the app from rest"
+echo "free-text hotkey lookups: ${cold} ms the first after the unload (loads the model${POPUP_UNLOAD:+ and makes the popup again}${woke}), then${warm} ms"
 kill $APP
 wait $APP || true
 INSIDE
-WORK="$WORK" EXE="$EXE" UNLOAD="$UNLOAD" POPUP_UNLOAD="$POPUP_UNLOAD" NO_AT_BRIDGE=1 dbus-run-session --config-file="$PWD/scripts/session-bus.conf" -- bash "$WORK/inside.sh"
+WORK="$WORK" EXE="$EXE" UNLOAD="$UNLOAD" POPUP_UNLOAD="$POPUP_UNLOAD" REST="$REST" NO_AT_BRIDGE=1 dbus-run-session --config-file="$PWD/scripts/session-bus.conf" -- bash "$WORK/inside.sh"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Release packages of the desktop app, built by Tauri's bundler (the @tauri-apps/cli
-# 2.11 binary from npm): a .deb holding chief-desktop (stripped), the `chief` CLI, the
+# 2.11 binary from npm): a .deb holding chief-desktop (stripped), its resting process
+# chief-desktop-rest, the `chief` CLI, the
 # icons, a desktop entry and the embedding model with its ONNX Runtime library
 # (/usr/lib/Chief/models, found by both binaries). Not part of scripts/test.sh: a
 # release build takes 10-20 minutes on 2 cores.
@@ -38,7 +39,8 @@ fi
 
 # Stripped release binaries, no debug info (the unstripped desktop binary is 237 MB).
 export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols
-cargo build --locked --release -p chief-cli
+# The CLI and the resting process go in beside the app (the bundler builds the app).
+cargo build --locked --release -p chief-cli -p chief-desktop --bin chief --bin chief-desktop-rest
 
 MODELS="$PWD/models"
 ORT=$(cd "$MODELS" && ls libonnxruntime.so* | head -n 1)
@@ -60,7 +62,10 @@ cat >"$CONF" <<JSON
     "linux": {
       "deb": {
         "section": "utils",
-        "files": { "/usr/bin/chief": "$CARGO_TARGET_DIR/release/chief" }
+        "files": {
+          "/usr/bin/chief": "$CARGO_TARGET_DIR/release/chief",
+          "/usr/bin/chief-desktop-rest": "$CARGO_TARGET_DIR/release/chief-desktop-rest"
+        }
       }
     }
   }
@@ -99,7 +104,7 @@ print("package: the installed chief finds its model:", found[0]["message"])'
   export CHIEF_TEST_FIGURES="$CARGO_TARGET_DIR/package-figures.txt"
   rm -f "$CHIEF_TEST_FIGURES"
   CHIEF_DESKTOP_EXE=/usr/bin/chief-desktop NO_AT_BRIDGE=1 dbus-run-session --config-file="$PWD/scripts/session-bus.conf" -- \
-    cargo test --locked -p chief-desktop --test e2e -- --test-threads=1 --nocapture
-  echo "package: the installed app passed the hotkey test"
+    cargo test --locked -p chief-desktop --test e2e --test rest -- --test-threads=1 --nocapture
+  echo "package: the installed app passed the hotkey and resting tests"
   cat "$CHIEF_TEST_FIGURES" 2>/dev/null || true
 fi
