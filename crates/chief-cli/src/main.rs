@@ -116,7 +116,28 @@ impl Command {
     }
 }
 
+/// `chief … | head`: once the reader has gone, printing fails, and that ends the command
+/// quietly, as a closed pipe ends other tools, instead of with a panic and a backtrace.
+fn quiet_when_stdout_closes() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        // EPIPE (32) on Unix; ERROR_NO_DATA (232) on Windows.
+        let closed = message.contains("(os error 32)") || message.contains("(os error 232)");
+        if message.starts_with("failed printing to stdout") && closed {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_when_stdout_closes();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

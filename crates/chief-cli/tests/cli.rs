@@ -147,6 +147,28 @@ fn exit_codes_and_errors_are_clear() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--home"));
 }
 
+/// `chief search … | head -1`: the reader goes away, and chief ends quietly.
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    assert!(chief(home.path(), &["demo", "-q"]).status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chief"))
+        .args(["search", "--limit", "50", "checkout"])
+        .env("CHIEF_HOME", home.path())
+        .env("CHIEF_EMBED_ENABLED", "false")
+        .env_remove("CHIEF_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes before the first result is printed.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
+
 #[test]
 fn doctor_reports_findings_and_config_errors() {
     let home = tempfile::tempdir().unwrap();
