@@ -38,6 +38,7 @@ impl From<EngineError> for UiError {
 pub struct EngineHandle {
     cell: Arc<OnceCell<Result<Arc<Engine>, UiError>>>,
     rt: tokio::runtime::Handle,
+    resting: bool,
     home: PathBuf,
     env: Vec<(String, String)>,
 }
@@ -46,7 +47,17 @@ impl EngineHandle {
     /// Starts opening the engine for `home` in the background. An engine that cannot
     /// open answers every call with the reason.
     pub fn start(rt: tokio::runtime::Handle, home: PathBuf, env: Vec<(String, String)>) -> EngineHandle {
-        let handle = EngineHandle { cell: Arc::new(OnceCell::new()), rt: rt.clone(), home, env };
+        Self::open(rt, home, env, false)
+    }
+
+    /// The same for the resting process: the embedding model is loaded only if
+    /// something needs it (a sync's new items).
+    pub fn start_resting(rt: tokio::runtime::Handle, home: PathBuf, env: Vec<(String, String)>) -> EngineHandle {
+        Self::open(rt, home, env, true)
+    }
+
+    fn open(rt: tokio::runtime::Handle, home: PathBuf, env: Vec<(String, String)>, resting: bool) -> EngineHandle {
+        let handle = EngineHandle { cell: Arc::new(OnceCell::new()), rt: rt.clone(), resting, home, env };
         let opening = handle.clone();
         rt.spawn(async move {
             let _ = opening.engine().await;
@@ -55,14 +66,17 @@ impl EngineHandle {
     }
 
     async fn engine(&self) -> Result<Arc<Engine>, UiError> {
-        let (home, env, rt) = (self.home.clone(), self.env.clone(), self.rt.clone());
+        let (home, env, rt, resting) = (self.home.clone(), self.env.clone(), self.rt.clone(), self.resting);
         self.cell
             .get_or_init(|| async move {
                 let opened = rt
                     .spawn_blocking(move || {
                         Config::load(&home, env)
                             .map_err(EngineError::from)
-                            .and_then(|c| Engine::open(&home, c))
+                            .and_then(|mut c| {
+                                c.embed.load_when_needed = resting;
+                                Engine::open(&home, c)
+                            })
                             .map(Arc::new)
                     })
                     .await;

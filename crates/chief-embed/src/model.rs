@@ -47,6 +47,11 @@ impl ModelFiles {
         }
     }
 
+    /// The vectors' width the manifest gives (384 without one).
+    pub(crate) fn dims(&self) -> Result<usize, EmbedError> {
+        Ok(self.manifest()?.map_or(384, |m| m.dims))
+    }
+
     fn manifest(&self) -> Result<Option<Manifest>, EmbedError> {
         let Some(path) = &self.manifest else { return Ok(None) };
         let text = std::fs::read_to_string(path)

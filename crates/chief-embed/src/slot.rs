@@ -49,6 +49,22 @@ impl ModelSlot {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Verifies the model files now (a missing or altered file is reported at start)
+    /// and loads the model at its first use: for a process that may never need it
+    /// (the desktop's resting process).
+    pub fn deferred(files: ModelFiles, threads: usize, keep: Option<Duration>) -> Result<ModelSlot, EmbedError> {
+        files.check()?;
+        let dims = files.dims()?;
+        Ok(ModelSlot {
+            verified: crate::model::fingerprint(&files),
+            files,
+            threads,
+            keep,
+            dims,
+            state: Mutex::new(SlotState { model: None, last_used: Instant::now(), loads: 0 }),
+        })
+    }
+
     /// The model, loaded first if it was unloaded. Callers waiting for a load wait for
     /// that one load.
     pub fn get(&self) -> Result<Arc<OnnxEmbedder>, EmbedError> {
@@ -162,6 +178,22 @@ mod tests {
         let err = slot.embed(&["hello"]).expect_err("a changed tokenizer is refused").to_string();
         assert!(err.contains("sha256"), "{err}");
         assert!(!slot.is_loaded());
+    }
+
+    #[test]
+    fn a_deferred_model_is_checked_at_once_and_loaded_at_its_first_use() {
+        let slot = ModelSlot::deferred(files(), 1, Some(Duration::from_secs(60))).unwrap();
+        assert!(!slot.is_loaded());
+        assert_eq!((slot.loads(), slot.dims()), (0, 384));
+        let v = slot.embed(&["the deploy was rolled back"]).unwrap();
+        assert!(slot.is_loaded());
+        assert_eq!(slot.loads(), 1);
+        let eager = ModelSlot::load(files(), 1, None).unwrap().embed(&["the deploy was rolled back"]).unwrap();
+        assert!(cosine(&v[0], &eager[0]) > 0.9999);
+        // A broken install is reported at start, not at the first use.
+        let dir = tempfile::tempdir().unwrap();
+        let err = ModelSlot::deferred(ModelFiles::in_dir(dir.path()), 1, None).err().expect("no model files here");
+        assert!(err.to_string().contains("model"), "{err}");
     }
 
     #[test]

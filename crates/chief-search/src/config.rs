@@ -78,6 +78,10 @@ pub struct EmbedConfig {
     /// this many seconds unused (about 100 MB) and loads it again when a sync or a
     /// lookup needs it (about a quarter of a second). 0 keeps it loaded.
     pub unload_after_secs: u64,
+    /// Load the model at its first use rather than at start (set by the desktop's
+    /// resting process, which may never need it; not a file setting).
+    #[serde(skip)]
+    pub load_when_needed: bool,
 }
 
 impl Default for EmbedConfig {
@@ -91,6 +95,7 @@ impl Default for EmbedConfig {
             min_similarity: 0.25,
             max_chunks_per_item: 32,
             unload_after_secs: 600,
+            load_when_needed: false,
         }
     }
 }

@@ -71,11 +71,16 @@ pub struct Semantic {
 }
 
 impl Semantic {
-    /// Loads the model, rebuilds the vector index from the store, and starts the queue.
+    /// Loads the model (at its first use with `load_when_needed`), rebuilds the vector
+    /// index from the store, and starts the queue.
     pub fn start(db: &Path, cfg: &EmbedConfig) -> Result<Semantic, SearchError> {
         let files = model_files(cfg);
         let keep = (cfg.unload_after_secs > 0).then(|| Duration::from_secs(cfg.unload_after_secs));
-        let embedder = Arc::new(ModelSlot::load(files, cfg.threads.max(1), keep)?);
+        let embedder = Arc::new(if cfg.load_when_needed {
+            ModelSlot::deferred(files, cfg.threads.max(1), keep)?
+        } else {
+            ModelSlot::load(files, cfg.threads.max(1), keep)?
+        });
         let store = Store::open(db)?;
         let mut vectors = VectorIndex::new(embedder.dims());
         let t = Instant::now();
