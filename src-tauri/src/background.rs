@@ -37,10 +37,20 @@ impl work::Shell for AppShell {
     }
 }
 
-/// Starts the background sync and the agents' rounds on Tauri's runtime.
-pub fn start(app: &AppHandle, engine: EngineHandle, env: Vec<(String, String)>, cfg: &DesktopConfig, live: bool) {
+/// Starts the background sync and the agents' rounds on Tauri's runtime, and listens
+/// for clicks on the notifications the resting process left on screen (`waiting`).
+pub fn start(
+    app: &AppHandle,
+    engine: EngineHandle,
+    env: Vec<(String, String)>,
+    cfg: &DesktopConfig,
+    live: bool,
+    waiting: Vec<(u32, Target)>,
+) {
     let rt = tauri::async_runtime::handle().inner().clone();
-    work::start(&rt, Arc::new(AppShell(app.clone())), engine, env, cfg, live);
+    let shell: Arc<dyn work::Shell> = Arc::new(AppShell(app.clone()));
+    work::adopt(shell.clone(), waiting);
+    work::start(&rt, shell, engine, env, cfg, live);
 }
 
 /// Shows the popup looking up `text`, as the hotkey would.

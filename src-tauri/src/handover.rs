@@ -8,6 +8,8 @@
 
 use std::path::PathBuf;
 
+use crate::work::Target;
+
 /// The app's binary.
 pub const APP_BIN: &str = "chief-desktop";
 /// The resting process's binary, installed beside the app's.
@@ -96,6 +98,36 @@ impl Open {
     }
 }
 
+/// The notifications still waiting for a click, for the next image's command line
+/// (`--awaiting-notification ID TARGET` each).
+pub fn awaiting_to_args(notifications: &[(u32, Target)]) -> Vec<String> {
+    notifications
+        .iter()
+        .flat_map(|(id, target)| {
+            let target = match target {
+                Target::Briefing => "briefing".to_string(),
+                Target::Item(item) => format!("item:{item}"),
+            };
+            ["--awaiting-notification".to_string(), id.to_string(), target]
+        })
+        .collect()
+}
+
+/// The notifications an earlier image left waiting for a click.
+pub fn awaiting_from_args(args: &[String]) -> Vec<(u32, Target)> {
+    args.windows(3)
+        .filter(|w| w[0] == "--awaiting-notification")
+        .filter_map(|w| {
+            let id = w[1].parse().ok()?;
+            let target = match w[2].as_str() {
+                "briefing" => Target::Briefing,
+                other => Target::Item(other.strip_prefix("item:")?.to_string()),
+            };
+            Some((id, target))
+        })
+        .collect()
+}
+
 /// The binary `name` beside this one, if it is there.
 pub fn sibling(name: &str) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
@@ -163,6 +195,18 @@ mod tests {
             assert_eq!(Open::from_args(&args), open, "{args:?}");
         }
         assert_eq!(Open::from_args(&["chief-desktop".into(), "--verbose".into()]), Open::Nothing);
+    }
+
+    #[test]
+    fn notifications_awaiting_a_click_go_to_the_next_image() {
+        let waiting = vec![(7, Target::Briefing), (12, Target::Item("slack:C1:1795513380.001409".into()))];
+        let lookup = Open::Lookup { text: "PAY-142".into(), source: "selection".into(), pressed_ms: 3 };
+        let mut args = vec!["chief-desktop".to_string()];
+        args.extend(lookup.to_args());
+        args.extend(awaiting_to_args(&waiting));
+        assert_eq!(awaiting_from_args(&args), waiting);
+        assert_eq!(Open::from_args(&args), lookup, "the lookup is read as before");
+        assert!(awaiting_from_args(&["chief-desktop".into(), "--awaiting-notification".into(), "x".into()]).is_empty());
     }
 
     #[test]

@@ -275,7 +275,9 @@ fn unload_idle_popup(app: &AppHandle, after: Duration, rest: bool) {
                 // resting process takes them over at once.
                 tauri_plugin_single_instance::destroy(&app);
                 let _ = app.global_shortcut().unregister_all();
-                let e = handover::exec_sibling(handover::REST_BIN, &[]);
+                // Notifications still on screen: the resting process hears their clicks.
+                let waiting = handover::awaiting_to_args(&chief_desktop::work::awaiting());
+                let e = handover::exec_sibling(handover::REST_BIN, &waiting);
                 tracing::warn!("cannot rest, staying up: {e}");
                 return;
             }
@@ -283,12 +285,9 @@ fn unload_idle_popup(app: &AppHandle, after: Duration, rest: bool) {
     });
 }
 
-/// Whether nothing would be cut short by resting now: no notification waits for its
-/// click, and no source is in the middle of a sync.
+/// Whether nothing would be cut short by resting now: no source is in the middle of a
+/// sync.
 fn may_rest(app: &AppHandle) -> bool {
-    if chief_desktop::work::notifications_open() > 0 {
-        return false;
-    }
     let Some(state) = app.try_state::<AppState>() else { return false };
     let engine = state.engine.clone();
     match tauri::async_runtime::block_on(engine.call(|e| e.source_statuses())) {
@@ -406,7 +405,9 @@ fn main() {
             tray.build(app)?;
             {
                 let state = app.state::<AppState>();
-                background::start(app.handle(), state.engine.clone(), state.env.clone(), &desktop, live);
+                let args: Vec<String> = std::env::args().collect();
+                let waiting = handover::awaiting_from_args(&args);
+                background::start(app.handle(), state.engine.clone(), state.env.clone(), &desktop, live, waiting);
             }
 
             if desktop.launch_at_login

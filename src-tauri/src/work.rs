@@ -8,8 +8,7 @@
 //! shell shows of it (the tray's tooltip and dot, a window to open) goes through
 //! [`Shell`].
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chief_engine::{DesktopConfig, Notification, NotificationKind};
@@ -45,13 +44,34 @@ pub enum Target {
     Briefing,
 }
 
-/// Notifications on screen whose click is still awaited.
-static OPEN: AtomicUsize = AtomicUsize::new(0);
+/// Notifications on screen whose click is still awaited: their id and what it opens.
+static AWAITING: Mutex<Vec<(u32, Target)>> = Mutex::new(Vec::new());
 
-/// How many notifications on screen still wait for a click (the app does not rest
-/// while one does: its click would go unheard).
-pub fn notifications_open() -> usize {
-    OPEN.load(Ordering::Relaxed)
+fn awaiting_list() -> std::sync::MutexGuard<'static, Vec<(u32, Target)>> {
+    AWAITING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The notifications on screen that still wait for a click. The next image of this
+/// process (the app resting, the resting process waking it) listens for them: see
+/// [`adopt`].
+pub fn awaiting() -> Vec<(u32, Target)> {
+    awaiting_list().clone()
+}
+
+/// Listens for clicks on notifications an earlier image of this process sent (the
+/// app before it rested, the resting process before it woke the app).
+pub fn adopt(shell: Arc<dyn Shell>, notifications: Vec<(u32, Target)>) {
+    if notifications.is_empty() {
+        return;
+    }
+    std::thread::spawn(move || {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        if let Err(e) = listen().and_then(|(_bus, signals)| wait_for_clicks(signals, notifications, &shell)) {
+            tracing::warn!("clicks on earlier notifications go unheard: {e}");
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        let _ = (shell, notifications);
+    });
 }
 
 /// Starts the background sync and the agents' rounds on `rt`.
@@ -202,25 +222,73 @@ fn show(shell: &Arc<dyn Shell>, title: &str, body: &str, target: Target) {
     tracing::info!(title = %if body.is_empty() { title } else { "(message)" }, "notification");
     let (shell, title, body) = (shell.clone(), title.to_string(), body.to_string());
     // Waiting for the click blocks: each notification gets a thread until it closes.
-    OPEN.fetch_add(1, Ordering::Relaxed);
     std::thread::spawn(move || {
-        if let Err(e) = os_notification(&title, &body, || shell.open(target)) {
+        if let Err(e) = os_notification(&title, &body, target, &shell) {
             tracing::warn!("the notification could not be shown (no notification service?): {e}");
         }
-        OPEN.fetch_sub(1, Ordering::Relaxed);
     });
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+const SERVICE: &str = "org.freedesktop.Notifications";
+#[cfg(all(unix, not(target_os = "macos")))]
+const PATH: &str = "/org/freedesktop/Notifications";
+
+/// The session bus, listening to the notification service's signals.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn listen() -> zbus::Result<(zbus::blocking::Connection, zbus::blocking::MessageIterator)> {
+    let bus = zbus::blocking::Connection::session()?;
+    let rule = zbus::MatchRule::builder().msg_type(zbus::message::Type::Signal).interface(SERVICE)?.path(PATH)?.build();
+    let signals = zbus::blocking::MessageIterator::for_match_rule(rule, &bus, Some(64))?;
+    Ok((bus, signals))
+}
+
+/// Waits until each of `pending` is clicked (its target opens) or closed; they count
+/// as awaited meanwhile.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn wait_for_clicks(
+    signals: zbus::blocking::MessageIterator,
+    mut pending: Vec<(u32, Target)>,
+    shell: &Arc<dyn Shell>,
+) -> zbus::Result<()> {
+    awaiting_list().extend(pending.iter().cloned());
+    let done = |id: u32| awaiting_list().retain(|(of, _)| *of != id);
+    for signal in signals {
+        let signal = signal?;
+        let header = signal.header();
+        let (id, action) = match header.member().map(|m| m.as_str()) {
+            Some("ActionInvoked") => match signal.body().deserialize::<(u32, String)>() {
+                Ok((id, action)) => (id, Some(action)),
+                Err(_) => continue,
+            },
+            Some("NotificationClosed") => match signal.body().deserialize::<(u32, u32)>() {
+                Ok((id, _reason)) => (id, None),
+                Err(_) => continue,
+            },
+            _ => continue,
+        };
+        let Some(at) = pending.iter().position(|(of, _)| *of == id) else { continue };
+        let (_, target) = pending.remove(at);
+        done(id);
+        if action.as_deref() == Some("default") {
+            shell.open(target);
+        }
+        if pending.is_empty() {
+            break;
+        }
+    }
+    for (id, _) in pending {
+        done(id);
+    }
+    Ok(())
 }
 
 /// The freedesktop notification service (what libnotify talks to), over D-Bus. The
 /// shell listens for the click before it sends the notification, so a click that
 /// comes at once is not lost; it stops listening when the notification closes.
 #[cfg(all(unix, not(target_os = "macos")))]
-fn os_notification(title: &str, body: &str, open: impl FnOnce()) -> zbus::Result<()> {
-    const SERVICE: &str = "org.freedesktop.Notifications";
-    const PATH: &str = "/org/freedesktop/Notifications";
-    let bus = zbus::blocking::Connection::session()?;
-    let rule = zbus::MatchRule::builder().msg_type(zbus::message::Type::Signal).interface(SERVICE)?.path(PATH)?.build();
-    let signals = zbus::blocking::MessageIterator::for_match_rule(rule, &bus, Some(64))?;
+fn os_notification(title: &str, body: &str, target: Target, shell: &Arc<dyn Shell>) -> zbus::Result<()> {
+    let (bus, signals) = listen()?;
     let hints = std::collections::HashMap::<&str, zbus::zvariant::Value>::new();
     let actions = ["default", "Open"];
     let reply = bus.call_method(
@@ -231,37 +299,13 @@ fn os_notification(title: &str, body: &str, open: impl FnOnce()) -> zbus::Result
         &("Chief", 0u32, "", title, body, &actions[..], hints, -1i32),
     )?;
     let id: u32 = reply.body().deserialize()?;
-    for signal in signals {
-        let signal = signal?;
-        let header = signal.header();
-        match header.member().map(|m| m.as_str()) {
-            Some("ActionInvoked") => {
-                if let Ok((of, action)) = signal.body().deserialize::<(u32, String)>()
-                    && of == id
-                {
-                    if action == "default" {
-                        open();
-                    }
-                    return Ok(());
-                }
-            }
-            Some("NotificationClosed") => {
-                if let Ok((of, _reason)) = signal.body().deserialize::<(u32, u32)>()
-                    && of == id
-                {
-                    return Ok(());
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    wait_for_clicks(signals, vec![(id, target)], shell)
 }
 
 /// The platform's notifications elsewhere (no click to wait for).
 #[cfg(not(all(unix, not(target_os = "macos"))))]
-fn os_notification(title: &str, body: &str, open: impl FnOnce()) -> notify_rust::error::Result<()> {
-    let _ = open;
+fn os_notification(title: &str, body: &str, target: Target, shell: &Arc<dyn Shell>) -> notify_rust::error::Result<()> {
+    let _ = (target, shell);
     notify_rust::Notification::new().appname("Chief").summary(title).body(body).show().map(|_| ())
 }
 

@@ -174,7 +174,7 @@ mod linux {
                 return;
             }
         };
-        let engine = EngineHandle::start(rt.handle().clone(), home, env.clone());
+        let engine = EngineHandle::start_resting(rt.handle().clone(), home, env.clone());
         let shell = Arc::new(RestShell { tx: tx.clone(), tray: Mutex::new(None) });
 
         // The tray: the same menu as the app's; each entry that needs a window wakes it.
@@ -192,6 +192,9 @@ mod linux {
             Ok(handle) => *shell.tray.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle),
             Err(e) => tracing::warn!("no tray icon while resting: {e}"),
         }
+        // The app's notifications still on screen: their clicks wake it.
+        let args: Vec<String> = std::env::args().collect();
+        work::adopt(shell.clone(), handover::awaiting_from_args(&args));
         work::start(rt.handle(), shell.clone(), engine.clone(), env.clone(), &desktop, live);
 
         // The hotkey, as the app registers it.
@@ -293,7 +296,10 @@ mod linux {
                 let _ = bus.release_name(name);
             }
         }
-        let e = handover::exec_sibling(handover::APP_BIN, &what.to_args());
+        // Notifications still on screen: the app hears their clicks.
+        let mut args = what.to_args();
+        args.extend(handover::awaiting_to_args(&work::awaiting()));
+        let e = handover::exec_sibling(handover::APP_BIN, &args);
         tracing::error!("cannot start {}: {e}; quitting", handover::APP_BIN);
         std::process::exit(1);
     }
