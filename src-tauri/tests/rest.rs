@@ -197,6 +197,10 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     wait_for("the app to rest", Duration::from_secs(30), || rests(&log) == 1);
     wait_for("its WebKit processes to end", Duration::from_secs(20), || at_rest(pid));
     assert!(xdotool(&["search", "--name", "^Chief"]).trim().is_empty(), "no window at rest");
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    for lib in ["libwebkit2gtk", "libjavascriptcoregtk", "libgtk-3", "libLLVM"] {
+        assert!(!maps.contains(lib), "{lib} is not loaded at rest");
+    }
     let rss = common::rss_kib(pid);
     common::figure(&format!("resting process (debug build, no model): RSS {} MiB, no other process", rss / 1024));
 
