@@ -202,7 +202,11 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
         assert!(!maps.contains(lib), "{lib} is not loaded at rest");
     }
     let rss = common::rss_kib(pid);
-    common::figure(&format!("resting process (debug build, no model): RSS {} MiB, no other process", rss / 1024));
+    common::figure(&format!(
+        "resting process ({}, no model): RSS {} MiB, no other process",
+        common::build_label(),
+        rss / 1024
+    ));
 
     // The tray while resting: an item with the app's title and icon.
     wait_for("the resting tray item", Duration::from_secs(20), || live_tray_item(&bus, &items).is_some());
@@ -269,7 +273,8 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     let pr = incident.items.iter().find(|id| id.starts_with("github:") && id.contains('#')).unwrap();
     assert!(ids.contains(&pr.as_str()), "the lookup after waking lists {pr}: {ids:?}");
     common::figure(&format!(
-        "hotkey → results when the app was resting (it wakes; debug build): {} ms",
+        "hotkey → results when the app was resting (it wakes; {}): {} ms",
+        common::build_label(),
         first["latency_ms"].as_f64().unwrap()
     ));
     hide_popup();

@@ -77,6 +77,11 @@ pub fn figure(line: &str) {
 
 /// Starts the app on `home` under its own identifier `id`, logging to `log` at info
 /// (with `env` added), and WebKit painting what a screenshot sees under Xvfb.
+/// Which binary the figures are of: this build's (debug) or an installed one.
+pub fn build_label() -> &'static str {
+    if std::env::var_os("CHIEF_DESKTOP_EXE").is_some() { "installed build" } else { "debug build" }
+}
+
 /// The desktop binary under test: this build's, or an installed one named by
 /// `CHIEF_DESKTOP_EXE` (scripts/package.sh --install-test runs the .deb's).
 pub fn app_exe() -> std::path::PathBuf {
