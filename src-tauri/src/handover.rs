@@ -6,7 +6,7 @@
 //! command line what to open ([`Open`]). The process id stays the same, and so does
 //! the single-instance name a second launch talks to.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::work::Target;
 
@@ -37,28 +37,22 @@ pub enum Open {
 }
 
 impl Open {
-    /// What a command line asks for (the first thing it names).
-    pub fn from_args(args: &[String]) -> Open {
+    /// What a command line asks for (the first thing it names). A lookup's text is
+    /// read from its file in `stash` (the resting process put it there), and the file
+    /// removed; without `stash` (a second launch's command line) lookups are ignored.
+    pub fn from_args(args: &[String], stash: Option<&Path>) -> Open {
         let value = |i: usize| args.get(i + 1).cloned().unwrap_or_default();
+        let flag = |name: &str| args.iter().position(|a| a == name).map(value).unwrap_or_default();
         for (i, a) in args.iter().enumerate() {
             match a.as_str() {
                 "--settings" => return Open::Settings,
                 "--briefing" => return Open::Briefing,
                 "--popup" => return Open::Popup,
                 "--open-item" => return Open::Item(value(i)),
-                "--lookup" => {
-                    // Its flags follow the text, so a text that looks like a flag is read as text.
-                    let (mut source, mut pressed_ms) = (String::new(), 0);
-                    let mut j = i + 2;
-                    while let (Some(flag), Some(v)) = (args.get(j), args.get(j + 1)) {
-                        match flag.as_str() {
-                            "--lookup-source" => source = v.clone(),
-                            "--pressed-ms" => pressed_ms = v.parse().unwrap_or(0),
-                            _ => break,
-                        }
-                        j += 2;
-                    }
-                    return Open::Lookup { text: value(i), source, pressed_ms };
+                "--lookup-file" => {
+                    let Some(text) = stash.and_then(|dir| take_stashed(dir, Path::new(&value(i)))) else { continue };
+                    let pressed_ms = flag("--pressed-ms").parse().unwrap_or(0);
+                    return Open::Lookup { text, source: flag("--lookup-source"), pressed_ms };
                 }
                 _ => {}
             }
@@ -78,24 +72,58 @@ impl Open {
         }
     }
 
-    /// The command line that asks for it.
-    pub fn to_args(&self) -> Vec<String> {
-        match self {
+    /// The command line that asks for it. A lookup's text goes in a file of its own
+    /// in `stash`, readable by this user only: a command line is visible to every user
+    /// of the machine, and the text is whatever was on screen.
+    pub fn to_args(&self, stash: &Path) -> std::io::Result<Vec<String>> {
+        Ok(match self {
             Open::Nothing => vec![],
             Open::Popup => vec!["--popup".into()],
             Open::Item(id) => vec!["--open-item".into(), id.clone()],
             Open::Briefing => vec!["--briefing".into()],
             Open::Settings => vec!["--settings".into()],
-            Open::Lookup { text, source, pressed_ms } => vec![
-                "--lookup".into(),
-                text.clone(),
-                "--lookup-source".into(),
-                source.clone(),
-                "--pressed-ms".into(),
-                pressed_ms.to_string(),
-            ],
-        }
+            Open::Lookup { text, source, pressed_ms } => {
+                let path = stash_text(stash, text, *pressed_ms)?;
+                vec![
+                    "--lookup-file".into(),
+                    path.to_string_lossy().into_owned(),
+                    "--lookup-source".into(),
+                    source.clone(),
+                    "--pressed-ms".into(),
+                    pressed_ms.to_string(),
+                ]
+            }
+        })
     }
+}
+
+/// Where a lookup's text waits for the app: `<home>/handover`.
+pub fn stash_dir(home: &Path) -> PathBuf {
+    home.join("handover")
+}
+
+fn stash_text(stash: &Path, text: &str, pressed_ms: u64) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(stash)?;
+    let path = stash.join(format!("lookup-{}-{pressed_ms}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    file.open(&path)?.write_all(text.as_bytes())?;
+    Ok(path)
+}
+
+/// The text stashed at `path`, if it is one of `stash`'s lookup files; the file goes.
+fn take_stashed(stash: &Path, path: &Path) -> Option<String> {
+    let ours = path.parent() == Some(stash)
+        && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("lookup-"));
+    if !ours {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok();
+    let _ = std::fs::remove_file(path);
+    text
 }
 
 /// The notifications still waiting for a click, for the next image's command line
@@ -176,6 +204,8 @@ mod tests {
 
     #[test]
     fn what_to_open_goes_through_a_command_line_unchanged() {
+        let home = tempfile::tempdir().unwrap();
+        let stash = stash_dir(home.path());
         for open in [
             Open::Nothing,
             Open::Popup,
@@ -188,24 +218,52 @@ mod tests {
                 pressed_ms: 17,
             },
             Open::Lookup { text: String::new(), source: "none".into(), pressed_ms: 0 },
-            Open::Lookup { text: "--lookup-source".into(), source: "clipboard".into(), pressed_ms: 5 },
         ] {
             let mut args = vec!["/usr/bin/chief-desktop".to_string()];
-            args.extend(open.to_args());
-            assert_eq!(Open::from_args(&args), open, "{args:?}");
+            args.extend(open.to_args(&stash).unwrap());
+            assert_eq!(Open::from_args(&args, Some(&stash)), open, "{args:?}");
         }
-        assert_eq!(Open::from_args(&["chief-desktop".into(), "--verbose".into()]), Open::Nothing);
+        assert_eq!(Open::from_args(&["chief-desktop".into(), "--verbose".into()], Some(&stash)), Open::Nothing);
+    }
+
+    #[test]
+    fn a_lookups_text_is_never_on_the_command_line() {
+        let home = tempfile::tempdir().unwrap();
+        let stash = stash_dir(home.path());
+        let secret = "the deploy key is hunter2";
+        let open = Open::Lookup { text: secret.into(), source: "selection".into(), pressed_ms: 5 };
+        let args = open.to_args(&stash).unwrap();
+        assert!(args.iter().all(|a| !a.contains("hunter2")), "{args:?}");
+        let file = std::path::PathBuf::from(&args[1]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // A second launch's command line cannot name a file for the app to read (and
+        // delete), nor can a file outside the stash.
+        assert_eq!(Open::from_args(&args, None), Open::Nothing);
+        let elsewhere = home.path().join("notes.txt");
+        std::fs::write(&elsewhere, "keep me").unwrap();
+        let forged = vec!["--lookup-file".to_string(), elsewhere.to_string_lossy().into_owned()];
+        assert_eq!(Open::from_args(&forged, Some(&stash)), Open::Nothing);
+        assert!(elsewhere.exists());
+        // The app reads it once, and it is gone.
+        assert_eq!(Open::from_args(&args, Some(&stash)), open);
+        assert!(!file.exists());
     }
 
     #[test]
     fn notifications_awaiting_a_click_go_to_the_next_image() {
+        let home = tempfile::tempdir().unwrap();
+        let stash = stash_dir(home.path());
         let waiting = vec![(7, Target::Briefing), (12, Target::Item("slack:C1:1795513380.001409".into()))];
         let lookup = Open::Lookup { text: "PAY-142".into(), source: "selection".into(), pressed_ms: 3 };
         let mut args = vec!["chief-desktop".to_string()];
-        args.extend(lookup.to_args());
+        args.extend(lookup.to_args(&stash).unwrap());
         args.extend(awaiting_to_args(&waiting));
         assert_eq!(awaiting_from_args(&args), waiting);
-        assert_eq!(Open::from_args(&args), lookup, "the lookup is read as before");
+        assert_eq!(Open::from_args(&args, Some(&stash)), lookup, "the lookup is read as before");
         assert!(awaiting_from_args(&["chief-desktop".into(), "--awaiting-notification".into(), "x".into()]).is_empty());
     }
 

@@ -318,6 +318,7 @@ fn main() {
     // The state (and the engine's opening) starts in `setup`: a second launch hands its
     // arguments to the running instance and exits before that, opening nothing.
     let exclude = desktop.capture_exclude.clone();
+    let stash = handover::stash_dir(&home);
     let state = move || AppState {
         engine: EngineHandle::start(tauri::async_runtime::handle().inner().clone(), home, env.clone()),
         shown_at: Mutex::new(None),
@@ -339,7 +340,7 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             // A second launch opens a window of the running app: `--settings`,
             // `--briefing` or the popup.
-            match Open::from_args(&argv) {
+            match Open::from_args(&argv, None) {
                 Open::Nothing => show_popup_empty(app),
                 what => open(app, what),
             }
@@ -416,7 +417,7 @@ fn main() {
                 }
             // What the command line asks for: a window, or (from the resting process)
             // the lookup, tray action or notification click that woke the app.
-            open(app.handle(), Open::from_args(&std::env::args().collect::<Vec<_>>()));
+            open(app.handle(), Open::from_args(&std::env::args().collect::<Vec<_>>(), Some(&stash)));
             if !desktop.hotkey_enabled {
                 tracing::info!("the global hotkey is off ([desktop] hotkey_enabled = false); use the tray's Search");
             } else if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {

@@ -267,6 +267,11 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     wait_for("results after waking", Duration::from_secs(30), || !reports(&report).is_empty());
     drop(selection);
     assert!(visible("^Chief$"), "the popup is on screen");
+    // The captured text went over in a file (never on a command line), read once.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(!String::from_utf8_lossy(&cmdline).contains("PAY-142"), "the text is not on the command line");
+    let left: Vec<_> = std::fs::read_dir(home.path().join("handover")).unwrap().collect();
+    assert!(left.is_empty(), "the handover file is gone: {left:?}");
     let first = &reports(&report)[0];
     let ids: Vec<&str> = first["ids"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
     let incident = truth.stories.iter().find(|s| s.kind == "incident").unwrap();

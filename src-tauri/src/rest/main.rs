@@ -58,7 +58,7 @@ mod linux {
     #[zbus::interface(name = "org.SingleInstance.DBus")]
     impl SingleInstance {
         fn execute_callback(&mut self, argv: Vec<String>, _cwd: String) {
-            let what = match Open::from_args(&argv) {
+            let what = match Open::from_args(&argv, None) {
                 Open::Nothing => Open::Popup,
                 what => what,
             };
@@ -113,6 +113,7 @@ mod linux {
         let started = Instant::now();
         let env: Vec<(String, String)> = std::env::vars().collect();
         let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
+        let stash = handover::stash_dir(&home);
         let (desktop, live) = chief_engine::Config::load(&home, env.clone())
             .map(|c| {
                 let s = &c.sources;
@@ -156,7 +157,7 @@ mod linux {
             Err(e) => {
                 // The tray and a second launch need the session bus: without it, no rest.
                 tracing::warn!("cannot rest without the session bus ({e}); waking the app");
-                wake(Open::Nothing, None);
+                wake(Open::Nothing, None, &stash);
                 return;
             }
         };
@@ -170,7 +171,7 @@ mod linux {
             Ok(rt) => rt,
             Err(e) => {
                 tracing::error!("cannot start a runtime ({e}); waking the app");
-                wake(Open::Nothing, Some(&bus));
+                wake(Open::Nothing, Some(&bus), &stash);
                 return;
             }
         };
@@ -253,7 +254,7 @@ mod linux {
             if let Some((manager, key)) = grabbed.take() {
                 let _ = manager.unregister(key);
             }
-            wake(what, Some(&bus));
+            wake(what, Some(&bus), &stash);
         }
     }
 
@@ -288,7 +289,7 @@ mod linux {
 
     /// Replaces this process with the app, opening `what`. The single-instance name is
     /// let go first, so the app takes it over.
-    fn wake(what: Open, bus: Option<&zbus::blocking::Connection>) {
+    fn wake(what: Open, bus: Option<&zbus::blocking::Connection>, stash: &std::path::Path) {
         tracing::info!(to = what.kind(), "waking the app");
         if let Some(bus) = bus {
             let (name, _) = handover::single_instance_name(&handover::identifier());
@@ -296,8 +297,11 @@ mod linux {
                 let _ = bus.release_name(name);
             }
         }
+        let mut args = what.to_args(stash).unwrap_or_else(|e| {
+            tracing::warn!("cannot hand the lookup over ({e}); the popup opens empty");
+            Open::Popup.to_args(stash).unwrap_or_default()
+        });
         // Notifications still on screen: the app hears their clicks.
-        let mut args = what.to_args();
         args.extend(handover::awaiting_to_args(&work::awaiting()));
         let e = handover::exec_sibling(handover::APP_BIN, &args);
         tracing::error!("cannot start {}: {e}; quitting", handover::APP_BIN);
