@@ -300,17 +300,7 @@ fn main() {
     chief_engine::with_lean_malloc(handover::APP_BIN);
     chief_desktop::init_logging();
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
-    // The desktop settings; a broken chief.toml still starts the app (the engine reports it).
-    let (desktop, live) = chief_engine::Config::load(&home, env.clone())
-        .map(|c| {
-            let s = &c.sources;
-            (c.desktop, s.slack.enabled || s.github.enabled || s.jira.enabled || s.google.enabled)
-        })
-        .unwrap_or_else(|e| {
-            tracing::error!("{e}");
-            (chief_engine::DesktopConfig::default(), false)
-        });
+    let (home, desktop, live) = chief_desktop::desktop_config(&env);
     let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY")
         .ok()
         .or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone()))

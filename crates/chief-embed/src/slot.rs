@@ -35,14 +35,25 @@ impl ModelSlot {
     pub fn load(files: ModelFiles, threads: usize, keep: Option<Duration>) -> Result<ModelSlot, EmbedError> {
         let model = OnnxEmbedder::load(&files, threads)?;
         let dims = model.dims();
-        Ok(ModelSlot {
+        Ok(Self::holding(files, threads, keep, dims, Some(model)))
+    }
+
+    fn holding(
+        files: ModelFiles,
+        threads: usize,
+        keep: Option<Duration>,
+        dims: usize,
+        model: Option<OnnxEmbedder>,
+    ) -> ModelSlot {
+        let loads = u64::from(model.is_some());
+        ModelSlot {
             verified: crate::model::fingerprint(&files),
             files,
             threads,
             keep,
             dims,
-            state: Mutex::new(SlotState { model: Some(Arc::new(model)), last_used: Instant::now(), loads: 1 }),
-        })
+            state: Mutex::new(SlotState { model: model.map(Arc::new), last_used: Instant::now(), loads }),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, SlotState> {
@@ -55,14 +66,7 @@ impl ModelSlot {
     pub fn deferred(files: ModelFiles, threads: usize, keep: Option<Duration>) -> Result<ModelSlot, EmbedError> {
         files.check()?;
         let dims = files.dims()?;
-        Ok(ModelSlot {
-            verified: crate::model::fingerprint(&files),
-            files,
-            threads,
-            keep,
-            dims,
-            state: Mutex::new(SlotState { model: None, last_used: Instant::now(), loads: 0 }),
-        })
+        Ok(Self::holding(files, threads, keep, dims, None))
     }
 
     /// The model, loaded first if it was unloaded. Callers waiting for a load wait for

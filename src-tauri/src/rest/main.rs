@@ -27,7 +27,6 @@ fn main() {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::path::PathBuf;
     use std::sync::{Arc, Mutex, mpsc};
     use std::time::{Duration, Instant};
 
@@ -112,17 +111,8 @@ mod linux {
     pub fn run() {
         let started = Instant::now();
         let env: Vec<(String, String)> = std::env::vars().collect();
-        let home = std::env::var_os("CHIEF_HOME").map(PathBuf::from).unwrap_or_else(chief_engine::default_home);
+        let (home, desktop, live) = chief_desktop::desktop_config(&env);
         let stash = handover::stash_dir(&home);
-        let (desktop, live) = chief_engine::Config::load(&home, env.clone())
-            .map(|c| {
-                let s = &c.sources;
-                (c.desktop, s.slack.enabled || s.github.enabled || s.jira.enabled || s.google.enabled)
-            })
-            .unwrap_or_else(|e| {
-                tracing::error!("{e}");
-                (chief_engine::DesktopConfig::default(), false)
-            });
         let (tx, rx) = mpsc::channel::<Wake>();
 
         // The single-instance name first: a second launch during the handover waits for
