@@ -51,9 +51,33 @@ impl Scheduler {
 
     /// Runs due jobs until `stop` turns true: each source every `interval`, parked
     /// ones at their `resume_at`, paused ones not until their token changes (a
-    /// restart).
+    /// restart). The schedule carries over from the last process that ran it (the
+    /// desktop hands over between its two binaries, `chief watch` restarts): a source
+    /// that synced well less than an interval ago waits for the rest of it; one never
+    /// synced, failed, or cut short mid-run (still `running`) syncs at once.
     pub async fn run_forever(&self, progress: &Progress, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut next: Vec<Option<tokio::time::Instant>> = vec![Some(tokio::time::Instant::now()); self.jobs.len()];
+        let start = tokio::time::Instant::now();
+        let mut next: Vec<Option<tokio::time::Instant>> = match Store::open(&self.store_path) {
+            Ok(store) => self
+                .jobs
+                .iter()
+                .map(|job| {
+                    let status = store.source_status(job.connector.source()).ok().flatten();
+                    let now = job.options.clock.unwrap_or_else(Timestamp::now);
+                    let wait = first_run_in(status.as_ref(), now, job.interval);
+                    if !wait.is_zero() {
+                        tracing::info!(
+                            source = job.connector.source(),
+                            in_s = wait.as_secs(),
+                            "synced {} s ago; the next sync comes on its interval",
+                            (job.interval - wait).as_secs()
+                        );
+                    }
+                    Some(start + wait)
+                })
+                .collect(),
+            Err(_) => vec![Some(start); self.jobs.len()],
+        };
         loop {
             let now = tokio::time::Instant::now();
             let due: Vec<usize> = (0..self.jobs.len()).filter(|&i| next[i].is_some_and(|t| t <= now)).collect();
@@ -83,6 +107,17 @@ impl Scheduler {
             }
         }
     }
+}
+
+/// How long after a start a source's first background run comes, given how its last
+/// run went: the rest of its interval after a success, at once otherwise (never run,
+/// failed, paused, parked — `run_job` waits for a parked source's `resume_at` itself —
+/// or still marked `running` by a process that ended mid-run).
+pub fn first_run_in(status: Option<&SourceStatus>, now: Timestamp, interval: Duration) -> Duration {
+    let Some(status) = status.filter(|s| s.state == SourceState::Ok) else { return Duration::ZERO };
+    let Some(last) = status.last_success else { return Duration::ZERO };
+    let since = Duration::from_millis(now.0.saturating_sub(last.0).max(0) as u64);
+    interval.saturating_sub(since).min(interval)
 }
 
 fn status_of(source: &str, prev: Option<SourceStatus>) -> SourceStatus {
@@ -170,4 +205,31 @@ fn write_status(store: &mut Store, status: &SourceStatus) -> Result<(), Connecto
     w.set_source_status(status)?;
     w.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_run_after_a_start_keeps_the_last_processs_schedule() {
+        let interval = Duration::from_secs(600);
+        let now = Timestamp(1_800_000_000_000);
+        let ago = |secs: i64| Some(Timestamp(now.0 - secs * 1000));
+        let status = |state: SourceState, last_success: Option<Timestamp>| SourceStatus {
+            source: "slack".into(),
+            state,
+            last_attempt: last_success,
+            last_success,
+            ..SourceStatus::default()
+        };
+        assert_eq!(first_run_in(None, now, interval), Duration::ZERO, "never synced");
+        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(120))), now, interval), Duration::from_secs(480));
+        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(900))), now, interval), Duration::ZERO, "overdue");
+        // A clock set back leaves at most one interval to wait.
+        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(-3_600))), now, interval), interval);
+        for cut_short in [SourceState::Running, SourceState::Failed, SourceState::Parked, SourceState::Paused] {
+            assert_eq!(first_run_in(Some(&status(cut_short, ago(60))), now, interval), Duration::ZERO, "{cut_short}");
+        }
+    }
 }

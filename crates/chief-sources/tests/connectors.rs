@@ -530,3 +530,56 @@ async fn a_reconciling_sync_keeps_every_message_of_an_imported_export() {
     assert_eq!(kept, imported.len(), "every imported message is still there");
     assert_eq!(after.len(), imported.len() + msgs.len(), "and the recent week was added");
 }
+
+/// The desktop hands over between its two binaries and `chief watch` restarts: the
+/// background schedule carries over. A source synced a minute ago waits for the rest
+/// of its interval; one a previous process left `running` mid-sync syncs at once and
+/// ends up `ok`.
+#[tokio::test]
+async fn a_restarted_schedule_waits_for_what_just_synced_and_resumes_what_was_cut_short() {
+    let mock = MockApi::start(world()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let out = sync_both(&db, &mock, SyncOptions::default()).await;
+    assert!(out.values().all(|r| r.is_ok()), "{out:?}");
+    // The previous process ended during a GitHub sync.
+    let mut store = Store::open(&db).unwrap();
+    let mut github_status = store.source_status("github").unwrap().unwrap();
+    github_status.state = chief_store::SourceState::Running;
+    let w = store.writer().unwrap();
+    w.set_source_status(&github_status).unwrap();
+    w.commit().unwrap();
+    let before = mock.requests().len();
+
+    let token = mock.world(|w| w.token.clone());
+    let s = Scheduler::new(
+        db.clone(),
+        vec![job(slack(&mock, &token), SyncOptions::default()), job(github(&mock, &token), SyncOptions::default())],
+    );
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let watcher = {
+        let db = db.clone();
+        async move {
+            let store = Store::open(&db).unwrap();
+            for _ in 0..200 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if store.source_status("github").unwrap().unwrap().state == chief_store::SourceState::Ok {
+                    break;
+                }
+            }
+            // Long enough for a Slack run to have started had it been due.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            stop_tx.send(true).unwrap();
+        }
+    };
+    let progress = no_progress();
+    tokio::join!(s.run_forever(&progress, stop), watcher);
+    let after: Vec<_> = mock.requests().into_iter().skip(before).collect();
+    assert!(after.iter().any(|r| r.service == "github"), "the cut-short GitHub sync ran again");
+    assert!(
+        after.iter().all(|r| r.service != "slack"),
+        "Slack, synced just now, waits: {:?}",
+        after.iter().filter(|r| r.service == "slack").map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert_eq!(store.source_status("github").unwrap().unwrap().state, chief_store::SourceState::Ok);
+}
