@@ -53,6 +53,11 @@ pub fn start(
     work::start(&rt, shell, engine, env, cfg, live);
 }
 
+/// Listens for clicks on notifications another image left on screen.
+pub fn adopt(app: &AppHandle, waiting: Vec<(u32, Target)>) {
+    work::adopt(Arc::new(AppShell(app.clone())), waiting);
+}
+
 /// Shows the popup looking up `text`, as the hotkey would.
 pub fn open_popup_on(app: &AppHandle, text: &str) {
     let Some(w) = crate::popup_window(app) else { return };

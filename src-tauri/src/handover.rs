@@ -126,6 +126,31 @@ fn take_stashed(stash: &Path, path: &Path) -> Option<String> {
     text
 }
 
+/// Lookup files older than this were never read: the image they were for did not
+/// start (a failed exec, a crash).
+const STALE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the lookup files in `stash` left by handovers that did not happen, so no
+/// captured text stays on disk; run at each start.
+pub fn sweep_stale(stash: &Path) {
+    let Ok(entries) = std::fs::read_dir(stash) else { return };
+    for e in entries.flatten() {
+        let lookup = e.file_name().to_str().is_some_and(|n| n.starts_with("lookup-"));
+        let old =
+            e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|a| a >= STALE);
+        if lookup && old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Removes the lookup file a command line names, after a handover that failed.
+pub fn discard(args: &[String], stash: &Path) {
+    if let Some(i) = args.iter().position(|a| a == "--lookup-file") {
+        let _ = take_stashed(stash, Path::new(args.get(i + 1).map_or("", String::as_str)));
+    }
+}
+
 /// The notifications still waiting for a click, for the next image's command line
 /// (`--awaiting-notification ID TARGET` each).
 pub fn awaiting_to_args(notifications: &[(u32, Target)]) -> Vec<String> {
@@ -251,6 +276,29 @@ mod tests {
         // The app reads it once, and it is gone.
         assert_eq!(Open::from_args(&args, Some(&stash)), open);
         assert!(!file.exists());
+    }
+
+    #[test]
+    fn lookups_left_by_a_handover_that_did_not_happen_are_swept() {
+        let home = tempfile::tempdir().unwrap();
+        let stash = stash_dir(home.path());
+        let lookup = |text: &str, ms| Open::Lookup { text: text.into(), source: "selection".into(), pressed_ms: ms };
+        let old = lookup("an old capture", 1).to_args(&stash).unwrap();
+        let fresh = lookup("a capture on its way", 2).to_args(&stash).unwrap();
+        let other = stash.join("notes");
+        std::fs::write(&other, "not a lookup").unwrap();
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for path in [&old[1], &other.to_string_lossy().into_owned()] {
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(an_hour_ago).unwrap();
+        }
+        sweep_stale(&stash);
+        assert!(!Path::new(&old[1]).exists(), "the old lookup is gone");
+        assert!(Path::new(&fresh[1]).exists(), "a lookup on its way stays");
+        assert!(other.exists(), "only lookup files are swept");
+        // A handover that failed discards its own file at once.
+        discard(&fresh, &stash);
+        assert!(!Path::new(&fresh[1]).exists());
+        assert_eq!(Open::from_args(&fresh, Some(&stash)), Open::Nothing);
     }
 
     #[test]

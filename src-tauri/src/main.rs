@@ -271,15 +271,15 @@ fn unload_idle_popup(app: &AppHandle, after: Duration, rest: bool) {
             }
             if rest && windows.is_empty() && idle(on_screen.max(used.unwrap_or(started))) && may_rest(&app) {
                 tracing::info!(idle_secs = after.as_secs(), "resting until the next lookup ({})", handover::REST_BIN);
-                // The name a second launch calls and the hotkey's grab go first, so the
-                // resting process takes them over at once.
-                tauri_plugin_single_instance::destroy(&app);
-                let _ = app.global_shortcut().unregister_all();
+                // The name a second launch calls and the hotkey's grab are let go by the
+                // exec itself (their connections close with it); the resting process
+                // waits a moment for them. Until the exec has worked they stay the app's,
+                // so a failed one leaves the app as it was.
                 // Notifications still on screen: the resting process hears their clicks.
                 let waiting = handover::awaiting_to_args(&chief_desktop::work::awaiting());
                 let e = handover::exec_sibling(handover::REST_BIN, &waiting);
-                tracing::warn!("cannot rest, staying up: {e}");
-                return;
+                tracing::warn!(retry_in_s = after.as_secs(), "cannot rest ({e}); staying up");
+                on_screen = Instant::now();
             }
         }
     });
@@ -309,6 +309,7 @@ fn main() {
     // arguments to the running instance and exits before that, opening nothing.
     let exclude = desktop.capture_exclude.clone();
     let stash = handover::stash_dir(&home);
+    handover::sweep_stale(&stash);
     let state = move || AppState {
         engine: EngineHandle::start(tauri::async_runtime::handle().inner().clone(), home, env.clone()),
         shown_at: Mutex::new(None),
@@ -326,11 +327,16 @@ fn main() {
     if let Ok(id) = std::env::var("CHIEF_DESKTOP_IDENTIFIER") {
         tauri_context.config_mut().identifier = id;
     }
+    let forwarded_stash = stash.clone();
     let app = tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+        .plugin(tauri_plugin_single_instance::init(move |app, argv, _cwd| {
             // A second launch opens a window of the running app: `--settings`,
-            // `--briefing` or the popup.
-            match Open::from_args(&argv, None) {
+            // `--briefing` or the popup. A woken image that found the name taken (a
+            // launch came in the moment it was free) hands over what it was woken for:
+            // its lookup (read from the stash, so a command line cannot name any other
+            // file) and the notifications it was waiting on.
+            background::adopt(app, handover::awaiting_from_args(&argv));
+            match Open::from_args(&argv, Some(&forwarded_stash)) {
                 Open::Nothing => show_popup_empty(app),
                 what => open(app, what),
             }

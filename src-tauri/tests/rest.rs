@@ -14,11 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod common;
-use common::{demo_home, need_x, reports, set_primary, visible, wait_for, xdotool};
+use common::{FakeWatcher, demo_home, live_tray_item, need_x, reports, set_primary, visible, wait_for, xdotool};
 
 const TEST_ID: &str = "dev.chief.desktop.rest-test";
 const NOTIFICATIONS: &str = "/org/freedesktop/Notifications";
-const WATCHER: &str = "/StatusNotifierWatcher";
 
 /// (id, summary, body) of each notification asked for.
 type Shown = Arc<Mutex<Vec<(u32, String, String)>>>;
@@ -63,33 +62,6 @@ impl FakeNotifications {
     ) -> zbus::Result<()>;
 }
 
-/// A tray host's watcher: the items that registered.
-struct FakeWatcher(Arc<Mutex<Vec<String>>>);
-
-#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
-impl FakeWatcher {
-    fn register_status_notifier_item(&self, service: &str) {
-        self.0.lock().unwrap().push(service.to_string());
-    }
-
-    fn register_status_notifier_host(&self, _service: &str) {}
-
-    #[zbus(property)]
-    fn is_status_notifier_host_registered(&self) -> bool {
-        true
-    }
-
-    #[zbus(property)]
-    fn protocol_version(&self) -> i32 {
-        0
-    }
-
-    #[zbus(property)]
-    fn registered_status_notifier_items(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
 fn rests(log: &std::path::Path) -> usize {
     std::fs::read_to_string(log).unwrap_or_default().matches("resting: the tray, hotkey").count()
 }
@@ -98,18 +70,6 @@ fn rests(log: &std::path::Path) -> usize {
 fn at_rest(pid: u32) -> bool {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     comm.trim() == "chief-desktop-r" && common::family(pid).len() == 1
-}
-
-/// The tray item registered with the watcher that is on the bus now (the resting
-/// process's; an earlier image's went with it).
-fn live_tray_item(bus: &zbus::blocking::Connection, items: &Mutex<Vec<String>>) -> Option<String> {
-    let dbus = zbus::blocking::fdo::DBusProxy::new(bus).unwrap();
-    let registered = items.lock().unwrap().clone();
-    registered
-        .into_iter()
-        .rev()
-        .filter(|s| s.starts_with("org.kde.StatusNotifierItem-"))
-        .find(|s| zbus::names::BusName::try_from(s.as_str()).is_ok_and(|n| dbus.name_has_owner(n).unwrap_or(false)))
 }
 
 fn hide_popup() {
@@ -154,15 +114,9 @@ fn click_tray_entry(bus: &zbus::blocking::Connection, item: &str, label: &str) {
 #[test]
 fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     need_x(&["xdotool", "xclip"]);
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "a session bus is required (scripts/test.sh starts one)"
-    );
+    common::need_session_bus();
     let (home, truth) = demo_home();
-    let config = home.path().join("chief.toml");
-    let mut toml = std::fs::read_to_string(&config).unwrap();
-    toml.push_str("\n[desktop]\npopup_unload_after_secs = 2\nagents_every_secs = 1\n");
-    std::fs::write(&config, toml).unwrap();
+    common::set_desktop(home.path(), "popup_unload_after_secs = 2\nagents_every_secs = 1");
 
     let shown: Shown = Arc::default();
     let items: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -174,7 +128,7 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
         .unwrap()
         .serve_at(NOTIFICATIONS, FakeNotifications(shown.clone()))
         .unwrap()
-        .serve_at(WATCHER, FakeWatcher(items.clone()))
+        .serve_at(common::WATCHER, FakeWatcher(items.clone()))
         .unwrap()
         .build()
         .expect("the test owns the notification service and the tray watcher on the session bus");
@@ -211,17 +165,9 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     // The tray while resting: an item with the app's title and icon.
     wait_for("the resting tray item", Duration::from_secs(20), || live_tray_item(&bus, &items).is_some());
     let item = live_tray_item(&bus, &items).unwrap();
-    let props = zbus::blocking::fdo::PropertiesProxy::builder(&bus)
-        .destination(item.as_str())
-        .unwrap()
-        .path("/StatusNotifierItem")
-        .unwrap()
-        .build()
-        .unwrap();
-    let sni = zbus::names::InterfaceName::try_from("org.kde.StatusNotifierItem").unwrap();
-    let title = String::try_from(props.get(sni.clone(), "Title").unwrap()).unwrap();
+    let title = String::try_from(common::tray_property(&bus, &item, "Title").unwrap()).unwrap();
     assert_eq!(title, "Chief");
-    let icons: Vec<(i32, i32, Vec<u8>)> = props.get(sni, "IconPixmap").unwrap().try_into().unwrap();
+    let icons: Vec<(i32, i32, Vec<u8>)> = common::tray_property(&bus, &item, "IconPixmap").unwrap().try_into().unwrap();
     assert!(icons.iter().any(|(w, h, data)| *w > 0 && data.len() == (w * h * 4) as usize), "an icon");
 
     // A question stored while resting: the resting process notifies.
@@ -294,13 +240,7 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     wait_for("the app to rest again", Duration::from_secs(30), || rests(&log) == 2 && at_rest(pid));
 
     // A second launch at rest opens the popup empty: nothing is replayed.
-    let status = std::process::Command::new(common::app_exe())
-        .env("CHIEF_HOME", home.path())
-        .env("CHIEF_DESKTOP_IDENTIFIER", TEST_ID)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "the second instance hands over and exits");
+    common::second_launch(&common::app_exe(), home.path(), TEST_ID, &[]);
     wait_for("the empty popup", Duration::from_secs(30), || visible("^Chief$"));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(reports(&report).len(), 2, "no lookup was replayed");

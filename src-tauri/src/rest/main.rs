@@ -48,16 +48,21 @@ mod linux {
         Sync,
         /// The tray's Quit.
         Quit,
+        /// Notifications another image left on screen, to listen to.
+        Adopt(Vec<(u32, Target)>),
     }
 
     /// The single-instance service a second launch calls (the one
-    /// `tauri-plugin-single-instance` serves in the app).
-    struct SingleInstance(mpsc::Sender<Wake>);
+    /// `tauri-plugin-single-instance` serves in the app), and where lookups wait.
+    struct SingleInstance(mpsc::Sender<Wake>, std::path::PathBuf);
 
     #[zbus::interface(name = "org.SingleInstance.DBus")]
     impl SingleInstance {
         fn execute_callback(&mut self, argv: Vec<String>, _cwd: String) {
-            let what = match Open::from_args(&argv, None) {
+            // As in the app: another image that found the name taken hands over its
+            // lookup and the notifications it waits on.
+            let _ = self.0.send(Wake::Adopt(handover::awaiting_from_args(&argv)));
+            let what = match Open::from_args(&argv, Some(&self.1)) {
                 Open::Nothing => Open::Popup,
                 what => what,
             };
@@ -68,6 +73,8 @@ mod linux {
     struct RestShell {
         tx: mpsc::Sender<Wake>,
         tray: Mutex<Option<ksni::blocking::Handle<ChiefTray>>>,
+        /// Why the app cannot be started, shown above the sources' state.
+        trouble: Mutex<Option<String>>,
     }
 
     impl RestShell {
@@ -80,7 +87,8 @@ mod linux {
 
     impl work::Shell for RestShell {
         fn set_status(&self, text: String) {
-            self.tray(|t| t.status = text);
+            let trouble = self.trouble.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            self.tray(|t| t.status = trouble.map_or(text.clone(), |why| format!("{why}\n{text}")));
         }
 
         fn set_unread(&self, unread: bool) {
@@ -113,6 +121,7 @@ mod linux {
         let env: Vec<(String, String)> = std::env::vars().collect();
         let (home, desktop, live) = chief_desktop::desktop_config(&env);
         let stash = handover::stash_dir(&home);
+        handover::sweep_stale(&stash);
         let (tx, rx) = mpsc::channel::<Wake>();
 
         // The single-instance name first: a second launch during the handover waits for
@@ -123,7 +132,7 @@ mod linux {
                 .name(name.as_str())?
                 .replace_existing_names(false)
                 .allow_name_replacements(false)
-                .serve_at(path.as_str(), SingleInstance(tx.clone()))?
+                .serve_at(path.as_str(), SingleInstance(tx.clone(), stash.clone()))?
                 .build()
         });
         let bus = match bus {
@@ -147,8 +156,9 @@ mod linux {
             Err(e) => {
                 // The tray and a second launch need the session bus: without it, no rest.
                 tracing::warn!("cannot rest without the session bus ({e}); waking the app");
-                wake(Open::Nothing, None, &stash);
-                return;
+                let e = wake(Open::Nothing, None, &stash);
+                tracing::error!("cannot start {}: {e}; quitting", handover::APP_BIN);
+                std::process::exit(1);
             }
         };
 
@@ -161,12 +171,13 @@ mod linux {
             Ok(rt) => rt,
             Err(e) => {
                 tracing::error!("cannot start a runtime ({e}); waking the app");
-                wake(Open::Nothing, Some(&bus), &stash);
-                return;
+                let e = wake(Open::Nothing, Some(&bus), &stash);
+                tracing::error!("cannot start {}: {e}; quitting", handover::APP_BIN);
+                std::process::exit(1);
             }
         };
         let engine = EngineHandle::start_resting(rt.handle().clone(), home, env.clone());
-        let shell = Arc::new(RestShell { tx: tx.clone(), tray: Mutex::new(None) });
+        let shell = Arc::new(RestShell { tx: tx.clone(), tray: Mutex::new(None), trouble: Mutex::new(None) });
 
         // The tray: the same menu as the app's; each entry that needs a window wakes it.
         let actions = tx.clone();
@@ -235,16 +246,37 @@ mod linux {
                     tracing::info!("quit from the tray");
                     std::process::exit(0);
                 }
+                Ok(Wake::Adopt(waiting)) => {
+                    work::adopt(shell.clone(), waiting);
+                    continue;
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     reap();
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             };
-            if let Some((manager, key)) = grabbed.take() {
-                let _ = manager.unregister(key);
+            if let Some((manager, key)) = &grabbed {
+                let _ = manager.unregister(*key);
             }
-            wake(what, Some(&bus), &stash);
+            let e = wake(what, Some(&bus), &stash);
+            // The app did not start (a broken or half-upgraded install): rest on, with
+            // the name and the key taken back, and say so in the tray.
+            let why = format!("Chief cannot open its window ({e}); reinstall Chief");
+            tracing::error!("cannot start {}: {e}; resting on", handover::APP_BIN);
+            if let Err(e) = bus.request_name(name.as_str()) {
+                tracing::info!("another Chief has started meanwhile ({e}); quitting");
+                std::process::exit(0);
+            }
+            if let Some((manager, key)) = &grabbed
+                && let Err(e) = manager.register(*key)
+            {
+                tracing::error!(hotkey = %hotkey_text, "the hotkey could not be taken back: {e}");
+            }
+            *shell.trouble.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+            if let Ok(sources) = rt.block_on(engine.call(|e| e.source_statuses())) {
+                work::Shell::set_status(shell.as_ref(), work::tray_status(&sources));
+            }
         }
     }
 
@@ -278,8 +310,9 @@ mod linux {
     }
 
     /// Replaces this process with the app, opening `what`. The single-instance name is
-    /// let go first, so the app takes it over.
-    fn wake(what: Open, bus: Option<&zbus::blocking::Connection>, stash: &std::path::Path) {
+    /// let go first, so the app takes it over (the app does not wait for it). Returns
+    /// only if the app could not be started, its lookup file removed.
+    fn wake(what: Open, bus: Option<&zbus::blocking::Connection>, stash: &std::path::Path) -> std::io::Error {
         tracing::info!(to = what.kind(), "waking the app");
         if let Some(bus) = bus {
             let (name, _) = handover::single_instance_name(&handover::identifier());
@@ -294,7 +327,7 @@ mod linux {
         // Notifications still on screen: the app hears their clicks.
         args.extend(handover::awaiting_to_args(&work::awaiting()));
         let e = handover::exec_sibling(handover::APP_BIN, &args);
-        tracing::error!("cannot start {}: {e}; quitting", handover::APP_BIN);
-        std::process::exit(1);
+        handover::discard(&args, stash);
+        e
     }
 }

@@ -211,3 +211,86 @@ pub fn start_live_app(home: &std::path::Path, id: &str, token: &str) -> (Kill, s
     });
     (app, report, log)
 }
+
+/// Where a tray host's watcher serves.
+pub const WATCHER: &str = "/StatusNotifierWatcher";
+
+/// A tray host's watcher: the items that registered.
+pub struct FakeWatcher(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl FakeWatcher {
+    fn register_status_notifier_item(&self, service: &str) {
+        self.0.lock().unwrap().push(service.to_string());
+    }
+
+    fn register_status_notifier_host(&self, _service: &str) {}
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// The tray item registered with the watcher that is on the bus now (the resting
+/// process's; an earlier image's went with it).
+pub fn live_tray_item(bus: &zbus::blocking::Connection, items: &std::sync::Mutex<Vec<String>>) -> Option<String> {
+    let dbus = zbus::blocking::fdo::DBusProxy::new(bus).unwrap();
+    let registered = items.lock().unwrap().clone();
+    registered
+        .into_iter()
+        .rev()
+        .filter(|s| s.starts_with("org.kde.StatusNotifierItem-"))
+        .find(|s| zbus::names::BusName::try_from(s.as_str()).is_ok_and(|n| dbus.name_has_owner(n).unwrap_or(false)))
+}
+
+/// Fails loudly without a session bus.
+pub fn need_session_bus() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "a session bus is required (scripts/test.sh starts one)"
+    );
+}
+
+/// Adds `[desktop]` settings (`lines`, TOML) to the home's chief.toml.
+pub fn set_desktop(home: &std::path::Path, lines: &str) {
+    let config = home.join("chief.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!("\n[desktop]\n{lines}\n"));
+    std::fs::write(&config, toml).unwrap();
+}
+
+/// A property of the StatusNotifierItem `item` serves.
+pub fn tray_property(
+    bus: &zbus::blocking::Connection,
+    item: &str,
+    name: &str,
+) -> zbus::Result<zbus::zvariant::OwnedValue> {
+    let props =
+        zbus::blocking::fdo::PropertiesProxy::builder(bus).destination(item)?.path("/StatusNotifierItem")?.build()?;
+    let sni = zbus::names::InterfaceName::try_from("org.kde.StatusNotifierItem")?;
+    Ok(props.get(sni, name)?)
+}
+
+/// Launches `exe` (with `args`) again on `home` under the identifier `id`, as a user
+/// would while Chief runs; it must hand over to the running instance and exit 0.
+pub fn second_launch(exe: &std::path::Path, home: &std::path::Path, id: &str, args: &[&str]) {
+    let status = Command::new(exe)
+        .args(args)
+        .env("CHIEF_HOME", home)
+        .env("CHIEF_DESKTOP_IDENTIFIER", id)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the second launch hands over and exits: {status}");
+}
