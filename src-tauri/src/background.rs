@@ -69,8 +69,7 @@ pub fn open_popup_on(app: &AppHandle, text: &str) {
 /// The tray icon, with a dot in its corner while a notification waits unread.
 pub fn set_unread(app: &AppHandle, unread: bool) {
     // Redrawn only when the state changes (the popup and briefing clear it on every open).
-    static UNREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if UNREAD.swap(unread, std::sync::atomic::Ordering::Relaxed) == unread {
+    if !work::note_unread(unread) {
         return;
     }
     let (Some(tray), Some(icon)) = (app.tray_by_id("chief"), app.default_window_icon()) else { return };

@@ -151,9 +151,11 @@ pub fn discard(args: &[String], stash: &Path) {
     }
 }
 
-/// The notifications still waiting for a click, for the next image's command line
-/// (`--awaiting-notification ID TARGET` each).
-pub fn awaiting_to_args(notifications: &[(u32, Target)]) -> Vec<String> {
+/// What the next image must go on showing: the notifications still waiting for a
+/// click (`--awaiting-notification ID TARGET` each) and the tray's unread dot
+/// (`--unread`).
+pub fn awaiting_to_args(notifications: &[(u32, Target)], unread: bool) -> Vec<String> {
+    let dot = unread.then(|| "--unread".to_string());
     notifications
         .iter()
         .flat_map(|(id, target)| {
@@ -163,7 +165,13 @@ pub fn awaiting_to_args(notifications: &[(u32, Target)]) -> Vec<String> {
             };
             ["--awaiting-notification".to_string(), id.to_string(), target]
         })
+        .chain(dot)
         .collect()
+}
+
+/// Whether an earlier image showed the unread dot.
+pub fn unread_from_args(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--unread")
 }
 
 /// The notifications an earlier image left waiting for a click.
@@ -309,8 +317,10 @@ mod tests {
         let lookup = Open::Lookup { text: "PAY-142".into(), source: "selection".into(), pressed_ms: 3 };
         let mut args = vec!["chief-desktop".to_string()];
         args.extend(lookup.to_args(&stash).unwrap());
-        args.extend(awaiting_to_args(&waiting));
+        args.extend(awaiting_to_args(&waiting, true));
         assert_eq!(awaiting_from_args(&args), waiting);
+        assert!(unread_from_args(&args), "the unread dot goes too");
+        assert!(!unread_from_args(&awaiting_to_args(&waiting, false)));
         assert_eq!(Open::from_args(&args, Some(&stash)), lookup, "the lookup is read as before");
         assert!(awaiting_from_args(&["chief-desktop".into(), "--awaiting-notification".into(), "x".into()]).is_empty());
     }

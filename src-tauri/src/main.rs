@@ -276,7 +276,8 @@ fn unload_idle_popup(app: &AppHandle, after: Duration, rest: bool) {
                 // waits a moment for them. Until the exec has worked they stay the app's,
                 // so a failed one leaves the app as it was.
                 // Notifications still on screen: the resting process hears their clicks.
-                let waiting = handover::awaiting_to_args(&chief_desktop::work::awaiting());
+                let work = (chief_desktop::work::awaiting(), chief_desktop::work::unread());
+                let waiting = handover::awaiting_to_args(&work.0, work.1);
                 let e = handover::exec_sibling(handover::REST_BIN, &waiting);
                 tracing::warn!(retry_in_s = after.as_secs(), "cannot rest ({e}); staying up");
                 on_screen = Instant::now();
@@ -294,6 +295,41 @@ fn may_rest(app: &AppHandle) -> bool {
         Ok(sources) => !sources.iter().any(|s| s.state == chief_engine::SourceState::Running),
         Err(_) => false,
     }
+}
+
+/// Registers the hotkey. The resting process that woke the app may hold its grab a
+/// moment longer (it goes when that image's X connection closes), so a refusal is
+/// retried for a few seconds, off the main thread, before the pages are told.
+fn register_hotkey(app: AppHandle, hotkey: String) {
+    let attempt = move |app: &AppHandle| match app.global_shortcut().register(hotkey.as_str()) {
+        Ok(()) => {
+            tracing::info!(%hotkey, "hotkey registered");
+            *app.state::<AppState>().hotkey.lock().unwrap_or_else(|p| p.into_inner()) = Some(hotkey.clone());
+            Ok(())
+        }
+        Err(e) => Err((hotkey.clone(), e)),
+    };
+    if attempt(&app).is_ok() {
+        return;
+    }
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            match attempt(&app) {
+                Ok(()) => return,
+                Err((hotkey, e)) if started.elapsed() >= Duration::from_secs(3) => {
+                    tracing::error!(%hotkey, "the hotkey is taken or invalid: {e}");
+                    let message = format!(
+                        "{hotkey} is taken by another app or invalid ({e}); choose another in Settings, e.g. Ctrl+Alt+O"
+                    );
+                    let _ = app.emit(EVENT, UiEvent::HotkeyUnavailable { hotkey, message });
+                    return;
+                }
+                Err(_) => {}
+            }
+        }
+    });
 }
 
 fn main() {
@@ -388,14 +424,17 @@ fn main() {
             let settings = MenuItem::with_id(app, "settings", "Settings…", true, None::<&str>)?;
             let quit = MenuItem::with_id(app, "quit", "Quit Chief", true, None::<&str>)?;
             let menu = Menu::with_items(app, &[&search, &briefing, &sync, &settings, &quit])?;
-            let mut tray = TrayIconBuilder::with_id("chief").menu(&menu).tooltip("Chief").on_menu_event(move |app, event| match event.id().as_ref() {
-                "search" => show_popup_empty(app),
-                "briefing" => show_briefing(app),
-                "sync" => sync_now(app, sync.clone()),
-                "settings" => show_settings(app),
-                "quit" => app.exit(0),
-                _ => {}
-            });
+            let mut tray =
+                TrayIconBuilder::with_id("chief").menu(&menu).tooltip("Chief").on_menu_event(move |app, event| {
+                    match event.id().as_ref() {
+                        "search" => show_popup_empty(app),
+                        "briefing" => show_briefing(app),
+                        "sync" => sync_now(app, sync.clone()),
+                        "settings" => show_settings(app),
+                        "quit" => app.exit(0),
+                        _ => {}
+                    }
+                });
             if let Some(icon) = app.default_window_icon() {
                 tray = tray.icon(icon.clone());
             }
@@ -404,27 +443,24 @@ fn main() {
                 let state = app.state::<AppState>();
                 let args: Vec<String> = std::env::args().collect();
                 let waiting = handover::awaiting_from_args(&args);
+                if handover::unread_from_args(&args) {
+                    background::set_unread(app.handle(), true);
+                }
                 background::start(app.handle(), state.engine.clone(), state.env.clone(), &desktop, live, waiting);
             }
 
             if desktop.launch_at_login
-                && let Err(e) = autostart::apply(true) {
-                    tracing::warn!("launch at login: {e}");
-                }
+                && let Err(e) = autostart::apply(true)
+            {
+                tracing::warn!("launch at login: {e}");
+            }
             // What the command line asks for: a window, or (from the resting process)
             // the lookup, tray action or notification click that woke the app.
             open(app.handle(), Open::from_args(&std::env::args().collect::<Vec<_>>(), Some(&stash)));
             if !desktop.hotkey_enabled {
                 tracing::info!("the global hotkey is off ([desktop] hotkey_enabled = false); use the tray's Search");
-            } else if let Err(e) = app.global_shortcut().register(hotkey.as_str()) {
-                tracing::error!(%hotkey, "the hotkey is taken or invalid: {e}");
-                let _ = app.emit(
-                    EVENT,
-                    UiEvent::HotkeyUnavailable { hotkey: hotkey.clone(), message: format!("{hotkey} is taken by another app or invalid ({e}); choose another in Settings, e.g. Ctrl+Alt+O") },
-                );
             } else {
-                tracing::info!(%hotkey, "hotkey registered");
-                *app.state::<AppState>().hotkey.lock().unwrap_or_else(|p| p.into_inner()) = Some(hotkey.clone());
+                register_hotkey(app.handle().clone(), hotkey);
             }
             Ok(())
         })

@@ -44,6 +44,19 @@ pub enum Target {
     Briefing,
 }
 
+/// Whether a notification waits unread (the tray's dot), kept for the next image.
+static UNREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records whether a notification waits unread; true if that changed it.
+pub fn note_unread(unread: bool) -> bool {
+    UNREAD.swap(unread, std::sync::atomic::Ordering::Relaxed) != unread
+}
+
+/// Whether a notification waits unread.
+pub fn unread() -> bool {
+    UNREAD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Notifications on screen whose click is still awaited: their id and what it opens.
 static AWAITING: Mutex<Vec<(u32, Target)>> = Mutex::new(Vec::new());
 

@@ -72,6 +72,17 @@ fn at_rest(pid: u32) -> bool {
     comm.trim() == "chief-desktop-r" && common::family(pid).len() == 1
 }
 
+/// Whether the live tray item's icon has the unread dot (red, top right), if an item
+/// is live.
+fn dotted(bus: &zbus::blocking::Connection, items: &Mutex<Vec<String>>) -> Option<bool> {
+    let item = live_tray_item(bus, items)?;
+    let icons: Vec<(i32, i32, Vec<u8>)> = common::tray_property(bus, &item, "IconPixmap").ok()?.try_into().ok()?;
+    let (w, h, argb) = icons.into_iter().next()?;
+    let r = (w.min(h) / 4).max(2);
+    let at = ((r + 1) * w + (w - r - 1)) as usize * 4;
+    Some(argb.get(at..at + 4)? == [255, 220, 38, 38])
+}
+
 fn hide_popup() {
     xdotool(&["key", "Escape"]);
     wait_for("the popup hidden", Duration::from_secs(5), || !visible("^Chief$"));
@@ -204,6 +215,7 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     let question = shown.lock().unwrap().last().unwrap().clone();
     assert!(question.2.contains("on-call budget"), "{question:?}");
     assert!(at_rest(pid), "it was sent at rest");
+    wait_for("the unread dot on the resting tray", Duration::from_secs(10), || dotted(&bus, &items) == Some(true));
 
     // The hotkey at rest: the app wakes with the lookup's results.
     xdotool(&["mousemove", "400", "200"]);
@@ -216,6 +228,7 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     // The captured text went over in a file (never on a command line), read once.
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
     assert!(!String::from_utf8_lossy(&cmdline).contains("PAY-142"), "the text is not on the command line");
+    assert!(String::from_utf8_lossy(&cmdline).contains("--unread"), "the unread dot went to the woken app");
     let left: Vec<_> = std::fs::read_dir(home.path().join("handover")).unwrap().collect();
     assert!(left.is_empty(), "the handover file is gone: {left:?}");
     let first = &reports(&report)[0];
@@ -238,6 +251,8 @@ fn an_idle_app_rests_without_windows_and_wakes_on_what_needs_one() {
     assert!(ids.as_array().unwrap().iter().any(|v| v.as_str() == Some(id.as_str())), "{ids}");
     hide_popup();
     wait_for("the app to rest again", Duration::from_secs(30), || rests(&log) == 2 && at_rest(pid));
+    wait_for("the resting tray", Duration::from_secs(20), || dotted(&bus, &items).is_some());
+    assert_eq!(dotted(&bus, &items), Some(false), "the click read it: no dot after the next handover");
 
     // A second launch at rest opens the popup empty: nothing is replayed.
     common::second_launch(&common::app_exe(), home.path(), TEST_ID, &[]);

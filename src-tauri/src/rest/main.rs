@@ -92,6 +92,7 @@ mod linux {
         }
 
         fn set_unread(&self, unread: bool) {
+            work::note_unread(unread);
             self.tray(|t| t.unread = unread);
         }
 
@@ -197,6 +198,9 @@ mod linux {
         // The app's notifications still on screen: their clicks wake it.
         let args: Vec<String> = std::env::args().collect();
         work::adopt(shell.clone(), handover::awaiting_from_args(&args));
+        if handover::unread_from_args(&args) {
+            work::Shell::set_unread(shell.as_ref(), true);
+        }
         work::start(rt.handle(), shell.clone(), engine.clone(), env.clone(), &desktop, live);
 
         // The hotkey, as the app registers it.
@@ -325,7 +329,7 @@ mod linux {
             Open::Popup.to_args(stash).unwrap_or_default()
         });
         // Notifications still on screen: the app hears their clicks.
-        args.extend(handover::awaiting_to_args(&work::awaiting()));
+        args.extend(handover::awaiting_to_args(&work::awaiting(), work::unread()));
         let e = handover::exec_sibling(handover::APP_BIN, &args);
         handover::discard(&args, stash);
         e
