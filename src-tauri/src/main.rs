@@ -359,10 +359,9 @@ fn main() {
 
     // Tests run under their own identifier, so they never meet a running Chief (single
     // instance) or its app data.
+    // The same one the resting process answers on (an empty value means the default).
     let mut tauri_context = tauri::generate_context!();
-    if let Ok(id) = std::env::var("CHIEF_DESKTOP_IDENTIFIER") {
-        tauri_context.config_mut().identifier = id;
-    }
+    tauri_context.config_mut().identifier = handover::identifier();
     let forwarded_stash = stash.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(move |app, argv, _cwd| {
