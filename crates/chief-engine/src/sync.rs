@@ -570,6 +570,8 @@ impl Engine {
         {
             status.state = SourceState::Ok;
             status.message = "reconnected".into();
+            // The next start syncs it at once rather than on its interval.
+            status.last_attempt = None;
             let w = st.writer()?;
             w.set_source_status(&status)?;
             w.commit()?;

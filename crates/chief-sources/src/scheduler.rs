@@ -63,8 +63,11 @@ impl Scheduler {
                 .iter()
                 .map(|job| {
                     let status = store.source_status(job.connector.source()).ok().flatten();
-                    let now = job.options.clock.unwrap_or_else(Timestamp::now);
-                    let wait = first_run_in(status.as_ref(), now, job.interval);
+                    // A fixed clock (a demo, a test) cannot tell how long ago that was.
+                    let wait = match job.options.clock {
+                        Some(_) => Duration::ZERO,
+                        None => first_run_in(status.as_ref(), Timestamp::now(), job.interval),
+                    };
                     if !wait.is_zero() {
                         tracing::info!(
                             source = job.connector.source(),
@@ -112,10 +115,13 @@ impl Scheduler {
 /// How long after a start a source's first background run comes, given how its last
 /// run went: the rest of its interval after a success, at once otherwise (never run,
 /// failed, paused, parked — `run_job` waits for a parked source's `resume_at` itself —
-/// or still marked `running` by a process that ended mid-run).
+/// still marked `running` by a process that ended mid-run, or reconnected since its
+/// last run, which clears `last_attempt`).
 pub fn first_run_in(status: Option<&SourceStatus>, now: Timestamp, interval: Duration) -> Duration {
     let Some(status) = status.filter(|s| s.state == SourceState::Ok) else { return Duration::ZERO };
-    let Some(last) = status.last_success else { return Duration::ZERO };
+    let Some(last) = status.last_success.filter(|t| status.last_attempt == Some(*t)) else {
+        return Duration::ZERO;
+    };
     let since = Duration::from_millis(now.0.saturating_sub(last.0).max(0) as u64);
     interval.saturating_sub(since).min(interval)
 }
@@ -224,6 +230,8 @@ mod tests {
             ..SourceStatus::default()
         };
         assert_eq!(first_run_in(None, now, interval), Duration::ZERO, "never synced");
+        let reconnected = SourceStatus { last_attempt: None, ..status(SourceState::Ok, ago(120)) };
+        assert_eq!(first_run_in(Some(&reconnected), now, interval), Duration::ZERO, "reconnected since");
         assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(120))), now, interval), Duration::from_secs(480));
         assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(900))), now, interval), Duration::ZERO, "overdue");
         // A clock set back leaves at most one interval to wait.
