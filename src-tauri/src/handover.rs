@@ -131,11 +131,13 @@ fn take_stashed(stash: &Path, path: &Path) -> Option<String> {
 const STALE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Removes the lookup files in `stash` left by handovers that did not happen, so no
-/// captured text stays on disk; run at each start.
+/// captured text stays on disk; run at each start. This process's own (the image
+/// before it wrote them for it) stay, whatever the clock did meanwhile.
 pub fn sweep_stale(stash: &Path) {
     let Ok(entries) = std::fs::read_dir(stash) else { return };
+    let own = format!("lookup-{}-", std::process::id());
     for e in entries.flatten() {
-        let lookup = e.file_name().to_str().is_some_and(|n| n.starts_with("lookup-"));
+        let lookup = e.file_name().to_str().is_some_and(|n| n.starts_with("lookup-") && !n.starts_with(&own));
         let old =
             e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|a| a >= STALE);
         if lookup && old {
@@ -291,17 +293,24 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let stash = stash_dir(home.path());
         let lookup = |text: &str, ms| Open::Lookup { text: text.into(), source: "selection".into(), pressed_ms: ms };
-        let old = lookup("an old capture", 1).to_args(&stash).unwrap();
+        // Left by another process (a pid that is not this one's).
+        let mine = lookup("an old capture", 1).to_args(&stash).unwrap();
+        let mut old = mine.clone();
+        old[1] = stash.join(format!("lookup-{}-1", std::process::id() + 1)).to_string_lossy().into_owned();
+        std::fs::rename(&mine[1], &old[1]).unwrap();
         let fresh = lookup("a capture on its way", 2).to_args(&stash).unwrap();
+        // This process's own, however old it looks (a clock that jumped).
+        let own_old = lookup("for this image", 3).to_args(&stash).unwrap();
         let other = stash.join("notes");
         std::fs::write(&other, "not a lookup").unwrap();
         let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        for path in [&old[1], &other.to_string_lossy().into_owned()] {
+        for path in [&old[1], &own_old[1], &other.to_string_lossy().into_owned()] {
             std::fs::File::options().write(true).open(path).unwrap().set_modified(an_hour_ago).unwrap();
         }
         sweep_stale(&stash);
         assert!(!Path::new(&old[1]).exists(), "the old lookup is gone");
         assert!(Path::new(&fresh[1]).exists(), "a lookup on its way stays");
+        assert!(Path::new(&own_old[1]).exists(), "this process's own lookup stays");
         assert!(other.exists(), "only lookup files are swept");
         // A handover that failed discards its own file at once.
         discard(&fresh, &stash);

@@ -77,10 +77,16 @@ pub fn adopt(shell: Arc<dyn Shell>, notifications: Vec<(u32, Target)>) {
     if notifications.is_empty() {
         return;
     }
+    // Awaited from now on, so a handover right after passes them on.
+    awaiting_list().extend(notifications.iter().cloned());
     std::thread::spawn(move || {
         #[cfg(all(unix, not(target_os = "macos")))]
-        if let Err(e) = listen().and_then(|(_bus, signals)| wait_for_clicks(signals, notifications, &shell)) {
-            tracing::warn!("clicks on earlier notifications go unheard: {e}");
+        {
+            let ids: Vec<u32> = notifications.iter().map(|(id, _)| *id).collect();
+            if let Err(e) = listen().and_then(|(_bus, signals)| wait_for_clicks(signals, notifications, &shell)) {
+                tracing::warn!("clicks on earlier notifications go unheard: {e}");
+                awaiting_list().retain(|(id, _)| !ids.contains(id));
+            }
         }
         #[cfg(not(all(unix, not(target_os = "macos"))))]
         let _ = (shell, notifications);
@@ -264,7 +270,14 @@ fn wait_for_clicks(
     mut pending: Vec<(u32, Target)>,
     shell: &Arc<dyn Shell>,
 ) -> zbus::Result<()> {
-    awaiting_list().extend(pending.iter().cloned());
+    {
+        let mut list = awaiting_list();
+        for p in &pending {
+            if !list.contains(p) {
+                list.push(p.clone());
+            }
+        }
+    }
     let done = |id: u32| awaiting_list().retain(|(of, _)| *of != id);
     for signal in signals {
         let signal = signal?;

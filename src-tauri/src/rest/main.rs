@@ -268,9 +268,14 @@ mod linux {
             // the name and the key taken back, and say so in the tray.
             let why = format!("Chief cannot open its window ({e}); reinstall Chief");
             tracing::error!("cannot start {}: {e}; resting on", handover::APP_BIN);
-            if let Err(e) = bus.request_name(name.as_str()) {
-                tracing::info!("another Chief has started meanwhile ({e}); quitting");
-                std::process::exit(0);
+            // Not queued behind a Chief that took the name meanwhile: then that one runs.
+            let flags = zbus::fdo::RequestNameFlags::DoNotQueue.into();
+            match bus.request_name_with_flags(name.as_str(), flags) {
+                Ok(zbus::fdo::RequestNameReply::PrimaryOwner | zbus::fdo::RequestNameReply::AlreadyOwner) => {}
+                other => {
+                    tracing::info!("another Chief has started meanwhile ({other:?}); quitting");
+                    std::process::exit(0);
+                }
             }
             if let Some((manager, key)) = &grabbed
                 && let Err(e) = manager.register(*key)
