@@ -92,8 +92,15 @@ pub fn load(engine: &Engine, dir: &Path, progress: &mut dyn FnMut(&str)) -> Resu
     Ok(corpus.len())
 }
 
-/// Runs every query of `qrels/test.tsv` in each mode.
-pub fn run(engine: &Engine, dir: &Path, modes: &[SearchMode]) -> Result<BTreeMap<String, ModeScores>, EngineError> {
+/// Runs every query of `qrels/test.tsv` in each mode. With `runs`, each mode's ranking
+/// is also written there as a TREC run file (`<mode>.run`: `qid Q0 doc rank score tag`),
+/// the input of `trec_eval` and of fusion experiments.
+pub fn run(
+    engine: &Engine,
+    dir: &Path,
+    modes: &[SearchMode],
+    runs: Option<&Path>,
+) -> Result<BTreeMap<String, ModeScores>, EngineError> {
     let queries: HashMap<String, String> = read_jsonl(&dir.join("queries.jsonl"))?
         .into_iter()
         .filter_map(|q| {
@@ -123,6 +130,7 @@ pub fn run(engine: &Engine, dir: &Path, modes: &[SearchMode]) -> Result<BTreeMap
     let mut out = BTreeMap::new();
     for &mode in modes {
         let (mut ndcg, mut recall, mut mrr, mut n) = (0.0, 0.0, 0.0, 0usize);
+        let mut run_file = String::new();
         for (qid, rels) in &qrels {
             let Some(text) = queries.get(qid) else { continue };
             let resp = engine.search(&SearchQuery {
@@ -133,10 +141,20 @@ pub fn run(engine: &Engine, dir: &Path, modes: &[SearchMode]) -> Result<BTreeMap
                 ..Default::default()
             })?;
             let ranked: Vec<&str> = resp.results.iter().map(|r| r.id.as_str()).collect();
+            for (rank, r) in resp.results.iter().enumerate() {
+                let native = r.id.strip_prefix("local:beir/").unwrap_or(&r.id);
+                run_file.push_str(&format!("{qid} Q0 {native} {} {} chief-{}\n", rank + 1, r.score, mode.as_str()));
+            }
             ndcg += ndcg_at(&ranked, rels, 10);
             recall += ranked.iter().take(100).filter(|id| rels.contains_key(**id)).count() as f64 / rels.len() as f64;
             mrr += ranked.iter().take(10).position(|id| rels.contains_key(*id)).map_or(0.0, |p| 1.0 / (p as f64 + 1.0));
             n += 1;
+        }
+        if let Some(runs) = runs {
+            let path = runs.join(format!("{}.run", mode.as_str()));
+            std::fs::create_dir_all(runs)
+                .and_then(|()| std::fs::write(&path, run_file))
+                .map_err(|source| EngineError::Home { path, source })?;
         }
         let n = n.max(1) as f64;
         let name = serde_json::to_value(mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();

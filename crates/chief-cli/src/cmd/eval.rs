@@ -87,6 +87,9 @@ pub struct BeirArgs {
     /// Keep the evaluation home here (re-runs skip loading and embedding).
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// Also write each mode's ranking to this folder as a TREC run file (`<mode>.run`).
+    #[arg(long)]
+    runs: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -136,7 +139,7 @@ fn beir(cli: &Global, args: &BeirArgs) -> Result<Outcome> {
     if !cli.quiet {
         eprintln!("\r\x1b[Kloaded {docs} documents in {:.1}s", t.elapsed().as_secs_f64());
     }
-    let scores = chief_bench::beir::run(&engine, &args.dir, &modes)?;
+    let scores = chief_bench::beir::run(&engine, &args.dir, &modes, args.runs.as_deref())?;
     output::beir(&scores, args.json)?;
     engine.close()?;
     Ok(Outcome::Ok)
