@@ -66,3 +66,48 @@ fn unreadable_vectors_are_re_embedded_from_the_store() {
     assert_eq!(len, 4 + 384);
     assert_eq!(dense_ids(&engine, "planning for the next quarter"), vec!["slack:C1:1.000100"]);
 }
+
+fn dense_score(engine: &Engine, text: &str, id: &str) -> f32 {
+    engine
+        .search(&SearchQuery { text: text.into(), mode: SearchMode::Dense, limit: Some(5), ..Default::default() })
+        .unwrap()
+        .results
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("{id} not found by meaning for {text:?}"))
+        .score
+}
+
+#[test]
+fn a_long_items_sentences_are_embedded_and_score_it_and_switching_them_off_re_embeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = "The offsite venue is booked for the second week of March. Catering for the team \
+                 dinner is still open. After the outage the Redis connection pool was raised to \
+                 sixty four. Travel budgets for the quarter were approved by finance.";
+    export(
+        dir.path(),
+        json!([
+            {"type": "message", "user": "U1", "ts": "1.000100", "text": notes},
+            {"type": "message", "user": "U1", "ts": "2.000100", "text": "Lunch is pizza on Friday"},
+        ]),
+    );
+    let query = "the Redis connection pool was raised after the outage";
+    let (home, engine) = semantic_engine();
+    engine.import_slack_export(dir.path(), &ImportOptions::default(), &mut |_| {}).unwrap();
+    engine.embed_wait(&mut |_| {}).unwrap();
+    // One passage each, plus the long message's four sentences.
+    assert_eq!(engine.status().unwrap().embeddings.chunks, 2 + 4);
+    let with_sentences = dense_score(&engine, query, "slack:C1:1.000100");
+    engine.close().unwrap();
+
+    let mut config = Config::load(home.path(), Vec::new()).unwrap();
+    config.embed.sentences = false;
+    let engine = Engine::open(home.path(), config).unwrap();
+    engine.embed_wait(&mut |_| {}).unwrap();
+    assert_eq!(engine.status().unwrap().embeddings.chunks, 2, "passages only once sentences are off");
+    let passage_only = dense_score(&engine, query, "slack:C1:1.000100");
+    // The sentence that says it lifts the item above its passage, which averages that
+    // sentence with three about other things.
+    assert!(with_sentences > passage_only + 0.05, "with sentences {with_sentences}, passage only {passage_only}");
+    engine.close().unwrap();
+}

@@ -115,9 +115,100 @@ pub(crate) fn chunk_counted(
     chunks
 }
 
+/// Fewest sentences an item needs before its sentences are embedded on their own.
+/// One or two sentences are already read whole by the passage vector.
+pub const MIN_SENTENCES: usize = 3;
+
+/// Fragments of fewer words than this ("Results:", "Fig. 2") join the next sentence.
+const MIN_SENTENCE_WORDS: usize = 5;
+
+/// The body's sentences, each with the title as context, when it has at least
+/// [`MIN_SENTENCES`] of them (else none), the first `max` kept. A claim usually rests on
+/// one sentence of a longer text; a vector of that sentence alone matches it far better
+/// than the vector of a whole passage, which averages it with everything around it.
+///
+/// ```
+/// let s = chief_embed::sentence_chunks("T", "One two three four five. Six seven eight nine ten! Eleven twelve thirteen fourteen fifteen?", 8);
+/// assert_eq!(s.len(), 3);
+/// assert_eq!(s[1].text, "T\nSix seven eight nine ten!");
+/// assert!(chief_embed::sentence_chunks("T", "Just one sentence here, nothing more.", 8).is_empty());
+/// ```
+pub fn sentence_chunks(title: &str, body: &str, max: usize) -> Vec<Chunk> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let ends = match c {
+            '.' | '!' | '?' => next.is_none_or(char::is_whitespace),
+            '\n' | '。' | '！' | '？' => true,
+            _ => false,
+        };
+        if ends {
+            let end = i + c.len_utf8();
+            if !body[start..end].trim().is_empty() {
+                spans.push((start, end));
+            }
+            start = end;
+        }
+    }
+    if !body[start..].trim().is_empty() {
+        spans.push((start, body.len()));
+    }
+    // Join fragments to the sentence after them (the last one to the sentence before).
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    let mut pending: Option<usize> = None;
+    for (s, e) in spans {
+        let from = pending.take().unwrap_or(s);
+        if body[from..e].split_whitespace().count() < MIN_SENTENCE_WORDS {
+            pending = Some(from);
+        } else {
+            merged.push((from, e));
+        }
+    }
+    if let Some(from) = pending {
+        match merged.last_mut() {
+            Some(last) => last.1 = body.len(),
+            None => merged.push((from, body.len())),
+        }
+    }
+    if merged.len() < MIN_SENTENCES {
+        return Vec::new();
+    }
+    let title = title.trim();
+    merged
+        .into_iter()
+        .take(max)
+        .enumerate()
+        .map(|(index, (start, end))| {
+            let passage = body[start..end].trim();
+            let text = if title.is_empty() { passage.to_string() } else { format!("{title}\n{passage}") };
+            Chunk { index, start, end, text }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentences_keep_offsets_join_fragments_and_skip_short_bodies() {
+        let body = "Background: the pool was small. We raised the Redis pool size to 64 in production. Fig. 2 \
+                    shows the latency before and after the change. Errors dropped to zero within an hour.";
+        let s = sentence_chunks("Pool fix", body, 32);
+        assert_eq!(s.len(), 4, "{s:?}");
+        assert!(s.iter().all(|c| c.text.starts_with("Pool fix\n")));
+        assert_eq!(body[s[1].start..s[1].end].trim(), "We raised the Redis pool size to 64 in production.");
+        // "Fig." is a fragment: it stays with the words after it.
+        assert!(body[s[2].start..s[2].end].trim().starts_with("Fig. 2"), "{:?}", &s[2]);
+        assert_eq!(s.last().unwrap().end, body.len());
+        assert_eq!(sentence_chunks("", body, 2).len(), 2);
+        assert!(sentence_chunks("t", "Two sentences only here. And the second one ends.", 32).is_empty());
+        assert!(sentence_chunks("", "", 32).is_empty());
+        let jp = "東京で会議があります。".repeat(5);
+        assert!(sentence_chunks("", &jp, 32).len() <= 5);
+    }
 
     #[test]
     fn long_bodies_split_on_sentences_with_offsets() {

@@ -74,6 +74,11 @@ pub struct EmbedConfig {
     pub min_similarity: f32,
     /// At most this many chunks of one item are embedded (bounds the cost of huge items).
     pub max_chunks_per_item: usize,
+    /// Items of three sentences or more also get a vector per sentence (up to
+    /// `max_chunks_per_item`), and score as the average of their best passage and best
+    /// sentence. Off: passages only (fewer vectors for a home of long documents).
+    /// Changing it embeds every item again.
+    pub sentences: bool,
     /// A long-running process (the desktop app, `chief watch`) unloads the model after
     /// this many seconds unused (about 100 MB) and loads it again when a sync or a
     /// lookup needs it (about a quarter of a second). 0 keeps it loaded.
@@ -94,6 +99,7 @@ impl Default for EmbedConfig {
             background: true,
             min_similarity: 0.25,
             max_chunks_per_item: 32,
+            sentences: true,
             unload_after_secs: 600,
             load_when_needed: false,
         }

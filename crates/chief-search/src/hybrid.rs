@@ -529,6 +529,7 @@ impl Retriever {
             .first()
             .copied()
             .flatten()
+            .filter(|(idx, _)| *idx < crate::vectors::SENTENCE_CHUNK_BASE)
             .and_then(|(idx, _)| (idx as usize).checked_sub(crate::semantic::FACT_CHUNK_BASE))
             .and_then(|k| facts.get(k))
             .map(|(text, _)| text.clone()))

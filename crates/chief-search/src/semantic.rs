@@ -16,13 +16,20 @@ use chief_store::{ChangeConsumer, Follower, OnStop, Store};
 
 use crate::SearchError;
 use crate::config::EmbedConfig;
-use crate::vectors::{VectorIndex, encode};
+use crate::vectors::{SENTENCE_CHUNK_BASE, VectorIndex, encode};
 
 /// The key under which the queue's position is stored: the model and how items are cut
 /// into passages. A new key embeds every item again (in the background; the old vectors
 /// answer until each item's new ones replace them). `chunks-v2`: passages counted in the
-/// model's own word pieces (v1 estimated them and the model cut long ones short).
-pub const MODEL_KEY: &str = "all-MiniLM-L6-v2-int8/chunks-v2";
+/// model's own word pieces (v1 estimated them and the model cut long ones short);
+/// `chunks-v3`: items of three sentences or more also get a vector per sentence.
+pub const MODEL_KEY: &str = "all-MiniLM-L6-v2-int8/chunks-v3";
+
+/// The queue's key for `[embed] sentences`: turning sentence vectors on or off embeds
+/// every item again, since each item's stored vectors follow the setting.
+pub fn model_key(sentences: bool) -> &'static str {
+    if sentences { MODEL_KEY } else { "all-MiniLM-L6-v2-int8/chunks-v3-passages" }
+}
 const BATCH_ITEMS: usize = 64;
 const BATCH_CHUNKS: usize = 96;
 
@@ -88,7 +95,7 @@ impl Semantic {
             vectors.push_encoded(rid, idx, bytes);
         })?;
         let mut notes = Vec::new();
-        let mut done = store.embed_seq(MODEL_KEY)?;
+        let mut done = store.embed_seq(model_key(cfg.sentences))?;
         if vectors.skipped > 0 {
             // Unreadable vectors: re-embed everything; the store rewrites them.
             notes.push(format!("{} stored vectors were unreadable; re-embedding from the store", vectors.skipped));
@@ -104,6 +111,7 @@ impl Semantic {
             vectors: vectors.clone(),
             done_seq: done_seq.clone(),
             max_chunks: cfg.max_chunks_per_item.max(1),
+            sentences: cfg.sentences,
             idle: !cfg.background,
         };
         let queue = Follower::spawn("embed", worker, OnStop::FinishBatch)
@@ -175,7 +183,8 @@ fn spawn_trimmer(
     Ok((tx, handle))
 }
 
-/// Chunk indexes from here on are the item's propositions, not passages of its text.
+/// Chunk indexes from here on are the item's propositions, not passages of its text
+/// (up to [`SENTENCE_CHUNK_BASE`], its single sentences).
 pub const FACT_CHUNK_BASE: usize = 100_000;
 
 /// An item's chunks as stored: index, byte range, encoded vector.
@@ -187,6 +196,8 @@ struct Worker {
     vectors: Arc<RwLock<VectorIndex>>,
     done_seq: Arc<AtomicI64>,
     max_chunks: usize,
+    /// Embed the sentences of long items too (`[embed] sentences`).
+    sentences: bool,
     /// Set while the queue must not embed on its own (`background = false`, at start).
     idle: bool,
 }
@@ -211,7 +222,12 @@ impl ChangeConsumer for Worker {
         for r in &records {
             let mut chunks = if r.deleted { Vec::new() } else { self.embedder.chunk(&r.title, &r.body)? };
             chunks.truncate(self.max_chunks);
-            if !r.deleted {
+            if !r.deleted && self.sentences {
+                chunks.extend(
+                    chief_embed::sentence_chunks(&r.title, &r.body, self.max_chunks)
+                        .into_iter()
+                        .map(|c| chief_embed::Chunk { index: SENTENCE_CHUNK_BASE as usize + c.index, ..c }),
+                );
                 // Each proposition is a chunk of its own, so a query close to the factoid
                 // finds the item even when its wording is far from the text.
                 chunks.extend(r.facts.iter().enumerate().map(|(k, f)| chief_embed::Chunk {
@@ -245,7 +261,7 @@ impl ChangeConsumer for Worker {
         for (rid, rows) in &encoded {
             w.replace_chunks(*rid, rows)?;
         }
-        w.set_embed_seq(MODEL_KEY, last)?;
+        w.set_embed_seq(model_key(self.sentences), last)?;
         w.commit()?;
         if let Ok(mut v) = self.vectors.write() {
             for (rid, rows) in &encoded {

@@ -11,6 +11,10 @@
 
 use std::collections::HashMap;
 
+/// Chunk indexes from here on are single sentences of the item (see
+/// [`chief_embed::sentence_chunks`]); below are its passages and propositions.
+pub const SENTENCE_CHUNK_BASE: u32 = 200_000;
+
 /// Bytes of one stored vector: an f32 scale followed by `dims` i8 codes.
 pub fn encoded_len(dims: usize) -> usize {
     4 + dims
@@ -154,20 +158,45 @@ impl VectorIndex {
         *self = next;
     }
 
-    /// The best-chunk cosine of `query` for each item in `rids` (`None` when the item
-    /// has no vectors): exact scores for candidates another retriever found.
+    /// The cosine of `query` with each item in `rids` (`None` when the item has no
+    /// vectors), as [`VectorIndex::search`] scores it: exact scores for candidates
+    /// another retriever found.
     pub fn score_items(&self, query: &[f32], rids: &[i64]) -> Vec<Option<f32>> {
-        self.best_chunks(query, rids).into_iter().map(|b| b.map(|(_, s)| s)).collect()
+        let Some((q_codes, q_scale)) = self.query_codes(query) else { return vec![None; rids.len()] };
+        rids.iter().map(|rid| self.item_score(&q_codes, q_scale, *rid)).collect()
+    }
+
+    fn query_codes(&self, query: &[f32]) -> Option<(Vec<i8>, f32)> {
+        if query.len() != self.dims {
+            return None;
+        }
+        let q = encode(query);
+        let q_scale = f32::from_le_bytes([q[0], q[1], q[2], q[3]]);
+        Some((q[4..].iter().map(|b| *b as i8).collect(), q_scale))
+    }
+
+    /// An item's score: its best passage (or proposition), averaged with its best
+    /// sentence when it has sentence vectors. The passage says what the item is about,
+    /// the sentence whether it states what was asked. SciFact nDCG@10, dense: passages
+    /// alone 0.660, this average 0.689; hybrid 0.722 → 0.726 (the maximum of the two
+    /// fused worse with words than the average in an offline comparison).
+    fn item_score(&self, q_codes: &[i8], q_scale: f32, rid: i64) -> Option<f32> {
+        let rows = self.by_rid.get(&rid)?;
+        let (mut main, mut sentence) = (None::<f32>, None::<f32>);
+        for &r in rows.iter().filter(|&&r| self.live[r]) {
+            let s = dot_i8(q_codes, &self.codes[r * self.dims..(r + 1) * self.dims]) as f32 * self.scales[r] * q_scale;
+            let slot = if self.rows[r].1 >= SENTENCE_CHUNK_BASE { &mut sentence } else { &mut main };
+            *slot = Some(slot.map_or(s, |b| b.max(s)));
+        }
+        match (main, sentence) {
+            (Some(m), Some(s)) => Some((m + s) / 2.0),
+            (m, s) => m.or(s),
+        }
     }
 
     /// For each item in `rids`, its chunk most similar to `query`: `(chunk index, cosine)`.
     pub fn best_chunks(&self, query: &[f32], rids: &[i64]) -> Vec<Option<(u32, f32)>> {
-        if query.len() != self.dims {
-            return vec![None; rids.len()];
-        }
-        let q = encode(query);
-        let q_scale = f32::from_le_bytes([q[0], q[1], q[2], q[3]]);
-        let q_codes: Vec<i8> = q[4..].iter().map(|b| *b as i8).collect();
+        let Some((q_codes, q_scale)) = self.query_codes(query) else { return vec![None; rids.len()] };
         rids.iter()
             .map(|rid| {
                 let rows = self.by_rid.get(rid)?;
@@ -184,8 +213,9 @@ impl VectorIndex {
             .collect()
     }
 
-    /// The `k` items whose best chunk is most similar to `query` (a unit vector),
-    /// as `(rid, cosine)`, best first. `accept` can exclude items (filters).
+    /// The `k` items most similar to `query` (a unit vector) as `(rid, cosine)`, best
+    /// first: the items of the closest chunks, scored as [`VectorIndex::score_items`]
+    /// does. `accept` can exclude items (filters).
     pub fn search(
         &self,
         query: &[f32],
@@ -202,8 +232,9 @@ impl VectorIndex {
         let n = self.rows.len();
         let threads = threads.clamp(1, 8).min(n.div_ceil(4096).max(1));
         let per = n.div_ceil(threads);
-        // Keep more rows than items asked for: one item can own several chunks.
-        let keep = k * 4 + 16;
+        // Keep more rows than items asked for: one item can own several passages and
+        // sentences, and the closest rows of a long document can crowd out other items.
+        let keep = k * 8 + 16;
         let scan = |from: usize, to: usize| -> Vec<(f32, usize)> {
             let mut top: Vec<(f32, usize)> = Vec::with_capacity(keep + 1);
             let mut floor = f32::NEG_INFINITY;
@@ -234,17 +265,25 @@ impl VectorIndex {
             })
         };
         all.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-        let mut out: Vec<(i64, f32)> = Vec::with_capacity(k);
-        for (s, r) in all {
+        // Items of the best rows, more than asked for: an item's score averages its best
+        // passage and sentence, which can reorder items whose best rows are close.
+        let wanted = k * 2 + 8;
+        let mut items: Vec<i64> = Vec::with_capacity(wanted);
+        let mut seen = std::collections::HashSet::with_capacity(wanted);
+        for (_, r) in all {
             let rid = self.rows[r].0;
-            if out.iter().any(|(x, _)| *x == rid) || !accept(rid) {
+            if !seen.insert(rid) || !accept(rid) {
                 continue;
             }
-            out.push((rid, s * q_scale));
-            if out.len() == k {
+            items.push(rid);
+            if items.len() == wanted {
                 break;
             }
         }
+        let mut out: Vec<(i64, f32)> =
+            items.into_iter().filter_map(|rid| Some((rid, self.item_score(&q_codes, q_scale, rid)?))).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out.truncate(k);
         out
     }
 }
@@ -313,5 +352,33 @@ mod tests {
             (2, idx.search(&[0.0, 0.0, 1.0, 0.0], 1, 1, &|_| true)[0].1)
         );
         assert_eq!(idx.len(), 1);
+    }
+
+    #[test]
+    fn an_items_score_averages_its_best_passage_and_its_best_sentence() {
+        let mut idx = VectorIndex::new(4);
+        let q = [1.0, 0.0, 0.0, 0.0];
+        // Item 1: a passage half about the query, and one sentence exactly about it.
+        let half = [0.6, 0.8, 0.0, 0.0];
+        idx.push_encoded(1, 0, &encode(&half));
+        idx.push_encoded(1, SENTENCE_CHUNK_BASE, &encode(&[0.0, 0.0, 1.0, 0.0]));
+        idx.push_encoded(1, SENTENCE_CHUNK_BASE + 1, &encode(&q));
+        // Item 2: one passage a little closer than item 1's, no sentences.
+        idx.push_encoded(2, 0, &encode(&[0.7, 0.0, 0.714, 0.0]));
+        // Item 3: one close sentence in a passage about something else.
+        idx.push_encoded(3, 0, &encode(&[0.1, 0.0, 0.0, 0.995]));
+        idx.push_encoded(3, SENTENCE_CHUNK_BASE, &encode(&[0.9, 0.0, 0.0, 0.436]));
+        let scores = idx.score_items(&q, &[1, 2, 3, 4]);
+        let near = |got: Option<f32>, want: f32| got.is_some_and(|g| (g - want).abs() < 0.02);
+        assert!(near(scores[0], 0.8) && near(scores[1], 0.7) && near(scores[2], 0.5), "{scores:?}");
+        assert_eq!(scores[3], None);
+        // The search ranks by the same score: by its best row alone, item 3 would be
+        // second.
+        let found = idx.search(&q, 3, 1, &|_| true);
+        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert!((found[0].1 - scores[0].unwrap()).abs() < 1e-6);
+        // Its sentence gone, item 1 is only its passage.
+        idx.replace(1, &[(0, encode(&half))]);
+        assert_eq!(idx.search(&q, 2, 1, &|_| true)[0].0, 2);
     }
 }
