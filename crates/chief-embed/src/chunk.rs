@@ -136,15 +136,9 @@ const MIN_SENTENCE_WORDS: usize = 5;
 pub fn sentence_chunks(title: &str, body: &str, max: usize) -> Vec<Chunk> {
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
-    let mut chars = body.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, n)| n);
-        let ends = match c {
-            '.' | '!' | '?' => next.is_none_or(char::is_whitespace),
-            '\n' | '。' | '！' | '？' => true,
-            _ => false,
-        };
-        if ends {
+    for (i, c) in body.char_indices() {
+        // The passages' rule, plus a newline and the full-width ends of CJK text.
+        if matches!(c, '\n' | '。' | '！' | '？') || (c.is_ascii() && is_sentence_end(body, i)) {
             let end = i + c.len_utf8();
             if !body[start..end].trim().is_empty() {
                 spans.push((start, end));

@@ -12,7 +12,7 @@ mod model;
 mod slot;
 
 pub(crate) use chunk::chunk_counted;
-pub use chunk::{CHUNK_TOKENS, Chunk, MIN_SENTENCES, chunk_text, sentence_chunks};
+pub use chunk::{CHUNK_TOKENS, Chunk, chunk_text, sentence_chunks};
 pub use model::{ModelFiles, OnnxEmbedder};
 pub use slot::ModelSlot;
 

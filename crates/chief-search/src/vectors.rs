@@ -223,12 +223,10 @@ impl VectorIndex {
         threads: usize,
         accept: &(dyn Fn(i64) -> bool + Sync),
     ) -> Vec<(i64, f32)> {
-        if query.len() != self.dims || self.rows.is_empty() || k == 0 {
+        if self.rows.is_empty() || k == 0 {
             return Vec::new();
         }
-        let q = encode(query);
-        let q_scale = f32::from_le_bytes([q[0], q[1], q[2], q[3]]);
-        let q_codes: Vec<i8> = q[4..].iter().map(|b| *b as i8).collect();
+        let Some((q_codes, q_scale)) = self.query_codes(query) else { return Vec::new() };
         let n = self.rows.len();
         let threads = threads.clamp(1, 8).min(n.div_ceil(4096).max(1));
         let per = n.div_ceil(threads);
