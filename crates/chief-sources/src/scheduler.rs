@@ -50,11 +50,12 @@ impl Scheduler {
     }
 
     /// Runs due jobs until `stop` turns true: each source every `interval`, parked
-    /// ones at their `resume_at`, paused ones not until their token changes (a
-    /// restart). The schedule carries over from the last process that ran it (the
-    /// desktop hands over between its two binaries, `chief watch` restarts): a source
-    /// that synced well less than an interval ago waits for the rest of it; one never
-    /// synced, failed, or cut short mid-run (still `running`) syncs at once.
+    /// ones at their `resume_at`, paused ones not until they are reconnected. The
+    /// schedule carries over from the last process that ran it (the desktop hands over
+    /// between its two binaries, `chief watch` restarts): a source that synced or
+    /// failed less than an interval ago waits for the rest of it, a paused one stays
+    /// paused; one never synced, reconnected, or cut short mid-run (still `running`)
+    /// syncs at once.
     pub async fn run_forever(&self, progress: &Progress, mut stop: tokio::sync::watch::Receiver<bool>) {
         let start = tokio::time::Instant::now();
         let mut next: Vec<Option<tokio::time::Instant>> = match Store::open(&self.store_path) {
@@ -65,18 +66,24 @@ impl Scheduler {
                     let status = store.source_status(job.connector.source()).ok().flatten();
                     // A fixed clock (a demo, a test) cannot tell how long ago that was.
                     let wait = match job.options.clock {
-                        Some(_) => Duration::ZERO,
+                        Some(_) => Some(Duration::ZERO),
                         None => first_run_in(status.as_ref(), Timestamp::now(), job.interval),
                     };
-                    if !wait.is_zero() {
-                        tracing::info!(
+                    match wait {
+                        None => tracing::info!(
                             source = job.connector.source(),
-                            in_s = wait.as_secs(),
-                            "synced {} s ago; the next sync comes on its interval",
-                            (job.interval - wait).as_secs()
-                        );
+                            "paused ({}): waits for a reconnect",
+                            status.as_ref().map_or("", |s| s.message.as_str())
+                        ),
+                        Some(w) if !w.is_zero() => tracing::info!(
+                            source = job.connector.source(),
+                            in_s = w.as_secs(),
+                            "last ran {} s ago; the next sync comes on its interval",
+                            (job.interval - w).as_secs()
+                        ),
+                        Some(_) => {}
                     }
-                    Some(start + wait)
+                    wait.map(|w| start + w)
                 })
                 .collect(),
             Err(_) => vec![Some(start); self.jobs.len()],
@@ -113,17 +120,23 @@ impl Scheduler {
 }
 
 /// How long after a start a source's first background run comes, given how its last
-/// run went: the rest of its interval after a success, at once otherwise (never run,
-/// failed, paused, parked — `run_job` waits for a parked source's `resume_at` itself —
-/// still marked `running` by a process that ended mid-run, or reconnected since its
-/// last run, which clears `last_attempt`).
-pub fn first_run_in(status: Option<&SourceStatus>, now: Timestamp, interval: Duration) -> Duration {
-    let Some(status) = status.filter(|s| s.state == SourceState::Ok) else { return Duration::ZERO };
-    let Some(last) = status.last_success.filter(|t| status.last_attempt == Some(*t)) else {
-        return Duration::ZERO;
+/// run went: the rest of its interval after a success or a failure (as if this
+/// process had run it), never for a paused one (its token was rejected: only a
+/// reconnect, which clears `last_attempt`, or an explicit sync retries it), at once
+/// otherwise (never run, reconnected, parked — `run_job` waits for a parked source's
+/// `resume_at` itself — or still marked `running` by a process that ended mid-run).
+pub fn first_run_in(status: Option<&SourceStatus>, now: Timestamp, interval: Duration) -> Option<Duration> {
+    let Some((status, last)) = status.and_then(|s| Some((s, s.last_attempt?))) else { return Some(Duration::ZERO) };
+    let rest = || {
+        let since = Duration::from_millis(now.0.saturating_sub(last.0).max(0) as u64);
+        interval.saturating_sub(since).min(interval)
     };
-    let since = Duration::from_millis(now.0.saturating_sub(last.0).max(0) as u64);
-    interval.saturating_sub(since).min(interval)
+    match status.state {
+        SourceState::Paused => None,
+        SourceState::Failed => Some(rest()),
+        SourceState::Ok if status.last_success == Some(last) => Some(rest()),
+        _ => Some(Duration::ZERO),
+    }
 }
 
 fn status_of(source: &str, prev: Option<SourceStatus>) -> SourceStatus {
@@ -229,15 +242,27 @@ mod tests {
             last_success,
             ..SourceStatus::default()
         };
-        assert_eq!(first_run_in(None, now, interval), Duration::ZERO, "never synced");
+        let zero = Some(Duration::ZERO);
+        assert_eq!(first_run_in(None, now, interval), zero, "never synced");
         let reconnected = SourceStatus { last_attempt: None, ..status(SourceState::Ok, ago(120)) };
-        assert_eq!(first_run_in(Some(&reconnected), now, interval), Duration::ZERO, "reconnected since");
-        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(120))), now, interval), Duration::from_secs(480));
-        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(900))), now, interval), Duration::ZERO, "overdue");
+        assert_eq!(first_run_in(Some(&reconnected), now, interval), zero, "reconnected since");
+        assert_eq!(
+            first_run_in(Some(&status(SourceState::Ok, ago(120))), now, interval),
+            Some(Duration::from_secs(480))
+        );
+        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(900))), now, interval), zero, "overdue");
         // A clock set back leaves at most one interval to wait.
-        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(-3_600))), now, interval), interval);
-        for cut_short in [SourceState::Running, SourceState::Failed, SourceState::Parked, SourceState::Paused] {
-            assert_eq!(first_run_in(Some(&status(cut_short, ago(60))), now, interval), Duration::ZERO, "{cut_short}");
+        assert_eq!(first_run_in(Some(&status(SourceState::Ok, ago(-3_600))), now, interval), Some(interval));
+        for cut_short in [SourceState::Running, SourceState::Parked] {
+            assert_eq!(first_run_in(Some(&status(cut_short, ago(60))), now, interval), zero, "{cut_short}");
         }
+        // A failure (the network was down) is retried on the interval, as the process
+        // that saw it would have; a rejected token is not retried at every start.
+        let failed = SourceStatus { last_success: ago(3_600), ..status(SourceState::Failed, ago(60)) };
+        assert_eq!(first_run_in(Some(&failed), now, interval), Some(Duration::from_secs(540)));
+        assert_eq!(first_run_in(Some(&status(SourceState::Failed, ago(900))), now, interval), zero, "overdue");
+        assert_eq!(first_run_in(Some(&status(SourceState::Paused, ago(86_400))), now, interval), None);
+        let unpaused = SourceStatus { last_attempt: None, ..status(SourceState::Paused, ago(60)) };
+        assert_eq!(first_run_in(Some(&unpaused), now, interval), zero, "reconnected");
     }
 }

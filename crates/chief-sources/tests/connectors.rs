@@ -531,24 +531,84 @@ async fn a_reconciling_sync_keeps_every_message_of_an_imported_export() {
     assert_eq!(after.len(), imported.len() + msgs.len(), "and the recent week was added");
 }
 
+/// A home both sources have synced into from a fresh mock.
+async fn synced_home() -> (MockApi, tempfile::TempDir, std::path::PathBuf) {
+    let mock = MockApi::start(world()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let out = sync_both(&db, &mock, SyncOptions::default()).await;
+    assert!(out.values().all(|r| r.is_ok()), "{out:?}");
+    (mock, dir, db)
+}
+
+/// Rewrites a source's stored state, as a previous process could have left it.
+fn set_status(
+    store: &mut Store,
+    source: &str,
+    state: chief_store::SourceState,
+    last_attempt: Option<chief_core::Timestamp>,
+) {
+    let mut st = store.source_status(source).unwrap().unwrap();
+    (st.state, st.last_attempt) = (state, last_attempt);
+    let w = store.writer().unwrap();
+    w.set_source_status(&st).unwrap();
+    w.commit().unwrap();
+}
+
+/// A source whose token was rejected is not retried at every start (the desktop
+/// starts its background loop at each handover), nor is one that failed a moment ago;
+/// a reconnect (which clears `last_attempt`) syncs it at once.
+#[tokio::test]
+async fn a_restart_leaves_a_paused_source_alone_until_it_is_reconnected() {
+    let (mock, _dir, db) = synced_home().await;
+    let mut store = Store::open(&db).unwrap();
+    let long_ago = Some(chief_core::Timestamp(chief_core::Timestamp::now().0 - 86_400_000));
+    set_status(&mut store, "slack", chief_store::SourceState::Paused, long_ago);
+    set_status(&mut store, "github", chief_store::SourceState::Failed, Some(chief_core::Timestamp::now()));
+    let token = mock.world(|w| w.token.clone());
+    let run_a_while = |db: std::path::PathBuf| {
+        let (mock, token) = (&mock, token.clone());
+        async move {
+            let s = Scheduler::new(
+                db,
+                vec![
+                    job(slack(mock, &token), SyncOptions::default()),
+                    job(github(mock, &token), SyncOptions::default()),
+                ],
+            );
+            let (stop_tx, stop) = tokio::sync::watch::channel(false);
+            let stopper = async move {
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                stop_tx.send(true).unwrap();
+            };
+            let before = mock.requests().len();
+            let progress = no_progress();
+            tokio::join!(s.run_forever(&progress, stop), stopper);
+            mock.requests().into_iter().skip(before).map(|r| r.service).collect::<Vec<_>>()
+        }
+    };
+    let asked = run_a_while(db.clone()).await;
+    assert!(asked.is_empty(), "neither the paused nor the just-failed source is asked: {asked:?}");
+    assert_eq!(store.source_status("slack").unwrap().unwrap().state, chief_store::SourceState::Paused);
+
+    // Reconnected (as `chief connect` does): the next start syncs it.
+    set_status(&mut store, "slack", chief_store::SourceState::Ok, None);
+    let asked = run_a_while(db.clone()).await;
+    assert!(asked.contains(&"slack"), "{asked:?}");
+    assert!(asked.iter().all(|s| *s != "github"), "the failure waits for its interval: {asked:?}");
+}
+
 /// The desktop hands over between its two binaries and `chief watch` restarts: the
 /// background schedule carries over. A source synced a minute ago waits for the rest
 /// of its interval; one a previous process left `running` mid-sync syncs at once and
 /// ends up `ok`.
 #[tokio::test]
 async fn a_restarted_schedule_waits_for_what_just_synced_and_resumes_what_was_cut_short() {
-    let mock = MockApi::start(world()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("chief.db");
-    let out = sync_both(&db, &mock, SyncOptions::default()).await;
-    assert!(out.values().all(|r| r.is_ok()), "{out:?}");
+    let (mock, _dir, db) = synced_home().await;
     // The previous process ended during a GitHub sync.
     let mut store = Store::open(&db).unwrap();
-    let mut github_status = store.source_status("github").unwrap().unwrap();
-    github_status.state = chief_store::SourceState::Running;
-    let w = store.writer().unwrap();
-    w.set_source_status(&github_status).unwrap();
-    w.commit().unwrap();
+    let attempted = store.source_status("github").unwrap().unwrap().last_attempt;
+    set_status(&mut store, "github", chief_store::SourceState::Running, attempted);
     let before = mock.requests().len();
 
     let token = mock.world(|w| w.token.clone());
