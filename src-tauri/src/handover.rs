@@ -38,9 +38,9 @@ pub enum Open {
 
 impl Open {
     /// What a command line asks for (the first thing it names). A lookup's text is
-    /// read from its file in `stash` (the resting process put it there), and the file
-    /// removed; without `stash` (a second launch's command line) lookups are ignored.
-    pub fn from_args(args: &[String], stash: Option<&Path>) -> Open {
+    /// read from its file in `stash` (the image that handed over put it there), and
+    /// the file removed; a file elsewhere, or not named as a lookup, is ignored.
+    pub fn from_args(args: &[String], stash: &Path) -> Open {
         let value = |i: usize| args.get(i + 1).cloned().unwrap_or_default();
         let flag = |name: &str| args.iter().position(|a| a == name).map(value).unwrap_or_default();
         for (i, a) in args.iter().enumerate() {
@@ -50,7 +50,7 @@ impl Open {
                 "--popup" => return Open::Popup,
                 "--open-item" => return Open::Item(value(i)),
                 "--lookup-file" => {
-                    let Some(text) = stash.and_then(|dir| take_stashed(dir, Path::new(&value(i)))) else { continue };
+                    let Some(text) = take_stashed(stash, Path::new(&value(i))) else { continue };
                     let pressed_ms = flag("--pressed-ms").parse().unwrap_or(0);
                     return Open::Lookup { text, source: flag("--lookup-source"), pressed_ms };
                 }
@@ -171,6 +171,15 @@ pub fn awaiting_to_args(notifications: &[(u32, Target)], unread: bool) -> Vec<St
         .collect()
 }
 
+/// Added by a resting process that found another Chief running: the one running takes
+/// over the notifications and the unread dot it forwards, and opens nothing.
+pub const ADOPT_ONLY: &str = "--adopt-only";
+
+/// Whether a forwarded command line only hands notifications over ([`ADOPT_ONLY`]).
+pub fn adopt_only(args: &[String]) -> bool {
+    args.iter().any(|a| a == ADOPT_ONLY)
+}
+
 /// Whether an earlier image showed the unread dot.
 pub fn unread_from_args(args: &[String]) -> bool {
     args.iter().any(|a| a == "--unread")
@@ -202,13 +211,42 @@ pub fn sibling(name: &str) -> Option<PathBuf> {
 /// process's environment. Its descriptors close on the way (Rust's, GLib's and
 /// WebKit's are opened close-on-exec): the D-Bus and X connections with them, so the
 /// tray and the hotkey's grab are free for the next image. Returns only if it failed.
+///
+/// An `exec` that fails leaves this process with SIGPIPE at its default (Rust resets
+/// it for the image it was starting), so a write to a closed pipe or socket would end
+/// it: the first failure sets SIGPIPE aside again, and later calls start `name` as a
+/// new process instead (which leaves this one's signals alone) and exit once it runs.
 #[cfg(unix)]
 pub fn exec_sibling(name: &str, args: &[String]) -> std::io::Error {
     use std::os::unix::process::CommandExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static FAILED_BEFORE: AtomicBool = AtomicBool::new(false);
     let Some(path) = sibling(name) else {
         return std::io::Error::new(std::io::ErrorKind::NotFound, format!("{name} is not beside this binary"));
     };
-    std::process::Command::new(path).args(args).exec()
+    let mut command = std::process::Command::new(path);
+    command.args(args);
+    if FAILED_BEFORE.load(Ordering::SeqCst) {
+        return match command.spawn() {
+            Ok(_) => std::process::exit(0),
+            Err(e) => e,
+        };
+    }
+    let e = command.exec();
+    FAILED_BEFORE.store(true, Ordering::SeqCst);
+    if let Err(why) = ignore_sigpipe() {
+        tracing::warn!("a broken pipe may end Chief from now on: {why}");
+    }
+    e
+}
+
+/// Makes a write to a closed pipe or socket fail with `BrokenPipe` rather than end the
+/// process. Tokio's handler for the signal stays installed for the process's life; it
+/// takes effect the first time only (later calls find it registered).
+#[cfg(unix)]
+fn ignore_sigpipe() -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    rt.block_on(async { tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe()).map(drop) })
 }
 
 /// Elsewhere the app does not rest.
@@ -256,9 +294,9 @@ mod tests {
         ] {
             let mut args = vec!["/usr/bin/chief-desktop".to_string()];
             args.extend(open.to_args(&stash).unwrap());
-            assert_eq!(Open::from_args(&args, Some(&stash)), open, "{args:?}");
+            assert_eq!(Open::from_args(&args, &stash), open, "{args:?}");
         }
-        assert_eq!(Open::from_args(&["chief-desktop".into(), "--verbose".into()], Some(&stash)), Open::Nothing);
+        assert_eq!(Open::from_args(&["chief-desktop".into(), "--verbose".into()], &stash), Open::Nothing);
     }
 
     #[test]
@@ -275,16 +313,15 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
         }
-        // A second launch's command line cannot name a file for the app to read (and
-        // delete), nor can a file outside the stash.
-        assert_eq!(Open::from_args(&args, None), Open::Nothing);
+        // A command line cannot name a file outside the stash for the app to read (and
+        // delete).
         let elsewhere = home.path().join("notes.txt");
         std::fs::write(&elsewhere, "keep me").unwrap();
         let forged = vec!["--lookup-file".to_string(), elsewhere.to_string_lossy().into_owned()];
-        assert_eq!(Open::from_args(&forged, Some(&stash)), Open::Nothing);
+        assert_eq!(Open::from_args(&forged, &stash), Open::Nothing);
         assert!(elsewhere.exists());
         // The app reads it once, and it is gone.
-        assert_eq!(Open::from_args(&args, Some(&stash)), open);
+        assert_eq!(Open::from_args(&args, &stash), open);
         assert!(!file.exists());
     }
 
@@ -315,7 +352,7 @@ mod tests {
         // A handover that failed discards its own file at once.
         discard(&fresh, &stash);
         assert!(!Path::new(&fresh[1]).exists());
-        assert_eq!(Open::from_args(&fresh, Some(&stash)), Open::Nothing);
+        assert_eq!(Open::from_args(&fresh, &stash), Open::Nothing);
     }
 
     #[test]
@@ -330,8 +367,44 @@ mod tests {
         assert_eq!(awaiting_from_args(&args), waiting);
         assert!(unread_from_args(&args), "the unread dot goes too");
         assert!(!unread_from_args(&awaiting_to_args(&waiting, false)));
-        assert_eq!(Open::from_args(&args, Some(&stash)), lookup, "the lookup is read as before");
+        assert_eq!(Open::from_args(&args, &stash), lookup, "the lookup is read as before");
         assert!(awaiting_from_args(&["chief-desktop".into(), "--awaiting-notification".into(), "x".into()]).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_handover_leaves_the_process_alive_on_a_broken_pipe() {
+        use std::io::Write;
+        let exe = std::env::current_exe().unwrap();
+        let name = format!("chief-desktop-not-runnable-{}", std::process::id());
+        let path = exe.parent().unwrap().join(&name);
+        // A script without the execute bit: exec fails (EACCES) without running anything.
+        std::fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
+        for how in ["replacing this process", "starting a new one"] {
+            let e = exec_sibling(&name, &[]);
+            assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{how}: {e}");
+        }
+        std::fs::remove_file(&path).unwrap();
+        // Rust ignores SIGPIPE and the failed exec had reset it: still ignored.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let e = writer.write_all(b"still here").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn a_resting_image_that_found_chief_running_only_hands_its_notifications_over() {
+        let home = tempfile::tempdir().unwrap();
+        let stash = stash_dir(home.path());
+        let waiting = vec![(3, Target::Item("github:o/r#1".into()))];
+        let mut argv = vec!["chief-desktop-rest".to_string()];
+        argv.extend(awaiting_to_args(&waiting, true));
+        assert!(!adopt_only(&argv), "a plain launch opens the popup");
+        argv.push(ADOPT_ONLY.into());
+        assert!(adopt_only(&argv));
+        assert_eq!(awaiting_from_args(&argv), waiting);
+        assert!(unread_from_args(&argv));
+        assert_eq!(Open::from_args(&argv, &stash), Open::Nothing);
     }
 
     #[test]

@@ -47,8 +47,10 @@ pub(crate) struct AppState {
     pub(crate) report: Option<PathBuf>,
     /// Windows never captured (`[desktop] capture_exclude`).
     pub(crate) exclude: Mutex<Vec<String>>,
-    /// The registered hotkey (None: off).
+    /// The registered hotkey (None: off), and whether Settings changed it (then the
+    /// start's retry gives up: it must not take back the key it replaced).
     pub(crate) hotkey: Mutex<Option<String>>,
+    pub(crate) hotkey_changed: std::sync::atomic::AtomicBool,
     pub(crate) env: Vec<(String, String)>,
     /// The last lookup's text and related items, which its explanation starts from.
     pub(crate) last_context: Mutex<Option<(String, chief_engine::ContextResponse)>>,
@@ -242,7 +244,7 @@ pub(crate) fn popup_window(app: &AppHandle) -> Option<tauri::WebviewWindow> {
 /// once it has been hidden that long; the next hotkey makes it again. With `rest`
 /// (`rest_when_idle`), once no window is left and none has shown for that long, the
 /// app hands over to its resting process ([`handover`]).
-fn unload_idle_popup(app: &AppHandle, after: Duration, rest: bool) {
+fn unload_idle_popup(app: &AppHandle, after: Duration, mut rest: bool) {
     let app = app.clone();
     let started = Instant::now();
     let tick = (after / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
@@ -276,11 +278,12 @@ fn unload_idle_popup(app: &AppHandle, after: Duration, rest: bool) {
                 // waits a moment for them. Until the exec has worked they stay the app's,
                 // so a failed one leaves the app as it was.
                 // Notifications still on screen: the resting process hears their clicks.
-                let work = (chief_desktop::work::awaiting(), chief_desktop::work::unread());
-                let waiting = handover::awaiting_to_args(&work.0, work.1);
+                let waiting =
+                    handover::awaiting_to_args(&chief_desktop::work::awaiting(), chief_desktop::work::unread());
                 let e = handover::exec_sibling(handover::REST_BIN, &waiting);
-                tracing::warn!(retry_in_s = after.as_secs(), "cannot rest ({e}); staying up");
-                on_screen = Instant::now();
+                // Whatever kept it from starting (a missing or broken install) stays.
+                tracing::warn!("cannot rest ({e}); the app stays up until it restarts");
+                rest = false;
             }
         }
     });
@@ -301,13 +304,21 @@ fn may_rest(app: &AppHandle) -> bool {
 /// moment longer (it goes when that image's X connection closes), so a refusal is
 /// retried for a few seconds, off the main thread, before the pages are told.
 fn register_hotkey(app: AppHandle, hotkey: String) {
-    let attempt = move |app: &AppHandle| match app.global_shortcut().register(hotkey.as_str()) {
-        Ok(()) => {
-            tracing::info!(%hotkey, "hotkey registered");
-            *app.state::<AppState>().hotkey.lock().unwrap_or_else(|p| p.into_inner()) = Some(hotkey.clone());
-            Ok(())
+    let attempt = move |app: &AppHandle| {
+        let state = app.state::<AppState>();
+        let mut registered = state.hotkey.lock().unwrap_or_else(|p| p.into_inner());
+        if state.hotkey_changed.load(std::sync::atomic::Ordering::SeqCst) {
+            tracing::info!(%hotkey, "the hotkey was changed in Settings meanwhile; not taking this one");
+            return Ok(());
         }
-        Err(e) => Err((hotkey.clone(), e)),
+        match app.global_shortcut().register(hotkey.as_str()) {
+            Ok(()) => {
+                tracing::info!(%hotkey, "hotkey registered");
+                *registered = Some(hotkey.clone());
+                Ok(())
+            }
+            Err(e) => Err((hotkey.clone(), e)),
+        }
     };
     if attempt(&app).is_ok() {
         return;
@@ -353,6 +364,7 @@ fn main() {
         report: std::env::var_os("CHIEF_DESKTOP_REPORT").map(PathBuf::from),
         exclude: Mutex::new(exclude),
         hotkey: Mutex::new(None),
+        hotkey_changed: std::sync::atomic::AtomicBool::new(false),
         last_context: Mutex::new(None),
         env,
     };
@@ -371,7 +383,13 @@ fn main() {
             // its lookup (read from the stash, so a command line cannot name any other
             // file) and the notifications it was waiting on.
             background::adopt(app, handover::awaiting_from_args(&argv));
-            match Open::from_args(&argv, Some(&forwarded_stash)) {
+            if handover::unread_from_args(&argv) {
+                background::set_unread(app, true);
+            }
+            if handover::adopt_only(&argv) {
+                return;
+            }
+            match Open::from_args(&argv, &forwarded_stash) {
                 Open::Nothing => show_popup_empty(app),
                 what => open(app, what),
             }
@@ -455,7 +473,7 @@ fn main() {
             }
             // What the command line asks for: a window, or (from the resting process)
             // the lookup, tray action or notification click that woke the app.
-            open(app.handle(), Open::from_args(&std::env::args().collect::<Vec<_>>(), Some(&stash)));
+            open(app.handle(), Open::from_args(&std::env::args().collect::<Vec<_>>(), &stash));
             if !desktop.hotkey_enabled {
                 tracing::info!("the global hotkey is off ([desktop] hotkey_enabled = false); use the tray's Search");
             } else {

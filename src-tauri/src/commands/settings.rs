@@ -23,13 +23,17 @@ pub async fn update_settings(
     state: tauri::State<'_, AppState>,
     patch: SettingsPatch,
 ) -> Result<SettingsView, UiError> {
-    let current = state.hotkey.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let wanted = patch
         .hotkey
         .as_ref()
         .map(|h| if h.trim().is_empty() { DEFAULT_HOTKEY.to_string() } else { h.trim().to_string() });
     let enabled = patch.hotkey_enabled;
     if wanted.is_some() || enabled.is_some() {
+        // Held throughout, so the start's retry (`register_hotkey`) cannot grab the old
+        // key between these steps, and gives up after them.
+        let mut registered = state.hotkey.lock().unwrap_or_else(|p| p.into_inner());
+        state.hotkey_changed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let current = registered.clone();
         let gs = app.global_shortcut();
         let _ = gs.unregister_all();
         let target = wanted.clone().unwrap_or_else(|| current.clone().unwrap_or_else(|| DEFAULT_HOTKEY.to_string()));
@@ -45,9 +49,9 @@ pub async fn update_settings(
                     ),
                 ));
             }
-            *state.hotkey.lock().unwrap_or_else(|p| p.into_inner()) = Some(target);
+            *registered = Some(target);
         } else {
-            *state.hotkey.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            *registered = None;
         }
     }
     let env = state.env.clone();

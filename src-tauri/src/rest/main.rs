@@ -48,8 +48,9 @@ mod linux {
         Sync,
         /// The tray's Quit.
         Quit,
-        /// Notifications another image left on screen, to listen to.
-        Adopt(Vec<(u32, Target)>),
+        /// Notifications another image left on screen, to listen to, and whether it
+        /// showed the unread dot.
+        Adopt(Vec<(u32, Target)>, bool),
     }
 
     /// The single-instance service a second launch calls (the one
@@ -61,8 +62,11 @@ mod linux {
         fn execute_callback(&mut self, argv: Vec<String>, _cwd: String) {
             // As in the app: another image that found the name taken hands over its
             // lookup and the notifications it waits on.
-            let _ = self.0.send(Wake::Adopt(handover::awaiting_from_args(&argv)));
-            let what = match Open::from_args(&argv, Some(&self.1)) {
+            let _ = self.0.send(Wake::Adopt(handover::awaiting_from_args(&argv), handover::unread_from_args(&argv)));
+            if handover::adopt_only(&argv) {
+                return;
+            }
+            let what = match Open::from_args(&argv, &self.1) {
                 Open::Nothing => Open::Popup,
                 what => what,
             };
@@ -139,11 +143,13 @@ mod linux {
         let bus = match bus {
             Ok(bus) => bus,
             Err(zbus::Error::NameTaken) => {
-                // Another Chief runs: it opens the popup, as for any second launch.
-                tracing::info!("Chief is already running; asking it to open the popup");
+                // Another Chief started the moment the app let the name go: it takes the
+                // notifications this image was handed, and opens nothing.
+                tracing::info!("Chief is already running; handing it the notifications on screen");
                 if let Ok(c) = zbus::blocking::Connection::session() {
                     let cwd = std::env::current_dir().unwrap_or_default().to_string_lossy().to_string();
-                    let argv: Vec<String> = std::env::args().collect();
+                    let mut argv: Vec<String> = std::env::args().collect();
+                    argv.push(handover::ADOPT_ONLY.into());
                     let _ = c.call_method(
                         Some(name.as_str()),
                         path.as_str(),
@@ -250,8 +256,11 @@ mod linux {
                     tracing::info!("quit from the tray");
                     std::process::exit(0);
                 }
-                Ok(Wake::Adopt(waiting)) => {
+                Ok(Wake::Adopt(waiting, unread)) => {
                     work::adopt(shell.clone(), waiting);
+                    if unread {
+                        work::Shell::set_unread(shell.as_ref(), true);
+                    }
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
