@@ -214,30 +214,43 @@ pub fn sibling(name: &str) -> Option<PathBuf> {
 ///
 /// An `exec` that fails leaves this process with SIGPIPE at its default (Rust resets
 /// it for the image it was starting), so a write to a closed pipe or socket would end
-/// it: the first failure sets SIGPIPE aside again, and later calls start `name` as a
-/// new process instead (which leaves this one's signals alone) and exit once it runs.
+/// it. The first failure sets SIGPIPE aside again; after it, `name` is first started
+/// with [`PROBE`] (a new process, which leaves this one's signals alone), and only a
+/// binary that runs is exec'd.
 #[cfg(unix)]
 pub fn exec_sibling(name: &str, args: &[String]) -> std::io::Error {
     use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
     use std::sync::atomic::{AtomicBool, Ordering};
     static FAILED_BEFORE: AtomicBool = AtomicBool::new(false);
     let Some(path) = sibling(name) else {
         return std::io::Error::new(std::io::ErrorKind::NotFound, format!("{name} is not beside this binary"));
     };
-    let mut command = std::process::Command::new(path);
-    command.args(args);
     if FAILED_BEFORE.load(Ordering::SeqCst) {
-        return match command.spawn() {
-            Ok(_) => std::process::exit(0),
-            Err(e) => e,
-        };
+        let probe = Command::new(&path).arg(PROBE).stdin(Stdio::null()).stdout(Stdio::null()).status();
+        match probe {
+            Ok(status) if status.success() => {}
+            Ok(status) => return std::io::Error::other(format!("{name} does not start ({status})")),
+            Err(e) => return e,
+        }
     }
-    let e = command.exec();
+    let e = Command::new(path).args(args).exec();
     FAILED_BEFORE.store(true, Ordering::SeqCst);
     if let Err(why) = ignore_sigpipe() {
         tracing::warn!("a broken pipe may end Chief from now on: {why}");
     }
     e
+}
+
+/// Both binaries exit at once, successfully, when this is their first argument: a
+/// check that they can be started.
+pub const PROBE: &str = "--probe";
+
+/// Exits if this process was started as a [`PROBE`].
+pub fn exit_if_probe() {
+    if std::env::args().nth(1).as_deref() == Some(PROBE) {
+        std::process::exit(0);
+    }
 }
 
 /// Makes a write to a closed pipe or socket fail with `BrokenPipe` rather than end the
@@ -380,7 +393,7 @@ mod tests {
         let path = exe.parent().unwrap().join(&name);
         // A script without the execute bit: exec fails (EACCES) without running anything.
         std::fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
-        for how in ["replacing this process", "starting a new one"] {
+        for how in ["replacing this process", "probing it first"] {
             let e = exec_sibling(&name, &[]);
             assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{how}: {e}");
         }

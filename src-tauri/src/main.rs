@@ -281,9 +281,15 @@ fn unload_idle_popup(app: &AppHandle, after: Duration, mut rest: bool) {
                 let waiting =
                     handover::awaiting_to_args(&chief_desktop::work::awaiting(), chief_desktop::work::unread());
                 let e = handover::exec_sibling(handover::REST_BIN, &waiting);
-                // Whatever kept it from starting (a missing or broken install) stays.
-                tracing::warn!("cannot rest ({e}); the app stays up until it restarts");
-                rest = false;
+                // A binary half-way through an upgrade may be whole next time; one that is
+                // gone is not coming back.
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    tracing::warn!("cannot rest ({e}); the app stays up");
+                    rest = false;
+                } else {
+                    tracing::warn!(retry_in_s = after.as_secs(), "cannot rest ({e}); staying up");
+                }
+                on_screen = Instant::now();
             }
         }
     });
@@ -344,6 +350,7 @@ fn register_hotkey(app: AppHandle, hotkey: String) {
 }
 
 fn main() {
+    handover::exit_if_probe();
     chief_engine::with_lean_malloc(handover::APP_BIN);
     chief_desktop::init_logging();
     let env: Vec<(String, String)> = std::env::vars().collect();

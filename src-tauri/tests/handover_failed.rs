@@ -31,6 +31,18 @@ fn comm(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
 }
 
+/// Whether a write to a closed pipe would end `pid` (SIGPIPE neither ignored nor
+/// caught), from `/proc/PID/status`.
+fn sigpipe_ends(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let mask = |field: &str| {
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        u64::from_str_radix(line[field.len()..].trim(), 16).unwrap()
+    };
+    let sigpipe = 1 << (13 - 1);
+    (mask("SigIgn:") | mask("SigCgt:")) & sigpipe == 0
+}
+
 /// The pid owning `name` on the session bus, if anyone does.
 fn owner_pid(bus: &zbus::blocking::Connection, name: &str) -> Option<u32> {
     let dbus = zbus::blocking::fdo::DBusProxy::new(bus).unwrap();
@@ -91,6 +103,7 @@ fn a_handover_that_cannot_happen_leaves_chief_as_it_was() {
     // Idle: it tries to rest, cannot, and stays up as it was.
     wait_for("a failed attempt to rest", Duration::from_secs(30), || logs().contains("cannot rest"));
     assert_eq!(comm(pid), "chief-desktop", "the app is still up");
+    assert!(!sigpipe_ends(pid), "the failed exec left SIGPIPE at its default");
     assert_eq!(owner_pid(&bus, &instance), Some(pid), "it still answers a second launch");
     let pages = logs().matches("popup ready").count();
     common::second_launch(&app_bin, home.path(), TEST_ID, &["--popup"]);
@@ -121,6 +134,7 @@ fn a_handover_that_cannot_happen_leaves_chief_as_it_was() {
     wait_for("the failed wake", Duration::from_secs(30), || logs().contains("resting on"));
     drop(selection);
     assert_eq!(comm(pid), "chief-desktop-r", "still resting");
+    assert!(!sigpipe_ends(pid), "the failed exec left SIGPIPE at its default");
     assert!(!logs().contains("hunter2"), "the captured text is in no log");
     let stash = home.path().join("handover");
     let left: Vec<_> = std::fs::read_dir(&stash).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();

@@ -12,6 +12,7 @@ mod tray;
 
 #[cfg(target_os = "linux")]
 fn main() {
+    chief_desktop::handover::exit_if_probe();
     chief_engine::with_lean_malloc(chief_desktop::handover::REST_BIN);
     chief_desktop::init_logging();
     linux::run();
