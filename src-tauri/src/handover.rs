@@ -235,8 +235,10 @@ pub fn exec_sibling(name: &str, args: &[String]) -> std::io::Error {
         }
     }
     let e = Command::new(path).args(args).exec();
-    FAILED_BEFORE.store(true, Ordering::SeqCst);
-    if let Err(why) = ignore_sigpipe() {
+    if FAILED_BEFORE.swap(true, Ordering::SeqCst) {
+        // The binary started as a probe, then not: tokio's handler is not installed twice.
+        tracing::error!("{name} failed to start after its probe worked: a broken pipe may end Chief; restart it");
+    } else if let Err(why) = ignore_sigpipe() {
         tracing::warn!("a broken pipe may end Chief from now on: {why}");
     }
     e

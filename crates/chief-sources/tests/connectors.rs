@@ -566,11 +566,12 @@ async fn a_restart_leaves_a_paused_source_alone_until_it_is_reconnected() {
     set_status(&mut store, "slack", chief_store::SourceState::Paused, long_ago);
     set_status(&mut store, "github", chief_store::SourceState::Failed, Some(chief_core::Timestamp::now()));
     let token = mock.world(|w| w.token.clone());
-    let run_a_while = |db: std::path::PathBuf| {
+    // Runs the schedule for 0.8 s, or (`until_slack_synced`) until Slack has synced.
+    let run_a_while = |db: std::path::PathBuf, until_slack_synced: bool| {
         let (mock, token) = (&mock, token.clone());
         async move {
             let s = Scheduler::new(
-                db,
+                db.clone(),
                 vec![
                     job(slack(mock, &token), SyncOptions::default()),
                     job(github(mock, &token), SyncOptions::default()),
@@ -579,6 +580,16 @@ async fn a_restart_leaves_a_paused_source_alone_until_it_is_reconnected() {
             let (stop_tx, stop) = tokio::sync::watch::channel(false);
             let stopper = async move {
                 tokio::time::sleep(Duration::from_millis(800)).await;
+                let store = Store::open(&db).unwrap();
+                for _ in 0..400 {
+                    let slack = store.source_status("slack").unwrap().unwrap();
+                    if !until_slack_synced
+                        || (slack.state == chief_store::SourceState::Ok && slack.last_attempt.is_some())
+                    {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
                 stop_tx.send(true).unwrap();
             };
             let before = mock.requests().len();
@@ -587,13 +598,13 @@ async fn a_restart_leaves_a_paused_source_alone_until_it_is_reconnected() {
             mock.requests().into_iter().skip(before).map(|r| r.service).collect::<Vec<_>>()
         }
     };
-    let asked = run_a_while(db.clone()).await;
+    let asked = run_a_while(db.clone(), false).await;
     assert!(asked.is_empty(), "neither the paused nor the just-failed source is asked: {asked:?}");
     assert_eq!(store.source_status("slack").unwrap().unwrap().state, chief_store::SourceState::Paused);
 
     // Reconnected (as `chief connect` does): the next start syncs it.
     set_status(&mut store, "slack", chief_store::SourceState::Ok, None);
-    let asked = run_a_while(db.clone()).await;
+    let asked = run_a_while(db.clone(), true).await;
     assert!(asked.contains(&"slack"), "{asked:?}");
     assert!(asked.iter().all(|s| *s != "github"), "the failure waits for its interval: {asked:?}");
 }

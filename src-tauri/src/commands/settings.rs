@@ -30,9 +30,10 @@ pub async fn update_settings(
     let enabled = patch.hotkey_enabled;
     if wanted.is_some() || enabled.is_some() {
         // Held throughout, so the start's retry (`register_hotkey`) cannot grab the old
-        // key between these steps, and gives up after them.
+        // key between these steps, and gives up once a change took (a refused one leaves
+        // it trying).
         let mut registered = state.hotkey.lock().unwrap_or_else(|p| p.into_inner());
-        state.hotkey_changed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let changed = || state.hotkey_changed.store(true, std::sync::atomic::Ordering::SeqCst);
         let current = registered.clone();
         let gs = app.global_shortcut();
         let _ = gs.unregister_all();
@@ -50,8 +51,10 @@ pub async fn update_settings(
                 ));
             }
             *registered = Some(target);
+            changed();
         } else {
             *registered = None;
+            changed();
         }
     }
     let env = state.env.clone();

@@ -20,6 +20,7 @@ fn main() {
 
 #[cfg(not(target_os = "linux"))]
 fn main() {
+    chief_desktop::handover::exit_if_probe();
     // Resting is Linux's for now: elsewhere this hands straight back to the app.
     let e = chief_desktop::handover::exec_sibling(chief_desktop::handover::APP_BIN, &[]);
     eprintln!("chief-desktop-rest: cannot start {}: {e}", chief_desktop::handover::APP_BIN);
