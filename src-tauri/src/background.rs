@@ -38,24 +38,26 @@ impl work::Shell for AppShell {
 }
 
 /// Starts the background sync and the agents' rounds on Tauri's runtime, and listens
-/// for clicks on the notifications the resting process left on screen (`waiting`).
+/// for clicks on the notifications the resting process left on screen (`waiting`, with
+/// its unread dot).
 pub fn start(
     app: &AppHandle,
     engine: EngineHandle,
     env: Vec<(String, String)>,
     cfg: &DesktopConfig,
     live: bool,
-    waiting: Vec<(u32, Target)>,
+    (waiting, unread): (Vec<(u32, Target)>, bool),
 ) {
     let rt = tauri::async_runtime::handle().inner().clone();
     let shell: Arc<dyn work::Shell> = Arc::new(AppShell(app.clone()));
-    work::adopt(shell.clone(), waiting);
+    work::adopt(shell.clone(), waiting, unread);
     work::start(&rt, shell, engine, env, cfg, live);
 }
 
-/// Listens for clicks on notifications another image left on screen.
-pub fn adopt(app: &AppHandle, waiting: Vec<(u32, Target)>) {
-    work::adopt(Arc::new(AppShell(app.clone())), waiting);
+/// Listens for clicks on notifications another image left on screen (and shows its
+/// unread dot).
+pub fn adopt(app: &AppHandle, waiting: Vec<(u32, Target)>, unread: bool) {
+    work::adopt(Arc::new(AppShell(app.clone())), waiting, unread);
 }
 
 /// Shows the popup looking up `text`, as the hotkey would.

@@ -389,10 +389,7 @@ fn main() {
             // launch came in the moment it was free) hands over what it was woken for:
             // its lookup (read from the stash, so a command line cannot name any other
             // file) and the notifications it was waiting on.
-            background::adopt(app, handover::awaiting_from_args(&argv));
-            if handover::unread_from_args(&argv) {
-                background::set_unread(app, true);
-            }
+            background::adopt(app, handover::awaiting_from_args(&argv), handover::unread_from_args(&argv));
             if handover::adopt_only(&argv) {
                 return;
             }
@@ -466,10 +463,7 @@ fn main() {
             {
                 let state = app.state::<AppState>();
                 let args: Vec<String> = std::env::args().collect();
-                let waiting = handover::awaiting_from_args(&args);
-                if handover::unread_from_args(&args) {
-                    background::set_unread(app.handle(), true);
-                }
+                let waiting = (handover::awaiting_from_args(&args), handover::unread_from_args(&args));
                 background::start(app.handle(), state.engine.clone(), state.env.clone(), &desktop, live, waiting);
             }
 

@@ -72,8 +72,12 @@ pub fn awaiting() -> Vec<(u32, Target)> {
 }
 
 /// Listens for clicks on notifications an earlier image of this process sent (the
-/// app before it rested, the resting process before it woke the app).
-pub fn adopt(shell: Arc<dyn Shell>, notifications: Vec<(u32, Target)>) {
+/// app before it rested, the resting process before it woke the app), and shows the
+/// unread dot if that image did.
+pub fn adopt(shell: Arc<dyn Shell>, notifications: Vec<(u32, Target)>, unread: bool) {
+    if unread {
+        shell.set_unread(true);
+    }
     if notifications.is_empty() {
         return;
     }

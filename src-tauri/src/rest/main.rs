@@ -205,10 +205,7 @@ mod linux {
         }
         // The app's notifications still on screen: their clicks wake it.
         let args: Vec<String> = std::env::args().collect();
-        work::adopt(shell.clone(), handover::awaiting_from_args(&args));
-        if handover::unread_from_args(&args) {
-            work::Shell::set_unread(shell.as_ref(), true);
-        }
+        work::adopt(shell.clone(), handover::awaiting_from_args(&args), handover::unread_from_args(&args));
         work::start(rt.handle(), shell.clone(), engine.clone(), env.clone(), &desktop, live);
 
         // The hotkey, as the app registers it.
@@ -259,10 +256,7 @@ mod linux {
                     std::process::exit(0);
                 }
                 Ok(Wake::Adopt(waiting, unread)) => {
-                    work::adopt(shell.clone(), waiting);
-                    if unread {
-                        work::Shell::set_unread(shell.as_ref(), true);
-                    }
+                    work::adopt(shell.clone(), waiting, unread);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
