@@ -45,13 +45,12 @@ pub fn start(
     engine: EngineHandle,
     env: Vec<(String, String)>,
     cfg: &DesktopConfig,
-    live: bool,
     (waiting, unread): (Vec<(u32, Target)>, bool),
 ) {
     let rt = tauri::async_runtime::handle().inner().clone();
     let shell: Arc<dyn work::Shell> = Arc::new(AppShell(app.clone()));
     work::adopt(shell.clone(), waiting, unread);
-    work::start(&rt, shell, engine, env, cfg, live);
+    work::start(&rt, shell, engine, env, cfg);
 }
 
 /// Listens for clicks on notifications another image left on screen (and shows its

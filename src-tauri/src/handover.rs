@@ -238,7 +238,7 @@ pub fn exec_sibling(name: &str, args: &[String]) -> std::io::Error {
     if FAILED_BEFORE.swap(true, Ordering::SeqCst) {
         // The binary started as a probe, then not: tokio's handler is not installed twice.
         tracing::error!("{name} failed to start after its probe worked: a broken pipe may end Chief; restart it");
-    } else if let Err(why) = ignore_sigpipe() {
+    } else if let Err(why) = chief_engine::ignore_sigpipe() {
         tracing::warn!("a broken pipe may end Chief from now on: {why}");
     }
     e
@@ -253,15 +253,6 @@ pub fn exit_if_probe() {
     if std::env::args().nth(1).as_deref() == Some(PROBE) {
         std::process::exit(0);
     }
-}
-
-/// Makes a write to a closed pipe or socket fail with `BrokenPipe` rather than end the
-/// process. Tokio's handler for the signal stays installed for the process's life; it
-/// takes effect the first time only (later calls find it registered).
-#[cfg(unix)]
-fn ignore_sigpipe() -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
-    rt.block_on(async { tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe()).map(drop) })
 }
 
 /// Elsewhere the app does not rest.

@@ -25,18 +25,13 @@ pub fn init_logging() {
         .init();
 }
 
-/// The home, its `[desktop]` settings and whether a live source is enabled; a broken
-/// chief.toml still starts the shell (the engine reports it).
-pub fn desktop_config(env: &[(String, String)]) -> (std::path::PathBuf, chief_engine::DesktopConfig, bool) {
+/// The home and its `[desktop]` settings; a broken chief.toml still starts the shell
+/// (the engine reports it).
+pub fn desktop_config(env: &[(String, String)]) -> (std::path::PathBuf, chief_engine::DesktopConfig) {
     let home = std::env::var_os("CHIEF_HOME").map(std::path::PathBuf::from).unwrap_or_else(chief_engine::default_home);
-    let (desktop, live) = chief_engine::Config::load(&home, env.to_vec())
-        .map(|c| {
-            let s = &c.sources;
-            (c.desktop, s.slack.enabled || s.github.enabled || s.jira.enabled || s.google.enabled)
-        })
-        .unwrap_or_else(|e| {
-            tracing::error!("{e}");
-            (chief_engine::DesktopConfig::default(), false)
-        });
-    (home, desktop, live)
+    let desktop = chief_engine::Config::load(&home, env.to_vec()).map(|c| c.desktop).unwrap_or_else(|e| {
+        tracing::error!("{e}");
+        chief_engine::DesktopConfig::default()
+    });
+    (home, desktop)
 }

@@ -354,7 +354,7 @@ fn main() {
     chief_engine::with_lean_malloc(handover::APP_BIN);
     chief_desktop::init_logging();
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let (home, desktop, live) = chief_desktop::desktop_config(&env);
+    let (home, desktop) = chief_desktop::desktop_config(&env);
     let hotkey = std::env::var("CHIEF_DESKTOP_HOTKEY")
         .ok()
         .or_else(|| (!desktop.hotkey.is_empty()).then(|| desktop.hotkey.clone()))
@@ -464,7 +464,7 @@ fn main() {
                 let state = app.state::<AppState>();
                 let args: Vec<String> = std::env::args().collect();
                 let waiting = (handover::awaiting_from_args(&args), handover::unread_from_args(&args));
-                background::start(app.handle(), state.engine.clone(), state.env.clone(), &desktop, live, waiting);
+                background::start(app.handle(), state.engine.clone(), state.env.clone(), &desktop, waiting);
             }
 
             if desktop.launch_at_login

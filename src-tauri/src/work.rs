@@ -1,6 +1,6 @@
 //! Background work, never in the popup's way, the same in the app and at rest: the
 //! enabled live sources synced on their intervals (one long engine call on the
-//! blocking pool), and every `agents_every_secs` a round of the brain's agents
+//! blocking pool, which takes a source connected or enabled in Settings at once), and every `agents_every_secs` a round of the brain's agents
 //! (`Engine::run_agents`, what `chief watch` runs). What the notifier delivers goes out
 //! as OS notifications (the freedesktop service over D-Bus on Linux); a click on one
 //! opens the popup on its item. An hour before the user's usual start, today's
@@ -104,15 +104,16 @@ pub fn start(
     engine: EngineHandle,
     env: Vec<(String, String)>,
     cfg: &DesktopConfig,
-    live: bool,
 ) {
-    if live {
+    {
+        // Waits for a source when none is connected yet, and takes one connected or
+        // enabled in Settings at once.
         let (engine, env, shell) = (engine.clone(), env.clone(), shell.clone());
         rt.spawn(async move {
             let (_keep, stop) = tokio::sync::watch::channel(false);
             let progress: chief_engine::SyncProgress =
                 Arc::new(move |e: &chief_engine::SyncEvent| shell.sync_progress(e));
-            if let Err(e) = engine.call(move |e| e.sync_forever(&env, progress, stop)).await {
+            if let Err(e) = engine.call(move |e| e.sync_in_background(&env, progress, stop)).await {
                 tracing::warn!(code = %e.code, "background sync stopped: {}", e.message);
             }
         });

@@ -383,6 +383,106 @@ async fn sync_from_the_mock_apis_pauses_a_bad_source_and_never_prints_tokens() {
     assert_eq!(json(&shown)["item"]["body"], "the flamingo cluster is degraded");
 }
 
+/// Background sync (the desktop's, `chief watch`'s) takes sources as they come,
+/// without a restart: none at first (it waits), then Slack enabled through the engine
+/// (Settings), then GitHub enabled in `chief.toml` by another process, and Slack is
+/// not synced again for it before its interval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_sync_takes_sources_connected_while_it_runs() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut world = chief_mockapi::World::synthetic(&chief_mockapi::Synthetic {
+        messages: 40,
+        pulls: 3,
+        issues: 1,
+        repos: 1,
+        end_secs: now - 60,
+        ..Default::default()
+    });
+    let token = "xoxp-background-secret-31";
+    world.token = token.into();
+    let mock = chief_mockapi::MockApi::start(world).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    let toml = format!(
+        "[sources.slack]\nenabled = false\napi_base = {:?}\n\
+         [sources.github]\nenabled = false\napi_base = {:?}\ncontainers = [\"synth/repo-0\"]\n",
+        mock.slack_base(),
+        mock.github_base()
+    );
+    std::fs::write(h.join("chief.toml"), &toml).unwrap();
+    let env: Vec<(String, String)> = [
+        ("CHIEF_EMBED_ENABLED", "false"),
+        ("CHIEF_SLACK_TOKEN", token),
+        ("CHIEF_GITHUB_TOKEN", token),
+        // Slack runs once, when enabled, and not again on its interval during the test.
+        ("CHIEF_SOURCES_SLACK_INTERVAL_MINUTES", "600"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let engine =
+        Arc::new(chief_engine::Engine::open(&h, chief_engine::Config::load(&h, env.clone()).unwrap()).unwrap());
+    let events: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = events.clone();
+    let progress: chief_engine::SyncProgress = Arc::new(move |e: &chief_engine::SyncEvent| {
+        if let chief_engine::SyncEvent::Finished { source, .. } | chief_engine::SyncEvent::Paused { source, .. } = e {
+            seen.lock().unwrap().push(format!(
+                "{source} {}",
+                if matches!(e, chief_engine::SyncEvent::Paused { .. }) { "paused" } else { "ok" }
+            ));
+        }
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = {
+        let (engine, env) = (engine.clone(), env.clone());
+        tokio::task::spawn_blocking(move || engine.sync_in_background(&env, progress, stopped))
+    };
+    let wait_for = |what: &'static str, within: Duration| {
+        let events = events.clone();
+        async move {
+            let t = Instant::now();
+            while !events.lock().unwrap().iter().any(|e| e == what) {
+                assert!(t.elapsed() < within, "no {what:?} within {within:?}: {:?}", events.lock().unwrap());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!running.is_finished(), "with no source enabled it waits for one");
+    assert!(events.lock().unwrap().is_empty());
+
+    let enable = |name: &str| chief_engine::SettingsPatch {
+        source: Some(chief_engine::SourcePatch { name: name.into(), enabled: Some(true), ..Default::default() }),
+        ..Default::default()
+    };
+    engine.update_settings(&enable("slack"), &env).unwrap();
+    wait_for("slack ok", Duration::from_secs(20)).await;
+
+    // Another process enables GitHub (as `chief connect github` does on a new source).
+    std::fs::write(h.join("chief.toml"), toml.replace("enabled = false\napi_base = ", "enabled = true\napi_base = "))
+        .unwrap();
+    wait_for("github ok", Duration::from_secs(40)).await;
+    assert_eq!(
+        events.lock().unwrap().iter().filter(|e| *e == "slack ok").count(),
+        1,
+        "Slack is not synced again before its interval"
+    );
+    assert!(!running.is_finished());
+
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    let states: Vec<(String, chief_engine::SourceState)> =
+        engine.source_statuses().unwrap().into_iter().map(|s| (s.source, s.state)).collect();
+    assert_eq!(
+        states,
+        [("github".to_string(), chief_engine::SourceState::Ok), ("slack".to_string(), chief_engine::SourceState::Ok)]
+    );
+}
+
 /// Runs `chief` with `input` on standard input (semantic search off).
 fn chief_stdin(home: &Path, args: &[&str], input: &str) -> Output {
     use std::io::Write;

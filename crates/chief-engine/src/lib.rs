@@ -92,9 +92,24 @@ pub fn with_lean_malloc(program: &str) {
             .env("MALLOC_MMAP_THRESHOLD_", "262144")
             .exec();
         eprintln!("{program}: could not restart with lean malloc settings ({err}); going on without them");
+        // The failed exec reset SIGPIPE for the image it was starting.
+        if let Err(e) = ignore_sigpipe() {
+            eprintln!("{program}: a broken pipe may end it: {e}");
+        }
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     let _ = program;
+}
+
+/// Makes a write to a closed pipe or socket fail with `BrokenPipe` rather than end the
+/// process, as Rust arranges at start: for a process whose `exec` failed, which leaves
+/// SIGPIPE at its default (Rust resets it for the image it was starting). Tokio's
+/// handler for the signal stays installed for the process's life; it takes effect the
+/// first time only (later calls find it registered).
+#[cfg(unix)]
+pub fn ignore_sigpipe() -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    rt.block_on(async { tokio::signal::unix::signal(tokio::signal::unix::SignalKind::pipe()).map(drop) })
 }
 
 /// The default home: the platform data directory (e.g. `~/.local/share/chief`).
@@ -163,6 +178,9 @@ pub struct Engine {
     retriever: Retriever,
     /// The instant time-relative decisions use, when not the wall clock.
     now: Option<chief_core::Timestamp>,
+    /// Bumped when a source is connected, reconnected, enabled or disabled: background
+    /// sync starts over with the new set (see [`Engine::sync_in_background`]).
+    sources_changed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Engine {
@@ -191,7 +209,8 @@ impl Engine {
         };
         let retriever = Retriever::open(&home, policy, &config.search, &config.embed)?;
         let now = demo_now(&home);
-        Ok(Engine { home, config: RwLock::new(config), store: Mutex::new(store), retriever, now })
+        let (sources_changed, _) = tokio::sync::watch::channel(0);
+        Ok(Engine { home, config: RwLock::new(config), store: Mutex::new(store), retriever, now, sources_changed })
     }
 
     /// Embeds every item not embedded yet (blocking), reporting progress.

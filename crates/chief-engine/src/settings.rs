@@ -356,6 +356,9 @@ impl Engine {
             current.llm = config.llm;
             current.desktop = config.desktop;
         }
+        if patch.source.is_some() {
+            self.sources_changed();
+        }
         self.settings(env)
     }
 }

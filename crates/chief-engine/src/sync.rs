@@ -351,32 +351,110 @@ impl Engine {
         Ok(out)
     }
 
-    /// Runs the enabled sources in the background until `stop` turns true.
+    /// Runs the enabled sources in the background until `stop` turns true (see
+    /// [`Engine::sync_in_background`]); fails at once when no source can sync, as
+    /// `chief sync --watch` then has nothing to do.
     pub fn sync_forever(
         &self,
         env: &[(String, String)],
         progress: Progress,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), EngineError> {
-        let (jobs, missing) = self.jobs(&SyncRequest::default(), env)?;
-        for m in missing {
-            tracing::warn!(source = %m.source, "{}", m.message);
-        }
-        let scheduler = Scheduler::new(self.home.db(), jobs);
-        let retriever = &self.retriever;
-        self.block_on(async {
-            let mut stop2 = stop.clone();
-            let ticker = async {
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => retriever.nudge(),
-                        _ = stop2.changed() => return,
-                    }
+        self.jobs(&SyncRequest::default(), env)?;
+        self.sync_in_background(env, progress, stop)
+    }
+
+    /// Runs the enabled sources in the background until `stop` turns true, each on
+    /// its interval. When the sources change it starts over with the new set: one
+    /// connected or reconnected (through this engine, or by `chief connect` in
+    /// another process), enabled or disabled. With no source to sync it waits for one.
+    pub fn sync_in_background(
+        &self,
+        env: &[(String, String)],
+        progress: Progress,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), EngineError> {
+        let mut changed = self.sources_changed.subscribe();
+        loop {
+            let (jobs, missing) = match self.jobs(&SyncRequest::default(), env) {
+                Ok(found) => found,
+                // No source enabled.
+                Err(EngineError::InvalidInput(m)) => {
+                    tracing::info!("{m}");
+                    (Vec::new(), Vec::new())
                 }
+                Err(e) => return Err(e),
             };
-            tokio::join!(scheduler.run_forever(&progress, stop), ticker);
-        })?;
-        Ok(())
+            for m in missing {
+                tracing::warn!(source = %m.source, "{}", m.message);
+            }
+            let mut seen = self.sources_seen();
+            let scheduler = Scheduler::new(self.home.db(), jobs);
+            let (end_round, round) = tokio::sync::watch::channel(false);
+            let retriever = &self.retriever;
+            let again = self.block_on(async {
+                let mut stop = stop.clone();
+                let watcher = async {
+                    let mut ticks = 0u64;
+                    let again = loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => retriever.nudge(),
+                            _ = changed.changed() => break true,
+                            r = stop.changed() => if r.is_err() || *stop.borrow() { break false },
+                        }
+                        ticks += 1;
+                        if ticks.is_multiple_of(SOURCES_CHECK_SECS) && self.sources_changed_elsewhere(&mut seen, env) {
+                            break true;
+                        }
+                    };
+                    // The sources' runs in flight finish first; their cursors are kept.
+                    let _ = end_round.send(true);
+                    again
+                };
+                tokio::join!(scheduler.run_forever(&progress, round), watcher).1
+            })?;
+            if !again || *stop.borrow() {
+                return Ok(());
+            }
+            tracing::info!("sources changed: background sync starts over with them");
+        }
+    }
+
+    /// Tells background sync that the sources changed.
+    pub(crate) fn sources_changed(&self) {
+        self.sources_changed.send_modify(|n| *n += 1);
+    }
+
+    /// What another process can change about the sources: `chief.toml` (its time) and
+    /// which sources are paused.
+    fn sources_seen(&self) -> SourcesSeen {
+        let paused = self
+            .store()
+            .source_statuses()
+            .map(|all| all.into_iter().filter(|s| s.state == SourceState::Paused).map(|s| s.source).collect())
+            .unwrap_or_default();
+        SourcesSeen { toml: modified(&Config::path_in(self.home())), paused }
+    }
+
+    /// Did another process connect, reconnect, enable or disable a source since
+    /// `seen` (which becomes now)? A changed `chief.toml` is read again for its sources.
+    fn sources_changed_elsewhere(&self, seen: &mut SourcesSeen, env: &[(String, String)]) -> bool {
+        let now = self.sources_seen();
+        // A source paused since is seen from now on, so its reconnect is noticed too.
+        let reconnected = seen.paused.iter().any(|s| !now.paused.contains(s));
+        let mut edited = false;
+        if now.toml != seen.toml {
+            match Config::load(self.home(), env.to_vec()) {
+                Ok(loaded) => {
+                    let mut current = self.config.write().unwrap_or_else(|p| p.into_inner());
+                    edited = current.sources != loaded.sources;
+                    current.sources = loaded.sources;
+                }
+                Err(e) => tracing::warn!("chief.toml changed but cannot be read; sync goes on as it was: {e}"),
+            }
+        }
+        *seen = now;
+        reconnected || edited
     }
 
     /// Checks a token against the source's API, reports missing scopes and stores it
@@ -562,7 +640,8 @@ impl Engine {
         })
     }
 
-    /// A reconnected source is no longer paused.
+    /// A reconnected source is no longer paused, and background sync takes its new
+    /// credentials.
     fn unpause(&self, source: LiveSource) -> Result<(), EngineError> {
         let mut st = self.store();
         if let Some(mut status) = st.source_status(source.as_str())?
@@ -576,6 +655,8 @@ impl Engine {
             w.set_source_status(&status)?;
             w.commit()?;
         }
+        drop(st);
+        self.sources_changed();
         Ok(())
     }
 
@@ -612,4 +693,17 @@ impl Engine {
         }
         Ok(filled)
     }
+}
+
+/// How often (seconds) background sync looks for sources changed by another process.
+const SOURCES_CHECK_SECS: u64 = 15;
+
+/// See [`Engine::sources_seen`].
+struct SourcesSeen {
+    toml: Option<std::time::SystemTime>,
+    paused: Vec<String>,
+}
+
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }

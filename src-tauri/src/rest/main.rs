@@ -126,7 +126,7 @@ mod linux {
     pub fn run() {
         let started = Instant::now();
         let env: Vec<(String, String)> = std::env::vars().collect();
-        let (home, desktop, live) = chief_desktop::desktop_config(&env);
+        let (home, desktop) = chief_desktop::desktop_config(&env);
         let stash = handover::stash_dir(&home);
         handover::sweep_stale(&stash);
         let (tx, rx) = mpsc::channel::<Wake>();
@@ -206,7 +206,7 @@ mod linux {
         // The app's notifications still on screen: their clicks wake it.
         let args: Vec<String> = std::env::args().collect();
         work::adopt(shell.clone(), handover::awaiting_from_args(&args), handover::unread_from_args(&args));
-        work::start(rt.handle(), shell.clone(), engine.clone(), env.clone(), &desktop, live);
+        work::start(rt.handle(), shell.clone(), engine.clone(), env.clone(), &desktop);
 
         // The hotkey, as the app registers it.
         let hotkey_text = std::env::var("CHIEF_DESKTOP_HOTKEY")
