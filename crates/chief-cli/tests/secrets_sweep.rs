@@ -24,6 +24,23 @@ fn need(tool: &str) {
     assert!(found, "{tool} is required (scripts/setup.sh --tests installs it)");
 }
 
+/// The start of a script that runs under `dbus-run-session`: a keyring of the test's
+/// own, its files under `root` as a temporary HOME, never the user's.
+fn keyring_session(root: &Path) -> String {
+    format!(
+        r#"set -u
+export HOME="{root}" XDG_DATA_HOME="{root}/data" XDG_CACHE_HOME="{root}/cache" XDG_RUNTIME_DIR="{root}/run"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+eval "$(printf pw | gnome-keyring-daemon --replace --unlock --components=secrets 2>/dev/null)" || true"#,
+        root = root.display()
+    )
+}
+
+/// Runs `script` with bash in a D-Bus session of its own.
+fn in_dbus_session(script: &Path) -> std::process::ExitStatus {
+    Command::new("dbus-run-session").args(["--", "bash"]).arg(script).status().unwrap()
+}
+
 /// Every regular file under `dir`, with its mode.
 fn files(dir: &Path, out: &mut Vec<(std::path::PathBuf, u32)>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -90,11 +107,7 @@ async fn no_secret_or_live_text_reaches_logs_or_disk_even_at_trace() {
     let home = root.path().join("home"); // Chief creates it
     let log = root.path().join("out.log");
     let script = format!(
-        r#"set -u
-# A keyring of the test's own: its files under a temporary HOME, never the user's.
-export HOME="{root}" XDG_DATA_HOME="{root}/data" XDG_CACHE_HOME="{root}/cache" XDG_RUNTIME_DIR="{root}/run"
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-eval "$(printf pw | gnome-keyring-daemon --replace --unlock --components=secrets 2>/dev/null)" || true
+        r#"{keyring}
 exec >>"{log}" 2>&1
 export CHIEF_HOME="{home}" CHIEF_LOG=trace CHIEF_EMBED_ENABLED=false
 export CHIEF_SOURCES_SLACK_ENABLED=true CHIEF_SOURCES_SLACK_API_BASE="{slack}" CHIEF_SOURCES_SLACK_LIVE=true
@@ -114,6 +127,7 @@ chief -vv llm test --no-cache
 chief -vv status
 chief -vv doctor
 "#,
+        keyring = keyring_session(root.path()),
         root = root.path().display(),
         log = log.display(),
         home = home.display(),
@@ -133,11 +147,7 @@ chief -vv doctor
     );
     let script_path = root.path().join("sweep.sh");
     std::fs::write(&script_path, script).unwrap();
-    let status = tokio::task::spawn_blocking(move || {
-        Command::new("dbus-run-session").args(["--", "bash"]).arg(&script_path).status().unwrap()
-    })
-    .await
-    .unwrap();
+    let status = tokio::task::spawn_blocking(move || in_dbus_session(&script_path)).await.unwrap();
     let out = std::fs::read(&log).unwrap();
     let text = String::from_utf8_lossy(&out);
     assert!(status.success(), "{status:?}: {text}");
@@ -192,6 +202,78 @@ chief -vv doctor
         assert_eq!(mode & 0o077, 0, "{} is readable by others: {mode:o}", path.display());
     }
     eprintln!("sweep: {} files, {} bytes of output, searched for {} markers", all.len(), out.len(), markers.len());
+}
+
+/// Background sync (`chief sync --watch`) takes a token `chief connect` stores from
+/// another process, through the real keychain: first for a source that was enabled
+/// with no token yet, then a replaced token for a source that is syncing fine (the
+/// server now accepts only the new one) — each synced at once, not on its interval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_sync_takes_tokens_connected_from_another_process() {
+    need("gnome-keyring-daemon");
+    need("dbus-run-session");
+    const FIRST: &str = "xoxp-first-token-7";
+    const SECOND: &str = "xoxp-second-token-8";
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut world = chief_mockapi::World::synthetic(&chief_mockapi::Synthetic {
+        messages: 30,
+        end_secs: now - 60,
+        ..Default::default()
+    });
+    world.token = FIRST.into();
+    let mock = chief_mockapi::MockApi::start(world).await.unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let log = r.join("out.log");
+    let script = format!(
+        r#"{keyring}
+exec >>"{log}" 2>&1
+export CHIEF_HOME="{root}/home" CHIEF_EMBED_ENABLED=false
+# Enabled, not connected yet; once synced, not again on its interval during the test.
+export CHIEF_SOURCES_SLACK_ENABLED=true CHIEF_SOURCES_SLACK_API_BASE="{slack}" CHIEF_SOURCES_SLACK_INTERVAL_MINUTES=600
+"{bin}" -v sync --watch 2>"{root}/watch.log" &
+watch=$!
+synced() {{ # waits until the watch has synced Slack $1 times
+  for _ in $(seq 1 600); do
+    [ "$(grep -c '^slack: .* new' "{root}/watch.log")" -ge "$1" ] && return 0
+    kill -0 $watch 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "Slack not synced $1 times"; cat "{root}/watch.log"; kill $watch; exit 1
+}}
+sleep 2
+printf '%s\n' "{first}" | "{bin}" connect slack || exit 1
+synced 1
+# The server takes only the new token from now on (the test switches it).
+touch "{root}/rotate"
+for _ in $(seq 1 100); do [ -e "{root}/rotated" ] && break; sleep 0.1; done
+printf '%s\n' "{second}" | "{bin}" connect slack || exit 1
+synced 2
+kill $watch
+cat "{root}/watch.log"
+"#,
+        keyring = keyring_session(r),
+        log = log.display(),
+        root = r.display(),
+        slack = mock.slack_base(),
+        bin = env!("CARGO_BIN_EXE_chief"),
+        first = FIRST,
+        second = SECOND,
+    );
+    let script_path = r.join("reconnect.sh");
+    std::fs::write(&script_path, script).unwrap();
+    let running = tokio::task::spawn_blocking(move || in_dbus_session(&script_path));
+    let rotate = r.join("rotate");
+    while !rotate.exists() && !running.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    mock.world(|w| w.token = SECOND.into());
+    std::fs::write(r.join("rotated"), "").unwrap();
+    let status = running.await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status:?}: {text}");
+    assert!(!text.contains("paused"), "the new token was taken before the old one was tried: {text}");
+    assert!(!text.contains(FIRST) && !text.contains(SECOND), "no token in the output: {text}");
 }
 
 #[test]

@@ -246,6 +246,19 @@ impl Engine {
         }
     }
 
+    /// A source's token: from the environment, else the keychain; empty for Google
+    /// with no access token given, whose stored grant is refreshed instead.
+    fn credentials(env: &[(String, String)], name: LiveSource) -> Result<String, EngineError> {
+        match Self::source_token(env, name.as_str()) {
+            Err(EngineError::NotConnected { .. })
+                if name == LiveSource::Google && secrets::get(GOOGLE_REFRESH).ok().flatten().is_some() =>
+            {
+                Ok(String::new())
+            }
+            other => other,
+        }
+    }
+
     /// The jobs for `sources` (empty: the enabled ones) and the sources that could not
     /// run (no token).
     fn jobs(&self, req: &SyncRequest, env: &[(String, String)]) -> Result<(Vec<Job>, Vec<SourceOutcome>), EngineError> {
@@ -268,16 +281,7 @@ impl Engine {
                 missing.push(not_connected(name, "Jira needs its site and your email: run `chief connect jira --site https://YOUR-SITE.atlassian.net --email YOU@COMPANY.COM` (the API token on standard input)"));
                 continue;
             }
-            let token = match Self::source_token(env, name.as_str()) {
-                // Google without CHIEF_GOOGLE_TOKEN: refreshed from the keychain's grant.
-                Err(EngineError::NotConnected { .. })
-                    if name == LiveSource::Google && secrets::get(GOOGLE_REFRESH).ok().flatten().is_some() =>
-                {
-                    Ok(String::new())
-                }
-                other => other,
-            };
-            let token = match token {
+            let token = match Self::credentials(env, name) {
                 Ok(t) => t,
                 Err(e) => {
                     missing.push(not_connected(name, e.to_string()));
@@ -425,15 +429,16 @@ impl Engine {
         self.sources_changed.send_modify(|n| *n += 1);
     }
 
-    /// What another process can change about the sources: `chief.toml` (its time) and
-    /// which sources are paused.
+    /// What another process can change about the sources: `chief.toml` (its time),
+    /// which sources are paused, and how many connects there were.
     fn sources_seen(&self) -> SourcesSeen {
-        let paused = self
-            .store()
+        let store = self.store();
+        let paused = store
             .source_statuses()
             .map(|all| all.into_iter().filter(|s| s.state == SourceState::Paused).map(|s| s.source).collect())
             .unwrap_or_default();
-        SourcesSeen { toml: modified(&Config::path_in(self.home())), paused }
+        let connects = store.agent_state(CONNECTS).ok().flatten().map_or(0, |(n, _)| n);
+        SourcesSeen { toml: modified(&Config::path_in(self.home())), paused, connects }
     }
 
     /// Did another process connect, reconnect, enable or disable a source since
@@ -441,7 +446,7 @@ impl Engine {
     fn sources_changed_elsewhere(&self, seen: &mut SourcesSeen, env: &[(String, String)]) -> bool {
         let now = self.sources_seen();
         // A source paused since is seen from now on, so its reconnect is noticed too.
-        let reconnected = seen.paused.iter().any(|s| !now.paused.contains(s));
+        let reconnected = seen.paused.iter().any(|s| !now.paused.contains(s)) || now.connects != seen.connects;
         let mut edited = false;
         if now.toml != seen.toml {
             match Config::load(self.home(), env.to_vec()) {
@@ -559,7 +564,7 @@ impl Engine {
                 self.update_settings(&patch, &env)?;
             }
             secrets::set(&format!("{source}:token"), token)?;
-            self.unpause(source)?;
+            self.mark_connected(source)?;
             "keychain".to_string()
         } else {
             "not stored".to_string()
@@ -629,7 +634,7 @@ impl Engine {
         };
         let env: Vec<(String, String)> = std::env::vars().collect();
         self.update_settings(&patch, &env)?;
-        self.unpause(LiveSource::Google)?;
+        self.mark_connected(LiveSource::Google)?;
         let calendars = items.iter().filter_map(|c| c["summary"].as_str()).collect::<Vec<_>>().join(", ");
         Ok(ConnectReport {
             source: LiveSource::Google.to_string(),
@@ -640,21 +645,36 @@ impl Engine {
         })
     }
 
-    /// A reconnected source is no longer paused, and background sync takes its new
-    /// credentials.
-    fn unpause(&self, source: LiveSource) -> Result<(), EngineError> {
+    /// A source was just connected or reconnected: it is no longer paused, its status
+    /// says so, and its last attempt is cleared, so background sync runs it at once with
+    /// the new credentials rather than on its interval. This process's loop is told
+    /// through `sources_changed`; another process's sees the count of connects change
+    /// (see [`Engine::sources_seen`]).
+    fn mark_connected(&self, source: LiveSource) -> Result<(), EngineError> {
         let mut st = self.store();
-        if let Some(mut status) = st.source_status(source.as_str())?
-            && status.state == SourceState::Paused
-        {
-            status.state = SourceState::Ok;
-            status.message = "reconnected".into();
-            // The next start syncs it at once rather than on its interval.
-            status.last_attempt = None;
-            let w = st.writer()?;
-            w.set_source_status(&status)?;
-            w.commit()?;
+        let mut status = st.source_status(source.as_str())?.unwrap_or_else(|| chief_store::SourceStatus {
+            source: source.to_string(),
+            account: String::new(),
+            state: SourceState::Never,
+            message: String::new(),
+            last_attempt: None,
+            last_success: None,
+            resume_at: None,
+            last_reconcile: None,
+            stats: serde_json::Value::Null,
+        });
+        // A failed run's message stays until the next run; a rejected token's goes.
+        if matches!(status.state, SourceState::Paused | SourceState::Never) {
+            let synced = status.last_success.is_some();
+            status.state = if synced { SourceState::Ok } else { SourceState::Never };
+            status.message = if synced { "reconnected" } else { "connected" }.into();
         }
+        status.last_attempt = None;
+        let connects = st.agent_state(CONNECTS)?.map_or(0, |(n, _)| n);
+        let w = st.writer()?;
+        w.set_source_status(&status)?;
+        w.set_agent_state(CONNECTS, connects + 1, &serde_json::json!({"last": source.as_str()}))?;
+        w.commit()?;
         drop(st);
         self.sources_changed();
         Ok(())
@@ -698,10 +718,16 @@ impl Engine {
 /// How often (seconds) background sync looks for sources changed by another process.
 const SOURCES_CHECK_SECS: u64 = 15;
 
+/// Where the home counts connects (a connect from any process bumps it, for the
+/// background sync of every other to see); its position is the count.
+const CONNECTS: &str = "sources.connects";
+
 /// See [`Engine::sources_seen`].
 struct SourcesSeen {
     toml: Option<std::time::SystemTime>,
     paused: Vec<String>,
+    /// How many connects the home has seen (`CONNECTS`).
+    connects: i64,
 }
 
 fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
