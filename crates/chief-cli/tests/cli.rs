@@ -483,6 +483,33 @@ async fn background_sync_takes_sources_connected_while_it_runs() {
     );
 }
 
+/// `chief sync --watch` with no source enabled says what to do and exits 2; with one
+/// enabled but not connected yet it keeps running, waiting for its token.
+#[test]
+fn sync_watch_fails_at_once_only_when_no_source_is_enabled() {
+    let home = tempfile::tempdir().unwrap();
+    let out = chief(home.path(), &["sync", "--watch"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no source to sync") && err.contains("chief connect slack"), "{err}");
+
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_chief"))
+        .args(["sync", "--watch"])
+        .env("CHIEF_HOME", home.path())
+        .env("CHIEF_EMBED_ENABLED", "false")
+        .env("CHIEF_SOURCES_SLACK_ENABLED", "true")
+        .env("CHIEF_SOURCES_SLACK_API_BASE", "http://127.0.0.1:9")
+        .env_remove("CHIEF_SLACK_TOKEN")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let still = watch.try_wait().unwrap();
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(still.is_none(), "it waits for the token instead of exiting: {still:?}");
+}
+
 /// Runs `chief` with `input` on standard input (semantic search off).
 fn chief_stdin(home: &Path, args: &[&str], input: &str) -> Output {
     use std::io::Write;

@@ -259,9 +259,9 @@ impl Engine {
         }
     }
 
-    /// The jobs for `sources` (empty: the enabled ones) and the sources that could not
-    /// run (no token).
-    fn jobs(&self, req: &SyncRequest, env: &[(String, String)]) -> Result<(Vec<Job>, Vec<SourceOutcome>), EngineError> {
+    /// The sources `req` names, else the enabled ones; an error that says what to do
+    /// when there are none.
+    fn sources_to_sync(&self, req: &SyncRequest) -> Result<Vec<LiveSource>, EngineError> {
         let config = self.config();
         let names: Vec<LiveSource> = if req.sources.is_empty() {
             LiveSource::ALL.into_iter().filter(|s| s.config(&config).enabled).collect()
@@ -273,6 +273,14 @@ impl Engine {
                 "no source to sync: name one (`chief sync slack`) or enable it in chief.toml ([sources.slack] enabled = true) after `chief connect slack`".into(),
             ));
         }
+        Ok(names)
+    }
+
+    /// The jobs for `sources` (empty: the enabled ones) and the sources that could not
+    /// run (no token).
+    fn jobs(&self, req: &SyncRequest, env: &[(String, String)]) -> Result<(Vec<Job>, Vec<SourceOutcome>), EngineError> {
+        let names = self.sources_to_sync(req)?;
+        let config = self.config();
         let mut jobs = Vec::new();
         let mut missing = Vec::new();
         for name in names {
@@ -356,7 +364,7 @@ impl Engine {
     }
 
     /// Runs the enabled sources in the background until `stop` turns true (see
-    /// [`Engine::sync_in_background`]); fails at once when no source can sync, as
+    /// [`Engine::sync_in_background`]); fails at once when no source is enabled, as
     /// `chief sync --watch` then has nothing to do.
     pub fn sync_forever(
         &self,
@@ -364,7 +372,7 @@ impl Engine {
         progress: Progress,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), EngineError> {
-        self.jobs(&SyncRequest::default(), env)?;
+        self.sources_to_sync(&SyncRequest::default())?;
         self.sync_in_background(env, progress, stop)
     }
 
