@@ -660,17 +660,9 @@ impl Engine {
     /// (see [`Engine::sources_seen`]).
     fn mark_connected(&self, source: LiveSource) -> Result<(), EngineError> {
         let mut st = self.store();
-        let mut status = st.source_status(source.as_str())?.unwrap_or_else(|| chief_store::SourceStatus {
-            source: source.to_string(),
-            account: String::new(),
-            state: SourceState::Never,
-            message: String::new(),
-            last_attempt: None,
-            last_success: None,
-            resume_at: None,
-            last_reconcile: None,
-            stats: serde_json::Value::Null,
-        });
+        let mut status = st
+            .source_status(source.as_str())?
+            .unwrap_or_else(|| chief_store::SourceStatus { source: source.to_string(), ..Default::default() });
         // A failed run's message stays until the next run; a rejected token's goes.
         if matches!(status.state, SourceState::Paused | SourceState::Never) {
             let synced = status.last_success.is_some();
